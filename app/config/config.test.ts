@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./index.js";
+
+function problemsOf(env: Record<string, string>, file?: string): string {
+  try {
+    loadConfig(env, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+function configFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "switchboard-config-")), "switchboard.yaml");
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("loadConfig", () => {
+  it("runs on the embedded defaults with nothing set", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: "127.0.0.1",
+      SWITCHBOARD_DATA_DIR: "./.switchboard",
+      LOG_LEVEL: "info",
+      SWITCHBOARD_ADMINS: [],
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.OPENFGA_API_URL).toBeUndefined();
+  });
+
+  it("counts an empty or blank variable as unset", () => {
+    const config = loadConfig({ PORT: "", DATABASE_URL: "  ", REDIS_URL: "" });
+    expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it("names the variable, what is allowed, and what it got", () => {
+    expect(problemsOf({ PORT: "70000" })).toContain(
+      'PORT: must be a port number from 0 to 65535 (got "70000")',
+    );
+    expect(problemsOf({ DATABASE_URL: "mysql://db/x" })).toContain(
+      'DATABASE_URL: must be a URL starting with postgres:// or postgresql:// (got "mysql://db/x")',
+    );
+    expect(problemsOf({ SHUTDOWN_TIMEOUT_MS: "-5" })).toContain(
+      "SHUTDOWN_TIMEOUT_MS: must be a positive number",
+    );
+  });
+
+  it("reads admins as a lower-cased email list and refuses a bad entry once", () => {
+    expect(
+      loadConfig({ SWITCHBOARD_ADMINS: "Ada@Example.com, bob@example.com," }).SWITCHBOARD_ADMINS,
+    ).toEqual(["ada@example.com", "bob@example.com"]);
+    const message = problemsOf({ SWITCHBOARD_ADMINS: "ada@example.com,not-an-email,also bad" });
+    expect(message.match(/SWITCHBOARD_ADMINS/g)).toHaveLength(1);
+  });
+
+  it("reads a config file, with the environment winning over it", () => {
+    const file = configFile("PORT: 8080\nLOG_LEVEL: debug\n");
+    const config = loadConfig({ LOG_LEVEL: "warn" }, file);
+    expect(config.PORT).toBe(8080);
+    expect(config.LOG_LEVEL).toBe("warn");
+  });
+
+  it("refuses a config file with an unknown setting, naming it", () => {
+    const file = configFile("PORT: 8080\nREDIS_ULR: redis://127.0.0.1\n");
+    expect(problemsOf({}, file)).toContain("REDIS_ULR: is not a setting");
+  });
+
+  it("refuses a config file it cannot read", () => {
+    expect(problemsOf({}, "/nonexistent/switchboard.yaml")).toContain(
+      "SWITCHBOARD_CONFIG_FILE: cannot read /nonexistent/switchboard.yaml",
+    );
+  });
+});

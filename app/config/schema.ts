@@ -1,0 +1,111 @@
+import { z } from "zod";
+
+/**
+ * Every setting Switchboard reads, keyed by its environment variable. Each entry's
+ * description feeds the README's configuration reference (a test keeps them in step),
+ * so write it for the person deploying Switchboard.
+ */
+
+const port = z.coerce
+  .number({ error: "must be a port number from 0 to 65535" })
+  .int({ error: "must be a whole port number from 0 to 65535" })
+  .min(0, { error: "must be a port number from 0 to 65535" })
+  .max(65535, { error: "must be a port number from 0 to 65535" });
+
+function urlWithScheme(schemes: string[]) {
+  const allowed = schemes.map((s) => `${s}://`).join(" or ");
+  return z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ""));
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${allowed}` },
+  );
+}
+
+const positiveMs = z.coerce
+  .number({ error: "must be a number of milliseconds" })
+  .int({ error: "must be a whole number of milliseconds" })
+  .positive({ error: "must be a positive number of milliseconds" });
+
+const emailList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((email) => email.trim().toLowerCase())
+      .filter((email) => email.length > 0),
+  )
+  .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export const configSchema = z.object({
+  PORT: port.default(3000).describe("Port of the HTTP server (site, API, bot endpoints)."),
+  HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Address the HTTP server binds to. Use 0.0.0.0 in a container."),
+  PUBLIC_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "The address people reach Switchboard at, used in links posted to chat. Unset: http://HOST:PORT.",
+    ),
+  DATABASE_URL: urlWithScheme(["postgres", "postgresql"])
+    .optional()
+    .describe(
+      "PostgreSQL connection URL. Unset: an embedded PGlite database under SWITCHBOARD_DATA_DIR (one process only).",
+    ),
+  DATABASE_POOL_MAX: z.coerce
+    .number({ error: "must be a whole number from 1 to 100" })
+    .int({ error: "must be a whole number from 1 to 100" })
+    .min(1, { error: "must be a whole number from 1 to 100" })
+    .max(100, { error: "must be a whole number from 1 to 100" })
+    .default(10)
+    .describe("Most PostgreSQL connections one process opens."),
+  SWITCHBOARD_DATA_DIR: z
+    .string()
+    .min(1)
+    .default("./.switchboard")
+    .describe("Folder for the embedded database and other local state."),
+  REDIS_URL: urlWithScheme(["redis", "rediss"])
+    .optional()
+    .describe(
+      "Redis URL for the BullMQ run queue; set it to run `switchboard worker` processes apart. Unset: runs are dispatched in-process.",
+    ),
+  OPENFGA_API_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "OpenFGA server URL. Unset: the embedded evaluator decides, with the same model, tuples kept in the database.",
+    ),
+  OPENFGA_STORE_ID: z
+    .string()
+    .optional()
+    .describe(
+      "OpenFGA store to use. Unset with OPENFGA_API_URL set: a store named `switchboard` is found or created.",
+    ),
+  OPENFGA_API_TOKEN: z
+    .string()
+    .optional()
+    .describe("Pre-shared key sent to OpenFGA as a bearer token."),
+  OPENFGA_TIMEOUT_MS: positiveMs
+    .default(2000)
+    .describe("How long an authorization check may take before it counts as a denial."),
+  SWITCHBOARD_ADMINS: emailList
+    .default([])
+    .describe("Comma-separated emails of platform admins, granted on start-up."),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
+    .default("info")
+    .describe("Least severe log level written (JSON lines on stdout)."),
+  SHUTDOWN_TIMEOUT_MS: positiveMs
+    .default(10000)
+    .describe("How long a stopping process waits for work in flight before it exits anyway."),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigVariable = keyof typeof configSchema.shape;
