@@ -1,0 +1,8 @@
+export {
+  type MigrationReport,
+  type MigrationStatus,
+  migrateDown,
+  migrateLatest,
+  migrationStatus,
+} from "./migrate.js";
+export { type Database, type DatabaseKind, type DatabaseOptions, openDatabase } from "./open.js";

@@ -1,0 +1,16 @@
+import type { Knex } from "knex";
+import * as initial from "./20261124_0001_initial.js";
+
+export interface Migration {
+  /** Recorded in the migrations table; never rename one that has landed. */
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Every migration, oldest first. Append-only: add a new file and list it last; never edit
+ * or reorder one that has landed. The list is explicit (not a folder scan) so the same
+ * migrations run from TypeScript sources and from the compiled build.
+ */
+export const migrations: readonly Migration[] = [{ name: "20261124_0001_initial", ...initial }];
