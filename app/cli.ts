@@ -1,0 +1,104 @@
+import { Command } from "commander";
+import { migrate } from "./commands/migrate.js";
+import { serve } from "./commands/serve.js";
+import { worker } from "./commands/worker.js";
+import { type Config, ConfigError, loadConfig } from "./config/index.js";
+
+/**
+ * The `switchboard` command. Each subcommand reads the configuration once, with its own
+ * flags taking the place of the matching variables, and validates it before doing anything.
+ */
+
+function configWith(program: Command, overrides: Record<string, string | undefined>): Config {
+  const { configFile } = program.opts<{ configFile?: string }>();
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
+  return loadConfig(env, configFile ?? env.SWITCHBOARD_CONFIG_FILE);
+}
+
+export function buildCli(): Command {
+  const program = new Command("switchboard")
+    .description("Find, run and govern a company's AI agents, whatever runtime each lives on.")
+    .option(
+      "--config-file <path>",
+      "YAML or JSON file of settings (VARIABLE: value); the environment wins over it",
+    )
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("serve")
+    .description(
+      "Run the HTTP server: directory site, REST API, Slack and Teams endpoints. Without REDIS_URL it also runs the worker in-process.",
+    )
+    .option("-p, --port <port>", "port to listen on (overrides PORT)")
+    .option("--host <host>", "address to bind (overrides HOST)")
+    .option("--no-migrate", "do not apply pending database migrations at start")
+    .action(async (options: { port?: string; host?: string; migrate: boolean }) => {
+      const config = configWith(program, { PORT: options.port, HOST: options.host });
+      await serve(config, { migrate: options.migrate });
+    });
+
+  program
+    .command("worker")
+    .description(
+      "Run queued agent runs from Redis (REDIS_URL) in a process of its own; start as many as load needs.",
+    )
+    .option("-p, --port <port>", "serve /healthz, /readyz and /metrics on this port")
+    .option("--no-migrate", "do not apply pending database migrations at start")
+    .action(async (options: { port?: string; migrate: boolean }) => {
+      const config = configWith(program, {});
+      const port =
+        options.port === undefined ? undefined : configWith(program, { PORT: options.port }).PORT;
+      await worker(config, { migrate: options.migrate, port });
+    });
+
+  program
+    .command("proxy")
+    .description(
+      "Run the model proxy: an OpenAI- and Anthropic-compatible gateway for the model calls agents make.",
+    )
+    .option("--config <file>", "routing configuration (LiteLLM-style config.yaml)")
+    .option("-p, --port <port>", "port to listen on")
+    .action(() => {
+      throw new Error(
+        "The model proxy is not part of this build yet; it arrives with its own issue. `switchboard serve` runs without it.",
+      );
+    });
+
+  program
+    .command("migrate")
+    .description("Apply (up), revert (down) or list (status) database migrations.")
+    .argument("[direction]", "up, down or status", "up")
+    .option("--all", "with down: revert every migration, not just the last batch", false)
+    .action(async (direction: string, options: { all: boolean }) => {
+      if (direction !== "up" && direction !== "down" && direction !== "status") {
+        program.error(
+          `switchboard migrate: unknown direction "${direction}"; use up, down or status.`,
+          {
+            exitCode: 2,
+          },
+        );
+      }
+      await migrate(configWith(program, {}), direction as "up" | "down" | "status", options);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; a bad setting exits 2 with the message naming it, any other failure exits 1. */
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(
+      `switchboard: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    if (process.env.LOG_LEVEL === "debug" && error instanceof Error)
+      process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Config } from "../config/index.js";
+import { ConfigError } from "../config/index.js";
+import { openProcessContext } from "../context.js";
+import { createHttpApp, createHttpMetrics, startHttpServer } from "../http/index.js";
+
+export interface WorkerOptions {
+  migrate: boolean;
+  /** Serve /healthz, /readyz and /metrics on this port; unset: no HTTP listener. */
+  port?: number | undefined;
+}
+
+/**
+ * `switchboard worker`: takes runs from the Redis queue, apart from the web process, so
+ * runs scale out by adding workers. Without Redis there is no queue to share, and
+ * `switchboard serve` runs the same worker in-process.
+ */
+export async function worker(config: Config, options: WorkerOptions): Promise<void> {
+  if (!config.REDIS_URL) {
+    throw new ConfigError([
+      {
+        variable: "REDIS_URL",
+        problem:
+          "is required by `switchboard worker`, which takes runs from the Redis queue. " +
+          "Without Redis, `switchboard serve` runs the worker in-process.",
+      },
+    ]);
+  }
+  const ctx = await openProcessContext(config, { name: "worker", migrate: options.migrate });
+  const { logger, lifecycle } = ctx;
+  if (options.port !== undefined) {
+    const app = createHttpApp({
+      logger,
+      metrics: createHttpMetrics(),
+      checks: () => ctx.checks,
+      isStopping: () => lifecycle.isStopping,
+    });
+    const http = await startHttpServer(app, { host: config.HOST, port: options.port });
+    lifecycle.onStop("health server", () => http.close(1_000));
+    logger.info({ url: http.url }, "worker health endpoints are up");
+  }
+  lifecycle.handleSignals();
+  logger.info("worker started");
+}

@@ -1,0 +1,56 @@
+import type { Redis } from "ioredis";
+import type { Config } from "./config/index.js";
+import { type Database, migrateLatest, openDatabase } from "./db/index.js";
+import type { ReadinessCheck } from "./http/index.js";
+import { Lifecycle } from "./lifecycle.js";
+import { createLogger, type Logger } from "./logger.js";
+import { connectRedis, redisReadiness } from "./redis.js";
+
+/** What every Switchboard process holds once started: its parts and how to stop them. */
+export interface ProcessContext {
+  config: Config;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  db: Database;
+  redis: Redis | undefined;
+  /** What /readyz asks; modules add their own (OpenFGA, for one). */
+  checks: ReadinessCheck[];
+}
+
+export async function openProcessContext(
+  config: Config,
+  options: { name: string; migrate: boolean },
+): Promise<ProcessContext> {
+  const logger = createLogger({ level: config.LOG_LEVEL, name: `switchboard-${options.name}` });
+  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.SWITCHBOARD_DATA_DIR,
+    poolMax: config.DATABASE_POOL_MAX,
+  });
+  lifecycle.onStop("database", () => db.close());
+  logger.info(
+    { database: db.kind },
+    db.kind === "pglite" ? "embedded database open" : "database connected",
+  );
+
+  if (options.migrate) {
+    const { applied } = await migrateLatest(db);
+    if (applied.length > 0) logger.info({ applied }, "database migrated");
+  }
+
+  const checks: ReadinessCheck[] = [{ name: "database", check: () => db.ping() }];
+
+  let redis: Redis | undefined;
+  if (config.REDIS_URL) {
+    const connection = connectRedis(config.REDIS_URL, logger);
+    redis = connection;
+    lifecycle.onStop("redis", async () => {
+      await connection.quit().catch(() => connection.disconnect());
+    });
+    checks.push(redisReadiness(connection));
+  }
+
+  return { config, logger, lifecycle, db, redis, checks };
+}

@@ -1,0 +1,140 @@
+import express from "express";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { badRequest } from "../../core/index.js";
+import { readJson } from "../../test/support/http.js";
+import { createLogger } from "../logger.js";
+import {
+  createHttpApp,
+  createHttpMetrics,
+  type HttpServerHandle,
+  type ReadinessCheck,
+  startHttpServer,
+} from "./index.js";
+
+const lines: string[] = [];
+const logger = createLogger({ level: "info" }, { write: (line: string) => lines.push(line) });
+
+let server: HttpServerHandle;
+let databaseUp = true;
+const checks: ReadinessCheck[] = [
+  {
+    name: "database",
+    check: async () => {
+      if (!databaseUp) throw new Error("connection refused");
+    },
+  },
+];
+
+beforeAll(async () => {
+  const app = createHttpApp({
+    logger,
+    metrics: createHttpMetrics(),
+    checks: () => checks,
+    isStopping: () => false,
+    mount(app) {
+      app.post("/echo", express.json({ limit: 64 }), (req, res) => {
+        res.json(req.body);
+      });
+      app.get("/teapot", () => {
+        throw badRequest("The kettle needs a name.", { field: "name" });
+      });
+      app.get("/boom", () => {
+        throw new Error("database password is hunter2");
+      });
+    },
+  });
+  server = await startHttpServer(app, { host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  await server.close(100);
+});
+
+describe("errors", () => {
+  it("answer a Switchboard error with its code, status, message and the request id", async () => {
+    const response = await fetch(`${server.url}/teapot`);
+    expect(response.status).toBe(400);
+    const body = await readJson(response);
+    expect(body).toEqual({
+      error: {
+        code: "bad_request",
+        message: "The kettle needs a name.",
+        details: { field: "name" },
+        request_id: response.headers.get("x-request-id"),
+      },
+    });
+  });
+
+  it("hide an unexpected failure's cause from the client but keep it in the log", async () => {
+    const response = await fetch(`${server.url}/boom`, { headers: { "x-request-id": "trace-42" } });
+    expect(response.status).toBe(500);
+    const body = await readJson(response);
+    expect(body.error.code).toBe("internal_error");
+    expect(body.error.request_id).toBe("trace-42");
+    expect(JSON.stringify(body)).not.toContain("hunter2");
+    const logged = lines
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.req?.id === "trace-42");
+    expect(logged?.err?.message).toBe("database password is hunter2");
+  });
+
+  it("explain malformed JSON and bodies over the limit", async () => {
+    const bad = await fetch(`${server.url}/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(bad.status).toBe(400);
+    expect((await readJson(bad)).error.code).toBe("invalid_json");
+
+    const big = await fetch(`${server.url}/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "x".repeat(500) }),
+    });
+    expect(big.status).toBe(413);
+    expect((await readJson(big)).error).toMatchObject({ code: "payload_too_large" });
+  });
+
+  it("name the route that does not exist", async () => {
+    const response = await fetch(`${server.url}/nowhere`, { method: "DELETE" });
+    expect(response.status).toBe(404);
+    expect((await readJson(response)).error).toMatchObject({
+      code: "route_not_found",
+      message: "There is no DELETE /nowhere here.",
+    });
+  });
+});
+
+describe("request ids", () => {
+  it("keep a caller's sane id and replace one that is not", async () => {
+    const kept = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
+    expect(kept.headers.get("x-request-id")).toBe("abc-123");
+    const replaced = await fetch(`${server.url}/healthz`, {
+      headers: { "x-request-id": "<script>" },
+    });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("readiness and metrics", () => {
+  it("reports 503 naming the dependency that is down, then 200 when it is back", async () => {
+    databaseUp = false;
+    const down = await fetch(`${server.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await readJson(down)).toMatchObject({
+      checks: { database: "down: connection refused" },
+      error: { message: "Not ready: database is down." },
+    });
+    databaseUp = true;
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  });
+
+  it("counts requests by route pattern in Prometheus text", async () => {
+    await fetch(`${server.url}/teapot`);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(
+      /switchboard_http_requests_total\{method="GET",route="\/teapot",status="400"\} \d+/,
+    );
+    expect(text).toContain("switchboard_process_cpu_user_seconds_total");
+  });
+});

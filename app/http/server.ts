@@ -1,0 +1,48 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Express } from "express";
+
+export interface HttpServerHandle {
+  server: Server;
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  /**
+   * Stops taking connections, lets requests in flight finish for up to `graceMs`, then
+   * cuts what is left (long-lived streams would otherwise hold the process open).
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function startHttpServer(
+  app: Express,
+  options: { host: string; port: number },
+): Promise<HttpServerHandle> {
+  const server = createServer(app);
+  // Behind a load balancer keeping connections open longer than Node's 5 s default
+  // would otherwise race on reuse.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close(graceMs) {
+      return new Promise((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

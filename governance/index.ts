@@ -1,0 +1,7 @@
+/**
+ * The cost ledger (shared with the model proxy), budgets, approvals and the audit log.
+ * Depends on authz (who may approve).
+ *
+ * Its public API is exported from here as it is built.
+ */
+export {};

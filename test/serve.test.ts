@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./support/ports.js";
+import { RedisServer } from "./support/redis-server.js";
+import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
+
+const dataDirs: string[] = [];
+function emptyDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-serve-"));
+  dataDirs.push(dir);
+  return dir;
+}
+
+const running: SwitchboardProcess[] = [];
+function start(args: string[], env: Record<string, string>): SwitchboardProcess {
+  const process = new SwitchboardProcess(args, env);
+  running.push(process);
+  return process;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.kill()));
+});
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("switchboard serve on the embedded defaults", () => {
+  it("answers /healthz and /readyz from an empty data dir with nothing configured", async () => {
+    const port = await freePort();
+    const serve = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: emptyDataDir() });
+    await serve.waitFor(`http://127.0.0.1:${port}/healthz`);
+
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok" } });
+  });
+
+  it("stops cleanly on SIGTERM, and a second start finds its data again", async () => {
+    const port = await freePort();
+    const dataDir = emptyDataDir();
+    const first = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: dataDir });
+    await first.waitFor(`http://127.0.0.1:${port}/healthz`);
+    first.signal("SIGTERM");
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.stdout).toContain('"msg":"stopped"');
+
+    const second = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: dataDir });
+    await second.waitFor(`http://127.0.0.1:${port}/readyz`);
+    // The schema was already there: nothing to migrate the second time.
+    expect(second.stdout).not.toContain("database migrated");
+  });
+
+  it("refuses a second process on the same embedded data dir, naming the holder", async () => {
+    const dataDir = emptyDataDir();
+    const port = await freePort();
+    const first = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: dataDir });
+    await first.waitFor(`http://127.0.0.1:${port}/healthz`);
+
+    const second = await runSwitchboard(["serve"], {
+      PORT: String(await freePort()),
+      SWITCHBOARD_DATA_DIR: dataDir,
+    });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`in use by process ${first.pid}`);
+    expect(second.stderr).toContain("DATABASE_URL");
+  });
+});
+
+describe("bad configuration", () => {
+  it("exits non-zero naming the variable and what is allowed", async () => {
+    const result = await runSwitchboard(["serve"], {
+      PORT: "eighty",
+      SWITCHBOARD_DATA_DIR: emptyDataDir(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PORT: must be a port number from 0 to 65535 (got "eighty")');
+  });
+
+  it("names every bad variable at once", async () => {
+    const result = await runSwitchboard(["serve"], {
+      LOG_LEVEL: "loud",
+      REDIS_URL: "http://127.0.0.1:6379",
+      SWITCHBOARD_DATA_DIR: emptyDataDir(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent",
+    );
+    expect(result.stderr).toContain("REDIS_URL: must be a URL starting with redis:// or rediss://");
+  });
+
+  it("treats an empty variable as unset", async () => {
+    const port = await freePort();
+    const serve = start(["serve"], {
+      PORT: String(port),
+      REDIS_URL: "",
+      SWITCHBOARD_DATA_DIR: emptyDataDir(),
+    });
+    await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
+  });
+});
+
+describe("/readyz with a configured Redis", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it("turns 503 naming redis while Redis is stopped, and 200 once it is back", async () => {
+    const port = await freePort();
+    const serve = start(["serve"], {
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      SWITCHBOARD_DATA_DIR: emptyDataDir(),
+    });
+    const readyz = `http://127.0.0.1:${port}/readyz`;
+    await serve.waitFor(readyz);
+
+    await redis.stop();
+    const down = await eventually(async () => {
+      const response = await fetch(readyz);
+      expect(response.status).toBe(503);
+      return response.json();
+    });
+    expect(down).toMatchObject({
+      status: "unavailable",
+      checks: { database: "ok", redis: expect.stringMatching(/^down: /) },
+      error: { code: "service_unavailable", message: "Not ready: redis is down." },
+    });
+
+    await redis.startProcess();
+    await eventually(async () => {
+      const response = await fetch(readyz);
+      expect(response.status).toBe(200);
+    });
+  });
+});
+
+async function eventually<T>(probe: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await probe();
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
