@@ -11,9 +11,16 @@ export interface TupleKey {
   object: string;
 }
 
+/**
+ * Values for the model's conditions (ABAC), as OpenFGA's `context`. Only an OpenFGA server
+ * evaluates conditions; the embedded evaluator refuses models that have any, so it ignores this.
+ */
+export type RequestContext = Record<string, unknown>;
+
 export interface CheckRequest extends TupleKey {
   /** Tuples that count for this request only and are never stored. */
   contextualTuples?: TupleKey[];
+  context?: RequestContext;
 }
 
 export interface ListObjectsRequest {
@@ -22,6 +29,7 @@ export interface ListObjectsRequest {
   /** The object type to list, e.g. `agent`. */
   type: string;
   contextualTuples?: TupleKey[];
+  context?: RequestContext;
 }
 
 export interface UserFilter {
@@ -35,6 +43,7 @@ export interface ListUsersRequest {
   relation: string;
   userFilters: UserFilter[];
   contextualTuples?: TupleKey[];
+  context?: RequestContext;
 }
 
 /** Matches stored tuples; `object` may be a bare `type:` to match every object of that type. */

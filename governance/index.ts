@@ -4,4 +4,4 @@
  *
  * Its public API is exported from here as it is built.
  */
-export {};
+export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
