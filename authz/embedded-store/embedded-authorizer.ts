@@ -1,0 +1,106 @@
+import type { Knex } from "knex";
+import type { Authorizer, BatchCheck } from "../authorizer.js";
+import { compileModel, ModelEvaluator, TupleIndex } from "../embedded/index.js";
+import type {
+  CheckRequest,
+  ListObjectsRequest,
+  ListUsersRequest,
+  ReadFilter,
+  TupleKey,
+} from "../types.js";
+import { TupleChangeFeed, type TupleChanges } from "./change-feed.js";
+import { loadAllTuples, writeTuples } from "./tuple-table.js";
+
+export interface EmbeddedOptions {
+  knex: Knex;
+  modelDsl: string;
+  /** Set on PostgreSQL so processes sharing the database see each other's writes. */
+  databaseUrl?: string | undefined;
+  onFeedError?: (error: Error) => void;
+}
+
+/**
+ * The Authorizer that needs no OpenFGA server: the same model, evaluated in-process over an
+ * in-memory copy of the tuples, which persist in our database. Reads never touch the
+ * database (a check is a few map lookups); writes go to the database first, then to memory.
+ */
+export class EmbeddedAuthorizer implements Authorizer {
+  readonly backend = "embedded";
+  private readonly index = new TupleIndex();
+  private readonly evaluator: ModelEvaluator;
+  private feed: TupleChangeFeed | undefined;
+
+  private constructor(
+    private readonly knex: Knex,
+    modelDsl: string,
+  ) {
+    this.evaluator = new ModelEvaluator(compileModel(modelDsl), this.index);
+  }
+
+  static async open(options: EmbeddedOptions): Promise<EmbeddedAuthorizer> {
+    const authorizer = new EmbeddedAuthorizer(options.knex, options.modelDsl);
+    if (options.databaseUrl) {
+      // Listen before loading, so no change committed in between is missed.
+      authorizer.feed = new TupleChangeFeed(
+        options.databaseUrl,
+        (changes) => authorizer.apply(changes),
+        () => authorizer.reload(),
+        options.onFeedError ?? (() => {}),
+      );
+      await authorizer.feed.start();
+    }
+    await authorizer.reload();
+    return authorizer;
+  }
+
+  async check(request: CheckRequest): Promise<boolean> {
+    return this.evaluator.check(request);
+  }
+
+  async batchCheck(request: BatchCheck): Promise<boolean[]> {
+    return this.evaluator.batchCheck(request);
+  }
+
+  async listObjects(request: ListObjectsRequest): Promise<string[]> {
+    return this.evaluator.listObjects(request);
+  }
+
+  async listUsers(request: ListUsersRequest): Promise<string[]> {
+    return this.evaluator.listUsers(request);
+  }
+
+  async write(writes: TupleKey[], deletes: TupleKey[] = []): Promise<void> {
+    if (writes.length === 0 && deletes.length === 0) return;
+    // Refuse the whole request before anything is stored, as OpenFGA does.
+    for (const tuple of writes) this.evaluator.validateTupleForWrite(tuple);
+    const changes = await this.knex.transaction(async (trx) => {
+      const changed = await writeTuples(trx, writes, deletes);
+      await this.feed?.publish(trx, changed);
+      return changed;
+    });
+    this.apply(changes);
+  }
+
+  async read(filter: ReadFilter = {}): Promise<TupleKey[]> {
+    return this.index.read(filter);
+  }
+
+  async ping(): Promise<void> {
+    await this.knex.raw("select 1");
+  }
+
+  async close(): Promise<void> {
+    await this.feed?.close();
+  }
+
+  private apply(changes: TupleChanges): void {
+    for (const tuple of changes.deleted) this.index.remove(tuple);
+    for (const tuple of changes.written) this.index.add(tuple);
+  }
+
+  private async reload(): Promise<void> {
+    const tuples = await loadAllTuples(this.knex);
+    this.index.clear();
+    for (const tuple of tuples) this.index.add(tuple);
+  }
+}

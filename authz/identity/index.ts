@@ -1,0 +1,6 @@
+export {
+  type ExternalIdentity,
+  normalizeEmail,
+  type User,
+  UserDirectory,
+} from "./user-directory.js";

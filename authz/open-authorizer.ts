@@ -1,0 +1,59 @@
+import type { Knex } from "knex";
+import type { Authorizer } from "./authorizer.js";
+import { EmbeddedAuthorizer } from "./embedded-store/embedded-authorizer.js";
+import { OpenFgaAuthorizer } from "./openfga/openfga-authorizer.js";
+import { loadPolicyModel } from "./policy-model.js";
+
+export interface AuthorizerSettings {
+  /** Set: the OpenFGA server decides. Unset: the embedded evaluator, tuples in `knex`. */
+  openFgaApiUrl?: string | undefined;
+  openFgaStoreId?: string | undefined;
+  openFgaApiToken?: string | undefined;
+  knex: Knex;
+  /** PostgreSQL URL, so embedded evaluators in several processes stay in step. */
+  databaseUrl?: string | undefined;
+  /** Another model instead of authz/model.fga (tests). */
+  modelDsl?: string;
+  onFeedError?: (error: Error) => void;
+}
+
+/** The authorizer the configuration asks for, with Switchboard's policy model in place. */
+export async function openAuthorizer(settings: AuthorizerSettings): Promise<Authorizer> {
+  const modelDsl = settings.modelDsl ?? loadPolicyModel();
+  if (settings.openFgaApiUrl) {
+    return OpenFgaAuthorizer.connect({
+      apiUrl: settings.openFgaApiUrl,
+      storeId: settings.openFgaStoreId,
+      apiToken: settings.openFgaApiToken,
+      modelDsl,
+    });
+  }
+  return EmbeddedAuthorizer.open({
+    knex: settings.knex,
+    modelDsl,
+    databaseUrl: settings.databaseUrl,
+    onFeedError: settings.onFeedError,
+  });
+}
+
+export const PLATFORM = "platform:switchboard";
+
+/**
+ * Makes the platform admins exactly the configured list: adds the missing, removes those no
+ * longer listed (so taking someone off SWITCHBOARD_ADMINS takes their rights away).
+ */
+export async function syncPlatformAdmins(
+  authorizer: Authorizer,
+  emails: readonly string[],
+): Promise<{ added: string[]; removed: string[] }> {
+  const wanted = new Set(emails.map((email) => `user:${email.trim().toLowerCase()}`));
+  const current = await authorizer.read({ object: PLATFORM, relation: "admin" });
+  const have = new Set(current.map((t) => t.user));
+  const added = [...wanted].filter((user) => !have.has(user));
+  const removed = [...have].filter((user) => !wanted.has(user));
+  await authorizer.write(
+    added.map((user) => ({ user, relation: "admin", object: PLATFORM })),
+    removed.map((user) => ({ user, relation: "admin", object: PLATFORM })),
+  );
+  return { added, removed };
+}

@@ -1,0 +1,88 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./ports.js";
+
+/**
+ * A real OpenFGA server (in-memory datastore) on loopback ports of its own, for tests that
+ * hold our code to the real thing. `.ci/run` installs the binary; on a machine without it
+ * `findOpenFgaBinary` says why, and the tests that need it are skipped saying so.
+ */
+export function findOpenFgaBinary(): { path?: string; missing?: string } {
+  const candidates = [process.env.OPENFGA_BIN, join(homedir(), "go", "bin", "openfga")];
+  try {
+    candidates.push(
+      join(execFileSync("go", ["env", "GOPATH"], { encoding: "utf8" }).trim(), "bin", "openfga"),
+    );
+  } catch {
+    // no Go toolchain
+  }
+  try {
+    candidates.push(execFileSync("sh", ["-c", "command -v openfga"], { encoding: "utf8" }).trim());
+  } catch {
+    // not on PATH
+  }
+  const path = candidates.find((candidate) => candidate && existsSync(candidate));
+  if (path) return { path };
+  const missing =
+    "the OpenFGA server is not installed (go install github.com/openfga/openfga/cmd/openfga@v1.18.1, as .ci/run does)";
+  // CI installs it: there, a missing server is a failure, never a silent skip.
+  if (process.env.CI) throw new Error(missing);
+  return { missing };
+}
+
+export class OpenFgaServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(binary: string): Promise<OpenFgaServer> {
+    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    const child = spawn(
+      binary,
+      [
+        "run",
+        "--datastore-engine",
+        "memory",
+        "--http-addr",
+        `127.0.0.1:${httpPort}`,
+        "--grpc-addr",
+        `127.0.0.1:${grpcPort}`,
+        "--playground-enabled=false",
+        "--metrics-enabled=false",
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const server = new OpenFgaServer(child, `http://127.0.0.1:${httpPort}`);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`openfga exited with ${child.exitCode}: ${stderr}`);
+      try {
+        if ((await fetch(`${server.url}/healthz`)).ok) return server;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`openfga did not start: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGKILL");
+    await exited;
+  }
+}
