@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.js";
 import { migrate } from "./commands/migrate.js";
 import { serve } from "./commands/serve.js";
 import { worker } from "./commands/worker.js";
@@ -80,6 +81,56 @@ export function buildCli(): Command {
         );
       }
       await migrate(configWith(program, {}), direction as "up" | "down" | "status", options);
+    });
+
+  const authz = program
+    .command("authz")
+    .description("Test the authorization policy, and grant, revoke, check and list access.");
+  authz
+    .command("test")
+    .description(
+      "Run OpenFGA conformance files or store test files (.fga.yaml) against the configured backend; ends with `N passed, N failed`.",
+    )
+    .argument("<file...>", "files to run")
+    .action(async (files: string[]) => {
+      const failed = await authzTest(configWith(program, {}), files);
+      if (failed > 0) process.exitCode = 1;
+    });
+  for (const change of ["grant", "revoke"] as const) {
+    authz
+      .command(change)
+      .description(
+        `${change === "grant" ? "Grant" : "Revoke"} a relation: e.g. ${change} ada@example.com runner agent:triage`,
+      )
+      .argument("<user>", "an email, or a subject such as team:platform#member or user:*")
+      .argument("<relation>", "e.g. viewer, runner, editor, owner, member, admin")
+      .argument("<object>", "e.g. agent:triage or team:platform")
+      .action(async (user: string, relation: string, object: string) => {
+        await authzGrant(configWith(program, {}), change, { user, relation, object });
+      });
+  }
+  authz
+    .command("check")
+    .description(
+      "Print allowed or denied (exit status 0 or 1): e.g. check ada@example.com runner agent:triage",
+    )
+    .argument("<user>", "an email, or a subject such as user:*")
+    .argument("<relation>", "the relation to check")
+    .argument("<object>", "e.g. agent:triage")
+    .action(async (user: string, relation: string, object: string) => {
+      if (!(await authzCheck(configWith(program, {}), { user, relation, object })))
+        process.exitCode = 1;
+    });
+  authz
+    .command("list")
+    .description(
+      "List the objects of a type on which a user has a relation: e.g. list ada@example.com runner agent",
+    )
+    .argument("<user>", "an email, or a subject")
+    .argument("<relation>", "the relation")
+    .argument("<type>", "the object type, e.g. agent")
+    .action(async (user: string, relation: string, type: string) => {
+      await authzList(configWith(program, {}), { user, relation, type });
     });
 
   return program;

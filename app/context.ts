@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { type Authorization, openAuthorization } from "./authorization.js";
 import type { Config } from "./config/index.js";
 import { type Database, migrateLatest, openDatabase } from "./db/index.js";
 import type { ReadinessCheck } from "./http/index.js";
@@ -13,7 +14,8 @@ export interface ProcessContext {
   lifecycle: Lifecycle;
   db: Database;
   redis: Redis | undefined;
-  /** What /readyz asks; modules add their own (OpenFGA, for one). */
+  authorization: Authorization;
+  /** What /readyz asks: the database, and Redis and OpenFGA when configured. */
   checks: ReadinessCheck[];
 }
 
@@ -52,5 +54,9 @@ export async function openProcessContext(
     checks.push(redisReadiness(connection));
   }
 
-  return { config, logger, lifecycle, db, redis, checks };
+  const authorization = await openAuthorization(config, db, logger);
+  lifecycle.onStop("authorization", () => authorization.authorizer.close());
+  if (authorization.readiness) checks.push(authorization.readiness);
+
+  return { config, logger, lifecycle, db, redis, authorization, checks };
 }

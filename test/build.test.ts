@@ -24,11 +24,22 @@ describe("the production build (what the container runs)", () => {
       ],
       { cwd: root },
     );
+    await run(process.execPath, ["scripts/copy-assets.mjs", outDir], { cwd: root });
     const { stdout } = await run(process.execPath, [`${outDir}/app/main.js`, "--help"], {
       cwd: root,
     });
     expect(stdout).toContain("Usage: switchboard");
-    for (const command of ["serve", "worker", "proxy", "migrate"])
+    for (const command of ["serve", "worker", "proxy", "migrate", "authz"])
       expect(stdout).toContain(command);
+    // The policy model is read at run time: the build must carry it.
+    const checked = await run(
+      process.execPath,
+      [`${outDir}/app/main.js`, "authz", "test", "authz/model.fga.yaml"],
+      {
+        cwd: root,
+        env: { ...process.env, SWITCHBOARD_DATA_DIR: `${outDir}/data`, LOG_LEVEL: "warn" },
+      },
+    );
+    expect(checked.stdout.trim().split("\n").at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   }, 120_000);
 });

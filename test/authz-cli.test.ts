@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findOpenFgaBinary, OpenFgaServer } from "./support/openfga-server.js";
+import { freePort } from "./support/ports.js";
+import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
+
+/** `switchboard authz …` and the authorizer inside `switchboard serve`, as an operator uses them. */
+
+const dirs: string[] = [];
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-authz-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const lastLine = (text: string) => text.trim().split("\n").at(-1);
+
+// Each step starts a real process (and an embedded database): generous time on two busy cores.
+describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, () => {
+  const env = { SWITCHBOARD_DATA_DIR: dataDir(), LOG_LEVEL: "warn" };
+
+  it("grants, checks, lists and revokes, denying by default", async () => {
+    expect(
+      (
+        await runSwitchboard(
+          ["authz", "grant", "team:platform#member", "runner", "agent:triage"],
+          env,
+        )
+      ).stdout,
+    ).toBe("granted: team:platform#member runner agent:triage\n");
+    await runSwitchboard(["authz", "grant", "Ada@Example.com", "member", "team:platform"], env);
+
+    const allowed = await runSwitchboard(
+      ["authz", "check", "ada@example.com", "runner", "agent:triage"],
+      env,
+    );
+    expect([allowed.stdout, allowed.code]).toEqual(["allowed\n", 0]);
+    const denied = await runSwitchboard(
+      ["authz", "check", "bob@example.com", "viewer", "agent:triage"],
+      env,
+    );
+    expect([denied.stdout, denied.code]).toEqual(["denied\n", 1]);
+    expect(
+      (await runSwitchboard(["authz", "list", "ada@example.com", "viewer", "agent"], env)).stdout,
+    ).toBe("agent:triage\n");
+
+    await runSwitchboard(["authz", "revoke", "ada@example.com", "member", "team:platform"], env);
+    expect(
+      (await runSwitchboard(["authz", "check", "ada@example.com", "runner", "agent:triage"], env))
+        .code,
+    ).toBe(1);
+  });
+
+  it("refuses a grant the model does not allow, saying why", async () => {
+    const result = await runSwitchboard(["authz", "grant", "agent:x", "runner", "agent:y"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Invalid tuple agent:y#runner@agent:x: "agent:x" is not an allowed type for agent#runner',
+    );
+  });
+
+  it("runs the policy's store tests, ending with the pass/fail line", async () => {
+    const result = await runSwitchboard(["authz", "test", "authz/model.fga.yaml"], env);
+    expect(result.code).toBe(0);
+    expect(lastLine(result.stdout)).toMatch(/^\d+ passed, 0 failed$/);
+  });
+
+  it("exits non-zero when an assertion fails, naming it", async () => {
+    const file = join(dataDir(), "wrong.fga.yaml");
+    writeFileSync(
+      file,
+      [
+        `model_file: ${join(process.cwd(), "authz/model.fga")}`,
+        "tuples:",
+        "  - { user: user:ada@example.com, relation: viewer, object: agent:faq }",
+        "tests:",
+        "  - name: a wrong expectation",
+        "    check:",
+        "      - user: user:ada@example.com",
+        "        object: agent:faq",
+        "        assertions: { viewer: false, runner: false }",
+      ].join("\n"),
+    );
+    const result = await runSwitchboard(["authz", "test", file], env);
+    expect(result.code).toBe(1);
+    expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    expect(result.stdout).toContain("a wrong expectation");
+  });
+});
+
+const binary = findOpenFgaBinary();
+if (binary.missing) console.log(`skipped: switchboard with an OpenFGA server: ${binary.missing}`);
+
+describe.skipIf(!binary.path)("switchboard with an OpenFGA server", { timeout: 120_000 }, () => {
+  let server: OpenFgaServer;
+  beforeAll(async () => {
+    server = await OpenFgaServer.start(binary.path as string);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("grants and checks through the server, and runs the policy tests against it", async () => {
+    const env = { SWITCHBOARD_DATA_DIR: dataDir(), OPENFGA_API_URL: server.url, LOG_LEVEL: "warn" };
+    await runSwitchboard(["authz", "grant", "user:*", "viewer", "agent:faq"], env);
+    expect(
+      (await runSwitchboard(["authz", "check", "anyone@example.com", "viewer", "agent:faq"], env))
+        .stdout,
+    ).toBe("allowed\n");
+    const tested = await runSwitchboard(["authz", "test", "authz/model.fga.yaml"], env);
+    expect(tested.stdout).toContain("OpenFGA server at");
+    expect(lastLine(tested.stdout)).toMatch(/^\d+ passed, 0 failed$/);
+  });
+
+  it("serve bootstraps platform admins, and /readyz names OpenFGA when it goes away", async () => {
+    const own = await OpenFgaServer.start(binary.path as string);
+    const port = await freePort();
+    const env = {
+      PORT: String(port),
+      SWITCHBOARD_DATA_DIR: dataDir(),
+      OPENFGA_API_URL: own.url,
+      SWITCHBOARD_ADMINS: "root@example.com",
+    };
+    const serve = new SwitchboardProcess(["serve"], env);
+    try {
+      await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
+      const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+      expect(ready).toMatchObject({ checks: { database: "ok", openfga: "ok" } });
+      const admin = await runSwitchboard(
+        ["authz", "check", "root@example.com", "admin", "platform:switchboard"],
+        {
+          ...env,
+          SWITCHBOARD_DATA_DIR: dataDir(),
+        },
+      );
+      expect(admin.stdout).toBe("allowed\n");
+
+      await own.stop();
+      const down = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({
+        error: { message: "Not ready: openfga is down." },
+      });
+    } finally {
+      await serve.kill();
+      await own.stop();
+    }
+  });
+});
