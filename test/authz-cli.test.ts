@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findOpenFgaBinary, OpenFgaServer } from "./support/openfga-server.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { describeWithOpenFga, OpenFgaServer, openFgaBinaryPath } from "./support/openfga-server.js";
 import { freePort } from "./support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
@@ -93,62 +93,59 @@ describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, ()
   });
 });
 
-const binary = findOpenFgaBinary();
-if (binary.missing) console.log(`skipped: switchboard with an OpenFGA server: ${binary.missing}`);
+describeWithOpenFga(
+  "switchboard with an OpenFGA server",
+  (openFga) => {
+    it("grants and checks through the server, and runs the policy tests against it", async () => {
+      const env = {
+        SWITCHBOARD_DATA_DIR: dataDir(),
+        OPENFGA_API_URL: openFga().url,
+        LOG_LEVEL: "warn",
+      };
+      await runSwitchboard(["authz", "grant", "user:*", "viewer", "agent:faq"], env);
+      expect(
+        (await runSwitchboard(["authz", "check", "anyone@example.com", "viewer", "agent:faq"], env))
+          .stdout,
+      ).toBe("allowed\n");
+      const tested = await runSwitchboard(["authz", "test", "authz/model.fga.yaml"], env);
+      expect(tested.stdout).toContain("OpenFGA server at");
+      expect(lastLine(tested.stdout)).toMatch(/^\d+ passed, 0 failed$/);
+    });
 
-describe.skipIf(!binary.path)("switchboard with an OpenFGA server", { timeout: 120_000 }, () => {
-  let server: OpenFgaServer;
-  beforeAll(async () => {
-    server = await OpenFgaServer.start(binary.path as string);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+    it("serve bootstraps platform admins, and /readyz names OpenFGA when it goes away", async () => {
+      const own = await OpenFgaServer.start(openFgaBinaryPath());
+      const port = await freePort();
+      const env = {
+        PORT: String(port),
+        SWITCHBOARD_DATA_DIR: dataDir(),
+        OPENFGA_API_URL: own.url,
+        SWITCHBOARD_ADMINS: "root@example.com",
+      };
+      const serve = new SwitchboardProcess(["serve"], env);
+      try {
+        await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
+        const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
+        expect(ready).toMatchObject({ checks: { database: "ok", openfga: "ok" } });
+        const admin = await runSwitchboard(
+          ["authz", "check", "root@example.com", "admin", "platform:switchboard"],
+          {
+            ...env,
+            SWITCHBOARD_DATA_DIR: dataDir(),
+          },
+        );
+        expect(admin.stdout).toBe("allowed\n");
 
-  it("grants and checks through the server, and runs the policy tests against it", async () => {
-    const env = { SWITCHBOARD_DATA_DIR: dataDir(), OPENFGA_API_URL: server.url, LOG_LEVEL: "warn" };
-    await runSwitchboard(["authz", "grant", "user:*", "viewer", "agent:faq"], env);
-    expect(
-      (await runSwitchboard(["authz", "check", "anyone@example.com", "viewer", "agent:faq"], env))
-        .stdout,
-    ).toBe("allowed\n");
-    const tested = await runSwitchboard(["authz", "test", "authz/model.fga.yaml"], env);
-    expect(tested.stdout).toContain("OpenFGA server at");
-    expect(lastLine(tested.stdout)).toMatch(/^\d+ passed, 0 failed$/);
-  });
-
-  it("serve bootstraps platform admins, and /readyz names OpenFGA when it goes away", async () => {
-    const own = await OpenFgaServer.start(binary.path as string);
-    const port = await freePort();
-    const env = {
-      PORT: String(port),
-      SWITCHBOARD_DATA_DIR: dataDir(),
-      OPENFGA_API_URL: own.url,
-      SWITCHBOARD_ADMINS: "root@example.com",
-    };
-    const serve = new SwitchboardProcess(["serve"], env);
-    try {
-      await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
-      const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json();
-      expect(ready).toMatchObject({ checks: { database: "ok", openfga: "ok" } });
-      const admin = await runSwitchboard(
-        ["authz", "check", "root@example.com", "admin", "platform:switchboard"],
-        {
-          ...env,
-          SWITCHBOARD_DATA_DIR: dataDir(),
-        },
-      );
-      expect(admin.stdout).toBe("allowed\n");
-
-      await own.stop();
-      const down = await fetch(`http://127.0.0.1:${port}/readyz`);
-      expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({
-        error: { message: "Not ready: openfga is down." },
-      });
-    } finally {
-      await serve.kill();
-      await own.stop();
-    }
-  });
-});
+        await own.stop();
+        const down = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(down.status).toBe(503);
+        expect(await down.json()).toMatchObject({
+          error: { message: "Not ready: openfga is down." },
+        });
+      } finally {
+        await serve.kill();
+        await own.stop();
+      }
+    });
+  },
+  { timeout: 120_000 },
+);

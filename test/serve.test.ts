@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "./support/eventually.js";
 import { freePort } from "./support/ports.js";
 import { RedisServer } from "./support/redis-server.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
@@ -141,15 +142,3 @@ describe("/readyz with a configured Redis", () => {
     });
   });
 });
-
-async function eventually<T>(probe: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

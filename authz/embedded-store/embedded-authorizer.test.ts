@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, migrateLatest, openDatabase } from "../../app/db/index.js";
+import { eventually } from "../../test/support/eventually.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
 import { syncPlatformAdmins } from "../open-authorizer.js";
 import { loadPolicyModel } from "../policy-model.js";
@@ -12,18 +13,6 @@ const modelDsl = loadPolicyModel();
 const shareWithTeam = { user: "team:platform#member", relation: "runner", object: "agent:triage" };
 const adaInTeam = { user: "user:ada@example.com", relation: "member", object: "team:platform" };
 const canAdaRun = { user: "user:ada@example.com", relation: "runner", object: "agent:triage" };
-
-async function eventually(probe: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 describe("the embedded authorizer on PGlite", () => {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-authz-"));

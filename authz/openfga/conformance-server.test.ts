@@ -4,15 +4,10 @@
  * policy cases show the server and the embedded evaluator agree on model.fga.
  */
 
-import { afterAll, beforeAll, describe } from "vitest";
-import { findOpenFgaBinary, OpenFgaServer } from "../../test/support/openfga-server.js";
+import { describeWithOpenFga } from "../../test/support/openfga-server.js";
 import { describeConformanceFile } from "../conformance/describe-conformance.js";
 import { loadConformanceFile } from "../conformance/index.js";
 import { openFgaTarget } from "./conformance-target.js";
-
-const binary = findOpenFgaBinary();
-if (binary.missing)
-  console.log(`skipped: conformance against an OpenFGA server: ${binary.missing}`);
 
 const suite = new URL(
   "../../../shared/conformance/openfga/consolidated_1_1_tests.yaml",
@@ -20,15 +15,8 @@ const suite = new URL(
 );
 const policy = new URL("../model.fga.yaml", import.meta.url);
 
-describe.skipIf(!binary.path)("against a real OpenFGA server", () => {
-  let server: OpenFgaServer;
-  beforeAll(async () => {
-    server = await OpenFgaServer.start(binary.path as string);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-  const target = () => openFgaTarget(server.url);
+describeWithOpenFga("against a real OpenFGA server", (openFga) => {
+  const target = () => openFgaTarget(openFga().url);
 
   describeConformanceFile(
     "OpenFGA conformance suite (consolidated_1_1_tests.yaml)",

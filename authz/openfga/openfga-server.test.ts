@@ -1,6 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findOpenFgaBinary, OpenFgaServer } from "../../test/support/openfga-server.js";
+import {
+  describeWithOpenFga,
+  OpenFgaServer,
+  openFgaBinaryPath,
+} from "../../test/support/openfga-server.js";
 import { freePort } from "../../test/support/ports.js";
 import { AccessPolicy } from "../access-policy.js";
 import { AuthzError } from "../embedded/index.js";
@@ -14,34 +18,23 @@ import { OpenFgaAuthorizer } from "./openfga-authorizer.js";
  * The conformance suite's run against the server is in conformance-server.test.ts.
  */
 
-const binary = findOpenFgaBinary();
-if (binary.missing) console.log(`skipped: OpenFGA server tests: ${binary.missing}`);
-
 const ada: UserPrincipal = { kind: "user", userId: "u1", email: "ada@example.com", via: "api" };
 
-describe.skipIf(!binary.path)("OpenFgaAuthorizer against a real OpenFGA server", () => {
-  let server: OpenFgaServer;
-  beforeAll(async () => {
-    server = await OpenFgaServer.start(binary.path as string);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithOpenFga("OpenFgaAuthorizer against a real OpenFGA server", (openFga) => {
   it("creates the switchboard store and writes the model once, then reuses both", async () => {
     const first = await OpenFgaAuthorizer.connect({
-      apiUrl: server.url,
+      apiUrl: openFga().url,
       modelDsl: loadPolicyModel(),
     });
     const second = await OpenFgaAuthorizer.connect({
-      apiUrl: server.url,
+      apiUrl: openFga().url,
       modelDsl: loadPolicyModel(),
     });
     expect(second.storeId).toBe(first.storeId);
     expect(second.modelId).toBe(first.modelId);
 
     const changed = `${loadPolicyModel()}\ntype extra\n  relations\n    define viewer: [user]\n`;
-    const third = await OpenFgaAuthorizer.connect({ apiUrl: server.url, modelDsl: changed });
+    const third = await OpenFgaAuthorizer.connect({ apiUrl: openFga().url, modelDsl: changed });
     expect(third.storeId).toBe(first.storeId);
     expect(third.modelId).not.toBe(first.modelId);
     // A process pinned to the older model keeps evaluating with it.
@@ -52,7 +45,7 @@ describe.skipIf(!binary.path)("OpenFgaAuthorizer against a real OpenFGA server",
 
   it("grants, checks, lists, reads and revokes, with idempotent writes", async () => {
     const fga = await OpenFgaAuthorizer.connect({
-      apiUrl: server.url,
+      apiUrl: openFga().url,
       storeName: "grants",
       modelDsl: loadPolicyModel(),
     });
@@ -98,7 +91,7 @@ describe.skipIf(!binary.path)("OpenFgaAuthorizer against a real OpenFGA server",
 
   it("refuses a tuple the model does not allow, writing nothing", async () => {
     const fga = await OpenFgaAuthorizer.connect({
-      apiUrl: server.url,
+      apiUrl: openFga().url,
       storeName: "refusals",
       modelDsl: loadPolicyModel(),
     });
@@ -112,7 +105,7 @@ describe.skipIf(!binary.path)("OpenFgaAuthorizer against a real OpenFGA server",
 
   it("makes the platform admins exactly the configured list", async () => {
     const fga = await OpenFgaAuthorizer.connect({
-      apiUrl: server.url,
+      apiUrl: openFga().url,
       storeName: "admins",
       modelDsl: loadPolicyModel(),
     });
@@ -128,7 +121,7 @@ describe.skipIf(!binary.path)("OpenFgaAuthorizer against a real OpenFGA server",
   });
 
   it("answers /readyz's ping while up, and fails it once the server is gone", async () => {
-    const own = await OpenFgaServer.start(binary.path as string);
+    const own = await OpenFgaServer.start(openFgaBinaryPath());
     const fga = await OpenFgaAuthorizer.connect({ apiUrl: own.url, modelDsl: loadPolicyModel() });
     await fga.ping();
     await own.stop();

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe } from "vitest";
 import { freePort } from "./ports.js";
 
 /**
@@ -85,4 +86,34 @@ export class OpenFgaServer {
     this.child.kill("SIGKILL");
     await exited;
   }
+}
+
+/**
+ * A describe block that runs against one real OpenFGA server, started before its tests and
+ * stopped after; skipped, saying why, where the server is not installed (never in CI).
+ */
+export function describeWithOpenFga(
+  title: string,
+  body: (server: () => OpenFgaServer) => void,
+  options: { timeout?: number } = {},
+): void {
+  const binary = findOpenFgaBinary();
+  if (binary.missing) console.log(`skipped: ${title}: ${binary.missing}`);
+  describe.skipIf(!binary.path)(title, options, () => {
+    let server: OpenFgaServer | undefined;
+    beforeAll(async () => {
+      server = await OpenFgaServer.start(binary.path as string);
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+    body(() => server as OpenFgaServer);
+  });
+}
+
+/** The installed server's path, for a test that starts a server of its own inside describeWithOpenFga. */
+export function openFgaBinaryPath(): string {
+  const { path, missing } = findOpenFgaBinary();
+  if (!path) throw new Error(missing);
+  return path;
 }
