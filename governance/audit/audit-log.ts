@@ -12,7 +12,8 @@ export interface AuditEntry {
   requestId?: string;
 }
 
-export interface AuditRecord extends Required<Omit<AuditEntry, "requestId" | "targetType" | "targetId">> {
+export interface AuditRecord
+  extends Required<Omit<AuditEntry, "requestId" | "targetType" | "targetId">> {
   id: number;
   occurredAt: Date;
   targetType: string | null;
@@ -47,7 +48,9 @@ export class AuditLog {
   }
 
   /** Newest first. */
-  async recent(options: { limit?: number; targetType?: string; targetId?: string } = {}): Promise<AuditRecord[]> {
+  async recent(
+    options: { limit?: number; targetType?: string; targetId?: string } = {},
+  ): Promise<AuditRecord[]> {
     const query = this.knex<AuditRow>("audit_log")
       .orderBy("id", "desc")
       .limit(options.limit ?? 50);
