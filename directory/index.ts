@@ -1,7 +1,61 @@
 /**
- * The agent registry: manifests, CRUD and search, the REST API under /api/v1 and the
- * directory site. Depends on authz (who may see and run what) and sessions (usage).
- *
- * Its public API is exported from here as it is built.
+ * The agent registry: manifests, CRUD and search, and the REST API under /api/v1. Depends on
+ * authz (who may see and run what) and governance (the audit log). The directory site is
+ * built on `AgentDirectory` and mounts next to the API.
  */
-export {};
+export {
+  API_BASE,
+  type AuthStrategy,
+  authenticate,
+  bearerApiKey,
+  createDirectoryApi,
+  type DirectoryApiOptions,
+  openApiDocument,
+  principalOf,
+  type Route,
+} from "./api/index.js";
+export {
+  createDefaultDirectoryApi,
+  createDirectoryServices,
+  type DirectoryServices,
+} from "./directory-services.js";
+export {
+  type ApiKeySummary,
+  ApiKeys,
+  type CreatedApiKey,
+  hashApiKey,
+} from "./keys/api-keys.js";
+export {
+  type AgentManifest,
+  type AgentManifestInput,
+  agentManifestSchema,
+  formatProblem,
+  type LoadedManifests,
+  loadManifests,
+  ManifestError,
+  type ManifestProblem,
+  manifestJsonSchema,
+  parseManifestText,
+  type ValidatedManifest,
+  validateManifest,
+} from "./manifest/index.js";
+export {
+  AGENT_STATES,
+  type Agent,
+  AgentDirectory,
+  type AgentFilter,
+  type AgentPage,
+  type AgentPermissions,
+  AgentRegistry,
+  type AgentState,
+  type ApplyOutcome,
+  type ApplyResult,
+  type ChangeContext,
+  DEMO_MANIFEST,
+  ensureDemoAgent,
+  type FacetCount,
+  type FacetName,
+  type Facets,
+  type ListRequest,
+  type RequestContext,
+} from "./registry/index.js";

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as initial from "./20261124_0001_initial.js";
+import * as directory from "./20261124_0200_directory.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -13,4 +14,7 @@ export interface Migration {
  * or reorder one that has landed. The list is explicit (not a folder scan) so the same
  * migrations run from TypeScript sources and from the compiled build.
  */
-export const migrations: readonly Migration[] = [{ name: "20261124_0001_initial", ...initial }];
+export const migrations: readonly Migration[] = [
+  { name: "20261124_0001_initial", ...initial },
+  { name: "20261124_0200_directory", ...directory },
+];

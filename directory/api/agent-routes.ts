@@ -1,0 +1,158 @@
+import { agentManifestSchema, manifestJsonSchema } from "../manifest/index.js";
+import type { AgentDirectory, ApplyResult } from "../registry/index.js";
+import { openApiDocument } from "./openapi.js";
+import { presentDetail, presentSummary } from "./present.js";
+import { defineRoute, type Route, type RouteInput } from "./route-table.js";
+import {
+  agentDetail,
+  agentList,
+  agentNameParams,
+  applyResponse,
+  jsonDocument,
+  listAgentsQuery,
+} from "./schemas.js";
+
+const API_VERSION = "1.0.0";
+
+/** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
+export function agentRoutes(directory: AgentDirectory): Route[] {
+  const detail = async (input: RouteInput<unknown, unknown>, name: string) => {
+    const agent = await directory.get(input.principal, name);
+    return presentDetail(agent, await directory.permissions(input.principal, name));
+  };
+  const applied = async (input: RouteInput<unknown, unknown>, result: ApplyResult) => ({
+    name: result.name,
+    outcome: result.outcome,
+    changes: result.changes,
+    agent: await detail(input, result.name),
+  });
+
+  const routes: Route[] = [
+    defineRoute({
+      method: "get",
+      path: "/agents",
+      operationId: "listAgents",
+      summary: "Search the agents the caller may view",
+      description:
+        "Paged by cursor, in name order. Facet counts cover only agents the caller may view; each facet ignores its own filter so the other values stay on offer.",
+      authenticated: true,
+      query: listAgentsQuery,
+      response: { status: 200, description: "A page of agents", schema: agentList },
+      errors: [400],
+      async handle({ principal, query }) {
+        const page = await directory.list(principal, {
+          ...query,
+          states: query.state ? [query.state] : undefined,
+        });
+        return {
+          body: {
+            items: page.items.map(presentSummary),
+            next_cursor: page.nextCursor,
+            facets: page.facets ?? null,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/agents/{name}",
+      operationId: "getAgent",
+      summary: "One agent, with what the caller may do with it",
+      authenticated: true,
+      params: agentNameParams,
+      response: { status: 200, description: "The agent", schema: agentDetail },
+      errors: [404],
+      async handle(input) {
+        return { body: await detail(input, input.params.name) };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/agents",
+      operationId: "createAgent",
+      summary: "Register an agent from a manifest",
+      description:
+        "Whoever will own the agent may register it: platform admins, admins of the owning team, or the person named as owner.",
+      authenticated: true,
+      body: agentManifestSchema,
+      response: { status: 201, description: "Registered", schema: applyResponse },
+      errors: [400, 403, 409],
+      async handle(input) {
+        const result = await directory.create(input.principal, input.body, input);
+        return { status: 201, body: await applied(input, result) };
+      },
+    }),
+    defineRoute({
+      method: "put",
+      path: "/agents/{name}",
+      operationId: "updateAgent",
+      summary: "Replace an agent's manifest",
+      description:
+        "Needs editor access; changing the owner or the view and run lists needs owner access. The manifest's name must match the path.",
+      authenticated: true,
+      params: agentNameParams,
+      body: agentManifestSchema,
+      response: { status: 200, description: "Updated, or unchanged", schema: applyResponse },
+      errors: [400, 403, 404],
+      async handle(input) {
+        const result = await directory.update(
+          input.principal,
+          input.params.name,
+          input.body,
+          input,
+        );
+        return { body: await applied(input, result) };
+      },
+    }),
+    defineRoute({
+      method: "delete",
+      path: "/agents/{name}",
+      operationId: "deleteAgent",
+      summary: "Retire an agent (owners only)",
+      description: "Its access is removed and it leaves the directory; its history is kept.",
+      authenticated: true,
+      params: agentNameParams,
+      response: { status: 204, description: "Retired" },
+      errors: [403, 404],
+      async handle(input) {
+        await directory.retire(input.principal, input.params.name, input);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/manifest-schema",
+      operationId: "getManifestSchema",
+      summary: "The JSON Schema of agent manifests",
+      authenticated: false,
+      response: { status: 200, description: "JSON Schema (draft 2020-12)", schema: jsonDocument },
+      errors: [],
+      async handle() {
+        return { body: manifestJsonSchema() };
+      },
+    }),
+  ];
+  const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
+    version: API_VERSION,
+    named: {
+      input: { AgentManifest: agentManifestSchema },
+      output: { Agent: agentDetail, AgentList: agentList, ApplyResult: applyResponse },
+    },
+  });
+  return [...routes, openApiRoute(() => document)];
+}
+
+function openApiRoute(document: () => Record<string, unknown>): Route {
+  return defineRoute({
+    method: "get",
+    path: "/openapi.json",
+    operationId: "getOpenApi",
+    summary: "This document",
+    authenticated: false,
+    response: { status: 200, description: "OpenAPI 3.1", schema: jsonDocument },
+    errors: [],
+    async handle() {
+      return { body: document() };
+    },
+  });
+}

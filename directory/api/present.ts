@@ -1,0 +1,40 @@
+import type { z } from "zod";
+import type { Agent, AgentPermissions } from "../registry/index.js";
+import type { agentDetail, agentSummary } from "./schemas.js";
+
+/** Agents as the API shows them: snake_case, times as ISO strings. */
+
+export function presentSummary(agent: Agent): z.infer<typeof agentSummary> {
+  return {
+    name: agent.name,
+    title: agent.title,
+    description: agent.description,
+    owner: agent.owner,
+    runtime: agent.runtimeType,
+    lifecycle: agent.lifecycle,
+    state: agent.state,
+    state_reason: agent.stateReason,
+    tags: agent.tags,
+    icon: agent.manifest.metadata.icon ?? null,
+    updated_at: agent.updatedAt.toISOString(),
+  };
+}
+
+export function presentDetail(
+  agent: Agent,
+  permissions: AgentPermissions,
+): z.infer<typeof agentDetail> {
+  const { metadata, spec } = agent.manifest;
+  return {
+    ...presentSummary(agent),
+    skills: spec.skills,
+    links: metadata.links,
+    contacts: metadata.contacts,
+    access: spec.access,
+    limits: spec.limits ?? null,
+    manifest: agent.manifest as unknown as Record<string, unknown>,
+    manifest_digest: agent.manifestDigest,
+    created_at: agent.createdAt.toISOString(),
+    permissions,
+  };
+}

@@ -1,0 +1,59 @@
+import express, { type Request, type Response, Router } from "express";
+import type { z } from "zod";
+import { badRequest, SwitchboardError } from "../../core/index.js";
+import type { AgentDirectory } from "../registry/index.js";
+import { agentRoutes } from "./agent-routes.js";
+import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
+import type { Route } from "./route-table.js";
+
+export interface DirectoryApiOptions {
+  directory: AgentDirectory;
+  /** Tried in order; the first that recognises the request decides who is calling. */
+  strategies: readonly AuthStrategy[];
+}
+
+/** Where the API is mounted. */
+export const API_BASE = "/api/v1";
+
+const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
+
+function parseQuery(schema: z.ZodObject, req: Request): unknown {
+  const parsed = schema.safeParse(req.query);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw badRequest(`The query is not valid: ${problems.join("; ")}`, { problems });
+}
+
+/** A path parameter that cannot name anything (e.g. not a slug) means there is nothing there. */
+function parseParams(schema: z.ZodObject, req: Request): unknown {
+  const parsed = schema.safeParse(req.params);
+  if (parsed.success) return parsed.data;
+  throw new SwitchboardError("not_found", `${req.path} was not found.`, { status: 404 });
+}
+
+function register(router: Router, route: Route, strategies: readonly AuthStrategy[]): void {
+  const guard = route.authenticated ? [authenticate(strategies)] : [];
+  router[route.method](expressPath(route.path), ...guard, async (req: Request, res: Response) => {
+    if (route.body && (req.body === undefined || req.body === null)) {
+      throw badRequest("Send the manifest as a JSON body, with Content-Type: application/json.");
+    }
+    const result = await route.handle({
+      principal: route.authenticated ? principalOf(res) : { kind: "system", name: "anonymous" },
+      query: route.query ? parseQuery(route.query, req) : {},
+      params: route.params ? parseParams(route.params, req) : {},
+      body: req.body,
+      requestId: typeof req.id === "string" ? req.id : undefined,
+    });
+    res.status(result.status ?? route.response.status);
+    if (result.body === undefined) res.end();
+    else res.json(result.body);
+  });
+}
+
+/** The REST API's router, to mount at `API_BASE`. Errors fall through to the app's one handler. */
+export function createDirectoryApi(options: DirectoryApiOptions): Router {
+  const router = Router();
+  router.use(express.json({ limit: "256kb" }));
+  for (const route of agentRoutes(options.directory)) register(router, route, options.strategies);
+  return router;
+}

@@ -1,0 +1,124 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
+import type { FieldPath, ManifestProblem } from "./problems.js";
+import { checkManifest, type LineOf, type ValidatedManifest } from "./validate.js";
+
+/**
+ * Manifests from files and folders: YAML (several documents per file allowed) or JSON.
+ * Problems carry the file and line, so `agents validate` reads like a compiler.
+ */
+
+const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+
+export interface LoadedManifests {
+  manifests: ValidatedManifest[];
+  problems: ManifestProblem[];
+}
+
+/**
+ * The line of the deepest part of `path` present in the document: the key's own line for a
+ * mapping entry (so a missing field points at its parent's key), the item's for a list.
+ */
+function lineFinder(doc: Document, lines: LineCounter): LineOf {
+  return (path: FieldPath) => {
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as Node | null)?.range?.[0];
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (item) => (item.key as { value?: unknown } | null)?.value === segment,
+        );
+        if (!pair) break;
+        offset = (pair.key as Node).range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === "number") {
+        const item = node.items[segment] as Node | undefined;
+        if (!item) break;
+        offset = item.range?.[0] ?? offset;
+        node = item;
+      } else {
+        break;
+      }
+    }
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  };
+}
+
+/** Parses one file's text; each document is validated on its own. */
+export function parseManifestText(text: string, file: string): LoadedManifests {
+  const lines = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const result: LoadedManifests = { manifests: [], problems: [] };
+  if (!Array.isArray(documents)) return result; // an empty file: nothing to apply
+  for (const doc of documents) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        result.problems.push({
+          file,
+          line: lines.linePos(error.pos[0]).line,
+          path: "",
+          message: `is not valid YAML: ${error.message.split("\n")[0]}`,
+        });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // a stray `---`
+    const checked = checkManifest(doc.toJS(), { file, lineOf: lineFinder(doc, lines) });
+    if (checked.ok) result.manifests.push(checked.value);
+    else result.problems.push(...checked.problems);
+  }
+  return result;
+}
+
+/** The manifest files named: files as given, folders searched recursively, in name order. */
+export function manifestFiles(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    let stats: ReturnType<typeof statSync>;
+    try {
+      stats = statSync(path);
+    } catch {
+      throw new Error(`${path}: no such file or folder`);
+    }
+    if (!stats.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) files.push(...manifestFiles([child]));
+      else if (MANIFEST_EXTENSIONS.has(extname(entry.name))) files.push(child);
+    }
+  }
+  return files;
+}
+
+/** Loads and validates every manifest under `paths`; a name given twice is a problem too. */
+export function loadManifests(paths: readonly string[]): LoadedManifests {
+  const result: LoadedManifests = { manifests: [], problems: [] };
+  for (const file of manifestFiles(paths)) {
+    const loaded = parseManifestText(readFileSync(file, "utf8"), file);
+    result.manifests.push(...loaded.manifests);
+    result.problems.push(...loaded.problems);
+  }
+  const seen = new Map<string, ValidatedManifest>();
+  for (const entry of result.manifests) {
+    const first = seen.get(entry.manifest.metadata.name);
+    if (first) {
+      result.problems.push({
+        file: entry.file,
+        line: entry.line,
+        path: "metadata.name",
+        message: `"${entry.manifest.metadata.name}" is already defined in ${first.file}:${first.line}`,
+      });
+    } else {
+      seen.set(entry.manifest.metadata.name, entry);
+    }
+  }
+  return result;
+}

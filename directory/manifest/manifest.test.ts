@@ -1,0 +1,124 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  formatProblem,
+  loadManifests,
+  type ManifestProblem,
+  manifestJsonSchema,
+  parseManifestText,
+  validateManifest,
+} from "./index.js";
+
+const triage = `apiVersion: switchboard/v1
+kind: Agent
+metadata:
+  name: triage
+  title: Ticket triage
+  owner: team:support
+  tags: [support, tickets]
+  lifecycle: production
+spec:
+  runtime:
+    type: a2a
+    url: https://agents.internal/triage
+    api_key: { env: TRIAGE_KEY }
+    max_tokens: 2000
+  skills:
+    - name: classify
+      examples: ["Which queue does this ticket belong in?"]
+  access:
+    view: ["user:*"]
+    run: [team:support, user:ada@example.com]
+`;
+
+const messages = (problems: ManifestProblem[]) => problems.map(formatProblem);
+
+describe("agent manifests", () => {
+  it("accept a complete manifest, filling in defaults", () => {
+    const { manifests, problems } = parseManifestText(triage, "agents/triage.yaml");
+    expect(problems).toEqual([]);
+    expect(manifests).toHaveLength(1);
+    const [entry] = manifests;
+    expect(entry?.manifest.metadata).toMatchObject({ name: "triage", description: "", links: [] });
+    expect(entry?.manifest.spec.skills[0]).toEqual({
+      name: "classify",
+      description: "",
+      examples: ["Which queue does this ticket belong in?"],
+    });
+    expect(entry?.digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("name the file, the line and the field of each problem", () => {
+    const broken = triage
+      .replace("run: [team:support, user:ada@example.com]", "run: [team:support, ada@example.com]")
+      .replace("lifecycle: production", "lifecycle: live");
+    const { manifests, problems } = parseManifestText(broken, "agents/triage.yaml");
+    expect(manifests).toEqual([]);
+    expect(messages(problems)).toEqual([
+      "agents/triage.yaml:8: metadata.lifecycle: must be experimental, production or deprecated",
+      "agents/triage.yaml:20: spec.access.run[1]: must be user:EMAIL, team:SLUG or user:*",
+    ]);
+  });
+
+  it("point a missing field at its parent and an unknown one at itself", () => {
+    const text = triage.replace("  title: Ticket triage\n", "").replace("  tags:", "  tagz:");
+    expect(messages(parseManifestText(text, "t.yaml").problems)).toEqual([
+      "t.yaml:3: metadata.title: is required",
+      "t.yaml:6: metadata.tagz: is not a known field",
+    ]);
+  });
+
+  it("refuse inline secrets but take references to them", () => {
+    const text = triage.replace("api_key: { env: TRIAGE_KEY }", "api_key: sk-live-123");
+    expect(messages(parseManifestText(text, "t.yaml").problems)).toEqual([
+      "t.yaml:13: spec.runtime.api_key: looks like an inline secret; give it as { env: NAME } or { secret: NAME }",
+    ]);
+    const nested = triage.replace(
+      "api_key: { env: TRIAGE_KEY }",
+      "headers:\n      - { name: x, auth_token: abc }\n    password: { secret: vault/triage }",
+    );
+    expect(messages(parseManifestText(nested, "t.yaml").problems)).toEqual([
+      "t.yaml:14: spec.runtime.headers[0].auth_token: looks like an inline secret; give it as { env: NAME } or { secret: NAME }",
+    ]);
+  });
+
+  it("read several documents from one file and report YAML syntax errors by line", () => {
+    const second = triage.replace("name: triage", "name: faq");
+    const { manifests } = parseManifestText(`${triage}---\n${second}---\n`, "both.yaml");
+    expect(manifests.map((m) => [m.manifest.metadata.name, m.line])).toEqual([
+      ["triage", 1],
+      ["faq", 22],
+    ]);
+    const { problems } = parseManifestText("apiVersion: [\n", "bad.yaml");
+    expect(problems[0]?.file).toBe("bad.yaml");
+    expect(problems[0]?.message).toMatch(/^is not valid YAML/);
+  });
+
+  it("throw a 400 invalid_manifest for a JSON body, naming each field", () => {
+    expect(() => validateManifest({ apiVersion: "switchboard/v2", kind: "Agent" })).toThrowError(
+      expect.objectContaining({
+        code: "invalid_manifest",
+        status: 400,
+        message: expect.stringContaining("apiVersion: must be switchboard/v1"),
+      }),
+    );
+  });
+
+  it("publish a JSON Schema made from the same definition", () => {
+    const schema = manifestJsonSchema() as {
+      properties: { metadata: { properties: Record<string, unknown>; required: string[] } };
+    };
+    expect(schema.properties.metadata.required).toEqual(["name", "title", "owner"]);
+    expect(Object.keys(schema.properties.metadata.properties)).toContain("lifecycle");
+  });
+});
+
+describe("the example manifests", () => {
+  it("are valid", () => {
+    const { manifests, problems } = loadManifests([
+      fileURLToPath(new URL("../examples", import.meta.url)),
+    ]);
+    expect(problems.map(formatProblem)).toEqual([]);
+    expect(manifests.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import { type FieldPath, formatPath, ManifestError, type ManifestProblem } from "./problems.js";
+import { type AgentManifest, agentManifestSchema } from "./schema.js";
+
+/** Finds the source line of a field; the YAML loader supplies one, JSON bodies have none. */
+export type LineOf = (path: FieldPath) => number | undefined;
+
+export interface ValidatedManifest {
+  manifest: AgentManifest;
+  /** Tells an unchanged re-apply from an update: sha256 of the canonical validated manifest. */
+  digest: string;
+  file?: string | undefined;
+  line?: number | undefined;
+}
+
+function valueAt(root: unknown, path: FieldPath): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
+}
+
+/** Zod's issues, reworded for a person and split so that each names one field. */
+function problemsOf(
+  error: z.ZodError,
+  input: unknown,
+  file: string | undefined,
+  lineOf: LineOf,
+): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const add = (path: FieldPath, message: string) =>
+    problems.push({ file, line: lineOf(path), path: formatPath(path), message });
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add([...issue.path, key], "is not a known field");
+    } else if (issue.code === "invalid_type" && valueAt(input, issue.path) === undefined) {
+      add(issue.path, "is required");
+    } else {
+      add(issue.path, issue.message);
+    }
+  }
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** JSON with keys sorted, so the digest does not depend on the order fields were written in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, child]) => child !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function manifestDigest(manifest: AgentManifest): string {
+  return createHash("sha256").update(canonicalJson(manifest)).digest("hex");
+}
+
+/** Validates one manifest; the problems name the file, line and field where known. */
+export function checkManifest(
+  input: unknown,
+  source: { file?: string | undefined; lineOf?: LineOf } = {},
+): { ok: true; value: ValidatedManifest } | { ok: false; problems: ManifestProblem[] } {
+  const lineOf = source.lineOf ?? (() => undefined);
+  const parsed = agentManifestSchema.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, problems: problemsOf(parsed.error, input, source.file, lineOf) };
+  }
+  return {
+    ok: true,
+    value: {
+      manifest: parsed.data,
+      digest: manifestDigest(parsed.data),
+      file: source.file,
+      line: lineOf([]),
+    },
+  };
+}
+
+/** Validates one manifest or throws `ManifestError` (400 `invalid_manifest`). */
+export function validateManifest(input: unknown): ValidatedManifest {
+  const result = checkManifest(input);
+  if (!result.ok) throw new ManifestError(result.problems);
+  return result.value;
+}

@@ -1,0 +1,70 @@
+import type { TupleKey } from "../../authz/index.js";
+import { PLATFORM } from "../../authz/index.js";
+import type { AgentManifest } from "../manifest/index.js";
+
+/**
+ * The OpenFGA tuples a manifest stands for (see the header of authz/model.fga). The manifest
+ * is the source of truth for these relations: applying it adds what is missing and removes
+ * what it no longer says. `editor` is left alone, so edit rights granted by hand with
+ * `switchboard authz grant` survive a re-apply.
+ */
+export const MANAGED_RELATIONS = new Set(["platform", "owner_team", "owner", "viewer", "runner"]);
+
+export const agentObject = (name: string) => `agent:${name}`;
+
+/** `team:support` in a manifest means the team's members: `team:support#member`. */
+function grantSubject(subject: string): string {
+  return subject.startsWith("team:") ? `${subject}#member` : subject;
+}
+
+export function accessTuplesFor(manifest: AgentManifest): TupleKey[] {
+  const object = agentObject(manifest.metadata.name);
+  const { owner } = manifest.metadata;
+  const tuples: TupleKey[] = [{ user: PLATFORM, relation: "platform", object }];
+  if (owner.startsWith("team:")) tuples.push({ user: owner, relation: "owner_team", object });
+  else tuples.push({ user: owner, relation: "owner", object });
+  for (const subject of manifest.spec.access.view) {
+    tuples.push({ user: grantSubject(subject), relation: "viewer", object });
+  }
+  for (const subject of manifest.spec.access.run) {
+    tuples.push({ user: grantSubject(subject), relation: "runner", object });
+  }
+  return dedupe(tuples);
+}
+
+/** Teams a manifest names (as owner or in its access lists), by slug. */
+export function teamsNamedIn(manifest: AgentManifest): string[] {
+  const subjects = [
+    manifest.metadata.owner,
+    ...manifest.spec.access.view,
+    ...manifest.spec.access.run,
+  ];
+  return [...new Set(subjects.filter((s) => s.startsWith("team:")).map((s) => s.slice(5)))];
+}
+
+/** The tuple that lets platform admins reach a team, written when the team is created. */
+export const teamPlatformTuple = (slug: string): TupleKey => ({
+  user: PLATFORM,
+  relation: "platform",
+  object: `team:${slug}`,
+});
+
+const keyOf = (t: TupleKey) => `${t.object}#${t.relation}@${t.user}`;
+
+function dedupe(tuples: TupleKey[]): TupleKey[] {
+  return [...new Map(tuples.map((t) => [keyOf(t), t])).values()];
+}
+
+/** What to write and delete to turn the stored managed tuples into the wanted ones. */
+export function diffTuples(
+  stored: readonly TupleKey[],
+  wanted: readonly TupleKey[],
+): { writes: TupleKey[]; deletes: TupleKey[] } {
+  const managed = stored.filter((t) => MANAGED_RELATIONS.has(t.relation));
+  const have = new Set(managed.map(keyOf));
+  const want = new Set(wanted.map(keyOf));
+  return {
+    writes: wanted.filter((t) => !have.has(keyOf(t))),
+    deletes: managed.filter((t) => !want.has(keyOf(t))),
+  };
+}

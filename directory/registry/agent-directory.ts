@@ -1,0 +1,205 @@
+import {
+  type AccessPolicy,
+  actorOf,
+  PLATFORM,
+  type Principal,
+  userSubject,
+} from "../../authz/index.js";
+import { badRequest, conflict, forbidden, notFound } from "../../core/index.js";
+import { canonicalJson, validateManifest } from "../manifest/index.js";
+import { agentObject } from "./access-tuples.js";
+import type { Agent, AgentState } from "./agent-record.js";
+import type { AgentRegistry, ApplyResult } from "./agent-registry.js";
+import { type AgentFilter, decodeCursor, encodeCursor, type Facets } from "./agent-search.js";
+
+export interface ListRequest extends AgentFilter {
+  cursor?: string | undefined;
+  /** 1–100; default 50. */
+  limit?: number | undefined;
+  /** Also count facet values (one list-objects call and four grouped queries). */
+  facets?: boolean | undefined;
+}
+
+export interface AgentPage {
+  items: Agent[];
+  /** Pass back as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+  facets: Facets | undefined;
+}
+
+/** What the person may do with an agent: drives buttons on the site and `permissions` in the API. */
+export interface AgentPermissions {
+  run: boolean;
+  edit: boolean;
+  own: boolean;
+}
+
+export interface RequestContext {
+  requestId?: string | undefined;
+}
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 100;
+
+/**
+ * The directory as a person sees it: every call takes the caller's `Principal` and answers
+ * only with what their rights allow. The REST API and the directory site are thin layers
+ * over this class. An agent the person may not view is "not found", never "forbidden".
+ *
+ * Who may create an agent: whoever will own it, so they can go on to change it. That is a
+ * platform admin; an admin of the team that will own it (the model makes team admins the
+ * owners of their team's agents; plain members may run them); or, for an agent owned by one
+ * person, that person. Updating needs `editor`; changing the owner or who may view and run
+ * it needs `owner`, as does retiring it.
+ */
+export class AgentDirectory {
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  /**
+   * A page of agents the person may view. Candidates come from the database a batch at a
+   * time and are filtered by the policy until the page is full, so a person who may view
+   * few of many agents never makes the server load them all.
+   */
+  async list(principal: Principal, request: ListRequest = {}): Promise<AgentPage> {
+    const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+    const batch = Math.min(Math.max(limit * 2, 50), 500);
+    const items: Agent[] = [];
+    let after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    let nextCursor: string | null = null;
+    for (;;) {
+      const candidates = await this.registry.page(request, { after, limit: batch });
+      const allowed = new Set(
+        await this.access.filter(
+          principal,
+          "viewer",
+          candidates.map((agent) => agentObject(agent.name)),
+        ),
+      );
+      const visible = candidates.filter((agent) => allowed.has(agentObject(agent.name)));
+      items.push(...visible.slice(0, limit - items.length));
+      const last = items.at(-1);
+      if (items.length === limit && last) {
+        const more = visible.length > visible.indexOf(last) + 1 || candidates.length === batch;
+        nextCursor = more ? encodeCursor(last.name) : null;
+        break;
+      }
+      if (candidates.length < batch) break;
+      after = candidates.at(-1)?.name;
+    }
+    const facets = request.facets ? await this.facets(principal, request) : undefined;
+    return { items, nextCursor, facets };
+  }
+
+  /**
+   * Counts need every agent the person may view, so they come from one list-objects call
+   * (names only) and grouped queries restricted to those names. An OpenFGA server caps
+   * list-objects (1,000 objects by default): past that, counts are of the first 1,000.
+   */
+  private async facets(principal: Principal, filter: AgentFilter): Promise<Facets> {
+    const visible = await this.access.list(principal, "viewer", "agent");
+    return this.registry.facets(
+      filter,
+      visible.map((object) => object.slice("agent:".length)),
+    );
+  }
+
+  /** The agent, or 404 when it does not exist or the person may not view it. */
+  async get(principal: Principal, name: string): Promise<Agent> {
+    await this.access.require(principal, "viewer", agentObject(name), {
+      message: `The agent "${name}" was not found.`,
+      hidden: true,
+    });
+    const agent = await this.registry.find(name);
+    if (!agent) throw notFound(`The agent "${name}"`);
+    return agent;
+  }
+
+  async permissions(principal: Principal, name: string): Promise<AgentPermissions> {
+    const object = agentObject(name);
+    const [run, edit, own] = await Promise.all(
+      ["runner", "editor", "owner"].map((relation) => this.access.can(principal, relation, object)),
+    );
+    return { run: run === true, edit: edit === true, own: own === true };
+  }
+
+  async create(
+    principal: Principal,
+    body: unknown,
+    context: RequestContext = {},
+  ): Promise<ApplyResult> {
+    const entry = validateManifest(body);
+    const { name, owner } = entry.manifest.metadata;
+    if (!(await this.mayCreateFor(principal, owner))) {
+      throw forbidden(
+        `Only platform admins${owner.startsWith("team:") ? ` and admins of ${owner}` : ""} may register an agent owned by ${owner}.`,
+      );
+    }
+    if (await this.registry.find(name)) {
+      throw conflict(`An agent named "${name}" already exists; choose another name.`);
+    }
+    return this.registry.apply(entry, { actor: actorOf(principal), ...context });
+  }
+
+  async update(
+    principal: Principal,
+    name: string,
+    body: unknown,
+    context: RequestContext = {},
+  ): Promise<ApplyResult> {
+    const current = await this.get(principal, name);
+    const entry = validateManifest(body);
+    if (entry.manifest.metadata.name !== name) {
+      throw badRequest(
+        `The manifest's metadata.name is "${entry.manifest.metadata.name}"; it must match "${name}". Agents are not renamed.`,
+      );
+    }
+    const object = agentObject(name);
+    await this.access.require(principal, "editor", object, {
+      message: `You may view "${name}" but not change it; ask its owners for editor access.`,
+    });
+    const accessChanged =
+      current.manifest.metadata.owner !== entry.manifest.metadata.owner ||
+      canonicalJson(current.manifest.spec.access) !== canonicalJson(entry.manifest.spec.access);
+    if (accessChanged) {
+      await this.access.require(principal, "owner", object, {
+        message: `Only the owners of "${name}" may change its owner or who may view and run it.`,
+      });
+    }
+    return this.registry.apply(entry, { actor: actorOf(principal), ...context });
+  }
+
+  async retire(principal: Principal, name: string, context: RequestContext = {}): Promise<Agent> {
+    await this.get(principal, name);
+    await this.access.require(principal, "owner", agentObject(name), {
+      message: `Only the owners of "${name}" may delete it.`,
+    });
+    return this.registry.retire(name, { actor: actorOf(principal), ...context });
+  }
+
+  async setState(
+    principal: Principal,
+    name: string,
+    change: { state: AgentState; reason?: string | undefined },
+    context: RequestContext = {},
+  ): Promise<Agent> {
+    await this.get(principal, name);
+    await this.access.require(principal, "editor", agentObject(name), {
+      message: `Only the editors of "${name}" may enable, suspend or disable it.`,
+    });
+    return this.registry.setState(name, change.state, change.reason, {
+      actor: actorOf(principal),
+      ...context,
+    });
+  }
+
+  private async mayCreateFor(principal: Principal, owner: string): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    if (owner === userSubject(principal.email)) return true;
+    if (owner.startsWith("team:") && (await this.access.can(principal, "admin", owner)))
+      return true;
+    return this.access.can(principal, "admin", PLATFORM);
+  }
+}

@@ -1,0 +1,247 @@
+import type { Knex } from "knex";
+import type { Authorizer, TupleKey } from "../../authz/index.js";
+import { notFound } from "../../core/index.js";
+import type { AuditLog } from "../../governance/index.js";
+import { canonicalJson, type ValidatedManifest } from "../manifest/index.js";
+import {
+  accessTuplesFor,
+  agentObject,
+  diffTuples,
+  teamPlatformTuple,
+  teamsNamedIn,
+} from "./access-tuples.js";
+import {
+  type Agent,
+  type AgentRow,
+  type AgentState,
+  agentFromRow,
+  columnsOf,
+} from "./agent-record.js";
+import { type AgentFilter, type Facets, facetCounts, whereMatches } from "./agent-search.js";
+
+export type ApplyOutcome = "created" | "updated" | "restored" | "unchanged";
+
+export interface ApplyResult {
+  name: string;
+  outcome: ApplyOutcome;
+  /** Top-level fields that changed, e.g. `metadata.title`, `spec.access`. */
+  changes: string[];
+  /** Access tuples written and removed (including repairs of an unchanged agent). */
+  granted: TupleKey[];
+  revoked: TupleKey[];
+  agent: Agent | undefined;
+}
+
+/** Who is making a change, for the audit log. */
+export interface ChangeContext {
+  /** `user:EMAIL` or `system:NAME` (see `actorOf`). */
+  actor: string;
+  requestId?: string | undefined;
+  dryRun?: boolean;
+}
+
+/** Fields of `metadata` and `spec` whose values differ. */
+function changedFields(before: Agent["manifest"] | undefined, after: Agent["manifest"]): string[] {
+  const fields: string[] = [];
+  for (const section of ["metadata", "spec"] as const) {
+    const keys = new Set([...Object.keys(before?.[section] ?? {}), ...Object.keys(after[section])]);
+    for (const key of [...keys].sort()) {
+      const a = (before?.[section] as Record<string, unknown> | undefined)?.[key];
+      const b = (after[section] as Record<string, unknown>)[key];
+      if (canonicalJson(a) !== canonicalJson(b)) fields.push(`${section}.${key}`);
+    }
+  }
+  return fields;
+}
+
+/**
+ * The agents table and the access tuples that go with it, kept in step. No permission
+ * checks here: callers decide who may ask (the CLI acts as the operator; `AgentDirectory`
+ * checks a person's rights first).
+ *
+ * Tuples change before the row does: a refused or failed authorizer write leaves nothing
+ * changed, and a failed database write puts the tuples back. Re-applying an unchanged
+ * manifest repairs tuples that drifted.
+ */
+export class AgentRegistry {
+  constructor(
+    private readonly knex: Knex,
+    private readonly authorizer: Authorizer,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** The agent by name; retired ones only when asked for. */
+  async find(name: string, options: { retired?: boolean } = {}): Promise<Agent | undefined> {
+    const query = this.knex<AgentRow>("agents").where({ name });
+    if (!options.retired) query.whereNull("retired_at");
+    const row = (await query.first()) as AgentRow | undefined;
+    return row && agentFromRow(row);
+  }
+
+  async require(name: string): Promise<Agent> {
+    const agent = await this.find(name);
+    if (!agent) throw notFound(`The agent "${name}"`);
+    return agent;
+  }
+
+  /** Live agents matching the filter, by name, after `after`: one page of candidates. */
+  async page(filter: AgentFilter, options: { after?: string; limit: number }): Promise<Agent[]> {
+    const query = whereMatches(this.knex<AgentRow>("agents").select("agents.*"), filter)
+      .orderBy("agents.name")
+      .limit(options.limit);
+    if (options.after !== undefined) query.where("agents.name", ">", options.after);
+    return ((await query) as AgentRow[]).map(agentFromRow);
+  }
+
+  /** Facet counts among the named agents (those a person may view). */
+  facets(filter: AgentFilter, visibleNames: readonly string[]): Promise<Facets> {
+    return facetCounts(this.knex, filter, visibleNames);
+  }
+
+  /** Names of every live agent (for `apply --prune`). */
+  async liveNames(): Promise<string[]> {
+    const rows = (await this.knex("agents").whereNull("retired_at").orderBy("name")) as AgentRow[];
+    return rows.map((row) => row.name);
+  }
+
+  /** Creates, updates or restores the agent a manifest describes; unchanged when the digest matches. */
+  async apply(entry: ValidatedManifest, context: ChangeContext): Promise<ApplyResult> {
+    const { manifest, digest } = entry;
+    const name = manifest.metadata.name;
+    const existing = await this.find(name, { retired: true });
+    const outcome: ApplyOutcome = !existing
+      ? "created"
+      : existing.retiredAt
+        ? "restored"
+        : existing.manifestDigest === digest
+          ? "unchanged"
+          : "updated";
+    const changes = outcome === "unchanged" ? [] : changedFields(existing?.manifest, manifest);
+    const stored = await this.authorizer.read({ object: agentObject(name) });
+    const { writes, deletes } = diffTuples(stored, accessTuplesFor(manifest));
+    const teams = teamsNamedIn(manifest);
+    const knownTeams = new Set(
+      ((await this.knex("teams").whereIn("slug", teams).select("slug")) as { slug: string }[]).map(
+        (row) => row.slug,
+      ),
+    );
+    const newTeams = teams.filter((slug) => !knownTeams.has(slug));
+    const result = { name, outcome, changes, granted: writes, revoked: deletes };
+    if (context.dryRun) return { ...result, agent: existing };
+
+    const teamTuples = newTeams.map(teamPlatformTuple);
+    if (writes.length + deletes.length + teamTuples.length > 0) {
+      await this.authorizer.write([...writes, ...teamTuples], deletes);
+    }
+    if (outcome === "unchanged") {
+      if (writes.length + deletes.length > 0) {
+        await this.audit.record({
+          actor: context.actor,
+          action: "agent.access_repaired",
+          targetType: "agent",
+          targetId: name,
+          details: { granted: writes.length, revoked: deletes.length },
+          requestId: context.requestId,
+        });
+      }
+      return { ...result, agent: existing };
+    }
+    try {
+      const agent = await this.knex.transaction(async (trx) => {
+        if (newTeams.length > 0) {
+          await trx("teams")
+            .insert(newTeams.map((slug) => ({ slug, name: slug })))
+            .onConflict("slug")
+            .ignore();
+        }
+        const columns = { ...columnsOf(manifest, digest), updated_at: trx.fn.now() };
+        const [row] = (await trx("agents")
+          .insert({ ...columns, state: "enabled" })
+          .onConflict("name")
+          // A restored agent starts afresh: enabled, whatever state it was retired in.
+          .merge(
+            outcome === "restored"
+              ? { ...columns, retired_at: null, state: "enabled", state_reason: null }
+              : columns,
+          )
+          .returning("*")) as AgentRow[];
+        await this.audit.record(
+          {
+            actor: context.actor,
+            action: `agent.${outcome}`,
+            targetType: "agent",
+            targetId: name,
+            details: { changes, digest, granted: writes.length, revoked: deletes.length },
+            requestId: context.requestId,
+          },
+          trx,
+        );
+        return agentFromRow(row as AgentRow);
+      });
+      return { ...result, agent };
+    } catch (error) {
+      // Best effort: put access back as it was; the error that matters is the first one.
+      await this.authorizer.write(deletes, writes).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Takes an agent out of the directory: its access goes, its row stays for history. */
+  async retire(name: string, context: ChangeContext): Promise<Agent> {
+    const agent = await this.require(name);
+    if (context.dryRun) return agent;
+    const stored = await this.authorizer.read({ object: agentObject(name) });
+    if (stored.length > 0) await this.authorizer.write([], stored);
+    try {
+      return await this.knex.transaction(async (trx) => {
+        const [row] = (await trx("agents")
+          .where({ name })
+          .update({ retired_at: trx.fn.now(), updated_at: trx.fn.now() })
+          .returning("*")) as AgentRow[];
+        await this.audit.record(
+          {
+            actor: context.actor,
+            action: "agent.retired",
+            targetType: "agent",
+            targetId: name,
+            requestId: context.requestId,
+          },
+          trx,
+        );
+        return agentFromRow(row as AgentRow);
+      });
+    } catch (error) {
+      await this.authorizer.write(stored, []).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Enables, suspends or disables an agent, with the reason shown to people. */
+  async setState(
+    name: string,
+    state: AgentState,
+    reason: string | undefined,
+    context: ChangeContext,
+  ): Promise<Agent> {
+    await this.require(name);
+    return this.knex.transaction(async (trx) => {
+      const [row] = (await trx("agents")
+        .where({ name })
+        .whereNull("retired_at")
+        .update({ state, state_reason: reason ?? null, updated_at: trx.fn.now() })
+        .returning("*")) as AgentRow[];
+      await this.audit.record(
+        {
+          actor: context.actor,
+          action: `agent.${state}`,
+          targetType: "agent",
+          targetId: name,
+          details: reason ? { reason } : {},
+          requestId: context.requestId,
+        },
+        trx,
+      );
+      return agentFromRow(row as AgentRow);
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { validateManifest } from "../manifest/index.js";
+import type { AgentRegistry } from "./agent-registry.js";
+
+/**
+ * A built-in agent so a newcomer's catalog is not empty on the embedded default. Its
+ * runtime, `demo`, is answered by the runs issue's in-process demo runtime; until that
+ * lands the agent can be found and viewed but not run.
+ */
+export const DEMO_MANIFEST = {
+  apiVersion: "switchboard/v1",
+  kind: "Agent",
+  metadata: {
+    name: "demo",
+    title: "Demo agent",
+    description:
+      "A built-in agent that echoes what you send it, so you can try Switchboard before registering your own. Register yours with `switchboard agents apply`.",
+    owner: "team:switchboard",
+    tags: ["demo", "getting-started"],
+    lifecycle: "experimental",
+    icon: "👋",
+  },
+  spec: {
+    runtime: { type: "demo" },
+    skills: [
+      {
+        name: "echo",
+        description: "Answers with what you sent, to show how a run looks.",
+        examples: ["Hello, Switchboard!"],
+      },
+    ],
+    access: { view: ["user:*"], run: ["user:*"] },
+  },
+} as const;
+
+/**
+ * Registers the demo agent the first time only: once it exists (even retired, by someone who
+ * did not want it), it is left alone. Resolves to whether it was created.
+ */
+export async function ensureDemoAgent(registry: AgentRegistry): Promise<boolean> {
+  if (await registry.find(DEMO_MANIFEST.metadata.name, { retired: true })) return false;
+  await registry.apply(validateManifest(DEMO_MANIFEST), { actor: "system:bootstrap" });
+  return true;
+}

@@ -1,0 +1,27 @@
+export {
+  accessTuplesFor,
+  agentObject,
+  MANAGED_RELATIONS,
+  teamsNamedIn,
+} from "./access-tuples.js";
+export {
+  AgentDirectory,
+  type AgentPage,
+  type AgentPermissions,
+  type ListRequest,
+  type RequestContext,
+} from "./agent-directory.js";
+export { AGENT_STATES, type Agent, type AgentState } from "./agent-record.js";
+export {
+  AgentRegistry,
+  type ApplyOutcome,
+  type ApplyResult,
+  type ChangeContext,
+} from "./agent-registry.js";
+export type {
+  AgentFilter,
+  FacetCount,
+  FacetName,
+  Facets,
+} from "./agent-search.js";
+export { DEMO_MANIFEST, ensureDemoAgent } from "./demo-agent.js";
