@@ -1,5 +1,13 @@
 import { Command } from "commander";
+import {
+  agentsApply,
+  agentsList,
+  agentsSetState,
+  agentsShow,
+  agentsValidate,
+} from "./commands/agents.js";
 import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.js";
+import { keysCreate, keysList, keysRevoke } from "./commands/keys.js";
 import { migrate } from "./commands/migrate.js";
 import { serve } from "./commands/serve.js";
 import { worker } from "./commands/worker.js";
@@ -133,7 +141,89 @@ export function buildCli(): Command {
       await authzList(configWith(program, {}), { user, relation, type });
     });
 
+  addDirectoryCommands(program);
   return program;
+}
+
+/** `switchboard agents …` and `switchboard keys …`: the directory, as its operator. */
+function addDirectoryCommands(program: Command): void {
+  const exitWith = (code: number) => {
+    if (code !== 0) process.exitCode = code;
+  };
+  const agents = program
+    .command("agents")
+    .description("Register agents from manifests, and list, show, suspend or disable them.");
+  agents
+    .command("apply")
+    .description(
+      "Create or update agents from manifest files or folders; prints what changed. Nothing is applied if any manifest is invalid.",
+    )
+    .argument("<path...>", "manifest files (.yaml, .yml, .json) or folders of them")
+    .option("--prune", "retire agents that are not in these files", false)
+    .option("--dry-run", "say what would change, change nothing", false)
+    .action(async (paths: string[], options: { prune: boolean; dryRun: boolean }) => {
+      exitWith(await agentsApply(configWith(program, {}), paths, options));
+    });
+  agents
+    .command("validate")
+    .description("Check manifests without applying them; problems name the file, line and field.")
+    .argument("<path...>", "manifest files or folders")
+    .action(async (paths: string[]) => {
+      exitWith(await agentsValidate(paths));
+    });
+  agents
+    .command("list")
+    .description("List every registered agent, whatever its state.")
+    .option("--search <text>", "only agents whose name, title, description or tags match")
+    .action(async (options: { search?: string }) => {
+      exitWith(await agentsList(configWith(program, {}), options));
+    });
+  agents
+    .command("show")
+    .description("Print an agent's state and manifest.")
+    .argument("<name>", "the agent's name")
+    .action(async (name: string) => {
+      exitWith(await agentsShow(configWith(program, {}), name));
+    });
+  for (const [verb, state, what] of [
+    ["enable", "enabled", "Let people find and run an agent again."],
+    ["suspend", "suspended", "Keep an agent listed, with a notice, but stop it from running."],
+    ["disable", "disabled", "Take an agent out of the catalog and stop it from running."],
+  ] as const) {
+    agents
+      .command(verb)
+      .description(what)
+      .argument("<name>", "the agent's name")
+      .option("--reason <text>", "shown to people who find the agent")
+      .action(async (name: string, options: { reason?: string }) => {
+        exitWith(await agentsSetState(configWith(program, {}), name, state, options.reason));
+      });
+  }
+
+  const keys = program.command("keys").description("Make, list and revoke REST API keys.");
+  keys
+    .command("create")
+    .description(
+      "Make an API key acting as a user; the key is printed once, alone on the last line.",
+    )
+    .requiredOption("--user <email>", "the person the key acts as")
+    .option("--name <label>", "a label to tell keys apart")
+    .action(async (options: { user: string; name?: string }) => {
+      exitWith(await keysCreate(configWith(program, {}), options));
+    });
+  keys
+    .command("list")
+    .description("List API keys (never the keys themselves).")
+    .action(async () => {
+      exitWith(await keysList(configWith(program, {})));
+    });
+  keys
+    .command("revoke")
+    .description("Revoke an API key by its id; requests with it are refused from then on.")
+    .argument("<id>", "the key's id, from keys list")
+    .action(async (id: string) => {
+      exitWith(await keysRevoke(configWith(program, {}), id));
+    });
 }
 
 /** Runs the CLI; a bad setting exits 2 with the message naming it, any other failure exits 1. */

@@ -29,7 +29,7 @@ describe("the production build (what the container runs)", () => {
       cwd: root,
     });
     expect(stdout).toContain("Usage: switchboard");
-    for (const command of ["serve", "worker", "proxy", "migrate", "authz"])
+    for (const command of ["serve", "worker", "proxy", "migrate", "authz", "agents", "keys"])
       expect(stdout).toContain(command);
     // The policy model is read at run time: the build must carry it.
     const checked = await run(

@@ -1,0 +1,54 @@
+import { AccessPolicy, openAuthorizer } from "../../authz/index.js";
+import { createDirectoryServices, type DirectoryServices } from "../../directory/index.js";
+import type { Config } from "../config/index.js";
+import { type Database, migrateLatest, openDatabase } from "../db/index.js";
+
+/**
+ * The directory for one CLI command: the database (migrated) and the configured authorizer,
+ * closed again when the work is done. The CLI acts as the operator (`system:cli`).
+ */
+export async function withDirectory<T>(
+  config: Config,
+  work: (services: DirectoryServices, db: Database) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.SWITCHBOARD_DATA_DIR,
+    poolMax: 2,
+  });
+  try {
+    await migrateLatest(db);
+    const authorizer = await openAuthorizer({
+      openFgaApiUrl: config.OPENFGA_API_URL,
+      openFgaStoreId: config.OPENFGA_STORE_ID,
+      openFgaApiToken: config.OPENFGA_API_TOKEN,
+      knex: db.knex,
+    });
+    try {
+      const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
+      return await work(createDirectoryServices({ knex: db.knex, authorizer, access }), db);
+    } finally {
+      await authorizer.close();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+export const CLI_ACTOR = "system:cli";
+
+/** Columns padded to their widest cell, for `agents list` and `keys list`. */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
