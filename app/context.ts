@@ -19,12 +19,27 @@ export interface ProcessContext {
   checks: ReadinessCheck[];
 }
 
+/** A process's logger and lifecycle: there before anything is opened, so start-up can log and stop. */
+export interface ProcessBase {
+  logger: Logger;
+  lifecycle: Lifecycle;
+}
+
+export function createProcessBase(config: Config, name: string): ProcessBase {
+  const logger = createLogger({ level: config.LOG_LEVEL, name: `switchboard-${name}` });
+  return { logger, lifecycle: new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS) };
+}
+
+/**
+ * Opens the database (migrating it), Redis and the authorizer, registering how to stop each
+ * and adding their readiness checks to `checks`.
+ */
 export async function openProcessContext(
   config: Config,
-  options: { name: string; migrate: boolean },
+  base: ProcessBase,
+  options: { migrate: boolean; checks?: ReadinessCheck[] },
 ): Promise<ProcessContext> {
-  const logger = createLogger({ level: config.LOG_LEVEL, name: `switchboard-${options.name}` });
-  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  const { logger, lifecycle } = base;
 
   const db = await openDatabase({
     url: config.DATABASE_URL,
@@ -42,7 +57,8 @@ export async function openProcessContext(
     if (applied.length > 0) logger.info({ applied }, "database migrated");
   }
 
-  const checks: ReadinessCheck[] = [{ name: "database", check: () => db.ping() }];
+  const checks = options.checks ?? [];
+  checks.push({ name: "database", check: () => db.ping() });
 
   let redis: Redis | undefined;
   if (config.REDIS_URL) {

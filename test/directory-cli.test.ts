@@ -107,7 +107,7 @@ describe("switchboard agents and keys", { timeout: 180_000 }, () => {
     const port = await freePort();
     const serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
     try {
-      await serve.waitFor(`http://127.0.0.1:${port}/healthz`, 60_000);
+      await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
       const list = async (apiKey: string) => {
         const response = await fetch(`http://127.0.0.1:${port}/api/v1/agents`, {
           headers: { authorization: `Bearer ${apiKey}` },

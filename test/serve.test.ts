@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
+import { readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { RedisServer } from "./support/redis-server.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
@@ -29,21 +30,40 @@ afterAll(() => {
 });
 
 describe("switchboard serve on the embedded defaults", () => {
-  it("answers /healthz and /readyz from an empty data dir with nothing configured", async () => {
+  it("answers /healthz and then /readyz from an empty data dir with nothing configured", async () => {
     const port = await freePort();
     const serve = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: emptyDataDir() });
     await serve.waitFor(`http://127.0.0.1:${port}/healthz`);
-
+    await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-    expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok" } });
+  });
+
+  it("is alive but not ready while its parts open, and exits saying which part failed", async () => {
+    const port = await freePort();
+    // Nothing listens on this port: OpenFGA is retried for a few seconds, then start-up fails.
+    const serve = start(["serve"], {
+      PORT: String(port),
+      SWITCHBOARD_DATA_DIR: emptyDataDir(),
+      OPENFGA_API_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    await serve.waitFor(`http://127.0.0.1:${port}/healthz`);
+    const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readJson(readyz)).toMatchObject({ checks: { startup: "down: still starting" } });
+    const api = await fetch(`http://127.0.0.1:${port}/api/v1/agents`);
+    expect(api.status).toBe(503);
+    expect((await readJson(api)).error).toMatchObject({ code: "starting" });
+
+    expect((await serve.exited).code).toBe(1);
+    expect(serve.stderr).toContain("Authorization could not start");
   });
 
   it("stops cleanly on SIGTERM, and a second start finds its data again", async () => {
     const port = await freePort();
     const dataDir = emptyDataDir();
     const first = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: dataDir });
-    await first.waitFor(`http://127.0.0.1:${port}/healthz`);
+    await first.waitFor(`http://127.0.0.1:${port}/readyz`);
     first.signal("SIGTERM");
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.stdout).toContain('"msg":"stopped"');
@@ -58,7 +78,7 @@ describe("switchboard serve on the embedded defaults", () => {
     const dataDir = emptyDataDir();
     const port = await freePort();
     const first = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: dataDir });
-    await first.waitFor(`http://127.0.0.1:${port}/healthz`);
+    await first.waitFor(`http://127.0.0.1:${port}/readyz`);
 
     const second = await runSwitchboard(["serve"], {
       PORT: String(await freePort()),

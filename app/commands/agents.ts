@@ -6,7 +6,7 @@ import {
   loadManifests,
 } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./directory-context.js";
+import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 
 /**
  * `switchboard agents …`: register agents from manifests and manage them as the operator.

@@ -1,17 +1,15 @@
 import {
-  type Authorizer,
   embeddedTarget,
   formatReport,
   formatTotals,
   loadConformanceFile,
-  openAuthorizer,
   openFgaTarget,
   runConformance,
   totalsOf,
 } from "../../authz/index.js";
 import { AuditLog } from "../../governance/index.js";
 import type { Config } from "../config/index.js";
-import { type Database, migrateLatest, openDatabase } from "../db/index.js";
+import { withAuthorizer } from "./cli-context.js";
 
 /**
  * `switchboard authz …`: test the policy, and grant, revoke, check and list access by hand,
@@ -23,33 +21,6 @@ type Print = (line: string) => void;
 /** `ada@example.com` means `user:ada@example.com`; anything with a colon is taken as written. */
 export function subjectFromArgument(argument: string): string {
   return argument.includes(":") ? argument : `user:${argument.trim().toLowerCase()}`;
-}
-
-async function withAuthorizer<T>(
-  config: Config,
-  work: (authorizer: Authorizer, db: Database) => Promise<T>,
-): Promise<T> {
-  const db = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.SWITCHBOARD_DATA_DIR,
-    poolMax: 2,
-  });
-  try {
-    await migrateLatest(db);
-    const authorizer = await openAuthorizer({
-      openFgaApiUrl: config.OPENFGA_API_URL,
-      openFgaStoreId: config.OPENFGA_STORE_ID,
-      openFgaApiToken: config.OPENFGA_API_TOKEN,
-      knex: db.knex,
-    });
-    try {
-      return await work(authorizer, db);
-    } finally {
-      await authorizer.close();
-    }
-  } finally {
-    await db.close();
-  }
 }
 
 /** Runs conformance or `.fga.yaml` files; resolves to the number of failed assertions. */

@@ -1,6 +1,6 @@
 import { UserDirectory } from "../../authz/index.js";
 import type { Config } from "../config/index.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./directory-context.js";
+import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 
 /** `switchboard keys …`: API keys for the REST API, made and revoked by the operator. */
 

@@ -1,3 +1,5 @@
+import { Router } from "express";
+import { SwitchboardError } from "../../core/index.js";
 import {
   API_BASE,
   createDefaultDirectoryApi,
@@ -5,8 +7,13 @@ import {
   ensureDemoAgent,
 } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
-import { openProcessContext } from "../context.js";
-import { createHttpApp, createHttpMetrics, startHttpServer } from "../http/index.js";
+import { createProcessBase, openProcessContext } from "../context.js";
+import {
+  createHttpApp,
+  createHttpMetrics,
+  type ReadinessCheck,
+  startHttpServer,
+} from "../http/index.js";
 
 export interface ServeOptions {
   migrate: boolean;
@@ -15,10 +22,51 @@ export interface ServeOptions {
 /**
  * `switchboard serve`: the HTTP server (site, API, bot endpoints). On the embedded default
  * (no REDIS_URL) it is the whole of Switchboard in one process.
+ *
+ * It listens first and opens its parts second: /healthz answers as soon as the process is
+ * up (the embedded database takes seconds to create on a first start), /readyz says
+ * "starting" until everything is open, and other routes answer 503 until then.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
-  const ctx = await openProcessContext(config, { name: "web", migrate: options.migrate });
-  const { logger, lifecycle } = ctx;
+  const base = createProcessBase(config, "web");
+  const { logger, lifecycle } = base;
+  let starting = true;
+  const checks: ReadinessCheck[] = [
+    {
+      name: "startup",
+      check: async () => {
+        if (starting) throw new Error("still starting");
+      },
+    },
+  ];
+  const routes = Router();
+  const app = createHttpApp({
+    logger,
+    metrics: createHttpMetrics(),
+    checks: () => checks,
+    isStopping: () => lifecycle.isStopping,
+    mount(app) {
+      app.use((_req, _res, next) => {
+        if (!starting) return next();
+        next(
+          new SwitchboardError("starting", "Switchboard is starting; try again in a few seconds.", {
+            status: 503,
+          }),
+        );
+      });
+      app.use(routes);
+    },
+  });
+  const http = await startHttpServer(app, { host: config.HOST, port: config.PORT });
+  lifecycle.handleSignals();
+
+  let ctx: Awaited<ReturnType<typeof openProcessContext>>;
+  try {
+    ctx = await openProcessContext(config, base, { migrate: options.migrate, checks });
+  } catch (error) {
+    await http.close(0);
+    throw error;
+  }
   const directory = createDirectoryServices({
     knex: ctx.db.knex,
     authorizer: ctx.authorization.authorizer,
@@ -28,21 +76,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {
     logger.info("registered the built-in demo agent");
   }
+  routes.use(API_BASE, createDefaultDirectoryApi(directory));
 
-  const app = createHttpApp({
-    logger,
-    metrics: createHttpMetrics(),
-    checks: () => ctx.checks,
-    isStopping: () => lifecycle.isStopping,
-    mount(app) {
-      app.use(API_BASE, createDefaultDirectoryApi(directory));
-    },
-  });
-  const http = await startHttpServer(app, { host: config.HOST, port: config.PORT });
-  // Registered last, so it stops first: no new requests while the rest winds down.
+  // Registered after every other part, so it stops first: no new requests while the rest winds down.
   lifecycle.onStop("http server", () => http.close(Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2)));
-  lifecycle.handleSignals();
-
+  checks.shift();
+  starting = false;
   logger.info(
     { url: http.url, database: ctx.db.kind, queue: config.REDIS_URL ? "redis" : "in-process" },
     `Switchboard is serving on ${http.url}`,

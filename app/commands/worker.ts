@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import { ConfigError } from "../config/index.js";
-import { openProcessContext } from "../context.js";
+import { createProcessBase, openProcessContext } from "../context.js";
 import { createHttpApp, createHttpMetrics, startHttpServer } from "../http/index.js";
 
 export interface WorkerOptions {
@@ -25,7 +25,9 @@ export async function worker(config: Config, options: WorkerOptions): Promise<vo
       },
     ]);
   }
-  const ctx = await openProcessContext(config, { name: "worker", migrate: options.migrate });
+  const ctx = await openProcessContext(config, createProcessBase(config, "worker"), {
+    migrate: options.migrate,
+  });
   const { logger, lifecycle } = ctx;
   if (options.port !== undefined) {
     const app = createHttpApp({

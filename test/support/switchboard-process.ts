@@ -50,7 +50,7 @@ export class SwitchboardProcess {
   }
 
   /** Polls `url` until it answers 200; fails with the process's output if it never does. */
-  async waitFor(url: string, timeoutMs = 15_000): Promise<number> {
+  async waitFor(url: string, timeoutMs = 45_000): Promise<number> {
     const started = Date.now();
     for (;;) {
       if (this.child.exitCode !== null) {

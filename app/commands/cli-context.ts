@@ -1,15 +1,15 @@
-import { AccessPolicy, openAuthorizer } from "../../authz/index.js";
+import { AccessPolicy, type Authorizer, openAuthorizer } from "../../authz/index.js";
 import { createDirectoryServices, type DirectoryServices } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
 import { type Database, migrateLatest, openDatabase } from "../db/index.js";
 
 /**
- * The directory for one CLI command: the database (migrated) and the configured authorizer,
- * closed again when the work is done. The CLI acts as the operator (`system:cli`).
+ * The database (migrated) and the configured authorizer for one CLI command, closed again
+ * when the work is done. The CLI acts as the operator (`system:cli`).
  */
-export async function withDirectory<T>(
+export async function withAuthorizer<T>(
   config: Config,
-  work: (services: DirectoryServices, db: Database) => Promise<T>,
+  work: (authorizer: Authorizer, db: Database) => Promise<T>,
 ): Promise<T> {
   const db = await openDatabase({
     url: config.DATABASE_URL,
@@ -25,14 +25,24 @@ export async function withDirectory<T>(
       knex: db.knex,
     });
     try {
-      const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
-      return await work(createDirectoryServices({ knex: db.knex, authorizer, access }), db);
+      return await work(authorizer, db);
     } finally {
       await authorizer.close();
     }
   } finally {
     await db.close();
   }
+}
+
+/** The directory's services for one CLI command. */
+export function withDirectory<T>(
+  config: Config,
+  work: (services: DirectoryServices, db: Database) => Promise<T>,
+): Promise<T> {
+  return withAuthorizer(config, (authorizer, db) => {
+    const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
+    return work(createDirectoryServices({ knex: db.knex, authorizer, access }), db);
+  });
 }
 
 export const CLI_ACTOR = "system:cli";
