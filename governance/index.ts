@@ -4,4 +4,11 @@
  *
  * Its public API is exported from here as it is built.
  */
+
 export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
+export {
+  type LedgerEntry,
+  LedgerWriter,
+  type LedgerWriterOptions,
+  spendByApiKey,
+} from "./ledger/ledger-writer.js";

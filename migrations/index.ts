@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as initial from "./20261124_0001_initial.js";
 import * as directory from "./20261124_0200_directory.js";
+import * as proxy from "./20261124_0300_proxy.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -17,4 +18,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { name: "20261124_0001_initial", ...initial },
   { name: "20261124_0200_directory", ...directory },
+  { name: "20261124_0300_proxy", ...proxy },
 ];

@@ -1,0 +1,142 @@
+import type { Knex } from "knex";
+import type { Logger } from "pino";
+import { spendByApiKey } from "../../governance/index.js";
+import { ProxyError } from "../errors.js";
+import {
+  type ApiKeyRow,
+  hashKey,
+  KEY_COLUMNS,
+  masterKey,
+  toVirtualKey,
+  type VirtualKey,
+} from "./virtual-keys.js";
+
+export interface KeyCacheOptions {
+  knex: Knex | undefined;
+  logger: Logger;
+  masterKey: string | undefined;
+  /** How often cached keys are re-read (revocations, limit changes, other processes' spend). */
+  refreshIntervalMs?: number;
+  /** How long an unknown secret is remembered as unknown. */
+  negativeTtlMs?: number;
+}
+
+interface Miss {
+  until: number;
+}
+
+/**
+ * Virtual keys by the hash of their secret, held in memory: the first request with a key
+ * reads it (and its spend) from the database, later ones do not touch the database. A timer
+ * re-reads every cached key in one query, so a revocation, a changed limit or spend made by
+ * another proxy process takes effect within one refresh interval; `invalidate` drops a key
+ * at once in this process.
+ */
+export class KeyCache {
+  private readonly keys = new Map<string, VirtualKey>();
+  private readonly misses = new Map<string, Miss>();
+  private readonly loading = new Map<string, Promise<VirtualKey | null>>();
+  private readonly used = new Set<string>();
+  private readonly master: { hash: string; key: VirtualKey } | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly negativeTtlMs: number;
+
+  constructor(private readonly options: KeyCacheOptions) {
+    this.negativeTtlMs = options.negativeTtlMs ?? 10_000;
+    if (options.masterKey) this.master = { hash: hashKey(options.masterKey), key: masterKey() };
+    if (options.knex) {
+      this.timer = setInterval(() => void this.refresh(), options.refreshIntervalMs ?? 5_000);
+      this.timer.unref();
+    }
+  }
+
+  /** The key for a secret, or null; synchronous when cached (the common case). */
+  resolve(secret: string): VirtualKey | null | Promise<VirtualKey | null> {
+    const hash = hashKey(secret);
+    if (this.master && hash === this.master.hash) return this.master.key;
+    const cached = this.keys.get(hash);
+    if (cached) {
+      if (cached.id) this.used.add(cached.id);
+      return cached;
+    }
+    const miss = this.misses.get(hash);
+    if (miss && miss.until > Date.now()) return null;
+    if (!this.options.knex) return null;
+    let pending = this.loading.get(hash);
+    if (!pending) {
+      pending = this.load(this.options.knex, hash).finally(() => this.loading.delete(hash));
+      this.loading.set(hash, pending);
+    }
+    return pending;
+  }
+
+  /** Drops a key from this process's cache; the next request re-reads it. */
+  invalidate(id: string): void {
+    for (const [hash, key] of this.keys) if (key.id === id) this.keys.delete(hash);
+  }
+
+  /** Adds spend made through this process, so budgets hold between refreshes. */
+  addSpend(key: VirtualKey, costUsd: number): void {
+    key.spentUsd += costUsd;
+  }
+
+  private async load(knex: Knex, hash: string): Promise<VirtualKey | null> {
+    try {
+      return await this.read(knex, hash);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "reading a proxy key failed");
+      throw new ProxyError(
+        "key_store_unavailable",
+        "The API key cannot be checked right now; try again shortly.",
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private async read(knex: Knex, hash: string): Promise<VirtualKey | null> {
+    const row = (await knex("api_keys")
+      .select(KEY_COLUMNS)
+      .where({ key_hash: hash, kind: "proxy" })
+      .first()) as ApiKeyRow | undefined;
+    if (!row) {
+      this.misses.set(hash, { until: Date.now() + this.negativeTtlMs });
+      return null;
+    }
+    const spend = await spendByApiKey(knex, [row.id]);
+    const key = toVirtualKey(row, spend.get(row.id) ?? 0);
+    this.keys.set(hash, key);
+    this.used.add(row.id);
+    return key;
+  }
+
+  /** Re-reads every cached key and its spend; writes last_used_at for keys used since. */
+  async refresh(): Promise<void> {
+    const knex = this.options.knex;
+    if (!knex || this.keys.size === 0) return;
+    try {
+      const byId = new Map<string, VirtualKey>();
+      for (const key of this.keys.values()) if (key.id) byId.set(key.id, key);
+      const ids = [...byId.keys()];
+      const rows = (await knex("api_keys").select(KEY_COLUMNS).whereIn("id", ids)) as ApiKeyRow[];
+      const spend = await spendByApiKey(knex, ids);
+      for (const row of rows) {
+        const key = byId.get(row.id);
+        if (!key) continue;
+        // The ledger lags this process's own spend by one flush: never move spend backwards.
+        Object.assign(key, toVirtualKey(row, Math.max(key.spentUsd, spend.get(row.id) ?? 0)));
+      }
+      const used = [...this.used];
+      this.used.clear();
+      if (used.length > 0)
+        await knex("api_keys").whereIn("id", used).update({ last_used_at: knex.fn.now() });
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "refreshing cached proxy keys failed; will retry");
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

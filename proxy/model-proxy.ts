@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Knex } from "knex";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { LedgerWriter } from "../governance/index.js";
+import type { ProviderKind } from "./config/deployments.js";
+import type { ProxySettings } from "./config/load.js";
+import { createProxyHandler } from "./http/proxy-handler.js";
+import { KeyAdmission } from "./keys/admission.js";
+import { KeyCache } from "./keys/key-cache.js";
+import { ProxyMetrics } from "./metrics.js";
+import type { CallContext } from "./pipeline/call-context.js";
+import { anthropicPlan } from "./providers/anthropic-plan.js";
+import { bedrockPlan } from "./providers/bedrock-plan.js";
+import { openaiPlan } from "./providers/openai-plan.js";
+import type { PlanBuilder } from "./providers/upstream-plan.js";
+import { Router } from "./routing/router.js";
+import { SpendRecorder } from "./spend/spend-recorder.js";
+import { UpstreamPools } from "./upstream/upstream-pools.js";
+
+export interface ModelProxyOptions {
+  settings: ProxySettings;
+  /** The Switchboard database: keys and the ledger. Without it only the master key works. */
+  knex?: Knex | undefined;
+  logger: Logger;
+  /** Where the proxy's series go; the process's registry when it runs in-process. */
+  registry?: Registry;
+  /** Mounted under another server at this path (e.g. `/proxy`). */
+  pathPrefix?: string;
+  /** How often cached keys are re-read from the database. */
+  keyRefreshIntervalMs?: number;
+  /** How often spend is written to the ledger. */
+  ledgerFlushIntervalMs?: number;
+}
+
+/** The proxy without a server of its own: a node:http handler plus what it needs closed. */
+export interface ModelProxy {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  readonly metrics: ProxyMetrics;
+  /** Drops a key from the cache at once (after revoking it in the database). */
+  invalidateKey(id: string): void;
+  /** Writes queued spend to the ledger now. */
+  flushSpend(): Promise<void>;
+  /** Flushes spend and closes upstream connections; call after the server stopped taking requests. */
+  close(): Promise<void>;
+}
+
+const PLANS: Record<ProviderKind, PlanBuilder> = {
+  openai: openaiPlan,
+  azure: openaiPlan,
+  anthropic: anthropicPlan,
+  bedrock: bedrockPlan,
+};
+
+export function createModelProxy(options: ModelProxyOptions): ModelProxy {
+  const { settings, knex, logger } = options;
+  const metrics = new ProxyMetrics(options.registry);
+  const keys = new KeyCache({
+    knex,
+    logger,
+    masterKey: settings.masterKey,
+    refreshIntervalMs: options.keyRefreshIntervalMs,
+  });
+  const admission = new KeyAdmission();
+  const ledger = knex
+    ? new LedgerWriter({ knex, logger, flushIntervalMs: options.ledgerFlushIntervalMs })
+    : undefined;
+  const recorder = new SpendRecorder({ ledger, keys, admission, metrics });
+  const pools = new UpstreamPools();
+
+  const ctx: CallContext = {
+    router: new Router(settings),
+    pools,
+    metrics,
+    logger,
+    planFor: (provider) => PLANS[provider],
+    finished(call, status, spend) {
+      const seconds = (performance.now() - call.receivedAt) / 1000;
+      metrics.callAnswered(call.endpoint, call.modelName, status, seconds);
+      const upstream = call.lastUpstream;
+      if (upstream) metrics.upstreamAnswered(upstream.provider, upstream.waitedMs / 1000);
+      // Never the prompt or the answer: who, what, how it went.
+      if (logger.isLevelEnabled("debug")) {
+        const fields = {
+          requestId: call.requestId,
+          endpoint: call.endpoint,
+          model: call.modelName,
+          status,
+        };
+        logger.debug({ ...fields, ms: seconds * 1000, key: call.key.id }, "model call");
+      }
+      if (spend) {
+        recorder.record({
+          requestId: call.requestId,
+          key: call.key,
+          modelName: call.modelName,
+          endpoint: call.endpoint,
+          state: spend.state,
+          usage: spend.usage,
+        });
+      }
+    },
+  };
+
+  const handle = createProxyHandler({
+    ctx,
+    keys,
+    admission,
+    maxBodyBytes: settings.maxBodyBytes,
+    pathPrefix: options.pathPrefix ?? "",
+    rejected(endpoint, model, status) {
+      metrics.callAnswered(endpoint, model, status, undefined);
+    },
+  });
+
+  return {
+    handle,
+    metrics,
+    invalidateKey: (id) => keys.invalidate(id),
+    flushSpend: async () => {
+      await ledger?.flush();
+    },
+    async close() {
+      keys.close();
+      await ledger?.close();
+      await pools.close();
+    },
+  };
+}

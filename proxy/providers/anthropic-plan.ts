@@ -1,0 +1,69 @@
+import type { Deployment } from "../config/deployments.js";
+import { ProxyError } from "../errors.js";
+import { anthropicUsage } from "../spend/usage.js";
+import { anthropicToOpenaiResponse } from "../translate/anthropic-to-openai-response.js";
+import { AnthropicToOpenaiStream } from "../translate/anthropic-to-openai-stream.js";
+import type { Json } from "../translate/json.js";
+import { openaiToAnthropicRequest } from "../translate/openai-to-anthropic-request.js";
+import { type ClientCall, type UpstreamPlan, withModel } from "./upstream-plan.js";
+
+const DEFAULT_VERSION = "2023-06-01";
+
+const usageFromJson = (json: Json) => anthropicUsage(json?.usage);
+/** `message_start` carries the input count, `message_delta` the output count. */
+const usageFromEvent = (json: Json) => anthropicUsage(json?.message?.usage ?? json?.usage);
+
+export function anthropicPlan(call: ClientCall, deployment: Deployment): UpstreamPlan {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "anthropic-version": call.anthropicVersion ?? DEFAULT_VERSION,
+  };
+  if (deployment.apiKey) headers["x-api-key"] = deployment.apiKey;
+  if (call.anthropicBeta) headers["anthropic-beta"] = call.anthropicBeta;
+  const base = {
+    upstreamDialect: "anthropic" as const,
+    usageFromJson,
+    usageFromEvent,
+    dropUsageChunk: false,
+  };
+
+  if (call.endpoint === "messages" || call.endpoint === "count_tokens") {
+    const suffix = call.endpoint === "messages" ? "/v1/messages" : "/v1/messages/count_tokens";
+    return {
+      ...base,
+      request: {
+        origin: deployment.origin,
+        path: `${deployment.basePath}${suffix}`,
+        method: "POST",
+        headers,
+        body: withModel(call, deployment.upstreamModel),
+      },
+      // count_tokens answers with a count, not usage: it costs nothing.
+      usageFromJson: call.endpoint === "messages" ? usageFromJson : () => null,
+      translateJson: undefined,
+      streamTranslator: undefined,
+    };
+  }
+  if (call.endpoint !== "chat") {
+    throw new ProxyError(
+      "unsupported_endpoint",
+      `/${call.endpoint} is not available for Anthropic models.`,
+    );
+  }
+  const modelName = call.body.model;
+  const includeUsage = call.body.stream_options?.include_usage === true;
+  return {
+    ...base,
+    request: {
+      origin: deployment.origin,
+      path: `${deployment.basePath}/v1/messages`,
+      method: "POST",
+      headers,
+      body: JSON.stringify(openaiToAnthropicRequest(call.body, deployment.upstreamModel)),
+    },
+    translateJson: (json) => anthropicToOpenaiResponse(json, modelName),
+    streamTranslator: call.stream
+      ? () => new AnthropicToOpenaiStream(modelName, includeUsage)
+      : undefined,
+  };
+}

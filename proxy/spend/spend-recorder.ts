@@ -1,0 +1,75 @@
+import type { LedgerWriter } from "../../governance/index.js";
+import type { Deployment } from "../config/deployments.js";
+import type { KeyAdmission } from "../keys/admission.js";
+import type { KeyCache } from "../keys/key-cache.js";
+import type { VirtualKey } from "../keys/virtual-keys.js";
+import type { ProxyMetrics } from "../metrics.js";
+import type { DeploymentState } from "../routing/deployment-state.js";
+import { PriceBook } from "./pricing.js";
+import type { TokenUsage } from "./usage.js";
+
+export interface FinishedCall {
+  requestId: string;
+  key: VirtualKey;
+  modelName: string;
+  endpoint: string;
+  state: DeploymentState;
+  usage: TokenUsage;
+}
+
+/**
+ * Turns a finished call's usage into spend: priced, counted against the key's budget and
+ * tpm and the deployment's tpm, added to the metrics, and queued for the ledger (written in
+ * batches by governance's LedgerWriter, never on the request's path).
+ */
+export class SpendRecorder {
+  private readonly prices = new PriceBook();
+
+  constructor(
+    private readonly deps: {
+      ledger: LedgerWriter | undefined;
+      keys: KeyCache;
+      admission: KeyAdmission;
+      metrics: ProxyMetrics;
+    },
+  ) {}
+
+  record(call: FinishedCall): void {
+    const { usage, key, modelName } = call;
+    const deployment: Deployment = call.state.deployment;
+    const { costUsd, priced } = this.prices.price(deployment, usage);
+    const tokens = usage.inputTokens + usage.outputTokens;
+    call.state.tokens.add(tokens);
+    this.deps.admission.countTokens(key, tokens);
+    if (costUsd > 0) this.deps.keys.addSpend(key, costUsd);
+
+    this.deps.metrics.used(modelName, usage, costUsd);
+
+    this.deps.ledger?.record({
+      occurredAt: new Date(),
+      source: "proxy",
+      agentId: key.agentId,
+      runtime: null,
+      model: modelName,
+      userId: key.userId,
+      teamId: key.teamId,
+      runId: key.runId,
+      sessionId: key.sessionId,
+      apiKeyId: key.id,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      costUsd,
+      dedupeKey: `proxy:${call.requestId}`,
+      metadata: {
+        request_id: call.requestId,
+        endpoint: call.endpoint,
+        deployment: deployment.id,
+        provider: deployment.provider,
+        upstream_model: deployment.upstreamModel,
+        ...(priced ? {} : { unpriced: true }),
+      },
+    });
+  }
+}
