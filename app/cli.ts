@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { ProxyConfigError } from "../proxy/index.js";
 import {
   agentsApply,
   agentsList,
@@ -9,6 +10,7 @@ import {
 import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.js";
 import { keysCreate, keysList, keysRevoke } from "./commands/keys.js";
 import { migrate } from "./commands/migrate.js";
+import { proxy } from "./commands/proxy.js";
 import { serve } from "./commands/serve.js";
 import { worker } from "./commands/worker.js";
 import { type Config, ConfigError, loadConfig } from "./config/index.js";
@@ -42,10 +44,28 @@ export function buildCli(): Command {
     .option("-p, --port <port>", "port to listen on (overrides PORT)")
     .option("--host <host>", "address to bind (overrides HOST)")
     .option("--no-migrate", "do not apply pending database migrations at start")
-    .action(async (options: { port?: string; host?: string; migrate: boolean }) => {
-      const config = configWith(program, { PORT: options.port, HOST: options.host });
-      await serve(config, { migrate: options.migrate });
-    });
+    .option(
+      "--proxy-config <file>",
+      "also run the model proxy in this process, with this routing config",
+    )
+    .option("--proxy-port <port>", "port of the in-process model proxy", "4000")
+    .action(
+      async (options: {
+        port?: string;
+        host?: string;
+        migrate: boolean;
+        proxyConfig?: string;
+        proxyPort: string;
+      }) => {
+        const config = configWith(program, { PORT: options.port, HOST: options.host });
+        const proxyPort = configWith(program, { PORT: options.proxyPort }).PORT;
+        await serve(config, {
+          migrate: options.migrate,
+          proxyConfigFile: options.proxyConfig,
+          proxyPort,
+        });
+      },
+    );
 
   program
     .command("worker")
@@ -66,12 +86,13 @@ export function buildCli(): Command {
     .description(
       "Run the model proxy: an OpenAI- and Anthropic-compatible gateway for the model calls agents make.",
     )
-    .option("--config <file>", "routing configuration (LiteLLM-style config.yaml)")
-    .option("-p, --port <port>", "port to listen on")
-    .action(() => {
-      throw new Error(
-        "The model proxy is not part of this build yet; it arrives with its own issue. `switchboard serve` runs without it.",
-      );
+    .requiredOption("--config <file>", "routing configuration (LiteLLM-style config.yaml)")
+    .option("-p, --port <port>", "port to listen on", "4000")
+    .option("--no-migrate", "do not apply pending database migrations at start")
+    .action(async (options: { config: string; port: string; migrate: boolean }) => {
+      const config = configWith(program, {});
+      const port = configWith(program, { PORT: options.port }).PORT;
+      await proxy(config, { configFile: options.config, port, migrate: options.migrate });
     });
 
   program
@@ -231,7 +252,7 @@ export async function runCli(argv: string[] = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof ProxyConfigError) {
       process.stderr.write(`switchboard: ${error.message}\n`);
       process.exit(2);
     }

@@ -6,6 +6,7 @@ import {
   createDirectoryServices,
   ensureDemoAgent,
 } from "../../directory/index.js";
+import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
 import {
@@ -17,6 +18,9 @@ import {
 
 export interface ServeOptions {
   migrate: boolean;
+  /** Run the model proxy in this process too, with this LiteLLM-style config. */
+  proxyConfigFile?: string | undefined;
+  proxyPort?: number;
 }
 
 /**
@@ -77,6 +81,20 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     logger.info("registered the built-in demo agent");
   }
   routes.use(API_BASE, createDefaultDirectoryApi(directory));
+
+  if (options.proxyConfigFile) {
+    // On its own port: the proxy's hot path stays off express.
+    const modelProxy = await startProxy({
+      configFile: options.proxyConfigFile,
+      host: config.HOST,
+      port: options.proxyPort ?? 4000,
+      knex: ctx.db.knex,
+      logger: logger.child({ module: "proxy" }),
+      drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+    });
+    lifecycle.onStop("model proxy", () => modelProxy.close());
+    logger.info({ url: modelProxy.url }, `model proxy is serving on ${modelProxy.url}`);
+  }
 
   // Registered after every other part, so it stops first: no new requests while the rest winds down.
   lifecycle.onStop("http server", () => http.close(Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2)));
