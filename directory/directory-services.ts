@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
 import { AuditLog } from "../governance/index.js";
-import { bearerApiKey } from "./api/authenticate.js";
+import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
 import { AgentDirectory, AgentRegistry } from "./registry/index.js";
@@ -12,6 +12,8 @@ export interface DirectoryServices {
   /** The directory as a person sees it: what the API and the site call. */
   directory: AgentDirectory;
   keys: ApiKeys;
+  /** The audit log the registry and keys write to (the site's admin page reads it). */
+  audit: AuditLog;
 }
 
 /** Wires the directory's parts over one database and authorizer. */
@@ -26,13 +28,20 @@ export function createDirectoryServices(parts: {
     registry,
     directory: new AgentDirectory(registry, parts.access),
     keys: new ApiKeys(parts.knex, audit),
+    audit,
   };
 }
 
-/** The REST API router with today's authentication (bearer API keys). */
-export function createDefaultDirectoryApi(services: DirectoryServices) {
+/**
+ * The REST API router: bearer API keys first, then any `extra` strategies (the site's
+ * session cookie, with its CSRF check).
+ */
+export function createDefaultDirectoryApi(
+  services: DirectoryServices,
+  extra: readonly AuthStrategy[] = [],
+) {
   return createDirectoryApi({
     directory: services.directory,
-    strategies: [bearerApiKey(services.keys)],
+    strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The agent registry: manifests, CRUD and search, and the REST API under /api/v1. Depends on
- * authz (who may see and run what) and governance (the audit log). The directory site is
- * built on `AgentDirectory` and mounts next to the API.
+ * authz (who may see and run what) and governance (the audit log). The directory site
+ * (`createDirectorySite`) is built on `AgentDirectory` and mounts next to the API.
  */
 export {
   API_BASE,
@@ -59,3 +59,13 @@ export {
   type ListRequest,
   type RequestContext,
 } from "./registry/index.js";
+export {
+  type ChatLinks,
+  CSRF_HEADER,
+  createDirectorySite,
+  type DirectorySiteOptions,
+  SessionCookies,
+  type SignInModes,
+  type SiteAuth,
+  sessionCookieStrategy,
+} from "./site/index.js";

@@ -4,4 +4,6 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 
 const outDir = process.argv[2] ?? "dist";
-for (const asset of ["authz/model.fga"]) cpSync(asset, join(outDir, asset));
+for (const asset of ["authz/model.fga", "directory/site/assets"]) {
+  cpSync(asset, join(outDir, asset), { recursive: true });
+}

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -31,6 +31,8 @@ describe("the production build (what the container runs)", () => {
     expect(stdout).toContain("Usage: switchboard");
     for (const command of ["serve", "worker", "proxy", "migrate", "authz", "agents", "keys"])
       expect(stdout).toContain(command);
+    // The site's stylesheet and script are read at run time too.
+    expect(existsSync(`${outDir}/directory/site/assets/site.css`)).toBe(true);
     // The policy model is read at run time: the build must carry it.
     const checked = await run(
       process.execPath,

@@ -4,7 +4,11 @@ import {
   API_BASE,
   createDefaultDirectoryApi,
   createDirectoryServices,
+  createDirectorySite,
   ensureDemoAgent,
+  SessionCookies,
+  type SignInModes,
+  sessionCookieStrategy,
 } from "../../directory/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
@@ -15,6 +19,21 @@ import {
   type ReadinessCheck,
   startHttpServer,
 } from "../http/index.js";
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * How the site signs people in. The development form takes any email, so it exists only where
+ * nobody else can reach it: the embedded database (one machine) bound to loopback.
+ */
+function signInModes(config: Config, database: "pglite" | "postgres"): SignInModes {
+  return {
+    development: database === "pglite" && LOOPBACK_HOSTS.has(config.HOST),
+    trustedHeader: config.AUTH_TRUSTED_HEADER
+      ? { header: config.AUTH_TRUSTED_HEADER, proxies: config.AUTH_TRUSTED_PROXIES }
+      : undefined,
+  };
+}
 
 export interface ServeOptions {
   migrate: boolean;
@@ -80,7 +99,24 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {
     logger.info("registered the built-in demo agent");
   }
-  routes.use(API_BASE, createDefaultDirectoryApi(directory));
+  const cookies = new SessionCookies(
+    config.SESSION_SECRET,
+    (config.PUBLIC_URL ?? "").startsWith("https:"),
+  );
+  routes.use(API_BASE, createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)]));
+  routes.use(
+    createDirectorySite({
+      directory: directory.directory,
+      access: ctx.authorization.access,
+      audit: directory.audit,
+      auth: { cookies, users: ctx.authorization.users, modes: signInModes(config, ctx.db.kind) },
+    }),
+  );
+  if (config.AUTH_TRUSTED_HEADER && config.AUTH_TRUSTED_PROXIES.length === 0) {
+    logger.warn(
+      "AUTH_TRUSTED_HEADER is set but AUTH_TRUSTED_PROXIES is empty: the header is ignored",
+    );
+  }
 
   if (options.proxyConfigFile) {
     // On its own port: the proxy's hot path stays off express.

@@ -79,4 +79,19 @@ describe("loadConfig", () => {
       "SWITCHBOARD_CONFIG_FILE: cannot read /nonexistent/switchboard.yaml",
     );
   });
+
+  it("reads the site's sign-in settings", () => {
+    const config = loadConfig({
+      AUTH_TRUSTED_HEADER: "X-Forwarded-Email",
+      AUTH_TRUSTED_PROXIES: "10.0.0.5, ::1",
+    });
+    expect(config.AUTH_TRUSTED_HEADER).toBe("x-forwarded-email");
+    expect(config.AUTH_TRUSTED_PROXIES).toEqual(["10.0.0.5", "::1"]);
+    expect(problemsOf({ AUTH_TRUSTED_PROXIES: "10.0.0.5, proxy.internal" })).toContain(
+      "AUTH_TRUSTED_PROXIES: must be a comma-separated list of IP addresses",
+    );
+    expect(problemsOf({ SESSION_SECRET: "short" })).toContain(
+      "SESSION_SECRET: must be at least 32 characters",
+    );
+  });
 });

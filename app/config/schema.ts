@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -40,6 +41,22 @@ const emailList = z
       .filter((email) => email.length > 0),
   )
   .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
+
+const ipList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((address) => address.trim())
+      .filter((address) => address.length > 0),
+  )
+  .pipe(
+    z.array(
+      z.string().refine((address) => isIP(address) !== 0, {
+        error: "must be a comma-separated list of IP addresses",
+      }),
+    ),
+  );
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -98,6 +115,26 @@ export const configSchema = z.object({
   SWITCHBOARD_ADMINS: emailList
     .default([])
     .describe("Comma-separated emails of platform admins, granted on start-up."),
+  SESSION_SECRET: z
+    .string()
+    .min(32, { error: "must be at least 32 characters" })
+    .optional()
+    .describe(
+      "Key that signs the directory site's session cookies; give every web process the same one. Unset: a random key per process (people sign in again after a restart).",
+    ),
+  AUTH_TRUSTED_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { error: "must be an HTTP header name, e.g. x-forwarded-email" })
+    .transform((name) => name.toLowerCase())
+    .optional()
+    .describe(
+      "Header by which an SSO proxy in front of Switchboard names the signed-in person's email (e.g. x-forwarded-email). Believed only from AUTH_TRUSTED_PROXIES.",
+    ),
+  AUTH_TRUSTED_PROXIES: ipList
+    .default([])
+    .describe(
+      "Comma-separated IP addresses of the SSO proxies whose AUTH_TRUSTED_HEADER is believed; the header is ignored from anyone else.",
+    ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info")

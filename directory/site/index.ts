@@ -1,0 +1,11 @@
+/** The directory site: server-rendered catalog, agent pages, admin and sign-in. */
+export { type Html, html, raw } from "./html.js";
+export type { ChatLinks } from "./pages/agent-page.js";
+export { SessionCookies } from "./session-cookie.js";
+export {
+  CSRF_HEADER,
+  type SignInModes,
+  type SiteAuth,
+  sessionCookieStrategy,
+} from "./site-auth.js";
+export { createDirectorySite, type DirectorySiteOptions } from "./site-router.js";

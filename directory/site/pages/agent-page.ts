@@ -1,0 +1,130 @@
+import type { Agent, AgentPermissions } from "../../registry/index.js";
+import { type Html, html, safeHref } from "../html.js";
+import { agentIcon, lifecycleBadge, stateNotice } from "./badges.js";
+import { subjectLabel } from "./layout.js";
+
+/** Deep links into chat, when Slack or Teams is configured; absent ones are simply not shown. */
+export interface ChatLinks {
+  slack?: ((agentName: string) => string) | undefined;
+  teams?: ((agentName: string) => string) | undefined;
+}
+
+/** Who may run it, in words: the manifest's run list, the owner, and an owning team's members. */
+function runners(agent: Agent): string[] {
+  const { owner } = agent.manifest.metadata;
+  const label = (subject: string) =>
+    subject.startsWith("team:")
+      ? `Members of ${subjectLabel(subject).toLowerCase()}`
+      : subjectLabel(subject);
+  const listed = agent.manifest.spec.access.run.map(label);
+  const owners = owner.startsWith("team:") ? [label(owner)] : [`${subjectLabel(owner)} (owner)`];
+  return [...new Set(listed.includes("Everyone") ? ["Everyone"] : [...owners, ...listed])];
+}
+
+function contactsList(agent: Agent): Html {
+  const { contacts, owner } = agent.manifest.metadata;
+  return html`<dl class="facts">
+  <div><dt>Owner</dt><dd>${subjectLabel(owner)}</dd></div>
+  ${contacts.map(
+    (c) =>
+      html`<div><dt>Contact</dt><dd>${c.name ?? ""}${c.email && html` <a href="mailto:${c.email}">${c.email}</a>`}${c.slack && html` <span class="mono">${c.slack}</span>`}</dd></div>`,
+  )}
+</dl>`;
+}
+
+function requestAccess(agent: Agent, email: string): Html {
+  const { contacts, owner } = agent.manifest.metadata;
+  const mail =
+    contacts.find((c) => c.email)?.email ??
+    (owner.startsWith("user:") ? owner.slice("user:".length) : undefined);
+  const subject = encodeURIComponent(`Access to run the ${agent.title} agent`);
+  const slack = contacts.find((c) => c.slack)?.slack;
+  return html`<section class="card callout" aria-labelledby="request-access">
+  <h2 id="request-access">You can view this agent but not run it</h2>
+  <p>Ask its owners (${subjectLabel(owner)}) for access${
+    mail
+      ? html`: <a class="button" href="mailto:${mail}?subject=${subject}">Email ${mail}</a>`
+      : slack
+        ? html` in <span class="mono">${slack}</span>.`
+        : "."
+  }</p>
+  <p>An owner grants it with:</p>
+  <pre class="code"><code>switchboard authz grant ${email} runner agent:${agent.name}</code></pre>
+</section>`;
+}
+
+export function agentPage(
+  agent: Agent,
+  permissions: AgentPermissions,
+  viewer: { email: string },
+  chat: ChatLinks,
+): Html {
+  const { metadata, spec } = agent.manifest;
+  const chatLinks = [
+    chat.slack && html`<a class="button" href="${chat.slack(agent.name)}">Open in Slack</a>`,
+    chat.teams && html`<a class="button" href="${chat.teams(agent.name)}">Open in Teams</a>`,
+  ].filter(Boolean);
+  return html`<nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Catalog</a> <span aria-hidden="true">/</span> <span>${agent.name}</span></nav>
+<div class="agent-hero">
+  ${agentIcon(agent)}
+  <div>
+    <h1>${agent.title}</h1>
+    <p class="card-name">${agent.name} · ${agent.runtimeType} ${lifecycleBadge(agent.lifecycle)}</p>
+  </div>
+</div>
+${stateNotice(agent)}
+<p class="lede">${agent.description || "No description yet."}</p>
+${metadata.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${metadata.tags.map((t) => html`<li class="tag">${t}</li>`)}</ul>`}
+${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
+<div class="agent-layout">
+  <div class="agent-main">
+    <section aria-labelledby="skills">
+      <h2 id="skills">Skills</h2>
+      ${
+        spec.skills.length === 0
+          ? html`<p class="muted">The owners have not described its skills yet.</p>`
+          : spec.skills.map(
+              (s) => html`<article class="card skill">
+        <h3>${s.name}</h3>
+        ${s.description && html`<p>${s.description}</p>`}
+        ${s.examples.length > 0 && html`<p class="muted small">Try asking:</p><ul class="examples">${s.examples.map((e) => html`<li><q>${e}</q></li>`)}</ul>`}
+      </article>`,
+            )
+      }
+    </section>
+    ${!permissions.run && requestAccess(agent, viewer.email)}
+    <section class="card placeholder" aria-labelledby="runs">
+      <h2 id="runs">Chat and usage</h2>
+      <p class="muted">Runs arrive with the runs engine: the chat panel and usage charts appear here once agents can be run from Switchboard.</p>
+    </section>
+  </div>
+  <aside class="agent-side">
+    <section class="card" aria-labelledby="access">
+      <h2 id="access">Who can run it</h2>
+      <ul class="plain">${runners(agent).map((r) => html`<li>${r}</li>`)}</ul>
+      <p class="small ${permissions.run ? "ok" : "muted"}">${permissions.run ? "✓ You can run this agent." : "You cannot run this agent yet."}</p>
+    </section>
+    <section class="card" aria-labelledby="contacts">
+      <h2 id="contacts">Owner and contacts</h2>
+      ${contactsList(agent)}
+    </section>
+    ${
+      metadata.links.length > 0 &&
+      html`<section class="card" aria-labelledby="links">
+      <h2 id="links">Links</h2>
+      <ul class="plain">${metadata.links.map((l) => html`<li><a href="${safeHref(l.url)}" rel="noopener">${l.title}</a></li>`)}</ul>
+    </section>`
+    }
+    ${
+      spec.limits &&
+      html`<section class="card" aria-labelledby="limits">
+      <h2 id="limits">Limits</h2>
+      <dl class="facts">
+        ${spec.limits.max_cost_usd_per_run !== undefined && html`<div><dt>Cost per run</dt><dd>up to $${spec.limits.max_cost_usd_per_run.toFixed(2)}</dd></div>`}
+        ${spec.limits.timeout_seconds !== undefined && html`<div><dt>Time per run</dt><dd>up to ${spec.limits.timeout_seconds} s</dd></div>`}
+      </dl>
+    </section>`
+    }
+  </aside>
+</div>`;
+}

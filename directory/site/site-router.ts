@@ -1,0 +1,235 @@
+import { readFileSync } from "node:fs";
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from "express";
+import {
+  type AccessPolicy,
+  normalizeEmail,
+  PLATFORM,
+  type UserPrincipal,
+} from "../../authz/index.js";
+import { isSwitchboardError } from "../../core/index.js";
+import type { AuditLog } from "../../governance/index.js";
+import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
+import type { Html } from "./html.js";
+import { adminPage } from "./pages/admin-page.js";
+import { agentPage, type ChatLinks } from "./pages/agent-page.js";
+import { type CatalogQuery, catalogBody, catalogPage } from "./pages/catalog-page.js";
+import { errorPage } from "./pages/error-page.js";
+import { layout, type PageChrome, type Section } from "./pages/layout.js";
+import { signInPage } from "./pages/sign-in-page.js";
+import { type SiteAuth, sessionOf, setSession, siteSession } from "./site-auth.js";
+
+export interface DirectorySiteOptions {
+  directory: AgentDirectory;
+  access: AccessPolicy;
+  audit: AuditLog;
+  auth: SiteAuth;
+  chat?: ChatLinks | undefined;
+}
+
+const CATALOG_PAGE_SIZE = 24;
+const ADMIN_AGENT_LIMIT = 100;
+
+const asset = (file: string) => readFileSync(new URL(`./assets/${file}`, import.meta.url), "utf8");
+
+function one(value: unknown, max = 200): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return typeof text === "string" && text.trim() !== "" ? text.trim().slice(0, max) : undefined;
+}
+
+/** Only same-site paths, so the sign-in form cannot be made to redirect elsewhere. */
+function localPath(value: unknown): string {
+  const path = one(value, 2000);
+  return path?.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
+}
+
+/**
+ * The directory site: catalog, agent pages, admin and sign-in, rendered on the server. Every
+ * page goes through `siteSession` (cookie, trusted header, CSRF) and shows only what
+ * `AgentDirectory` lets the signed-in person see.
+ */
+export function createDirectorySite(options: DirectorySiteOptions): Router {
+  const { directory, access, audit, auth } = options;
+  const router = Router();
+  const css = asset("site.css");
+  const js = asset("site.js");
+  const session = [express.urlencoded({ extended: false, limit: "16kb" }), siteSession(auth)];
+
+  router.get("/assets/site.css", (_req, res) => {
+    res.type("text/css").set("cache-control", "public, max-age=300").send(css);
+  });
+  router.get("/assets/site.js", (_req, res) => {
+    res.type("text/javascript").set("cache-control", "public, max-age=300").send(js);
+  });
+
+  async function chromeOf(res: Response): Promise<PageChrome> {
+    const principal = res.locals.principal as UserPrincipal | undefined;
+    return {
+      principal,
+      csrfToken: auth.cookies.csrfToken(sessionOf(res)),
+      isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
+    };
+  }
+
+  async function send(
+    res: Response,
+    page: { title: string; section: Section; body: Html; status?: number },
+  ): Promise<void> {
+    const chrome = await chromeOf(res);
+    res
+      .status(page.status ?? 200)
+      .type("html")
+      .set("cache-control", "no-store")
+      .send(layout(chrome, page));
+  }
+
+  /** Pages for signed-in people: anyone else is sent to sign in, and comes back after. */
+  const signedIn: RequestHandler = (req, res, next) => {
+    if (res.locals.principal) return next();
+    res.redirect(303, `/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+  };
+  const principalOf = (res: Response) => res.locals.principal as UserPrincipal;
+
+  router.get("/", ...session, signedIn, async (req, res) => {
+    const query: CatalogQuery = {
+      q: one(req.query.q),
+      owner: one(req.query.owner),
+      tag: one(req.query.tag),
+      runtime: one(req.query.runtime),
+      lifecycle: one(req.query.lifecycle),
+      cursor: one(req.query.cursor, 500),
+    };
+    const page = await directory.list(principalOf(res), {
+      ...query,
+      limit: CATALOG_PAGE_SIZE,
+      facets: true,
+    });
+    // site.js asks for just the part it replaces while someone types.
+    if (req.query.fragment === "results") {
+      res.type("html").set("cache-control", "no-store").send(catalogBody(query, page).text);
+      return;
+    }
+    await send(res, {
+      title: query.q ? `“${query.q}”` : "Catalog",
+      section: "catalog",
+      body: catalogPage(query, page),
+    });
+  });
+
+  router.get("/agents/:name", ...session, signedIn, async (req, res) => {
+    const principal = principalOf(res);
+    const name = String(req.params.name);
+    const agent = await directory.get(principal, name);
+    const permissions = await directory.permissions(principal, name);
+    await send(res, {
+      title: agent.title,
+      section: "catalog",
+      body: agentPage(agent, permissions, principal, options.chat ?? {}),
+    });
+  });
+
+  router.get("/admin", ...session, signedIn, async (_req, res) => {
+    const principal = principalOf(res);
+    if (!(await access.can(principal, "admin", PLATFORM))) {
+      await send(res, {
+        title: "Not found",
+        section: "other",
+        body: errorPage(404, ""),
+        status: 404,
+      });
+      return;
+    }
+    const [page, entries] = await Promise.all([
+      directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
+      audit.recent({ limit: 30 }),
+    ]);
+    await send(res, {
+      title: "Administration",
+      section: "admin",
+      body: adminPage(page.items, entries, page.nextCursor !== null),
+    });
+  });
+
+  const signInBody = (res: Response, next: string, error?: string) =>
+    signInPage({
+      development: auth.modes.development,
+      trustedHeader: auth.modes.trustedHeader !== undefined,
+      csrfToken: auth.cookies.csrfToken(sessionOf(res)),
+      next,
+      error,
+    });
+
+  router.get("/sign-in", ...session, async (req, res) => {
+    const next = localPath(req.query.next);
+    if (res.locals.principal) {
+      res.redirect(303, next);
+      return;
+    }
+    await send(res, { title: "Sign in", section: "other", body: signInBody(res, next) });
+  });
+
+  router.post("/sign-in", ...session, async (req: Request, res) => {
+    const form = req.body as Record<string, unknown>;
+    const next = localPath(form.next);
+    if (!auth.modes.development) {
+      await send(res, {
+        title: "Not found",
+        section: "other",
+        body: errorPage(404, ""),
+        status: 404,
+      });
+      return;
+    }
+    let email: string;
+    try {
+      email = normalizeEmail(one(form.email) ?? "");
+    } catch {
+      const body = signInBody(res, next, "Enter an email address, like you@example.com.");
+      await send(res, { title: "Sign in", section: "other", body, status: 400 });
+      return;
+    }
+    const user = await auth.users.ensureUser(email);
+    // A new session id on sign-in: one planted before it is worthless after.
+    setSession(res, auth, auth.cookies.create({ id: user.id, email: user.email }));
+    res.redirect(303, next);
+  });
+
+  router.post("/sign-out", ...session, (_req, res) => {
+    setSession(res, auth, auth.cookies.create());
+    res.redirect(303, "/sign-in");
+  });
+
+  router.use(siteErrors(send));
+  return router;
+}
+
+/** Errors on site pages become HTML pages; an agent one may not view is the same 404 as none. */
+function siteErrors(
+  send: (
+    res: Response,
+    page: { title: string; section: Section; body: Html; status: number },
+  ) => Promise<void>,
+): ErrorRequestHandler {
+  return async (error, _req, res, next) => {
+    if (res.headersSent || !res.locals.session) return next(error);
+    const known = isSwitchboardError(error);
+    const status = known ? error.status : 500;
+    if (status >= 500) (res as Response & { err?: unknown }).err = error;
+    const message = known && status < 500 ? error.message : "Please try again in a moment.";
+    try {
+      await send(res, {
+        title: "Error",
+        section: "other",
+        body: errorPage(status, message),
+        status,
+      });
+    } catch {
+      next(error);
+    }
+  };
+}

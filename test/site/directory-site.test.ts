@@ -1,0 +1,248 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/ports.js";
+import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
+import { DESKTOP, findChromium, launchChromium, SCREENSHOTS, screenshot } from "./browser.js";
+import { SITE_TEST_MANIFESTS } from "./manifests.js";
+
+/**
+ * The directory site in a real browser against a real `switchboard serve` (embedded
+ * database, development sign-in), with agents applied from manifests by the CLI.
+ */
+
+const chromiumPath = findChromium();
+if (!chromiumPath && !process.env.CI) {
+  console.log(
+    "Skipping the directory site's browser tests: no `chromium` on the PATH (apt-get install -y chromium).",
+  );
+}
+
+it.runIf(!chromiumPath && process.env.CI)("finds Chromium in CI", () => {
+  throw new Error(
+    "`chromium` is not on the PATH: .ci/run installs it (apt-get install -y chromium).",
+  );
+});
+
+describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_000 }, () => {
+  const root = mkdtempSync(join(tmpdir(), "switchboard-site-"));
+  const env = { SWITCHBOARD_DATA_DIR: join(root, "data"), LOG_LEVEL: "warn" };
+  let server: SwitchboardProcess;
+  let base: string;
+  let browser: Browser;
+  let ada: BrowserContext;
+  let page: Page;
+
+  async function signIn(context: BrowserContext, email: string): Promise<Page> {
+    const tab = await context.newPage();
+    await tab.goto(`${base}/`);
+    expect(new URL(tab.url()).pathname).toBe("/sign-in");
+    await tab.getByLabel("Email").fill(email);
+    await tab.getByRole("button", { name: "Sign in" }).click();
+    await tab.waitForURL(`${base}/`);
+    return tab;
+  }
+
+  const cardTitles = (tab: Page) => tab.locator(".agent-card .card-title").allInnerTexts();
+
+  beforeAll(async () => {
+    const manifests = join(root, "agents.yaml");
+    writeFileSync(manifests, SITE_TEST_MANIFESTS);
+    const applied = await runSwitchboard(["agents", "apply", manifests], env);
+    expect(applied.code, applied.stderr).toBe(0);
+    const suspended = await runSwitchboard(
+      ["agents", "suspend", "release-notes", "--reason", "rewriting its prompts"],
+      env,
+    );
+    expect(suspended.code, suspended.stderr).toBe(0);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = new SwitchboardProcess(["serve"], {
+      ...env,
+      PORT: String(port),
+      SWITCHBOARD_ADMINS: "admin@example.com",
+    });
+    await server.waitFor(`${base}/readyz`);
+    browser = await launchChromium(chromiumPath as string);
+    ada = await browser.newContext({ viewport: DESKTOP });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.kill();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("sends a signed-out visitor to sign in, and back to the catalog after", async () => {
+    const visitor = await browser.newContext({ viewport: DESKTOP });
+    const tab = await visitor.newPage();
+    await tab.goto(`${base}/agents/ticket-triage`);
+    expect(new URL(tab.url()).pathname).toBe("/sign-in");
+    await screenshot(tab, "sign-in");
+    await tab.getByLabel("Email").fill("not an email");
+    // Past the browser's own check of the field, to see the server's.
+    await tab.evaluate("document.getElementById('email').type = 'text'");
+    await tab.getByRole("button", { name: "Sign in" }).click();
+    await expect(tab.getByRole("alert").innerText()).resolves.toContain("Enter an email address");
+    await visitor.close();
+
+    page = await signIn(ada, "ada@example.com");
+    await expect(page.locator("h1").innerText()).resolves.toBe("Find an agent");
+    await expect(page.locator(".account-email").innerText()).resolves.toBe("ada@example.com");
+    const cookie = (await ada.cookies()).find((c) => c.name === "switchboard_session");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+  });
+
+  it("lists only agents the person may view, with a suspended notice", async () => {
+    expect((await cardTitles(page)).sort()).toEqual(
+      expect.arrayContaining(["Invoice helper", "Release notes writer", "Ticket triage"]),
+    );
+    expect(await cardTitles(page)).not.toContain("Secret project");
+    const suspended = page.locator(".agent-card", { hasText: "Release notes writer" });
+    await expect(suspended.locator(".notice").innerText()).resolves.toContain(
+      "rewriting its prompts",
+    );
+    // The hidden agent is tagged "support" too: the facet counts only what Ada may see.
+    const supportFacet = page.locator(".facet-link", { hasText: "support" }).first();
+    await expect(supportFacet.locator(".count").innerText()).resolves.toMatch(/^1\b/);
+    await screenshot(page, "catalog");
+  });
+
+  it("narrows the catalog as you type", async () => {
+    await page.locator("#q").pressSequentially("invoice", { delay: 20 });
+    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    expect(await cardTitles(page)).toEqual(["Invoice helper"]);
+    expect(new URL(page.url()).searchParams.get("q")).toBe("invoice");
+    await expect(page.locator("#search-status").textContent()).resolves.toContain("1 agent");
+    await page.locator("#q").fill("");
+    await page.locator("#q").dispatchEvent("input");
+    await page.waitForFunction(`document.querySelectorAll(".agent-card").length > 1`);
+  });
+
+  it("searches without JavaScript, through the plain GET form", async () => {
+    const noScript = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
+    await noScript.addCookies(await ada.cookies());
+    const tab = await noScript.newPage();
+    await tab.goto(`${base}/`);
+    await tab.locator("#q").fill("queue");
+    await tab.getByRole("button", { name: "Search" }).click();
+    await tab.waitForURL(/q=queue/);
+    expect(await cardTitles(tab)).toEqual(["Ticket triage"]);
+    await noScript.close();
+  });
+
+  it("filters by a facet", async () => {
+    await page.goto(`${base}/`);
+    await page.locator(".facet", { hasText: "Runtime" }).getByRole("link", { name: /n8n/ }).click();
+    await page.waitForURL(/runtime=n8n/);
+    expect(await cardTitles(page)).toEqual(["Invoice helper"]);
+    await expect(page.locator(".facet-link.is-active").innerText()).resolves.toContain("n8n");
+    await page.getByRole("link", { name: "Clear all filters" }).click();
+    await page.waitForURL(`${base}/`);
+    expect((await cardTitles(page)).length).toBeGreaterThan(1);
+  });
+
+  it("answers 404 for an agent the person may not view, as for one that does not exist", async () => {
+    const hidden = await page.goto(`${base}/agents/secret-project`);
+    expect(hidden?.status()).toBe(404);
+    const hiddenText = await page.locator("main").innerText();
+    await screenshot(page, "not-found");
+    const missing = await page.goto(`${base}/agents/no-such-agent`);
+    expect(missing?.status()).toBe(404);
+    expect(await page.locator("main").innerText()).toBe(hiddenText);
+    expect(hiddenText).not.toContain("Secret");
+    // The API, called with the same session cookie, agrees.
+    const api = await ada.request.get(`${base}/api/v1/agents/secret-project`);
+    expect(api.status()).toBe(404);
+    const list = await ada.request.get(`${base}/api/v1/agents?q=secret`);
+    expect(list.status()).toBe(200);
+    expect((await list.json()).items).toEqual([]);
+  });
+
+  it("works by keyboard alone: tab to search, type, tab to a card, Enter opens it", async () => {
+    await page.goto(`${base}/`);
+    const focused = () =>
+      page.evaluate<string>("document.activeElement?.id || document.activeElement?.className");
+    for (let i = 0; i < 15 && (await focused()) !== "q"; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe("q");
+    await page.keyboard.type("triage", { delay: 20 });
+    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    for (let i = 0; i < 30 && (await focused()) !== "card-link"; i++)
+      await page.keyboard.press("Tab");
+    expect(await focused()).toBe("card-link");
+    await page.screenshot({ path: join(SCREENSHOTS, "catalog-keyboard-focus-desktop.png") });
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${base}/agents/ticket-triage`);
+    await expect(page.locator("h1").innerText()).resolves.toBe("Ticket triage");
+  });
+
+  it("shows an agent page with skills, contacts, who can run it and how to ask for access", async () => {
+    await page.goto(`${base}/agents/ticket-triage`);
+    const main = await page.locator("main").innerText();
+    expect(main).toContain("How urgent is ticket 4411?");
+    expect(main).toContain("Members of team support");
+    expect(main).toContain("You can view this agent but not run it");
+    expect(main).toContain("switchboard authz grant ada@example.com runner agent:ticket-triage");
+    expect(main).toContain("Runs arrive with the runs engine");
+    await expect(
+      page.getByRole("link", { name: "Email support-tooling@example.com" }).getAttribute("href"),
+    ).resolves.toMatch(/^mailto:support-tooling@example\.com\?subject=/);
+    // No chat integration is configured: no Slack or Teams links rather than broken ones.
+    expect(main).not.toContain("Open in Slack");
+    await screenshot(page, "agent");
+
+    await page.goto(`${base}/agents/invoice-helper`);
+    expect(await page.locator("main").innerText()).toContain("You can run this agent.");
+    await page.goto(`${base}/agents/release-notes`);
+    await expect(page.locator(".notice-suspended").innerText()).resolves.toContain(
+      "rewriting its prompts",
+    );
+  });
+
+  it("refuses forged POSTs that lack the session's CSRF token", async () => {
+    const signOut = await ada.request.post(`${base}/sign-out`, { form: { _csrf: "forged" } });
+    expect(signOut.status()).toBe(403);
+    const create = await ada.request.post(`${base}/api/v1/agents`, { data: { kind: "Agent" } });
+    expect(create.status()).toBe(403);
+    expect((await create.json()).error.code).toBe("csrf_failed");
+    // With the page's token the same request gets past the check (and fails validation).
+    await page.goto(`${base}/`);
+    const token = await page.locator('meta[name="csrf-token"]').getAttribute("content");
+    const withToken = await ada.request.post(`${base}/api/v1/agents`, {
+      data: { kind: "Agent" },
+      headers: { "x-csrf-token": token ?? "" },
+    });
+    expect(withToken.status()).toBe(400);
+    // Still signed in: the forged sign-out did nothing.
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).toBe("/");
+  });
+
+  it("shows admin only to platform admins: agents by state and the audit log", async () => {
+    const notAdmin = await page.goto(`${base}/admin`);
+    expect(notAdmin?.status()).toBe(404);
+    expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+
+    const admin = await browser.newContext({ viewport: DESKTOP });
+    const tab = await signIn(admin, "admin@example.com");
+    await tab.getByRole("link", { name: "Admin" }).click();
+    await tab.waitForURL(`${base}/admin`);
+    const suspended = tab.locator("section", { has: tab.locator("#state-suspended") });
+    await expect(suspended.innerText()).resolves.toContain("Release notes writer");
+    const audit = await tab.locator("section", { has: tab.locator("#audit") }).innerText();
+    expect(audit).toContain("agent.suspended");
+    expect(audit).toContain("system:cli");
+    await screenshot(tab, "admin");
+    await admin.close();
+  });
+
+  it("signs out", async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+  });
+});
