@@ -1,7 +1,8 @@
 /**
- * The small kernel every module may use: errors with stable codes. Nothing here knows
- * about HTTP frameworks, databases or any other module.
+ * The small kernel every module may use: errors with stable codes, and stopping an HTTP
+ * server gracefully. Nothing here knows about web frameworks, databases or other modules.
  */
+export { closeServerGracefully } from "./close-server.js";
 export {
   badRequest,
   conflict,

@@ -1,8 +1,9 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { closeServerGracefully } from "../core/index.js";
 import { loadProxyConfig, type ProxySettings } from "./config/load.js";
 import { createModelProxy, type ModelProxy } from "./model-proxy.js";
 
@@ -29,18 +30,6 @@ export interface RunningProxy {
   proxy: ModelProxy;
   /** Stops taking calls, lets those in flight finish (up to drainTimeoutMs), flushes spend. */
   close(): Promise<void>;
-}
-
-function closeServer(server: Server, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }
 
 /**
@@ -90,7 +79,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     url,
     proxy,
     async close() {
-      await closeServer(server, options.drainTimeoutMs ?? 10_000);
+      await closeServerGracefully(server, options.drainTimeoutMs ?? 10_000);
       await proxy.close();
     },
   };

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
+import { closeServerGracefully } from "../../core/index.js";
 
 export interface HttpServerHandle {
   server: Server;
@@ -33,16 +34,6 @@ export async function startHttpServer(
   return {
     server,
     url: `http://${host}:${address.port}`,
-    close(graceMs) {
-      return new Promise((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-    },
+    close: (graceMs) => closeServerGracefully(server, graceMs),
   };
 }

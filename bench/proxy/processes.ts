@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 
 /** A bench process (upstream, a proxy) started apart, so its CPU and memory are its own. */
 export interface BenchProcess {
@@ -13,17 +12,6 @@ export interface BenchProcess {
   cpuMs(): number;
   rssMb(): number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../test/support/ports.js";
 import { type LoadResult, runTtfb, runWrk, type Target } from "./load.js";
-import { type BenchProcess, freePort, startProcess } from "./processes.js";
+import { type BenchProcess, startProcess } from "./processes.js";
 import { printReport } from "./report.js";
 import { benchDatabase, ensurePortkey, ensureTools } from "./setup.js";
 

@@ -1,5 +1,6 @@
 import { converseUsage, emptyUsage, mergeUsage } from "../spend/usage.js";
 import type { Json } from "./json.js";
+import { eventJson, openAiChunk } from "./openai-chunk.js";
 import { type SseEvent, sseText } from "./sse.js";
 import type { StreamTranslator } from "./stream-translator.js";
 
@@ -67,22 +68,16 @@ export class ConverseToOpenaiStream implements StreamTranslator {
   ) {}
 
   private chunk(delta: Json, finish: string | null = null): string {
-    return sseText({
-      id: this.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.modelName,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
+    return openAiChunk(
+      { id: this.id, created: this.created, model: this.modelName },
+      delta,
+      finish,
+    );
   }
 
   push(event: SseEvent): string {
-    let data: Json;
-    try {
-      data = JSON.parse(event.data);
-    } catch {
-      return "";
-    }
+    const data = eventJson(event);
+    if (data === undefined) return "";
     if (event.event.startsWith("exception:")) {
       this.done = true;
       return sseText({ error: { message: data.message ?? event.event, type: "api_error" } });
