@@ -19,3 +19,13 @@ export function contentText(content: Json): string {
     .map((part: Json) => (part?.type === "text" || typeof part?.text === "string" ? part.text : ""))
     .join("");
 }
+
+/**
+ * Appends content blocks as a turn. Anthropic and Bedrock Converse both want turns to
+ * alternate, so blocks for the same role as the last turn join that turn.
+ */
+export function appendTurn(messages: Json[], role: "user" | "assistant", blocks: Json[]): void {
+  const last = messages[messages.length - 1];
+  if (last && last.role === role) last.content.push(...blocks);
+  else messages.push({ role, content: blocks });
+}

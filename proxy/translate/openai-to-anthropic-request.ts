@@ -1,4 +1,4 @@
-import { contentText, type Json, parseArguments } from "./json.js";
+import { appendTurn, contentText, type Json, parseArguments } from "./json.js";
 
 /**
  * An OpenAI chat completion request as an Anthropic Messages request: system messages
@@ -53,12 +53,7 @@ function toolChoice(choice: Json, parallel: Json): Json {
 export function openaiToAnthropicRequest(chat: Json, upstreamModel: string): Json {
   const system: string[] = [];
   const messages: Json[] = [];
-  const push = (role: "user" | "assistant", blocks: Json[]) => {
-    const last = messages[messages.length - 1];
-    // Anthropic wants turns to alternate: consecutive same-role messages are merged.
-    if (last && last.role === role) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
+  const push = (role: "user" | "assistant", blocks: Json[]) => appendTurn(messages, role, blocks);
   for (const message of chat.messages ?? []) {
     if (message.role === "system" || message.role === "developer")
       system.push(contentText(message.content));

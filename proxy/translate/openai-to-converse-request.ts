@@ -1,4 +1,4 @@
-import { contentText, type Json, parseArguments } from "./json.js";
+import { appendTurn, contentText, type Json, parseArguments } from "./json.js";
 
 /**
  * An OpenAI chat completion request as a Bedrock Converse request. (Anthropic-dialect
@@ -47,11 +47,7 @@ function toolChoice(choice: Json): Json {
 export function openaiToConverseRequest(chat: Json): Json {
   const system: Json[] = [];
   const messages: Json[] = [];
-  const push = (role: "user" | "assistant", blocks: Json[]) => {
-    const last = messages[messages.length - 1];
-    if (last && last.role === role) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
+  const push = (role: "user" | "assistant", blocks: Json[]) => appendTurn(messages, role, blocks);
   for (const message of chat.messages ?? []) {
     if (message.role === "system" || message.role === "developer")
       system.push({ text: contentText(message.content) });
