@@ -4,7 +4,6 @@ import { isRuntimeError } from "../../runtimes/index.js";
 import { eventually } from "../support/eventually.js";
 import { collectTurn } from "./collect-turn.js";
 import type { FixtureFactory, RuntimeFixture } from "./fixture.js";
-import { fixtures } from "./fixtures/index.js";
 
 /**
  * One suite, every adapter: what the runs engine relies on from any runtime. Each adapter
@@ -157,5 +156,5 @@ describe.each(Object.entries(fixtures))(
         expect(f.double.cancellations()).toBe(1);
       }
     });
-  },
-);
+  });
+}

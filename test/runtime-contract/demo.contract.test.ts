@@ -1,0 +1,4 @@
+import { defineRuntimeContract } from "./contract.js";
+import { demoFixture } from "./demo-fixture.js";
+
+defineRuntimeContract("demo", demoFixture);
