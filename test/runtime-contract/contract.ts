@@ -7,11 +7,11 @@ import type { FixtureFactory, RuntimeFixture } from "./fixture.js";
 
 /**
  * One suite, every adapter: what the runs engine relies on from any runtime. Each adapter
- * talks through its real SDK or client to a local double of its vendor's wire API.
+ * talks through its real SDK or client to a local double of its vendor's wire API. Call it
+ * from `<adapter>.contract.test.ts` with the adapter's fixture.
  */
-describe.each(Object.entries(fixtures))(
-  "runtime contract: %s",
-  (_name, factory: FixtureFactory) => {
+export function defineRuntimeContract(name: string, factory: FixtureFactory): void {
+  describe(`runtime contract: ${name}`, () => {
     let f: RuntimeFixture;
 
     beforeAll(async () => {
