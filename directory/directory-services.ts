@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
 import { AuditLog } from "../governance/index.js";
+import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
@@ -34,14 +35,16 @@ export function createDirectoryServices(parts: {
 
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
- * session cookie, with its CSRF check).
+ * session cookie, with its CSRF check). With `runs`, it also starts and follows runs.
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
   extra: readonly AuthStrategy[] = [],
+  runs?: RunsService,
 ) {
   return createDirectoryApi({
     directory: services.directory,
+    runs,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

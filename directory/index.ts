@@ -58,6 +58,7 @@ export {
   type Facets,
   type ListRequest,
   type RequestContext,
+  runnableAgents,
 } from "./registry/index.js";
 export {
   type ChatLinks,

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import * as initial from "./20261124_0001_initial.js";
 import * as directory from "./20261124_0200_directory.js";
 import * as proxy from "./20261124_0300_proxy.js";
+import * as runs from "./20261124_0400_runs.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0001_initial", ...initial },
   { name: "20261124_0200_directory", ...directory },
   { name: "20261124_0300_proxy", ...proxy },
+  { name: "20261124_0400_runs", ...runs },
 ];

@@ -20,6 +20,6 @@ export {
   RuntimeError,
   unreachableError,
 } from "./runtime-error.js";
-export { RuntimeRegistry, type SettingsProblem } from "./runtime-registry.js";
+export { type AnyAgentRuntime, RuntimeRegistry, type SettingsProblem } from "./runtime-registry.js";
 export { environmentSecrets, type SecretReference, secretReference } from "./secrets.js";
 export { primeWithTranscript, sessionRestarted } from "./transcript.js";

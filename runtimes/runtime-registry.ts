@@ -1,6 +1,10 @@
 import type { AgentRuntime } from "./runtime.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "./runtime-error.js";
 
+/** An adapter of any settings type: the registry validates settings before they reach it. */
+// biome-ignore lint/suspicious/noExplicitAny: each adapter has its own settings type.
+export type AnyAgentRuntime = AgentRuntime<any>;
+
 /** A setting that is wrong, with where it is: shown to the agent's owner. */
 export interface SettingsProblem {
   path: string;
@@ -15,15 +19,15 @@ export interface SettingsProblem {
 export class RuntimeRegistry {
   private readonly runtimes = new Map<string, AgentRuntime>();
 
-  constructor(runtimes: readonly AgentRuntime<never>[] = []) {
+  constructor(runtimes: readonly AnyAgentRuntime[] = []) {
     for (const runtime of runtimes) this.register(runtime);
   }
 
-  register(runtime: AgentRuntime<never>): void {
+  register(runtime: AnyAgentRuntime): void {
     if (this.runtimes.has(runtime.type)) {
       throw new Error(`A runtime adapter for "${runtime.type}" is already registered.`);
     }
-    this.runtimes.set(runtime.type, runtime as unknown as AgentRuntime);
+    this.runtimes.set(runtime.type, runtime);
   }
 
   types(): string[] {

@@ -1,8 +1,32 @@
 /**
  * Sessions (one per surface conversation and agent), runs with their ordered events and
- * transcripts, the run queue (BullMQ on Redis, or in-process) and the worker that drives
- * runtimes. Depends on runtimes and governance.
- *
- * Its public API is exported from here as it is built.
+ * transcripts, the run queue (BullMQ on Redis, or in-process) and the engine that drives
+ * runtimes. Depends on runtimes, authz (who may run and read) and core.
  */
-export {};
+export type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
+export { newWorkerId, RunEngine, type RunEngineOptions } from "./engine/run-engine.js";
+export { BullMqQueue } from "./queue/bullmq-queue.js";
+export { InProcessQueue } from "./queue/in-process-queue.js";
+export type { DrainHandler, DrainJob, RunQueue } from "./queue/run-queue.js";
+export {
+  FINISHED_STATUSES,
+  RUN_STATUSES,
+  type Run,
+  type RunError,
+  type RunEvent,
+  type RunEventType,
+  type RunStatus,
+  type Session,
+  type SessionSurface,
+  type TranscriptEntry,
+} from "./records.js";
+export {
+  MAX_INPUT_CHARS,
+  RunsService,
+  type RunsServiceOptions,
+  type SessionDetail,
+  type StartedRun,
+  type StartRunRequest,
+} from "./runs-service.js";
+export { LocalRunSignals, RedisRunSignals, type RunSignals } from "./signals/run-signals.js";
+export type { SessionPage } from "./store/session-store.js";

@@ -6,6 +6,7 @@ import {
   createDirectoryServices,
   createDirectorySite,
   ensureDemoAgent,
+  runnableAgents,
   SessionCookies,
   type SignInModes,
   sessionCookieStrategy,
@@ -19,6 +20,7 @@ import {
   type ReadinessCheck,
   startHttpServer,
 } from "../http/index.js";
+import { openRuns } from "../runs.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -103,7 +105,14 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     config.SESSION_SECRET,
     (config.PUBLIC_URL ?? "").startsWith("https:"),
   );
-  routes.use(API_BASE, createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)]));
+  // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
+  const runs = await openRuns(ctx, runnableAgents(directory.registry), {
+    consume: !config.REDIS_URL,
+  });
+  routes.use(
+    API_BASE,
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service),
+  );
   routes.use(
     createDirectorySite({
       directory: directory.directory,

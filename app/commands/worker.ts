@@ -1,7 +1,9 @@
+import { createDirectoryServices, runnableAgents } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
 import { ConfigError } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
 import { createHttpApp, createHttpMetrics, startHttpServer } from "../http/index.js";
+import { openRuns } from "../runs.js";
 
 export interface WorkerOptions {
   migrate: boolean;
@@ -40,6 +42,19 @@ export async function worker(config: Config, options: WorkerOptions): Promise<vo
     lifecycle.onStop("health server", () => http.close(1_000));
     logger.info({ url: http.url }, "worker health endpoints are up");
   }
+  const directory = createDirectoryServices({
+    knex: ctx.db.knex,
+    authorizer: ctx.authorization.authorizer,
+    access: ctx.authorization.access,
+  });
+  const runs = await openRuns(ctx, runnableAgents(directory.registry), { consume: true });
   lifecycle.handleSignals();
-  logger.info("worker started");
+  logger.info(
+    {
+      worker: runs.engine?.workerId,
+      concurrency: config.RUN_CONCURRENCY,
+      runtimes: runs.runtimes.types(),
+    },
+    "worker started: taking runs from the queue",
+  );
 }

@@ -94,6 +94,13 @@ export const configSchema = z.object({
     .describe(
       "Redis URL for the BullMQ run queue; set it to run `switchboard worker` processes apart. Unset: runs are dispatched in-process.",
     ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be letters, digits, '_', '.' or '-'" })
+    .default("switchboard")
+    .describe(
+      "Prefix of Switchboard's Redis keys and channels, so two deployments (or test runs) can share one Redis.",
+    ),
   OPENFGA_API_URL: urlWithScheme(["http", "https"])
     .optional()
     .describe(
@@ -134,6 +141,40 @@ export const configSchema = z.object({
     .default([])
     .describe(
       "Comma-separated IP addresses of the SSO proxies whose AUTH_TRUSTED_HEADER is believed; the header is ignored from anyone else.",
+    ),
+  RUN_CONCURRENCY: z.coerce
+    .number({ error: "must be a whole number from 1 to 1000" })
+    .int({ error: "must be a whole number from 1 to 1000" })
+    .min(1, { error: "must be a whole number from 1 to 1000" })
+    .max(1000, { error: "must be a whole number from 1 to 1000" })
+    .default(20)
+    .describe(
+      "Most sessions one worker (or the in-process queue) runs at once; turns of one session always run one at a time.",
+    ),
+  RUN_TIMEOUT_SECONDS: z.coerce
+    .number({ error: "must be a whole number of seconds" })
+    .int({ error: "must be a whole number of seconds" })
+    .positive({ error: "must be a positive number of seconds" })
+    .default(900)
+    .describe(
+      "How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds.",
+    ),
+  RUN_MAX_ATTEMPTS: z.coerce
+    .number({ error: "must be a whole number from 1 to 20" })
+    .int({ error: "must be a whole number from 1 to 20" })
+    .min(1, { error: "must be a whole number from 1 to 20" })
+    .max(20, { error: "must be a whole number from 1 to 20" })
+    .default(3)
+    .describe(
+      "Tries of one turn when the runtime fails in a way that may pass (unreachable, 5xx, rate limited) or its worker died.",
+    ),
+  RUN_RETRY_BACKOFF_MS: positiveMs
+    .default(1000)
+    .describe("Wait before the second try of a turn; doubled for each further try."),
+  RUN_LEASE_MS: positiveMs
+    .default(30000)
+    .describe(
+      "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
     ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })

@@ -1,6 +1,5 @@
 import { agentManifestSchema, manifestJsonSchema } from "../manifest/index.js";
 import type { AgentDirectory, ApplyResult } from "../registry/index.js";
-import { openApiDocument } from "./openapi.js";
 import { presentDetail, presentSummary } from "./present.js";
 import { defineRoute, type Route, type RouteInput } from "./route-table.js";
 import {
@@ -11,8 +10,6 @@ import {
   jsonDocument,
   listAgentsQuery,
 } from "./schemas.js";
-
-const API_VERSION = "1.0.0";
 
 /** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
 export function agentRoutes(directory: AgentDirectory): Route[] {
@@ -132,27 +129,11 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
       },
     }),
   ];
-  const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
-    version: API_VERSION,
-    named: {
-      input: { AgentManifest: agentManifestSchema },
-      output: { Agent: agentDetail, AgentList: agentList, ApplyResult: applyResponse },
-    },
-  });
-  return [...routes, openApiRoute(() => document)];
+  return routes;
 }
 
-function openApiRoute(document: () => Record<string, unknown>): Route {
-  return defineRoute({
-    method: "get",
-    path: "/openapi.json",
-    operationId: "getOpenApi",
-    summary: "This document",
-    authenticated: false,
-    response: { status: 200, description: "OpenAPI 3.1", schema: jsonDocument },
-    errors: [],
-    async handle() {
-      return { body: document() };
-    },
-  });
-}
+/** Schemas the OpenAPI document names under components/schemas. */
+export const agentSchemas = {
+  input: { AgentManifest: agentManifestSchema },
+  output: { Agent: agentDetail, AgentList: agentList, ApplyResult: applyResponse },
+};

@@ -20,8 +20,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "The request or the manifest is not valid; the message names each problem",
   401: "No API key, or one that is unknown, revoked or expired",
   403: "The caller may see the agent but not do this to it",
-  404: "No such agent, or one the caller may not view",
-  409: "An agent with that name already exists",
+  404: "No such agent, run or session, or one the caller may not see",
+  409: "Conflicts with what exists: an agent's name taken, a run already finished, an idempotency key reused",
   503: "Access could not be checked (authz_unavailable); nothing was allowed",
 };
 
@@ -63,7 +63,9 @@ function operation(route: Route, named: NamedSchemas): Record<string, unknown> {
       ...(route.response.schema
         ? {
             content: {
-              "application/json": { schema: schemaOrRef(route.response.schema, "output", named) },
+              [route.response.contentType ?? "application/json"]: {
+                schema: schemaOrRef(route.response.schema, "output", named),
+              },
             },
           }
         : {}),
@@ -114,7 +116,7 @@ export function openApiDocument(
       title: "Switchboard API",
       version: options.version,
       description:
-        "Find, register and govern agents. Every list is filtered by what the caller may view; an agent the caller may not view is a 404.",
+        "Find, register, run and govern agents. Every list is filtered by what the caller may view; an agent the caller may not view is a 404.",
     },
     servers: [{ url: "/api/v1" }],
     security: [{ apiKey: [] }],

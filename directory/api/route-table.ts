@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Request, Response } from "express";
 import type { z } from "zod";
 import type { Principal } from "../../authz/index.js";
 
@@ -14,6 +16,7 @@ export interface RouteInput<Q, P> {
   params: P;
   /** The parsed JSON body; handlers validate it with the domain's own validator. */
   body: unknown;
+  headers: IncomingHttpHeaders;
   requestId: string | undefined;
 }
 
@@ -35,10 +38,21 @@ export interface Route {
   params?: z.ZodObject;
   /** Documents the request body. */
   body?: z.ZodType;
-  response: { status: number; description: string; schema?: z.ZodType };
+  response: {
+    status: number;
+    description: string;
+    schema?: z.ZodType;
+    /** Default application/json; text/event-stream for `stream` routes. */
+    contentType?: string;
+  };
   /** Error statuses worth documenting besides 401 and 503. */
   errors: number[];
   handle(input: RouteInput<unknown, unknown>): Promise<RouteResult>;
+  /**
+   * Writes the response itself (Server-Sent Events), after `handle` has checked the request
+   * and answered `{ body: state }` with what the stream needs.
+   */
+  stream?(state: unknown, req: Request, res: Response): Promise<void>;
 }
 
 /** Declares a route with its handler typed by its own schemas. */
@@ -50,6 +64,8 @@ export function defineRoute<
     query?: Q;
     params?: P;
     handle(input: RouteInput<z.output<Q>, z.output<P>>): Promise<RouteResult>;
+    // biome-ignore lint/suspicious/noExplicitAny: the state is what this route's own handle answered.
+    stream?(state: any, req: Request, res: Response): Promise<void>;
   },
 ): Route {
   return route as unknown as Route;

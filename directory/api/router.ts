@@ -1,13 +1,21 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
+import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
-import { agentRoutes } from "./agent-routes.js";
+import { agentRoutes, agentSchemas } from "./agent-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
-import type { Route } from "./route-table.js";
+import { openApiDocument } from "./openapi.js";
+import { defineRoute, type Route } from "./route-table.js";
+import { runRoutes, runSchemas } from "./run-routes.js";
+import { jsonDocument } from "./schemas.js";
+
+const API_VERSION = "1.0.0";
 
 export interface DirectoryApiOptions {
   directory: AgentDirectory;
+  /** Runs and sessions; without it the API is the directory alone. */
+  runs?: RunsService | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -42,8 +50,13 @@ function register(router: Router, route: Route, strategies: readonly AuthStrateg
       query: route.query ? parseQuery(route.query, req) : {},
       params: route.params ? parseParams(route.params, req) : {},
       body: req.body,
+      headers: req.headers,
       requestId: typeof req.id === "string" ? req.id : undefined,
     });
+    if (route.stream) {
+      await route.stream(result.body, req, res);
+      return;
+    }
     res.status(result.status ?? route.response.status);
     if (result.body === undefined) res.end();
     else res.json(result.body);
@@ -54,6 +67,34 @@ function register(router: Router, route: Route, strategies: readonly AuthStrateg
 export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }));
-  for (const route of agentRoutes(options.directory)) register(router, route, options.strategies);
+  const routes = [
+    ...agentRoutes(options.directory),
+    ...(options.runs ? runRoutes(options.runs) : []),
+  ];
+  const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
+    version: API_VERSION,
+    named: {
+      input: { ...agentSchemas.input, ...runSchemas.input },
+      output: { ...agentSchemas.output, ...(options.runs ? runSchemas.output : {}) },
+    },
+  });
+  for (const route of [...routes, openApiRoute(() => document)]) {
+    register(router, route, options.strategies);
+  }
   return router;
+}
+
+function openApiRoute(document: () => Record<string, unknown>): Route {
+  return defineRoute({
+    method: "get",
+    path: "/openapi.json",
+    operationId: "getOpenApi",
+    summary: "This document",
+    authenticated: false,
+    response: { status: 200, description: "OpenAPI 3.1", schema: jsonDocument },
+    errors: [],
+    async handle() {
+      return { body: document() };
+    },
+  });
 }

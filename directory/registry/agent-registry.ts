@@ -78,6 +78,12 @@ export class AgentRegistry {
     return row && agentFromRow(row);
   }
 
+  /** The agent by id, retired or not: runs and sessions keep pointing at it. */
+  async findById(id: string): Promise<Agent | undefined> {
+    const row = (await this.knex<AgentRow>("agents").where({ id }).first()) as AgentRow | undefined;
+    return row && agentFromRow(row);
+  }
+
   async require(name: string): Promise<Agent> {
     const agent = await this.find(name);
     if (!agent) throw notFound(`The agent "${name}"`);

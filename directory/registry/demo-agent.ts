@@ -2,9 +2,8 @@ import { validateManifest } from "../manifest/index.js";
 import type { AgentRegistry } from "./agent-registry.js";
 
 /**
- * A built-in agent so a newcomer's catalog is not empty on the embedded default. Its
- * runtime, `demo`, is answered by the runs issue's in-process demo runtime; until that
- * lands the agent can be found and viewed but not run.
+ * A built-in agent so a newcomer's catalog is not empty on the embedded default, and their
+ * first run needs no credentials: its runtime, `demo`, runs in-process (runtimes/demo).
  */
 export const DEMO_MANIFEST = {
   apiVersion: "switchboard/v1",
@@ -13,7 +12,7 @@ export const DEMO_MANIFEST = {
     name: "demo",
     title: "Demo agent",
     description:
-      "A built-in agent that echoes what you send it, so you can try Switchboard before registering your own. Register yours with `switchboard agents apply`.",
+      "A built-in agent that answers without any credentials, so you can try Switchboard before registering your own: ask it for help, or say anything and it repeats it with the turn number. Register yours with `switchboard agents apply`.",
     owner: "team:switchboard",
     tags: ["demo", "getting-started"],
     lifecycle: "experimental",

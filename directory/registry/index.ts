@@ -25,3 +25,4 @@ export type {
   Facets,
 } from "./agent-search.js";
 export { DEMO_MANIFEST, ensureDemoAgent } from "./demo-agent.js";
+export { runnableAgents } from "./runnable-agents.js";

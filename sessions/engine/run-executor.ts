@@ -1,0 +1,314 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import {
+  isRuntimeError,
+  type RuntimeRegistry,
+  type RuntimeUsage,
+  type SecretResolver,
+  type TranscriptMessage,
+} from "../../runtimes/index.js";
+import type { Run, RunError } from "../records.js";
+import type { RunSignals } from "../signals/run-signals.js";
+import type { RunStore } from "../store/run-store.js";
+import type { SessionStore } from "../store/session-store.js";
+import type { AgentSource, RunnableAgent } from "./agent-source.js";
+import { EventWriter } from "./event-writer.js";
+import { ledgerRows } from "./ledger-rows.js";
+
+export interface ExecutorOptions {
+  runs: RunStore;
+  sessions: SessionStore;
+  agents: AgentSource;
+  runtimes: RuntimeRegistry;
+  signals: RunSignals;
+  secrets: SecretResolver;
+  logger: Logger;
+  workerId: string;
+  maxAttempts: number;
+  retryBackoffMs: number;
+  defaultTimeoutMs: number;
+}
+
+/** Why a turn was stopped from outside. */
+type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
+
+/** The attempt's own control: the drainer aborts it when the lease is lost or a cancel arrives. */
+export interface RunControl {
+  abort(reason: StopReason): void;
+  readonly signal: AbortSignal;
+}
+
+class LeaseLost extends Error {}
+
+interface TurnResult {
+  output: string;
+  usage: RuntimeUsage[];
+}
+
+/**
+ * Runs one run to its end: attempts with backoff while the runtime fails in a way that may
+ * pass, then one closing transaction (status, output, transcript, ledger). Called by the
+ * drainer while it holds the session's lease.
+ */
+export class RunExecutor {
+  constructor(private readonly options: ExecutorOptions) {}
+
+  async execute(run: Run, control: RunControl): Promise<void> {
+    const { runs, logger } = this.options;
+    const log = logger.child({ run_id: run.id, session_id: run.sessionId });
+    let attempt = run.attempt;
+
+    // A run still `running` here was its worker's when it died (or stalled past its lease).
+    const recovered = run.status === "running";
+    if (recovered && (run.cancelRequested || attempt >= this.options.maxAttempts)) {
+      const cancelled = run.cancelRequested;
+      await this.close(run, attempt, [], {
+        status: cancelled ? "cancelled" : "failed",
+        error: cancelled
+          ? undefined
+          : {
+              code: "worker_lost",
+              message: `The worker running this agent stopped ${attempt} times in a row; the run was given up.`,
+            },
+      });
+      return;
+    }
+
+    const agent = await this.options.agents.byId(run.agentId);
+    attempt += 1;
+    if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+    const writer = new EventWriter(
+      runs,
+      this.options.signals,
+      run.id,
+      await runs.lastSeq(run.id),
+      (error) => {
+        log.warn({ err: error }, "could not write the run's events; stopping this attempt");
+        control.abort("lease_lost");
+      },
+    );
+    writer.add("run.status", {
+      status: "running",
+      attempt,
+      ...(recovered ? { recovered: true } : {}),
+    });
+
+    const refusal = agent
+      ? refusalFor(agent)
+      : { code: "agent_not_found", message: "This agent no longer exists." };
+    if (refusal || !agent) {
+      await this.close(run, attempt, writer.take(), { status: "failed", error: refusal });
+      return;
+    }
+
+    const usage: RuntimeUsage[] = [];
+    for (;;) {
+      try {
+        const result = await this.turn(run, agent, attempt, writer, control);
+        usage.push(...result.usage);
+        await this.close(
+          run,
+          attempt,
+          writer.take([{ type: "message", data: { text: result.output } }]),
+          {
+            status: "succeeded",
+            output: result.output,
+            usage,
+            agent,
+          },
+        );
+        return;
+      } catch (error) {
+        if (error instanceof LeaseLost) return;
+        const stopped = control.signal.aborted ? (control.signal.reason as StopReason) : undefined;
+        if (stopped === "lease_lost" || stopped === "shutdown") return;
+        if (stopped === "cancelled") {
+          await this.close(run, attempt, writer.take(), { status: "cancelled", usage, agent });
+          return;
+        }
+        const failure = describeFailure(error, stopped, agent);
+        if (failure.retryable && attempt < this.options.maxAttempts) {
+          const retryInMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
+          writer.add("attempt.failed", { ...failure.error, attempt, retryInMs });
+          await writer.flush();
+          log.info({ attempt, retryInMs, code: failure.error.code }, "turn failed; trying again");
+          await sleep(retryInMs, undefined, { signal: control.signal }).catch(() => undefined);
+          if (control.signal.aborted) continue; // handled at the top of the next round
+          attempt += 1;
+          if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+          writer.add("run.status", { status: "running", attempt });
+          continue;
+        }
+        if (!failure.expected) log.error({ err: error }, "run failed unexpectedly");
+        await this.close(run, attempt, writer.take(), {
+          status: "failed",
+          error: failure.error,
+          usage,
+          agent,
+        });
+        return;
+      }
+    }
+  }
+
+  /** One try of the turn, events streamed to the timeline as they come. */
+  private async turn(
+    run: Run,
+    agent: RunnableAgent,
+    attempt: number,
+    writer: EventWriter,
+    control: RunControl,
+  ): Promise<TurnResult> {
+    if (control.signal.aborted) throw control.signal.reason;
+    const { runtimes, sessions } = this.options;
+    const runtime = runtimes.get(agent.runtime.type);
+    const settings = runtimes.parse(agent.runtime);
+    const session = await sessions.get(run.sessionId);
+    if (!session) throw new Error(`session ${run.sessionId} is gone`);
+    const transcript = await this.transcriptBefore(run);
+
+    const timeoutMs = agent.timeoutSeconds
+      ? agent.timeoutSeconds * 1000
+      : this.options.defaultTimeoutMs;
+    const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
+    let deltas = "";
+    let final: string | undefined;
+    const usage: RuntimeUsage[] = [];
+    try {
+      for await (const event of runtime.turn({
+        settings,
+        agent: { id: agent.id, name: agent.name },
+        sessionId: session.id,
+        handle: session.runtimeHandle,
+        input: run.input,
+        transcript,
+        runId: run.id,
+        attempt,
+        signal: control.signal,
+        secrets: this.options.secrets,
+      })) {
+        if (control.signal.aborted) break;
+        switch (event.type) {
+          case "handle":
+            await sessions.setHandle(session.id, event.handle);
+            break;
+          case "status":
+            writer.add("runtime.status", { status: event.status, message: event.message });
+            break;
+          case "message_delta":
+            deltas += event.text;
+            writer.add("message.delta", { text: event.text });
+            break;
+          case "tool_use":
+            writer.add("tool.use", { name: event.name, input: event.input, id: event.id });
+            break;
+          case "message":
+            final = event.text;
+            break;
+          case "usage":
+            usage.push(event.usage);
+            writer.add("usage", { ...event.usage });
+            break;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (control.signal.aborted) throw control.signal.reason;
+    return { output: final ?? deltas, usage };
+  }
+
+  /** Earlier turns of the session: the messages before this run's own. */
+  private async transcriptBefore(run: Run): Promise<TranscriptMessage[]> {
+    const entries = await this.options.sessions.transcript(run.sessionId);
+    const own = entries.findIndex((entry) => entry.runId === run.id);
+    return entries
+      .slice(0, own === -1 ? entries.length : own)
+      .filter((entry) => entry.role !== "system")
+      .map((entry) => ({ role: entry.role as "user" | "agent", content: entry.content }));
+  }
+
+  private async close(
+    run: Run,
+    attempt: number,
+    events: ReturnType<EventWriter["take"]>,
+    outcome: {
+      status: "succeeded" | "failed" | "cancelled";
+      output?: string;
+      error?: RunError | undefined;
+      usage?: RuntimeUsage[];
+      agent?: RunnableAgent;
+    },
+  ): Promise<void> {
+    const usage = outcome.usage ?? [];
+    const costUsd = usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0);
+    let seq = events.at(-1)?.seq ?? (await this.options.runs.lastSeq(run.id));
+    const closing = {
+      seq: ++seq,
+      type: "run.status" as const,
+      data: {
+        status: outcome.status,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        ...(costUsd > 0 ? { costUsd } : {}),
+      },
+    };
+    const written = await this.options.runs.finish(run.id, attempt, {
+      status: outcome.status,
+      output: outcome.output,
+      error: outcome.error,
+      costUsd,
+      events: [...events, closing],
+      ledger: ledgerRows(run, attempt, outcome.agent?.runtime.type ?? run.runtime, usage),
+    });
+    if (written) this.options.signals.eventsAdded(run.id);
+  }
+}
+
+/** Why an agent may not run at all, when it may not. */
+function refusalFor(agent: RunnableAgent): RunError | undefined {
+  if (agent.retired)
+    return { code: "agent_retired", message: `The agent "${agent.name}" has been retired.` };
+  if (agent.state !== "enabled") {
+    const reason = agent.stateReason ? `: ${agent.stateReason}` : "";
+    return {
+      code: "agent_unavailable",
+      message: `The agent "${agent.name}" is ${agent.state}${reason}.`,
+    };
+  }
+  return undefined;
+}
+
+function describeFailure(
+  error: unknown,
+  stopped: StopReason | undefined,
+  agent: RunnableAgent,
+): { error: RunError; retryable: boolean; expected: boolean } {
+  if (stopped === "timeout") {
+    return {
+      error: {
+        code: "timeout",
+        message: `The agent "${agent.name}" did not finish within its time limit.`,
+      },
+      retryable: false,
+      expected: true,
+    };
+  }
+  if (isRuntimeError(error)) {
+    return {
+      error: { code: error.code, message: error.message },
+      retryable: error.retryable,
+      expected: true,
+    };
+  }
+  return {
+    error: {
+      code: "internal_error",
+      message:
+        "Switchboard hit an unexpected error while running this agent; the error is in its logs.",
+    },
+    retryable: false,
+    expected: false,
+  };
+}
+
+export { LeaseLost };

@@ -1,0 +1,324 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import type { Logger } from "pino";
+import type { AccessPolicy, Principal, UserPrincipal } from "../authz/index.js";
+import { badRequest, conflict, notFound, SwitchboardError } from "../core/index.js";
+import type { RuntimeRegistry } from "../runtimes/index.js";
+import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
+import type { RunQueue } from "./queue/run-queue.js";
+import {
+  FINISHED_STATUSES,
+  type Run,
+  type RunEvent,
+  type RunStatus,
+  type Session,
+  type SessionSurface,
+  type TranscriptEntry,
+} from "./records.js";
+import type { RunSignals } from "./signals/run-signals.js";
+import { RunStore } from "./store/run-store.js";
+import { SessionStore } from "./store/session-store.js";
+
+/** Longest input one turn takes: a long document pasted in chat, not a data dump. */
+export const MAX_INPUT_CHARS = 100_000;
+
+export interface StartRunRequest {
+  agentName: string;
+  input: unknown;
+  /** Continue this session (the caller's own, of this agent). */
+  sessionId?: string | undefined;
+  /** Or the conversation it comes from (a Slack thread); unset: a new session. */
+  conversation?: { surface: SessionSurface; conversationKey: string; title?: string } | undefined;
+  /** Repeats with the same key return the first run; scoped to the caller. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface StartedRun {
+  run: Run;
+  session: Session;
+  agent: RunnableAgent;
+  created: boolean;
+}
+
+export interface SessionDetail {
+  session: Session;
+  agent: RunnableAgent | undefined;
+  transcript: TranscriptEntry[];
+  runs: Run[];
+}
+
+export interface RunsServiceOptions {
+  knex: Knex;
+  agents: AgentSource;
+  access: AccessPolicy;
+  runtimes: RuntimeRegistry;
+  queue: RunQueue;
+  signals: RunSignals;
+  logger: Logger;
+}
+
+const agentObject = (name: string) => `agent:${name}`;
+
+/**
+ * Runs and sessions as people reach them, from every surface (API, site, Slack, Teams):
+ * starting needs `runner` on the agent; reading a run or a session needs to be its person
+ * or an editor of the agent; anything else is "not found".
+ */
+export class RunsService {
+  private readonly runs: RunStore;
+  private readonly sessions: SessionStore;
+
+  constructor(private readonly options: RunsServiceOptions) {
+    this.runs = new RunStore(options.knex);
+    this.sessions = new SessionStore(options.knex);
+  }
+
+  async start(principal: Principal, request: StartRunRequest): Promise<StartedRun> {
+    const user = requireUser(principal);
+    const input = validInput(request.input);
+    const agent = await this.runnableAgent(user, request.agentName);
+    const session = request.sessionId
+      ? await this.ownSession(user, request.sessionId, agent)
+      : undefined;
+    const created = await this.runs.create({
+      agent: { id: agent.id, runtime: agent.runtime.type },
+      userId: user.userId,
+      input,
+      session,
+      conversation: session
+        ? undefined
+        : (request.conversation ?? {
+            surface: principal.kind === "user" && principal.via === "site" ? "site" : "api",
+            conversationKey: randomUUID(),
+            title: input.slice(0, 120),
+          }),
+      idempotencyKey: request.idempotencyKey
+        ? `${user.userId}:${request.idempotencyKey}`
+        : undefined,
+    });
+    if (created.created) await this.enqueue(created.run);
+    return { ...created, agent };
+  }
+
+  private async enqueue(run: Run): Promise<void> {
+    try {
+      await this.options.queue.enqueue(
+        { sessionId: run.sessionId, runId: run.id },
+        `run-${run.id}`,
+      );
+    } catch (error) {
+      // The run is stored; the sweeper queues it once the queue is back. Nothing is lost.
+      this.options.logger.warn(
+        { err: error, run_id: run.id },
+        "could not queue a run; it will be picked up by the sweeper",
+      );
+    }
+  }
+
+  /** The agent, if the person may run it and it can run now; otherwise an error that says why. */
+  private async runnableAgent(user: UserPrincipal, name: string): Promise<RunnableAgent> {
+    const { access, agents, runtimes } = this.options;
+    await access.require(user, "viewer", agentObject(name), {
+      message: `The agent "${name}" was not found.`,
+      hidden: true,
+    });
+    const agent = await agents.byName(name);
+    if (!agent || agent.retired) throw notFound(`The agent "${name}"`);
+    await access.require(user, "runner", agentObject(name), {
+      message: `You may view "${name}" but not run it. Ask its owner for access: on the agent's page, "Request access".`,
+    });
+    if (agent.state !== "enabled") {
+      const reason = agent.stateReason ? `: ${agent.stateReason}` : "";
+      throw new SwitchboardError("agent_unavailable", `"${name}" is ${agent.state}${reason}.`, {
+        status: 409,
+      });
+    }
+    if (!runtimes.has(agent.runtime.type)) {
+      throw new SwitchboardError(
+        "runtime_unsupported",
+        `"${name}" runs on "${agent.runtime.type}", which this Switchboard cannot drive.`,
+        { status: 409 },
+      );
+    }
+    return agent;
+  }
+
+  private async ownSession(
+    user: UserPrincipal,
+    sessionId: string,
+    agent: RunnableAgent,
+  ): Promise<Session> {
+    const session = UUID.test(sessionId) ? await this.sessions.get(sessionId) : undefined;
+    if (!session || session.userId !== user.userId) throw notFound(`The session ${sessionId}`);
+    if (session.agentId !== agent.id) {
+      throw conflict(
+        `The session ${sessionId} is a conversation with another agent; start a new session for "${agent.name}".`,
+      );
+    }
+    return session;
+  }
+
+  /** The run, if the person may read it. */
+  async get(
+    principal: Principal,
+    runId: string,
+  ): Promise<{ run: Run; agent: RunnableAgent | undefined }> {
+    const run = UUID.test(runId) ? await this.runs.get(runId) : undefined;
+    if (!run) throw notFound(`The run ${runId}`);
+    const agent = await this.options.agents.byId(run.agentId);
+    if (!(await this.mayRead(principal, run.userId, agent))) throw notFound(`The run ${runId}`);
+    return { run, agent };
+  }
+
+  async cancel(principal: Principal, runId: string): Promise<Run> {
+    const { run } = await this.get(principal, runId);
+    if (FINISHED_STATUSES.has(run.status)) {
+      throw conflict(
+        `The run ${runId} has already ${run.status === "cancelled" ? "been cancelled" : "finished"}.`,
+      );
+    }
+    const updated = await this.runs.requestCancel(run.id);
+    if (updated?.status === "cancelled") this.options.signals.eventsAdded(run.id);
+    else this.options.signals.cancelRequested(run.id);
+    return updated ?? run;
+  }
+
+  /** The run's events after `afterSeq`, then new ones as they come, until the run finishes. */
+  async *follow(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent> {
+    let seq = afterSeq;
+    while (!signal.aborted) {
+      const wake = this.nextWake(runId, signal);
+      const events = await this.runs.events(runId, seq);
+      for (const event of events) {
+        yield event;
+        seq = event.seq;
+        if (isClosing(event)) {
+          wake.cancel();
+          return;
+        }
+      }
+      if (events.length === 0) {
+        const run = await this.runs.get(runId);
+        if (!run || FINISHED_STATUSES.has(run.status)) {
+          // Finished, and every event read: the closing one came before afterSeq.
+          wake.cancel();
+          if ((await this.runs.events(runId, seq)).length === 0) return;
+          continue;
+        }
+        await wake.promise;
+      } else {
+        wake.cancel();
+      }
+    }
+  }
+
+  /** Resolves on the next "new events" signal for the run, a poll interval, or abort. */
+  private nextWake(runId: string, signal: AbortSignal): { promise: Promise<void>; cancel(): void } {
+    let done: () => void = () => {};
+    const promise = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const unsubscribe = this.options.signals.onEvents(runId, () => finish());
+    const timer = setTimeout(() => finish(), 1_000);
+    const onAbort = () => finish();
+    signal.addEventListener("abort", onAbort, { once: true });
+    function finish() {
+      unsubscribe();
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      done();
+    }
+    return { promise, cancel: finish };
+  }
+
+  /** The person's own sessions, newest activity first, each with its agent's name. */
+  async listSessions(
+    principal: Principal,
+    options: {
+      agentName?: string | undefined;
+      cursor?: string | undefined;
+      limit?: number | undefined;
+    },
+  ): Promise<{
+    items: { session: Session; agentName: string | null }[];
+    nextCursor: string | null;
+  }> {
+    const user = requireUser(principal);
+    let agentId: string | undefined;
+    if (options.agentName) {
+      const agent = await this.options.agents.byName(options.agentName);
+      if (!agent) return { items: [], nextCursor: null };
+      agentId = agent.id;
+    }
+    const page = await this.sessions.listForUser(user.userId, {
+      agentId,
+      cursor: options.cursor,
+      limit: Math.min(Math.max(options.limit ?? 20, 1), 100),
+    });
+    const names = new Map<string, string | null>();
+    for (const session of page.items) {
+      if (!names.has(session.agentId)) {
+        names.set(session.agentId, (await this.options.agents.byId(session.agentId))?.name ?? null);
+      }
+    }
+    return {
+      items: page.items.map((session) => ({
+        session,
+        agentName: names.get(session.agentId) ?? null,
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  async session(principal: Principal, sessionId: string): Promise<SessionDetail> {
+    const session = UUID.test(sessionId) ? await this.sessions.get(sessionId) : undefined;
+    if (!session) throw notFound(`The session ${sessionId}`);
+    const agent = await this.options.agents.byId(session.agentId);
+    if (!(await this.mayRead(principal, session.userId, agent)))
+      throw notFound(`The session ${sessionId}`);
+    const [transcript, runs] = await Promise.all([
+      this.sessions.transcript(session.id),
+      this.runs.listForSession(session.id),
+    ]);
+    return { session, agent, transcript, runs };
+  }
+
+  private async mayRead(
+    principal: Principal,
+    ownerId: string,
+    agent: RunnableAgent | undefined,
+  ): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    if (principal.userId === ownerId) return true;
+    return agent ? this.options.access.can(principal, "editor", agentObject(agent.name)) : false;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function requireUser(principal: Principal): UserPrincipal {
+  if (principal.kind !== "user") {
+    throw new SwitchboardError("forbidden", "Runs are started by people; use a person's API key.", {
+      status: 403,
+    });
+  }
+  return principal;
+}
+
+function validInput(input: unknown): string {
+  if (typeof input !== "string" || input.trim().length === 0) {
+    throw badRequest(
+      'Send the request as {"input": "what you want the agent to do"}: input must be non-empty text.',
+    );
+  }
+  if (input.length > MAX_INPUT_CHARS) {
+    throw badRequest(
+      `The input is ${input.length} characters; one turn takes at most ${MAX_INPUT_CHARS}.`,
+    );
+  }
+  return input;
+}
+
+function isClosing(event: RunEvent): boolean {
+  return event.type === "run.status" && FINISHED_STATUSES.has(event.data.status as RunStatus);
+}

@@ -1,0 +1,321 @@
+import type { Knex } from "knex";
+import { conflict } from "../../core/index.js";
+import type { Run, RunError, RunEvent, RunEventType, Session, SessionSurface } from "../records.js";
+import {
+  RUN_COLUMNS,
+  type RunEventRow,
+  type RunRow,
+  runEventFromRow,
+  runFromRow,
+} from "./run-rows.js";
+import { SessionStore } from "./session-store.js";
+
+export interface NewRun {
+  agent: { id: string; runtime: string };
+  userId: string;
+  input: string;
+  /** Continue this session… */
+  session?: Session;
+  /** …or find or open the one for this conversation. */
+  conversation?: { surface: SessionSurface; conversationKey: string; title?: string };
+  /** A repeated request with the same key gets the run the first one started. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface CreatedRun {
+  run: Run;
+  session: Session;
+  /** false: the idempotency key named a run that already existed. */
+  created: boolean;
+}
+
+/** An event to store: its seq is given by the one writer of the run's attempt. */
+export interface NewRunEvent {
+  seq: number;
+  type: RunEventType;
+  data: Record<string, unknown>;
+}
+
+/** How an attempt ended, written in one transaction with the transcript and the ledger. */
+export interface RunOutcome {
+  status: "succeeded" | "failed" | "cancelled";
+  output?: string | undefined;
+  error?: RunError | undefined;
+  costUsd: number;
+  events: NewRunEvent[];
+  ledger: Record<string, unknown>[];
+}
+
+/**
+ * Runs, their timelines and the transcript messages they add. Writes by a worker are
+ * fenced on (run id, attempt): a worker that lost its lease (stalled, partitioned) and
+ * comes back finds its updates match nothing, and its event inserts collide on seq.
+ */
+export class RunStore {
+  private readonly sessions: SessionStore;
+
+  constructor(private readonly knex: Knex) {
+    this.sessions = new SessionStore(knex);
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const row = (await this.knex("runs").select(RUN_COLUMNS).where({ id }).first()) as
+      | RunRow
+      | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Run | undefined> {
+    const row = (await this.knex("runs")
+      .select(RUN_COLUMNS)
+      .where({ idempotency_key: key })
+      .first()) as RunRow | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  /**
+   * Records a run, queued, with the person's message in the transcript and the first event
+   * of its timeline. With an idempotency key already used, answers the existing run
+   * (created: false), or a conflict when the key was used for a different request.
+   */
+  async create(request: NewRun): Promise<CreatedRun> {
+    if (request.idempotencyKey) {
+      const existing = await this.findExisting(request);
+      if (existing) return existing;
+    }
+    return this.knex
+      .transaction(async (trx) => {
+        const session =
+          request.session ??
+          (await this.sessions.findOrCreate(
+            {
+              surface: request.conversation?.surface ?? "api",
+              conversationKey: request.conversation?.conversationKey ?? "",
+              agentId: request.agent.id,
+            },
+            { userId: request.userId, title: request.conversation?.title },
+            trx,
+          ));
+        const inserted = await trx.raw(
+          `insert into runs (session_id, agent_id, user_id, surface, runtime, input, idempotency_key)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (idempotency_key) where idempotency_key is not null do nothing
+         returning ${RUN_COLUMNS.join(", ")}`,
+          [
+            session.id,
+            request.agent.id,
+            request.userId,
+            session.surface,
+            request.agent.runtime,
+            request.input,
+            request.idempotencyKey ?? null,
+          ],
+        );
+        const row = inserted.rows[0] as RunRow | undefined;
+        if (!row) {
+          // Another request with the same key won the race; answer its run.
+          throw new IdempotencyRace();
+        }
+        await trx("messages").insert({
+          session_id: session.id,
+          run_id: row.id,
+          role: "user",
+          content: request.input,
+        });
+        await trx("run_events").insert({
+          run_id: row.id,
+          seq: 1,
+          type: "run.status",
+          data: JSON.stringify({ status: "queued" }),
+        });
+        await trx("sessions")
+          .where({ id: session.id })
+          .update({ last_activity_at: trx.fn.now(), status: "active" });
+        return { run: runFromRow(row), session, created: true };
+      })
+      .catch(async (error) => {
+        if (!(error instanceof IdempotencyRace)) throw error;
+        const existing = await this.findExisting(request);
+        if (!existing) throw error;
+        return existing;
+      });
+  }
+
+  private async findExisting(request: NewRun): Promise<CreatedRun | undefined> {
+    const key = request.idempotencyKey;
+    if (!key) return undefined;
+    const run = await this.findByIdempotencyKey(key);
+    if (!run) return undefined;
+    if (
+      run.agentId !== request.agent.id ||
+      run.input !== request.input ||
+      run.userId !== request.userId
+    ) {
+      throw conflict(
+        "This Idempotency-Key was already used for a different request; use a new key for a new run.",
+        { run_id: run.id },
+      );
+    }
+    const session = await this.sessions.get(run.sessionId);
+    if (!session) throw new Error(`run ${run.id} has no session`);
+    return { run, session, created: false };
+  }
+
+  /** The session's oldest run that has not finished (queued, or running when its worker died). */
+  async nextUnfinished(sessionId: string): Promise<Run | undefined> {
+    const row = (await this.knex("runs")
+      .select(RUN_COLUMNS)
+      .where({ session_id: sessionId })
+      .whereIn("status", ["queued", "running"])
+      .orderBy("enqueued_seq")
+      .first()) as RunRow | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  /** The runs of a session, oldest first. */
+  async listForSession(sessionId: string): Promise<Run[]> {
+    const rows = await this.knex("runs")
+      .select(RUN_COLUMNS)
+      .where({ session_id: sessionId })
+      .orderBy("enqueued_seq");
+    return rows.map(runFromRow);
+  }
+
+  /**
+   * Starts attempt `attempt` of a run that was at `attempt - 1`, for `workerId`. False when
+   * the run moved on meanwhile (cancelled, or another worker's attempt).
+   */
+  async startAttempt(runId: string, attempt: number, workerId: string): Promise<boolean> {
+    const updated = await this.knex("runs")
+      .where({ id: runId, attempt: attempt - 1 })
+      .whereIn("status", ["queued", "running"])
+      .update({
+        status: "running",
+        attempt,
+        worker_id: workerId,
+        started_at: this.knex.raw("coalesce(started_at, now())"),
+        updated_at: this.knex.fn.now(),
+      });
+    return updated === 1;
+  }
+
+  async lastSeq(runId: string, trx: Knex = this.knex): Promise<number> {
+    const row = await trx("run_events").where({ run_id: runId }).max("seq as seq").first();
+    return Number(row?.seq ?? 0);
+  }
+
+  async appendEvents(
+    runId: string,
+    events: readonly NewRunEvent[],
+    trx: Knex = this.knex,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await trx("run_events").insert(
+      events.map((event) => ({
+        run_id: runId,
+        seq: event.seq,
+        type: event.type,
+        data: JSON.stringify(event.data),
+      })),
+    );
+  }
+
+  /** Events after `afterSeq`, in order. */
+  async events(runId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
+    const rows = (await this.knex("run_events")
+      .select("seq", "type", "data", "created_at")
+      .where({ run_id: runId })
+      .andWhere("seq", ">", afterSeq)
+      .orderBy("seq")
+      .limit(limit)) as RunEventRow[];
+    return rows.map(runEventFromRow);
+  }
+
+  /**
+   * Ends attempt `attempt`: status, output, the agent's message in the transcript, the
+   * last events and the ledger entries, all or nothing. False when the attempt was no
+   * longer the run's (fenced off): nothing was written.
+   */
+  async finish(runId: string, attempt: number, outcome: RunOutcome): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      const [row] = await trx("runs")
+        .where({ id: runId, attempt, status: "running" })
+        .update({
+          status: outcome.status,
+          output: outcome.output ?? null,
+          error: outcome.error ? JSON.stringify(outcome.error) : null,
+          cost_usd: outcome.costUsd,
+          finished_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+          worker_id: null,
+        })
+        .returning(["session_id"]);
+      if (!row) return false;
+      await this.appendEvents(runId, outcome.events, trx);
+      if (outcome.status === "succeeded" && outcome.output !== undefined) {
+        await trx("messages").insert({
+          session_id: row.session_id,
+          run_id: runId,
+          role: "agent",
+          content: outcome.output,
+        });
+      }
+      if (outcome.ledger.length > 0) {
+        await trx("ledger").insert(outcome.ledger).onConflict("dedupe_key").ignore();
+      }
+      await trx("sessions")
+        .where({ id: row.session_id })
+        .update({ last_activity_at: trx.fn.now() });
+      return true;
+    });
+  }
+
+  /**
+   * Asks for a run to stop. A queued run is cancelled at once; a running one is marked, and
+   * its worker stops it. Answers the run as it now is.
+   */
+  async requestCancel(runId: string): Promise<Run | undefined> {
+    return this.knex.transaction(async (trx) => {
+      const [queued] = await trx("runs")
+        .where({ id: runId })
+        .whereIn("status", ["queued", "needs_approval"])
+        .update({
+          status: "cancelled",
+          cancel_requested_at: trx.fn.now(),
+          finished_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        })
+        .returning(["id"]);
+      if (queued) {
+        const seq = (await this.lastSeq(runId, trx)) + 1;
+        await this.appendEvents(
+          runId,
+          [
+            {
+              seq,
+              type: "run.status",
+              data: { status: "cancelled", reason: "cancelled before it started" },
+            },
+          ],
+          trx,
+        );
+      } else {
+        await trx("runs")
+          .where({ id: runId, status: "running" })
+          .whereNull("cancel_requested_at")
+          .update({ cancel_requested_at: trx.fn.now(), updated_at: trx.fn.now() });
+      }
+      const row = (await trx("runs").select(RUN_COLUMNS).where({ id: runId }).first()) as
+        | RunRow
+        | undefined;
+      return row ? runFromRow(row) : undefined;
+    });
+  }
+
+  async isCancelRequested(runId: string): Promise<boolean> {
+    const row = await this.knex("runs").select("cancel_requested_at").where({ id: runId }).first();
+    return Boolean(row?.cancel_requested_at);
+  }
+}
+
+class IdempotencyRace extends Error {}

@@ -1,0 +1,181 @@
+import type { Knex } from "knex";
+import { badRequest } from "../../core/index.js";
+import type { RuntimeHandle } from "../../runtimes/index.js";
+import type { Session, SessionSurface, TranscriptEntry } from "../records.js";
+
+interface SessionRow {
+  id: string;
+  agent_id: string;
+  user_id: string;
+  surface: string;
+  conversation_key: string;
+  title: string | null;
+  runtime_handle: RuntimeHandle | null;
+  status: string;
+  created_at: Date;
+  last_activity_at: Date;
+}
+
+const COLUMNS = [
+  "id",
+  "agent_id",
+  "user_id",
+  "surface",
+  "conversation_key",
+  "title",
+  "runtime_handle",
+  "status",
+  "created_at",
+  "last_activity_at",
+];
+
+function sessionFromRow(row: SessionRow): Session {
+  return {
+    id: row.id,
+    agentId: row.agent_id,
+    userId: row.user_id,
+    surface: row.surface as SessionSurface,
+    conversationKey: row.conversation_key,
+    title: row.title,
+    runtimeHandle: row.runtime_handle,
+    status: row.status as Session["status"],
+    createdAt: row.created_at,
+    lastActivityAt: row.last_activity_at,
+  };
+}
+
+export interface SessionKey {
+  surface: SessionSurface;
+  conversationKey: string;
+  agentId: string;
+}
+
+/** A page of a person's sessions, newest activity first. */
+export interface SessionPage {
+  items: Session[];
+  nextCursor: string | null;
+}
+
+/** Sessions and their transcripts. The lease columns belong to `SessionLeases`. */
+export class SessionStore {
+  constructor(private readonly knex: Knex) {}
+
+  async get(id: string): Promise<Session | undefined> {
+    const row = (await this.knex("sessions").select(COLUMNS).where({ id }).first()) as
+      | SessionRow
+      | undefined;
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async find(key: SessionKey): Promise<Session | undefined> {
+    const row = (await this.knex("sessions")
+      .select(COLUMNS)
+      .where({
+        surface: key.surface,
+        conversation_key: key.conversationKey,
+        agent_id: key.agentId,
+      })
+      .first()) as SessionRow | undefined;
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  /**
+   * The session for this conversation, created on first use. Two requests racing to create
+   * it end with one row: the unique key decides and the loser reads the winner's.
+   */
+  async findOrCreate(
+    key: SessionKey,
+    owner: { userId: string; title?: string | undefined },
+    trx: Knex = this.knex,
+  ): Promise<Session> {
+    const [inserted] = await trx("sessions")
+      .insert({
+        agent_id: key.agentId,
+        user_id: owner.userId,
+        surface: key.surface,
+        conversation_key: key.conversationKey,
+        title: owner.title ?? null,
+      })
+      .onConflict(["surface", "conversation_key", "agent_id"])
+      .ignore()
+      .returning(COLUMNS);
+    if (inserted) return sessionFromRow(inserted as SessionRow);
+    const row = (await trx("sessions")
+      .select(COLUMNS)
+      .where({
+        surface: key.surface,
+        conversation_key: key.conversationKey,
+        agent_id: key.agentId,
+      })
+      .first()) as SessionRow | undefined;
+    if (!row) throw new Error("session vanished between insert and select");
+    return sessionFromRow(row);
+  }
+
+  async setHandle(id: string, handle: RuntimeHandle): Promise<void> {
+    await this.knex("sessions")
+      .where({ id })
+      .update({ runtime_handle: JSON.stringify(handle), updated_at: this.knex.fn.now() });
+  }
+
+  /** A person's sessions, optionally of one agent, newest activity first. */
+  async listForUser(
+    userId: string,
+    options: { agentId?: string | undefined; cursor?: string | undefined; limit: number },
+  ): Promise<SessionPage> {
+    const query = this.knex("sessions")
+      .select(COLUMNS)
+      .where({ user_id: userId })
+      .orderBy([
+        { column: "last_activity_at", order: "desc" },
+        { column: "id", order: "desc" },
+      ])
+      .limit(options.limit + 1);
+    if (options.agentId) query.andWhere({ agent_id: options.agentId });
+    const after = options.cursor ? decodeSessionCursor(options.cursor) : undefined;
+    if (after) {
+      query.andWhere((q) =>
+        q
+          .where("last_activity_at", "<", after.at)
+          .orWhere((same) =>
+            same.where("last_activity_at", "=", after.at).andWhere("id", "<", after.id),
+          ),
+      );
+    }
+    const rows = (await query) as SessionRow[];
+    const items = rows.slice(0, options.limit).map(sessionFromRow);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > options.limit && last ? encodeSessionCursor(last) : null,
+    };
+  }
+
+  /** The whole transcript, oldest first. */
+  async transcript(sessionId: string): Promise<TranscriptEntry[]> {
+    const rows = await this.knex("messages")
+      .select("id", "run_id", "role", "content", "created_at")
+      .where({ session_id: sessionId })
+      .orderBy("id");
+    return rows.map((row) => ({
+      id: Number(row.id),
+      runId: row.run_id,
+      role: row.role,
+      content: row.content,
+      at: row.created_at,
+    }));
+  }
+}
+
+function encodeSessionCursor(session: Session): string {
+  return Buffer.from(`${session.lastActivityAt.toISOString()}|${session.id}`).toString("base64url");
+}
+
+function decodeSessionCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const date = at ? new Date(at) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || !id || !/^[0-9a-f-]{36}$/i.test(id)) {
+    throw badRequest("The cursor is not one this API gave out; start again without it.");
+  }
+  return { at: date, id };
+}
