@@ -3,7 +3,14 @@
  * n8n, plain HTTP, the built-in demo; later Bedrock AgentCore, Cursor, E2B, Daytona).
  * Knows nothing of Switchboard's other modules.
  */
+export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
+export {
+  ClaudeManagedAgentsRuntime,
+  type ClaudeManagedAgentsSettings,
+} from "./claude-managed-agents/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
+export { HttpRuntime, type HttpSettings } from "./http/index.js";
+export { N8nRuntime, type N8nSettings } from "./n8n/index.js";
 export type {
   AgentRuntime,
   RuntimeEvent,

@@ -31,8 +31,10 @@ export class DemoRuntime implements AgentRuntime<DemoSettings> {
 
   async *turn(request: TurnRequest<DemoSettings>): AsyncIterable<RuntimeEvent> {
     const previous = typeof request.handle?.turns === "number" ? request.handle.turns : 0;
-    const turn = previous + 1;
-    yield { type: "handle", handle: { turns: turn } };
+    // The handle is stored as soon as it is yielded: a retry of the same run (its worker
+    // died mid-turn) finds its own count there, and is the same turn, not the next.
+    const turn = request.handle?.run_id === request.runId ? previous : previous + 1;
+    yield { type: "handle", handle: { turns: turn, run_id: request.runId } };
     const answer = answerTo(request.input, turn);
     const words = answer.split(/(?<= )/);
     for (const word of words) {
