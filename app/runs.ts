@@ -1,4 +1,12 @@
-import { DemoRuntime, environmentSecrets, RuntimeRegistry } from "../runtimes/index.js";
+import {
+  A2aRuntime,
+  ClaudeManagedAgentsRuntime,
+  DemoRuntime,
+  environmentSecrets,
+  HttpRuntime,
+  N8nRuntime,
+  RuntimeRegistry,
+} from "../runtimes/index.js";
 import {
   type AgentSource,
   BullMqQueue,
@@ -15,7 +23,13 @@ import type { ProcessContext } from "./context.js";
 
 /** Every runtime adapter this build drives, by manifest `spec.runtime.type`. */
 export function defaultRuntimes(): RuntimeRegistry {
-  return new RuntimeRegistry([new DemoRuntime()]);
+  return new RuntimeRegistry([
+    new DemoRuntime(),
+    new A2aRuntime(),
+    new HttpRuntime(),
+    new N8nRuntime(),
+    new ClaudeManagedAgentsRuntime(),
+  ]);
 }
 
 export interface RunsParts {

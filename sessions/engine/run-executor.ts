@@ -218,12 +218,10 @@ export class RunExecutor {
     return { output: final ?? deltas, usage };
   }
 
-  /** Earlier turns of the session: the messages before this run's own. */
+  /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */
   private async transcriptBefore(run: Run): Promise<TranscriptMessage[]> {
-    const entries = await this.options.sessions.transcript(run.sessionId);
-    const own = entries.findIndex((entry) => entry.runId === run.id);
+    const entries = await this.options.sessions.memoryBefore(run.sessionId, run.id);
     return entries
-      .slice(0, own === -1 ? entries.length : own)
       .filter((entry) => entry.role !== "system")
       .map((entry) => ({ role: entry.role as "user" | "agent", content: entry.content }));
   }

@@ -61,7 +61,13 @@ export class RedisRunSignals extends LocalRunSignals {
 
   /** `prefix` keeps deployments sharing one Redis apart (REDIS_KEY_PREFIX). */
   static async connect(redis: Redis, prefix: string): Promise<RedisRunSignals> {
-    const subscriber = redis.duplicate();
+    // The app's client is lazy and has no offline queue: a copy of it would refuse to
+    // subscribe before it has connected. This one connects now and waits for Redis.
+    const subscriber = redis.duplicate({
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
     const channel = `${prefix}:runs`;
     const signals = new RedisRunSignals(redis, subscriber, channel);
     subscriber.on("message", (_channel, payload: string) => {

@@ -16,15 +16,15 @@ export class SessionLeases {
     return this.knex.raw("now() + make_interval(secs => ?)", [this.ttlMs / 1000]);
   }
 
-  /** Takes the session when it is free, lapsed, or already ours. */
+  /**
+   * Takes the session when it is free or lapsed. Not when it is already ours: a second
+   * drain job in the same process must leave it to the drain in progress.
+   */
   async acquire(sessionId: string, owner: string): Promise<boolean> {
     const updated = await this.knex("sessions")
       .where({ id: sessionId })
       .andWhere((q) =>
-        q
-          .whereNull("lease_owner")
-          .orWhere("lease_expires_at", "<", this.knex.fn.now())
-          .orWhere({ lease_owner: owner }),
+        q.whereNull("lease_owner").orWhere("lease_expires_at", "<", this.knex.fn.now()),
       )
       .update({ lease_owner: owner, lease_expires_at: this.expiry() });
     return updated === 1;

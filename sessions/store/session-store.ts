@@ -151,20 +151,47 @@ export class SessionStore {
     };
   }
 
-  /** The whole transcript, oldest first. */
+  /**
+   * The whole transcript, turn by turn: each run's question then its answer, in the order
+   * the runs were asked for (a question asked while an earlier turn ran waits its turn).
+   */
   async transcript(sessionId: string): Promise<TranscriptEntry[]> {
-    const rows = await this.knex("messages")
-      .select("id", "run_id", "role", "content", "created_at")
-      .where({ session_id: sessionId })
-      .orderBy("id");
-    return rows.map((row) => ({
-      id: Number(row.id),
-      runId: row.run_id,
-      role: row.role,
-      content: row.content,
-      at: row.created_at,
-    }));
+    const rows = await this.knex("messages as m")
+      .leftJoin("runs as r", "r.id", "m.run_id")
+      .select("m.id", "m.run_id", "m.role", "m.content", "m.created_at")
+      .where("m.session_id", sessionId)
+      .orderByRaw("r.enqueued_seq asc nulls first, m.id asc");
+    return rows.map(entryFromRow);
   }
+
+  /**
+   * What a runtime is told of the conversation before `runId`: the questions and answers
+   * of the earlier turns that succeeded (a failed turn's question had no answer).
+   */
+  async memoryBefore(sessionId: string, runId: string): Promise<TranscriptEntry[]> {
+    const rows = await this.knex("messages as m")
+      .join("runs as r", "r.id", "m.run_id")
+      .select("m.id", "m.run_id", "m.role", "m.content", "m.created_at")
+      .where("m.session_id", sessionId)
+      .andWhere("r.status", "succeeded")
+      .andWhere(
+        "r.enqueued_seq",
+        "<",
+        this.knex("runs").select("enqueued_seq").where({ id: runId }),
+      )
+      .orderByRaw("r.enqueued_seq asc, m.id asc");
+    return rows.map(entryFromRow);
+  }
+}
+
+function entryFromRow(row: Record<string, unknown>): TranscriptEntry {
+  return {
+    id: Number(row.id),
+    runId: row.run_id as string | null,
+    role: row.role as TranscriptEntry["role"],
+    content: row.content as string,
+    at: row.created_at as Date,
+  };
 }
 
 function encodeSessionCursor(session: Session): string {

@@ -1,0 +1,587 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { type Database, migrateLatest, openDatabase } from "../../app/db/index.js";
+import {
+  type AgentRuntime,
+  environmentSecrets,
+  RuntimeError,
+  type RuntimeEvent,
+  RuntimeRegistry,
+  type TurnRequest,
+} from "../../runtimes/index.js";
+import { eventually } from "../../test/support/eventually.js";
+import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
+import { BullMqQueue } from "../queue/bullmq-queue.js";
+import { InProcessQueue } from "../queue/in-process-queue.js";
+import type { RunQueue } from "../queue/run-queue.js";
+import type { Run } from "../records.js";
+import { LocalRunSignals } from "../signals/run-signals.js";
+import { RunStore } from "../store/run-store.js";
+import { SessionStore } from "../store/session-store.js";
+import type { AgentSource, RunnableAgent } from "./agent-source.js";
+import { RunEngine } from "./run-engine.js";
+
+type Script = (request: TurnRequest<unknown>) => AsyncIterable<RuntimeEvent>;
+
+/** A runtime whose behaviour each test writes, recording every turn it was given. */
+class ScriptedRuntime implements AgentRuntime<{ type: "scripted" }> {
+  readonly type = "scripted";
+  readonly settings = z.object({ type: z.literal("scripted") });
+  readonly received: TurnRequest<unknown>[] = [];
+  active = 0;
+  maxActive = 0;
+  script: Script = echo();
+
+  async *turn(request: TurnRequest<unknown>): AsyncIterable<RuntimeEvent> {
+    this.received.push(request);
+    this.active += 1;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      yield* this.script(request);
+    } finally {
+      this.active -= 1;
+    }
+  }
+}
+
+/** Answers "<input> (turn N)", N carried in the handle, after `delayMs`. */
+function echo(delayMs = 0): Script {
+  return async function* (request) {
+    const turn = ((request.handle?.turn as number | undefined) ?? 0) + 1;
+    yield { type: "handle", handle: { turn } };
+    if (delayMs > 0) await sleep(delayMs);
+    yield { type: "message_delta", text: `${request.input} ` };
+    yield { type: "message_delta", text: `(turn ${turn})` };
+  };
+}
+
+/** Waits until the run is aborted, then ends as a runtime does when told to stop. */
+const untilAborted: Script = async function* (request) {
+  yield { type: "handle", handle: { turn: 1 } };
+  yield { type: "status", status: "working" };
+  await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }));
+};
+
+describe("RunEngine on PostgreSQL", () => {
+  let pg: TestDatabase;
+  let db: Database;
+  let runs: RunStore;
+  let sessions: SessionStore;
+  let userId: string;
+  const runtime = new ScriptedRuntime();
+  const agents = new Map<string, RunnableAgent>();
+  const engines: RunEngine[] = [];
+  const logger = pino({ level: "silent" });
+
+  const source: AgentSource = {
+    byName: async (name) => [...agents.values()].find((agent) => agent.name === name),
+    byId: async (id) => agents.get(id),
+  };
+
+  async function addAgent(
+    name: string,
+    extra: Partial<RunnableAgent> = {},
+  ): Promise<RunnableAgent> {
+    const [row] = await db.knex("agents").insert(
+      {
+        name,
+        title: name,
+        owner: "team:test",
+        runtime_type: "scripted",
+        manifest: JSON.stringify({ spec: { runtime: { type: "scripted" } } }),
+        manifest_digest: name,
+      },
+      ["id"],
+    );
+    const agent: RunnableAgent = {
+      id: row.id,
+      name,
+      title: name,
+      state: "enabled",
+      stateReason: null,
+      retired: false,
+      runtime: { type: "scripted" },
+      ...extra,
+    };
+    agents.set(agent.id, agent);
+    return agent;
+  }
+
+  function startEngine(
+    options: { queue?: RunQueue; maxAttempts?: number; timeoutMs?: number; leaseMs?: number } = {},
+  ): RunEngine {
+    const engine = new RunEngine({
+      knex: db.knex,
+      queue: options.queue ?? new InProcessQueue(),
+      signals: new LocalRunSignals(),
+      agents: source,
+      runtimes: new RuntimeRegistry([runtime]),
+      secrets: environmentSecrets({}),
+      logger,
+      concurrency: 4,
+      leaseMs: options.leaseMs ?? 3_000,
+      maxAttempts: options.maxAttempts ?? 3,
+      retryBackoffMs: 20,
+      defaultTimeoutMs: options.timeoutMs ?? 10_000,
+      singleProcess: false,
+    });
+    engines.push(engine);
+    return engine;
+  }
+
+  /** Asks for a run the way the runs service does: stored first, then a drain job. */
+  async function ask(
+    engine: RunEngine | undefined,
+    agent: RunnableAgent,
+    input: string,
+    conversation = randomUUID(),
+    idempotencyKey?: string,
+  ): Promise<Run> {
+    const { run } = await runs.create({
+      agent: { id: agent.id, runtime: "scripted" },
+      userId,
+      input,
+      conversation: { surface: "api", conversationKey: conversation },
+      idempotencyKey,
+    });
+    await engine?.drain({ sessionId: run.sessionId, runId: run.id });
+    return run;
+  }
+
+  async function finished(runId: string): Promise<Run> {
+    return eventually(async () => {
+      const run = await runs.get(runId);
+      expect(run?.status).toMatch(/succeeded|failed|cancelled/);
+      return run as Run;
+    });
+  }
+
+  beforeAll(async () => {
+    pg = await createTestDatabase("runs_engine");
+    db = await openDatabase({ url: pg.url, dataDir: "" });
+    await migrateLatest(db);
+    runs = new RunStore(db.knex);
+    sessions = new SessionStore(db.knex);
+    const [user] = await db.knex("users").insert({ email: "ada@example.com" }, ["id"]);
+    userId = user.id;
+  });
+  afterAll(async () => {
+    await db.close();
+    await pg.drop();
+  });
+  beforeEach(() => {
+    runtime.received.length = 0;
+    runtime.maxActive = 0;
+    runtime.script = echo();
+  });
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((engine) => engine.stop()));
+  });
+
+  it("runs the turns of one session one at a time, in order, continuing the runtime's session", async () => {
+    const agent = await addAgent("ordered");
+    runtime.script = echo(40);
+    const engine = startEngine();
+    await engine.start();
+    const conversation = randomUUID();
+    const asked: Run[] = [];
+    for (const input of ["one", "two", "three"]) {
+      const { run } = await runs.create({
+        agent: { id: agent.id, runtime: "scripted" },
+        userId,
+        input,
+        conversation: { surface: "api", conversationKey: conversation },
+      });
+      asked.push(run);
+      // Every run gets its own job, as the service queues them: only one may drain at a time.
+      void engine.drain({ sessionId: run.sessionId, runId: run.id });
+    }
+    const done = await Promise.all(asked.map((run) => finished(run.id)));
+
+    expect(done.map((run) => run.output)).toEqual([
+      "one (turn 1)",
+      "two (turn 2)",
+      "three (turn 3)",
+    ]);
+    expect(runtime.maxActive).toBe(1);
+    expect(runtime.received.map((turn) => turn.input)).toEqual(["one", "two", "three"]);
+    expect(runtime.received[2]?.transcript).toEqual([
+      { role: "user", content: "one" },
+      { role: "agent", content: "one (turn 1)" },
+      { role: "user", content: "two" },
+      { role: "agent", content: "two (turn 2)" },
+    ]);
+    const transcript = await sessions.transcript(asked[0]?.sessionId ?? "");
+    expect(transcript.map((entry) => entry.role)).toEqual([
+      "user",
+      "agent",
+      "user",
+      "agent",
+      "user",
+      "agent",
+    ]);
+  });
+
+  it("runs different sessions at the same time", async () => {
+    const agent = await addAgent("parallel");
+    runtime.script = echo(150);
+    const engine = startEngine();
+    await engine.start();
+    const asked = await Promise.all(["a", "b", "c"].map((input) => ask(undefined, agent, input)));
+    await Promise.all(asked.map((run) => engine.drain({ sessionId: run.sessionId })));
+    await Promise.all(asked.map((run) => finished(run.id)));
+    expect(runtime.maxActive).toBe(3);
+  });
+
+  it("keeps the timeline in order: queued, running, deltas, message, succeeded", async () => {
+    const agent = await addAgent("timeline");
+    const engine = startEngine();
+    const run = await ask(engine, agent, "hello");
+    const events = await runs.events(run.id);
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(events.map((event) => event.type)).toEqual([
+      "run.status",
+      "run.status",
+      "message.delta",
+      "message.delta",
+      "message",
+      "run.status",
+    ]);
+    expect(events.at(-1)?.data).toEqual({ status: "succeeded" });
+    expect(events.at(-2)?.data).toEqual({ text: "hello (turn 1)" });
+  });
+
+  it("tries a turn again after a failure that may pass, and says so in the timeline", async () => {
+    const agent = await addAgent("flaky");
+    let calls = 0;
+    runtime.script = async function* (request) {
+      calls += 1;
+      if (calls < 3)
+        throw new RuntimeError("runtime_unavailable", "The agent answered HTTP 503", {
+          retryable: true,
+        });
+      yield* echo()(request);
+    };
+    const engine = startEngine();
+    const run = await ask(engine, agent, "hello");
+    const done = await finished(run.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.attempt).toBe(3);
+    const failures = (await runs.events(run.id)).filter((event) => event.type === "attempt.failed");
+    expect(failures.map((event) => event.data.attempt)).toEqual([1, 2]);
+    expect(failures[0]?.data.message).toBe("The agent answered HTTP 503");
+  });
+
+  it("fails at once, in the runtime's own words, when the failure will not pass", async () => {
+    const agent = await addAgent("refusing");
+    runtime.script = async function* () {
+      yield { type: "handle", handle: {} };
+      throw new RuntimeError("runtime_rejected", "The agent refused the request: unknown skill");
+    };
+    const engine = startEngine();
+    const run = await ask(engine, agent, "hello");
+    const done = await finished(run.id);
+    expect(done).toMatchObject({
+      status: "failed",
+      attempt: 1,
+      error: { code: "runtime_rejected", message: "The agent refused the request: unknown skill" },
+    });
+    expect(runtime.received).toHaveLength(1);
+  });
+
+  it("gives up after the last attempt", async () => {
+    const agent = await addAgent("down");
+    runtime.script = async function* () {
+      yield* [];
+      throw new RuntimeError("runtime_unavailable", "The agent could not be reached", {
+        retryable: true,
+      });
+    };
+    const engine = startEngine({ maxAttempts: 2 });
+    const run = await ask(engine, agent, "hello");
+    const done = await finished(run.id);
+    expect(done).toMatchObject({
+      status: "failed",
+      attempt: 2,
+      error: { code: "runtime_unavailable" },
+    });
+  });
+
+  it("does not let a bug in an adapter reach the person: a plain message, the run failed", async () => {
+    const agent = await addAgent("buggy");
+    runtime.script = async function* () {
+      yield* [];
+      throw new TypeError("Cannot read properties of undefined (reading 'text')");
+    };
+    const engine = startEngine();
+    const done = await finished((await ask(engine, agent, "hello")).id);
+    expect(done.status).toBe("failed");
+    expect(done.error?.code).toBe("internal_error");
+    expect(done.error?.message).not.toContain("undefined");
+  });
+
+  it("stops a turn that runs past its time limit, telling the runtime", async () => {
+    const agent = await addAgent("slow");
+    runtime.script = untilAborted;
+    const engine = startEngine({ timeoutMs: 300 });
+    const done = await finished((await ask(engine, agent, "hello")).id);
+    expect(done).toMatchObject({ status: "failed", error: { code: "timeout" } });
+    expect(runtime.received[0]?.signal.aborted).toBe(true);
+  });
+
+  it("refuses to run a suspended agent, giving the reason", async () => {
+    const agent = await addAgent("paused", { state: "suspended", stateReason: "being upgraded" });
+    const engine = startEngine();
+    const done = await finished((await ask(engine, agent, "hello")).id);
+    expect(done.error).toEqual({
+      code: "agent_unavailable",
+      message: 'The agent "paused" is suspended: being upgraded.',
+    });
+    expect(runtime.received).toHaveLength(0);
+  });
+
+  it("cancels a queued run before it reaches the runtime", async () => {
+    const agent = await addAgent("cancel-queued");
+    const run = await ask(undefined, agent, "hello");
+    const cancelled = await runs.requestCancel(run.id);
+    expect(cancelled?.status).toBe("cancelled");
+    const engine = startEngine();
+    await engine.drain({ sessionId: run.sessionId });
+    expect(runtime.received).toHaveLength(0);
+    expect((await runs.events(run.id)).at(-1)?.data.status).toBe("cancelled");
+  });
+
+  it("cancels a running run: the runtime is told and the run ends cancelled", async () => {
+    const agent = await addAgent("cancel-running");
+    runtime.script = untilAborted;
+    const signals = new LocalRunSignals();
+    const engine = new RunEngine({
+      knex: db.knex,
+      queue: new InProcessQueue(),
+      signals,
+      agents: source,
+      runtimes: new RuntimeRegistry([runtime]),
+      secrets: environmentSecrets({}),
+      logger,
+      concurrency: 2,
+      leaseMs: 3_000,
+      maxAttempts: 3,
+      retryBackoffMs: 20,
+      defaultTimeoutMs: 10_000,
+      singleProcess: false,
+    });
+    engines.push(engine);
+    await engine.start();
+    const run = await ask(undefined, agent, "a long task");
+    const draining = engine.drain({ sessionId: run.sessionId });
+    await eventually(async () => expect(runtime.received).toHaveLength(1));
+    await runs.requestCancel(run.id);
+    signals.cancelRequested(run.id);
+    await draining;
+    const done = await finished(run.id);
+    expect(done.status).toBe("cancelled");
+    expect(runtime.received[0]?.signal.aborted).toBe(true);
+  });
+
+  it("notices a cancel through the database when no signal reaches it", async () => {
+    const agent = await addAgent("cancel-polled");
+    runtime.script = untilAborted;
+    const engine = startEngine({ leaseMs: 600 });
+    const run = await ask(undefined, agent, "a long task");
+    const draining = engine.drain({ sessionId: run.sessionId });
+    await eventually(async () => expect(runtime.received).toHaveLength(1));
+    await runs.requestCancel(run.id); // no signal: another process asked
+    await draining;
+    expect((await finished(run.id)).status).toBe("cancelled");
+  });
+
+  it("picks up a run whose worker died mid-turn, in the same runtime session", async () => {
+    const agent = await addAgent("orphaned");
+    const run = await ask(undefined, agent, "hello");
+    // What a worker killed mid-turn leaves: the run running, its handle stored, its lease lapsed.
+    expect(await runs.startAttempt(run.id, 1, "dead-worker")).toBe(true);
+    await sessions.setHandle(run.sessionId, { turn: 4 });
+    await db
+      .knex("sessions")
+      .where({ id: run.sessionId })
+      .update({
+        lease_owner: "dead-worker",
+        lease_expires_at: db.knex.raw("now() - interval '1 second'"),
+      });
+    const engine = startEngine();
+    await engine.start(); // its first sweep finds the session
+    const done = await finished(run.id);
+    expect(done).toMatchObject({ status: "succeeded", attempt: 2, output: "hello (turn 5)" });
+    const statuses = (await runs.events(run.id)).filter((event) => event.type === "run.status");
+    expect(statuses.map((event) => event.data)).toEqual([
+      { status: "queued" },
+      { status: "running", attempt: 2, recovered: true },
+      { status: "succeeded" },
+    ]);
+  });
+
+  it("leaves a session alone while another worker's lease on it is live", async () => {
+    const agent = await addAgent("held");
+    const run = await ask(undefined, agent, "hello");
+    await db
+      .knex("sessions")
+      .where({ id: run.sessionId })
+      .update({
+        lease_owner: "busy-worker",
+        lease_expires_at: db.knex.raw("now() + interval '1 minute'"),
+      });
+    const engine = startEngine();
+    await engine.drain({ sessionId: run.sessionId });
+    expect(await engine.sweep(0)).toBe(0);
+    expect((await runs.get(run.id))?.status).toBe("queued");
+    expect(runtime.received).toHaveLength(0);
+  });
+
+  it("gives up on a run whose worker died on every attempt", async () => {
+    const agent = await addAgent("cursed");
+    const run = await ask(undefined, agent, "hello");
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await runs.startAttempt(run.id, attempt, `dead-${attempt}`)).toBe(true);
+    }
+    const engine = startEngine({ maxAttempts: 3 });
+    await engine.drain({ sessionId: run.sessionId });
+    const done = await finished(run.id);
+    expect(done).toMatchObject({ status: "failed", error: { code: "worker_lost" } });
+    expect(runtime.received).toHaveLength(0);
+  });
+
+  it("fences off a worker that lost the run: its attempt no longer matches", async () => {
+    const agent = await addAgent("fenced");
+    const run = await ask(undefined, agent, "hello");
+    expect(await runs.startAttempt(run.id, 1, "first")).toBe(true);
+    expect(await runs.startAttempt(run.id, 2, "second")).toBe(true);
+    // The first worker wakes up and tries to close its attempt.
+    const written = await runs.finish(run.id, 1, {
+      status: "succeeded",
+      output: "late",
+      costUsd: 0,
+      events: [],
+      ledger: [],
+    });
+    expect(written).toBe(false);
+    expect((await runs.get(run.id))?.output).toBeNull();
+  });
+
+  it("runs a run whose queue message was lost, found by the sweeper", async () => {
+    const agent = await addAgent("lost-job");
+    const run = await ask(undefined, agent, "hello"); // stored, never queued
+    const engine = startEngine();
+    await engine.start();
+    expect((await finished(run.id)).status).toBe("succeeded");
+  });
+
+  it("returns the same run for a repeated idempotency key, and refuses the key for another request", async () => {
+    const agent = await addAgent("idempotent");
+    const first = await ask(undefined, agent, "hello", randomUUID(), "key-1");
+    const again = await runs.create({
+      agent: { id: agent.id, runtime: "scripted" },
+      userId,
+      input: "hello",
+      conversation: { surface: "api", conversationKey: randomUUID() },
+      idempotencyKey: "key-1",
+    });
+    expect(again.created).toBe(false);
+    expect(again.run.id).toBe(first.id);
+    await expect(
+      runs.create({
+        agent: { id: agent.id, runtime: "scripted" },
+        userId,
+        input: "something else",
+        conversation: { surface: "api", conversationKey: randomUUID() },
+        idempotencyKey: "key-1",
+      }),
+    ).rejects.toMatchObject({ status: 409 });
+    const count = await db.knex("runs").where({ idempotency_key: "key-1" }).count({ n: "*" });
+    expect(Number(count[0]?.n)).toBe(1);
+  });
+
+  it("starts one run when the same idempotency key arrives twice at once", async () => {
+    const agent = await addAgent("racing");
+    const request = () =>
+      runs.create({
+        agent: { id: agent.id, runtime: "scripted" },
+        userId,
+        input: "hello",
+        conversation: { surface: "slack", conversationKey: "T1:C1:1700000000.0001" },
+        idempotencyKey: "slack:Ev123",
+      });
+    const results = await Promise.all([request(), request(), request()]);
+    expect(new Set(results.map((result) => result.run.id)).size).toBe(1);
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+  });
+
+  it("books usage in the ledger once and puts the cost on the run", async () => {
+    const agent = await addAgent("costly");
+    runtime.script = async function* (request) {
+      yield* echo()(request);
+      yield {
+        type: "usage",
+        usage: {
+          model: "claude-sonnet-4-5",
+          inputTokens: 1200,
+          outputTokens: 300,
+          costUsd: 0.0081,
+        },
+      };
+    };
+    const engine = startEngine();
+    const run = await ask(engine, agent, "hello");
+    const done = await finished(run.id);
+    expect(done.costUsd).toBeCloseTo(0.0081, 6);
+    const ledger = await db.knex("ledger").where({ run_id: run.id });
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({
+      source: "runtime",
+      runtime: "scripted",
+      model: "claude-sonnet-4-5",
+      user_id: userId,
+    });
+    expect(Number(ledger[0]?.input_tokens)).toBe(1200);
+  });
+
+  it("drains through BullMQ with two workers: every run once, in order within its session", async () => {
+    const prefix = `sb-test-${randomUUID().slice(0, 8)}`;
+    const redisUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+    const agent = await addAgent("queued-on-redis");
+    runtime.script = echo(5);
+    const producer = new BullMqQueue(redisUrl, prefix);
+    const workers = [
+      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
+      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
+    ];
+    await Promise.all(workers.map((worker) => worker.start()));
+    try {
+      const conversations = Array.from({ length: 6 }, () => randomUUID());
+      const asked: Run[] = [];
+      for (let turn = 1; turn <= 5; turn++) {
+        for (const conversation of conversations) {
+          const { run } = await runs.create({
+            agent: { id: agent.id, runtime: "scripted" },
+            userId,
+            input: `turn ${turn}`,
+            conversation: { surface: "api", conversationKey: conversation },
+          });
+          await producer.enqueue({ sessionId: run.sessionId, runId: run.id }, `run-${run.id}`);
+          asked.push(run);
+        }
+      }
+      const done = await Promise.all(asked.map((run) => finished(run.id)));
+      expect(done.every((run) => run.status === "succeeded" && run.attempt === 1)).toBe(true);
+      for (const run of done) {
+        const turn = run.input.split(" ")[1];
+        expect(run.output).toBe(`${run.input} (turn ${turn})`);
+      }
+      expect(runtime.received).toHaveLength(asked.length);
+    } finally {
+      await producer.close();
+    }
+  });
+});
