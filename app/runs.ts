@@ -32,6 +32,17 @@ export function defaultRuntimes(): RuntimeRegistry {
   ]);
 }
 
+let settingsChecker: RuntimeRegistry | undefined;
+
+/**
+ * Checks an agent's `spec.runtime` with its adapter's own schema: the directory calls it
+ * when a manifest is applied, so a wrong setting is refused then, not at the first run.
+ */
+export function checkRuntimeSettings(runtime: { type: string } & Record<string, unknown>) {
+  settingsChecker ??= defaultRuntimes();
+  return settingsChecker.check(runtime);
+}
+
 export interface RunsParts {
   service: RunsService;
   runtimes: RuntimeRegistry;

@@ -5,7 +5,7 @@ import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
-import { AgentDirectory, AgentRegistry } from "./registry/index.js";
+import { AgentDirectory, AgentRegistry, type RuntimeSettingsCheck } from "./registry/index.js";
 
 export interface DirectoryServices {
   /** The agents table and its access tuples, without permission checks (CLI, bootstrap). */
@@ -22,9 +22,11 @@ export function createDirectoryServices(parts: {
   knex: Knex;
   authorizer: Authorizer;
   access: AccessPolicy;
+  /** Checks runtime settings when a manifest is applied (the runtime registry's `check`). */
+  checkRuntime?: RuntimeSettingsCheck;
 }): DirectoryServices {
   const audit = new AuditLog(parts.knex);
-  const registry = new AgentRegistry(parts.knex, parts.authorizer, audit);
+  const registry = new AgentRegistry(parts.knex, parts.authorizer, audit, parts.checkRuntime);
   return {
     registry,
     directory: new AgentDirectory(registry, parts.access),

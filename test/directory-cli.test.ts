@@ -51,6 +51,27 @@ describe("switchboard agents and keys", { timeout: 180_000 }, () => {
     expect(applied.stderr).toContain("Nothing was applied");
   });
 
+  it("checks runtime settings with the runtime's own adapter", async () => {
+    const wrong = join(root, "wrong-runtime.yaml");
+    writeFileSync(
+      wrong,
+      triage.replace(
+        "type: a2a\n    url: https://agents.internal/triage",
+        "type: n8n\n    url: https://n8n.internal/webhook/x",
+      ),
+    );
+    const validated = await runSwitchboard(["agents", "validate", wrong], env);
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toMatch(/spec\.runtime\.webhook_url: .*URL/);
+    const unknown = join(root, "unknown-runtime.yaml");
+    writeFileSync(unknown, triage.replace("type: a2a", "type: mainframe"));
+    const refused = await runSwitchboard(["agents", "apply", unknown], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /spec\.runtime\.type: is "mainframe", which no adapter runs; known: a2a, claude-managed-agents, demo, http, n8n/,
+    );
+  });
+
   it("applies a folder, says what changed, and is idempotent", async () => {
     writeFileSync(join(agentsDir, "triage.yaml"), triage);
     writeFileSync(join(agentsDir, "secret.yml"), secret);

@@ -6,6 +6,7 @@ import {
   loadManifests,
 } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
+import { checkRuntimeSettings } from "../runs.js";
 import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 
 /**
@@ -15,6 +16,18 @@ import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 
 type Print = (line: string) => void;
 
+/** The manifests under the paths, with their problems, runtime settings included. */
+function loadChecked(paths: string[]) {
+  const loaded = loadManifests(paths);
+  const problems = [...loaded.problems];
+  for (const entry of loaded.manifests) {
+    for (const problem of checkRuntimeSettings(entry.manifest.spec.runtime)) {
+      problems.push({ file: entry.file, line: entry.line, ...problem });
+    }
+  }
+  return { manifests: loaded.manifests, problems };
+}
+
 const cli = { actor: CLI_ACTOR };
 
 /** Prints each problem as `file:line: field: message`; resolves to 1 if there were any. */
@@ -23,7 +36,7 @@ export async function agentsValidate(
   print: Print = console.log,
   printError: Print = console.error,
 ): Promise<number> {
-  const { manifests, problems } = loadManifests(paths);
+  const { manifests, problems } = loadChecked(paths);
   for (const problem of problems) printError(formatProblem(problem));
   if (problems.length > 0) {
     printError(`${problems.length} problem${problems.length === 1 ? "" : "s"} found.`);
@@ -56,7 +69,7 @@ export async function agentsApply(
   print: Print = console.log,
   printError: Print = console.error,
 ): Promise<number> {
-  const { manifests, problems } = loadManifests(paths);
+  const { manifests, problems } = loadChecked(paths);
   if (problems.length > 0) {
     for (const problem of problems) printError(formatProblem(problem));
     printError(`Nothing was applied: ${problems.length} problem(s) found.`);

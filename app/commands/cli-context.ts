@@ -2,6 +2,7 @@ import { AccessPolicy, type Authorizer, openAuthorizer } from "../../authz/index
 import { createDirectoryServices, type DirectoryServices } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
 import { type Database, migrateLatest, openDatabase } from "../db/index.js";
+import { checkRuntimeSettings } from "../runs.js";
 
 /**
  * The database (migrated) and the configured authorizer for one CLI command, closed again
@@ -41,7 +42,15 @@ export function withDirectory<T>(
 ): Promise<T> {
   return withAuthorizer(config, (authorizer, db) => {
     const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
-    return work(createDirectoryServices({ knex: db.knex, authorizer, access }), db);
+    return work(
+      createDirectoryServices({
+        knex: db.knex,
+        authorizer,
+        access,
+        checkRuntime: checkRuntimeSettings,
+      }),
+      db,
+    );
   });
 }
 

@@ -20,7 +20,7 @@ import {
   type ReadinessCheck,
   startHttpServer,
 } from "../http/index.js";
-import { openRuns } from "../runs.js";
+import { checkRuntimeSettings, openRuns } from "../runs.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -96,6 +96,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     knex: ctx.db.knex,
     authorizer: ctx.authorization.authorizer,
     access: ctx.authorization.access,
+    checkRuntime: checkRuntimeSettings,
   });
   // A newcomer's catalog is not empty: on the embedded default only, and only once.
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import type { Authorizer, TupleKey } from "../../authz/index.js";
 import { notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
-import { canonicalJson, type ValidatedManifest } from "../manifest/index.js";
+import { canonicalJson, ManifestError, type ValidatedManifest } from "../manifest/index.js";
 import {
   accessTuplesFor,
   agentObject,
@@ -18,6 +18,11 @@ import {
   columnsOf,
 } from "./agent-record.js";
 import { type AgentFilter, type Facets, facetCounts, whereMatches } from "./agent-search.js";
+
+/** Problems with an agent's `spec.runtime` settings, as the runtime's adapter sees them. */
+export type RuntimeSettingsCheck = (
+  runtime: { type: string } & Record<string, unknown>,
+) => { path: string; message: string }[];
 
 export type ApplyOutcome = "created" | "updated" | "restored" | "unchanged";
 
@@ -68,6 +73,8 @@ export class AgentRegistry {
     private readonly knex: Knex,
     private readonly authorizer: Authorizer,
     private readonly audit: AuditLog,
+    /** The runtime adapters' own check of `spec.runtime`; unset: settings are not checked. */
+    private readonly checkRuntime?: RuntimeSettingsCheck,
   ) {}
 
   /** The agent by name; retired ones only when asked for. */
@@ -114,6 +121,12 @@ export class AgentRegistry {
   async apply(entry: ValidatedManifest, context: ChangeContext): Promise<ApplyResult> {
     const { manifest, digest } = entry;
     const name = manifest.metadata.name;
+    const runtimeProblems = this.checkRuntime?.(manifest.spec.runtime) ?? [];
+    if (runtimeProblems.length > 0) {
+      throw new ManifestError(
+        runtimeProblems.map((problem) => ({ ...problem, file: entry.file, line: entry.line })),
+      );
+    }
     const existing = await this.find(name, { retired: true });
     const outcome: ApplyOutcome = !existing
       ? "created"

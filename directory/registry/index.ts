@@ -12,6 +12,7 @@ export {
   type RequestContext,
 } from "./agent-directory.js";
 export { AGENT_STATES, type Agent, type AgentState } from "./agent-record.js";
+export type { RuntimeSettingsCheck } from "./agent-registry.js";
 export {
   AgentRegistry,
   type ApplyOutcome,

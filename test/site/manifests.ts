@@ -46,7 +46,7 @@ metadata:
 spec:
   runtime:
     type: n8n
-    url: https://n8n.example.com/webhook/invoices
+    webhook_url: https://n8n.example.com/webhook/invoices
   skills:
     - name: match
       description: Finds the purchase order for an invoice.
