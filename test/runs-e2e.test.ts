@@ -1,0 +1,114 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
+import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
+import { demoFixture } from "./runtime-contract/demo-fixture.js";
+import type { RuntimeFixture } from "./runtime-contract/fixture.js";
+import { httpSseFixture } from "./runtime-contract/http-fixture.js";
+import { n8nFixture } from "./runtime-contract/n8n-fixture.js";
+import { eventually } from "./support/eventually.js";
+import { type JsonBody, readJson } from "./support/http.js";
+import { freePort } from "./support/ports.js";
+import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
+
+/**
+ * The issue's "done when", end to end: `switchboard serve` on its embedded defaults, one
+ * agent on each runtime (pointed at a local double of its vendor's wire API), and two turns
+ * of one session each, through the REST API alone.
+ */
+
+const root = mkdtempSync(join(tmpdir(), "switchboard-runs-e2e-"));
+const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
+  "demo-agent": demoFixture,
+  "a2a-agent": a2aFixture,
+  "managed-agent": claudeManagedAgentsFixture,
+  "n8n-agent": n8nFixture,
+  "http-agent": httpSseFixture,
+};
+const started: Record<string, RuntimeFixture> = {};
+let serve: SwitchboardProcess;
+let base: string;
+let key: string;
+
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: JsonBody }> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, body: await readJson(response) };
+}
+
+async function runToEnd(agent: string, input: string, sessionId?: string): Promise<JsonBody> {
+  const started = await api("POST", `/agents/${agent}/runs`, { input, session_id: sessionId });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  return eventually(async () => {
+    const { body } = await api("GET", `/runs/${started.body.id}`);
+    expect(body.status).toMatch(/succeeded|failed|cancelled/);
+    return body;
+  }, 30_000);
+}
+
+describe("one agent on each runtime, through the API", { timeout: 240_000 }, () => {
+  beforeAll(async () => {
+    const env: Record<string, string> = {
+      SWITCHBOARD_DATA_DIR: join(root, "data"),
+      LOG_LEVEL: "warn",
+    };
+    const agentsDir = join(root, "agents");
+    mkdirSync(agentsDir);
+    for (const [name, factory] of Object.entries(fixtures)) {
+      const fixture = await factory();
+      started[name] = fixture;
+      Object.assign(env, fixture.env);
+      const manifest = {
+        apiVersion: "switchboard/v1",
+        kind: "Agent",
+        metadata: { name, title: fixture.name, owner: "team:platform" },
+        spec: { runtime: fixture.settings, access: { view: ["user:*"], run: ["user:*"] } },
+      };
+      writeFileSync(join(agentsDir, `${name}.yaml`), stringify(manifest));
+    }
+    const applied = await runSwitchboard(["agents", "apply", agentsDir], env);
+    expect(applied.code, applied.stderr).toBe(0);
+    const created = await runSwitchboard(["keys", "create", "--user", "ada@example.com"], env);
+    key = created.stdout.trim().split("\n").at(-1) ?? "";
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
+    await serve.waitFor(`${base}/readyz`, 90_000);
+  }, 200_000);
+
+  afterAll(async () => {
+    serve?.signal("SIGTERM");
+    await serve?.exited;
+    await Promise.all(Object.values(started).map((fixture) => fixture.close()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it.each(Object.keys(fixtures))("%s answers two turns of one session", async (agent) => {
+    const first = await runToEnd(agent, "What is our refund policy?");
+    expect(first, JSON.stringify(first.error)).toMatchObject({ status: "succeeded", attempt: 1 });
+    expect(first.output).toContain("What is our refund policy?");
+    expect(first.output).toMatch(/turn 1\b/);
+
+    const second = await runToEnd(agent, "And for digital goods?", first.session_id);
+    expect(second).toMatchObject({ status: "succeeded", session_id: first.session_id });
+    expect(second.output).toContain("And for digital goods?");
+    expect(second.output).toMatch(/turn 2\b/);
+
+    const session = await api("GET", `/sessions/${first.session_id}`);
+    expect(session.body.transcript).toHaveLength(4);
+    expect(started[agent]?.double?.unexpected() ?? []).toEqual([]);
+  });
+});
