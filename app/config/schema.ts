@@ -142,6 +142,57 @@ export const configSchema = z.object({
     .describe(
       "Comma-separated IP addresses of the SSO proxies whose AUTH_TRUSTED_HEADER is believed; the header is ignored from anyone else.",
     ),
+  OIDC_ISSUER_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "OpenID Connect issuer (e.g. https://accounts.google.com, an Okta or Entra ID tenant) the site signs people in with. Needs OIDC_CLIENT_ID and PUBLIC_URL.",
+    ),
+  OIDC_CLIENT_ID: z.string().optional().describe("The site's client id at the OIDC issuer."),
+  OIDC_CLIENT_SECRET: z
+    .string()
+    .optional()
+    .describe(
+      "The site's client secret at the OIDC issuer (unset for a public client using PKCE only).",
+    ),
+  OIDC_SCOPES: z
+    .string()
+    .default("openid email profile")
+    .describe("Scopes asked of the OIDC issuer; the email claim is required."),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, { error: "must be a bot token, starting with xoxb-" })
+    .optional()
+    .describe(
+      "The Slack app's bot token. With SLACK_SIGNING_SECRET it switches the Slack integration on.",
+    ),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .optional()
+    .describe("Verifies that requests to /slack/events come from Slack."),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, { error: "must be an app-level token, starting with xapp-" })
+    .optional()
+    .describe(
+      "An app-level token: Slack is reached over Socket Mode instead of /slack/events (no public URL needed).",
+    ),
+  SLACK_API_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Where the Slack Web API is; unset: https://slack.com/api/. Tests point it at a local double.",
+    ),
+  SLACK_TEAM_ID: z
+    .string()
+    .optional()
+    .describe('The Slack workspace id (T…), for the site\'s "Open in Slack" links.'),
+  SLACK_APP_ID: z
+    .string()
+    .optional()
+    .describe('The Slack app id (A…), for the site\'s "Open in Slack" links.'),
+  TEAMS_APP_ID: z
+    .string()
+    .optional()
+    .describe('The Teams app id, for the site\'s "Open in Teams" links.'),
   RUN_CONCURRENCY: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
     .int({ error: "must be a whole number from 1 to 1000" })
