@@ -1,7 +1,12 @@
 /**
- * The chat surfaces: `slack/`, `teams/`, and the chat core they share (parse a mention,
- * render a run). Each switches itself on only when its configuration is present.
- *
- * Its public API is exported from here as it is built.
+ * The chat surfaces: Slack now, Teams later, and the chat core they share (reading a
+ * request, suggesting agents, exactly-once handling, replies that survive a restart).
+ * Depends on sessions, directory, authz.
  */
-export {};
+export {
+  SLACK_EVENTS_PATH,
+  type SlackIntegration,
+  type SlackServices,
+  type SlackSettings,
+  startSlack,
+} from "./slack/index.js";

@@ -3,6 +3,7 @@ import * as initial from "./20261124_0001_initial.js";
 import * as directory from "./20261124_0200_directory.js";
 import * as proxy from "./20261124_0300_proxy.js";
 import * as runs from "./20261124_0400_runs.js";
+import * as chat from "./20261124_0500_chat.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0200_directory", ...directory },
   { name: "20261124_0300_proxy", ...proxy },
   { name: "20261124_0400_runs", ...runs },
+  { name: "20261124_0500_chat", ...chat },
 ];

@@ -158,6 +158,32 @@ export class RunsService {
     return session;
   }
 
+  /**
+   * The agent a chat conversation (a Slack thread, a DM) is talking to: the one of its most
+   * recently active session. Later messages in the thread go to it without naming it.
+   */
+  async conversationAgent(
+    surface: SessionSurface,
+    conversationKey: string,
+  ): Promise<RunnableAgent | undefined> {
+    const session = await this.sessions.latestForConversation(surface, conversationKey);
+    return session ? this.options.agents.byId(session.agentId) : undefined;
+  }
+
+  /** Whether a live agent has this name (a chat reads `@agents <name> …` with it); no rights checked. */
+  async agentExists(name: string): Promise<boolean> {
+    const agent = await this.options.agents.byName(name);
+    return agent !== undefined && !agent.retired;
+  }
+
+  /**
+   * A run without a permission check: for a surface replying to the person who started it
+   * (the Slack replier), never for answering a request.
+   */
+  async runById(runId: string): Promise<Run | undefined> {
+    return this.runs.get(runId);
+  }
+
   /** The run, if the person may read it. */
   async get(
     principal: Principal,

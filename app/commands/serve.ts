@@ -1,7 +1,9 @@
 import { Router } from "express";
 import { SwitchboardError } from "../../core/index.js";
 import {
+  AgentUsage,
   API_BASE,
+  chatLinks,
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
@@ -21,6 +23,8 @@ import {
   startHttpServer,
 } from "../http/index.js";
 import { checkRuntimeSettings, openRuns } from "../runs.js";
+import { openSlack } from "../slack.js";
+import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -53,6 +57,8 @@ export interface ServeOptions {
  * "starting" until everything is open, and other routes answer 503 until then.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
+  // Before anything starts: a half-configured OIDC sign-in is a configuration error.
+  const oidc = oidcSettings(config);
   const base = createProcessBase(config, "web");
   const { logger, lifecycle } = base;
   let starting = true;
@@ -110,6 +116,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
     consume: !config.REDIS_URL,
   });
+  const slack = await openSlack(config, ctx, {
+    directory,
+    runs: runs.service,
+    publicUrl: config.PUBLIC_URL ?? http.url,
+  });
+  if (slack) routes.use(slack);
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service),
@@ -119,7 +131,18 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       directory: directory.directory,
       access: ctx.authorization.access,
       audit: directory.audit,
-      auth: { cookies, users: ctx.authorization.users, modes: signInModes(config, ctx.db.kind) },
+      runs: runs.service,
+      usage: new AgentUsage(ctx.db.knex),
+      chat: chatLinks({
+        slackAppId: config.SLACK_APP_ID,
+        slackTeamId: config.SLACK_TEAM_ID,
+        teamsAppId: config.TEAMS_APP_ID,
+      }),
+      auth: {
+        cookies,
+        users: ctx.authorization.users,
+        modes: { ...signInModes(config, ctx.db.kind), oidc: siteOidc(oidc, config, logger) },
+      },
     }),
   );
   if (config.AUTH_TRUSTED_HEADER && config.AUTH_TRUSTED_PROXIES.length === 0) {

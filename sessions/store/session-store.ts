@@ -79,6 +79,19 @@ export class SessionStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
+  /** The conversation's most recently active session, with any agent (a thread's current agent). */
+  async latestForConversation(
+    surface: SessionSurface,
+    conversationKey: string,
+  ): Promise<Session | undefined> {
+    const row = (await this.knex("sessions")
+      .select(COLUMNS)
+      .where({ surface, conversation_key: conversationKey })
+      .orderBy("last_activity_at", "desc")
+      .first()) as SessionRow | undefined;
+    return row ? sessionFromRow(row) : undefined;
+  }
+
   /**
    * The session for this conversation, created on first use. Two requests racing to create
    * it end with one row: the unique key decides and the loser reads the winner's.

@@ -1,0 +1,57 @@
+import { startSlack } from "../bot/index.js";
+import type { DirectoryServices } from "../directory/index.js";
+import type { RunsService } from "../sessions/index.js";
+import { type Config, ConfigError } from "./config/index.js";
+import type { ProcessContext } from "./context.js";
+
+/**
+ * Switches the Slack integration on when it is configured: a bot token, and either the
+ * signing secret (events over HTTP at /slack/events) or an app-level token (Socket Mode).
+ * Resolves to the router to mount (HTTP mode), or undefined.
+ */
+export async function openSlack(
+  config: Config,
+  ctx: ProcessContext,
+  parts: { directory: DirectoryServices; runs: RunsService; publicUrl: string },
+) {
+  const configured =
+    config.SLACK_BOT_TOKEN || config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN;
+  if (!configured) return undefined;
+  if (!config.SLACK_BOT_TOKEN) {
+    throw new ConfigError([
+      {
+        variable: "SLACK_BOT_TOKEN",
+        problem: "is required to switch Slack on (the app's xoxb- bot token)",
+      },
+    ]);
+  }
+  if (!config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN) {
+    throw new ConfigError([
+      {
+        variable: "SLACK_SIGNING_SECRET",
+        problem:
+          "is required for Slack over HTTP; or set SLACK_APP_TOKEN to use Socket Mode instead",
+      },
+    ]);
+  }
+  const slack = await startSlack(
+    {
+      botToken: config.SLACK_BOT_TOKEN,
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      appToken: config.SLACK_APP_TOKEN,
+      apiUrl: config.SLACK_API_URL,
+      publicUrl: parts.publicUrl,
+    },
+    {
+      knex: ctx.db.knex,
+      runs: parts.runs,
+      directory: parts.directory.directory,
+      registry: parts.directory.registry,
+      access: ctx.authorization.access,
+      users: ctx.authorization.users,
+      logger: ctx.logger,
+    },
+  );
+  ctx.lifecycle.onStop("slack", () => slack.stop());
+  return slack.router;
+}

@@ -1,0 +1,58 @@
+import type { AccessPolicy, Principal } from "../../authz/index.js";
+import type { Agent, AgentRegistry } from "../../directory/index.js";
+
+const MAX_CANDIDATES = 300;
+const STOP_WORDS = new Set(
+  "a an and are can could do does for from have help how i in is it me my of on or please the this to what when where which who why with you your".split(
+    " ",
+  ),
+);
+
+function words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word.length > 2 && !STOP_WORDS.has(word));
+}
+
+/** How well an agent fits the request: shared words, the name and title counting double. */
+function score(agent: Agent, wanted: ReadonlySet<string>): number {
+  const strong = new Set(words(`${agent.name} ${agent.title} ${agent.tags.join(" ")}`));
+  const weak = new Set(
+    words(
+      [
+        agent.description,
+        ...agent.manifest.spec.skills.flatMap((skill) => [skill.name, skill.description]),
+      ].join(" "),
+    ),
+  );
+  let total = 0;
+  for (const word of wanted) total += strong.has(word) ? 2 : weak.has(word) ? 1 : 0;
+  return total;
+}
+
+/**
+ * The agents this person may run that fit a request naming none: the ones sharing words
+ * with it first, then the rest by name, so there is always something to pick from when the
+ * person may run anything at all. Enabled agents only.
+ */
+export async function suggestAgents(
+  deps: { access: AccessPolicy; registry: AgentRegistry },
+  principal: Principal,
+  request: string,
+  limit = 5,
+): Promise<Agent[]> {
+  const runnable = (await deps.access.list(principal, "runner", "agent"))
+    .map((object) => object.slice("agent:".length))
+    .sort()
+    .slice(0, MAX_CANDIDATES);
+  const agents = (await Promise.all(runnable.map((name) => deps.registry.find(name)))).filter(
+    (agent): agent is Agent => agent !== undefined && agent.state === "enabled",
+  );
+  const wanted = new Set(words(request));
+  return agents
+    .map((agent) => ({ agent, score: score(agent, wanted) }))
+    .sort((a, b) => b.score - a.score || a.agent.name.localeCompare(b.agent.name))
+    .slice(0, limit)
+    .map((entry) => entry.agent);
+}

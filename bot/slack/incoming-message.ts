@@ -1,0 +1,102 @@
+import type { webApi } from "@slack/bolt";
+import { parseRequest } from "../core/index.js";
+import type { SlackDeps, SlackPlace } from "./slack-deps.js";
+import { suggestionBlocks } from "./suggestion-blocks.js";
+import { runInThread } from "./thread-runs.js";
+
+/** The parts of an `app_mention` or `message` event the bot acts on. */
+export interface IncomingMessage {
+  team: string;
+  channel: string;
+  channelType: string | undefined;
+  user: string | undefined;
+  text: string;
+  ts: string;
+  threadTs: string | undefined;
+  botId: string | undefined;
+  subtype: string | undefined;
+}
+
+/**
+ * One message to the bot, from an `app_mention` or a `message` event (Slack sends a mention
+ * as both; whichever comes first is handled, the other finds it claimed):
+ * - `@agents <agent> <request>` runs the agent in the thread's session;
+ * - `@agents <request>` offers the agents the person may run that fit, as buttons;
+ * - a later message in a thread with a session (no mention needed), or a direct message,
+ *   continues with the thread's agent.
+ * Bots (this one included), edits and other subtypes are ignored.
+ */
+export async function handleIncoming(
+  deps: SlackDeps,
+  client: webApi.WebClient,
+  botUserId: string | undefined,
+  message: IncomingMessage,
+): Promise<void> {
+  if (message.botId || message.subtype || !message.user || message.user === botUserId) return;
+  const isDirect = message.channelType === "im";
+  const mentioned = botUserId !== undefined && message.text.includes(`<@${botUserId}>`);
+  const place = placeOf(message, isDirect);
+
+  // In channels the bot hears only mentions, and thread replies in threads it is part of.
+  if (!isDirect && !mentioned) {
+    if (!message.threadTs) return;
+    if (!(await deps.runs.conversationAgent("slack", place.conversationKey))) return;
+  }
+  const deliveryKey = `${message.team}:${message.channel}:${message.ts}`;
+  if (!(await deps.deliveries.claim("slack", deliveryKey))) return;
+
+  const person = await deps.identities.person(client, message.team, message.user);
+  if ("refusal" in person) {
+    await client.chat.postMessage({
+      channel: place.channel,
+      thread_ts: place.threadTs,
+      text: person.refusal,
+    });
+    return;
+  }
+  const request = await parseRequest(message.text, async (name) =>
+    Boolean(await deps.runs.agentExists(name)),
+  );
+  const agentName =
+    request.agentName ?? (await deps.runs.conversationAgent("slack", place.conversationKey))?.name;
+
+  if (!agentName) {
+    const suggestion = await suggestionBlocks(deps, person.principal, request.text, place);
+    await client.chat.postMessage({
+      channel: place.channel,
+      thread_ts: place.threadTs,
+      ...suggestion,
+    });
+    return;
+  }
+  if (!request.text) {
+    await client.chat.postMessage({
+      channel: place.channel,
+      thread_ts: place.threadTs,
+      text: `What should *${agentName}* do? Write it after the name, e.g. \`@agents ${agentName} summarise this thread\`.`,
+    });
+    return;
+  }
+  await runInThread(deps, client, {
+    principal: person.principal,
+    slackUser: message.user,
+    agentName,
+    text: request.text,
+    place,
+    deliveryKey,
+  });
+}
+
+/**
+ * Where the conversation is. A mention at the top of a channel starts a thread on that
+ * message; a top-level direct message continues the DM's conversation (one per DM).
+ */
+function placeOf(message: IncomingMessage, isDirect: boolean): SlackPlace {
+  const threadTs = message.threadTs ?? (isDirect ? undefined : message.ts);
+  return {
+    team: message.team,
+    channel: message.channel,
+    threadTs,
+    conversationKey: `${message.team}:${message.channel}:${threadTs ?? "dm"}`,
+  };
+}

@@ -1,0 +1,8 @@
+/** Slack: `@agents` mentions, thread sessions, the `/agents` command and App Home. */
+export {
+  SLACK_EVENTS_PATH,
+  type SlackIntegration,
+  type SlackServices,
+  type SlackSettings,
+  startSlack,
+} from "./slack-app.js";

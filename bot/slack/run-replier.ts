@@ -1,0 +1,275 @@
+import type { webApi } from "@slack/bolt";
+
+type WebClient = webApi.WebClient;
+
+import type { Logger } from "pino";
+import type { RunEvent, RunsService } from "../../sessions/index.js";
+import type { ChatReplies } from "../core/index.js";
+import { answerBlocks, failureText, workingText } from "./reply-blocks.js";
+
+/** Where a run's answer goes in Slack. */
+export interface SlackTarget {
+  team: string;
+  channel: string;
+  /** The thread; unset for a top-level direct message. */
+  threadTs?: string | undefined;
+  /** The person who asked (streams are addressed to them). */
+  user: string;
+  agentName: string;
+  sessionId: string;
+}
+
+/** What has been posted so far, saved so a restarted process finishes the same messages. */
+interface Progress {
+  /** The "working…" message, later updated with the answer. */
+  messageTs?: string;
+  /** The streamed message, when the workspace supports chat.startStream. */
+  streamTs?: string;
+  /** assistant.threads.setStatus worked: clear it at the end. */
+  status?: boolean;
+}
+
+/** chat.update stays well inside Slack's rate limits (about one per second per message). */
+const UPDATE_EVERY_MS = 1_200;
+/** How long a workspace that refused streaming gets message updates before it is asked again. */
+const RETRY_STREAMING_AFTER_MS = 15 * 60_000;
+/** chat.appendStream is cheaper, so the stream may move faster. */
+const APPEND_EVERY_MS = 400;
+
+/**
+ * Posts a run's progress and answer into its Slack thread: a sign of life at once, the
+ * answer as it streams, then the whole answer with its cost and a link to the run on the
+ * site. Replies are recorded (ChatReplies) before the first post and resumed on start, so a
+ * restart mid-run still ends with the answer in the thread.
+ */
+export class SlackRunReplier {
+  /**
+   * Workspaces where chat.startStream was refused, until when: they get message updates
+   * instead, and are asked again later (a workspace may gain the feature).
+   */
+  private readonly noStreaming = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly deps: {
+      client: WebClient;
+      runs: RunsService;
+      replies: ChatReplies;
+      publicUrl: string;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Starts replying for a run just started; a run already being replied to is left alone. */
+  async start(runId: string, target: SlackTarget): Promise<void> {
+    if (!(await this.deps.replies.add("slack", runId, { ...target }))) return;
+    this.track(this.reply(runId, target, {}));
+  }
+
+  /** Finishes the replies a previous process left in hand. */
+  async resume(): Promise<number> {
+    const pending = await this.deps.replies.pending("slack");
+    for (const reply of pending) {
+      this.track(
+        this.reply(reply.runId, reply.target as unknown as SlackTarget, reply.progress as Progress),
+      );
+    }
+    return pending.length;
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Stops following runs; replies in hand are resumed by the next start. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async reply(runId: string, target: SlackTarget, saved: Progress): Promise<void> {
+    const { replies, logger } = this.deps;
+    const log = logger.child({ run_id: runId, channel: target.channel });
+    const progress: Progress = { ...saved };
+    const save = () => replies.saveProgress(runId, { ...progress });
+    try {
+      if (!progress.messageTs && !progress.streamTs && !progress.status) {
+        await this.signOfLife(target, progress);
+        await save();
+      }
+      let text = "";
+      let shown = "";
+      let lastPush = 0;
+      for await (const event of this.deps.runs.follow(runId, 0, this.stopping.signal)) {
+        if (event.type === "message.delta") {
+          text += String(event.data.text ?? "");
+          if (Date.now() - lastPush >= (progress.streamTs ? APPEND_EVERY_MS : UPDATE_EVERY_MS)) {
+            shown = await this.push(target, progress, text, shown, save);
+            lastPush = Date.now();
+          }
+        } else if (event.type === "message") {
+          text = String(event.data.text ?? text);
+        } else if (isClosing(event)) {
+          await this.finish(runId, target, progress, text, shown);
+          await replies.done(runId);
+          return;
+        }
+      }
+    } catch (error) {
+      // The reply stays pending: the next start (or the run's next event here) resumes it.
+      log.warn({ err: error }, "could not reply in Slack; will resume after a restart");
+    }
+  }
+
+  /** assistant.threads.setStatus where the thread is an assistant thread, else a short message. */
+  private async signOfLife(target: SlackTarget, progress: Progress): Promise<void> {
+    const { client } = this.deps;
+    if (target.threadTs) {
+      const status = await client.assistant.threads
+        .setStatus({
+          channel_id: target.channel,
+          thread_ts: target.threadTs,
+          status: "is working on it…",
+        })
+        .then(() => true)
+        .catch(() => false);
+      if (status) {
+        progress.status = true;
+        return;
+      }
+    }
+    const posted = await client.chat.postMessage({
+      channel: target.channel,
+      thread_ts: target.threadTs,
+      text: workingText(target.agentName),
+    });
+    progress.messageTs = posted.ts;
+  }
+
+  /** Shows the answer so far: appended to a stream, or the working message updated. */
+  private async push(
+    target: SlackTarget,
+    progress: Progress,
+    text: string,
+    shown: string,
+    save: () => Promise<void>,
+  ): Promise<string> {
+    const { client } = this.deps;
+    const streamingRefused = (this.noStreaming.get(target.team) ?? 0) > Date.now();
+    if (!progress.streamTs && !streamingRefused && target.threadTs) {
+      const started = await client.chat
+        .startStream({
+          channel: target.channel,
+          thread_ts: target.threadTs,
+          recipient_team_id: target.team,
+          recipient_user_id: target.user,
+          markdown_text: text,
+        })
+        .catch(() => undefined);
+      if (started?.ts) {
+        progress.streamTs = started.ts;
+        if (progress.messageTs) {
+          await client.chat
+            .delete({ channel: target.channel, ts: progress.messageTs })
+            .catch(() => undefined);
+          progress.messageTs = undefined;
+        }
+        await save();
+        return text;
+      }
+      this.noStreaming.set(target.team, Date.now() + RETRY_STREAMING_AFTER_MS);
+    }
+    if (progress.streamTs) {
+      const more = text.slice(shown.length);
+      if (more)
+        await client.chat.appendStream({
+          channel: target.channel,
+          ts: progress.streamTs,
+          markdown_text: more,
+        });
+      return text;
+    }
+    if (!progress.messageTs) {
+      const posted = await client.chat.postMessage({
+        channel: target.channel,
+        thread_ts: target.threadTs,
+        text,
+      });
+      progress.messageTs = posted.ts;
+      await save();
+    } else {
+      await client.chat.update({ channel: target.channel, ts: progress.messageTs, text });
+    }
+    return text;
+  }
+
+  /** The closing message: the whole answer with cost and link, or the failure in plain words. */
+  private async finish(
+    runId: string,
+    target: SlackTarget,
+    progress: Progress,
+    text: string,
+    shown: string,
+  ): Promise<void> {
+    const { client, runs } = this.deps;
+    const run = await runs.runById(runId);
+    if (!run) return;
+    const link = `${this.deps.publicUrl}/sessions/${run.sessionId}`;
+    const answer = run.status === "succeeded" ? (run.output ?? text) : undefined;
+    const body =
+      answer !== undefined
+        ? answerBlocks(answer, { agentName: target.agentName, costUsd: run.costUsd, link })
+        : {
+            text: failureText(run, target.agentName, link),
+            blocks: undefined,
+          };
+    if (progress.streamTs) {
+      // Close the stream with the rest of the answer and its footer; a stream that cannot be
+      // closed (it expired while this process was down) gets the answer as a new message.
+      const rest = answer?.startsWith(shown) ? answer.slice(shown.length) : "";
+      const closed = await client.chat
+        .stopStream({
+          channel: target.channel,
+          ts: progress.streamTs,
+          ...(rest ? { markdown_text: rest } : {}),
+          ...(answer !== undefined && answer.startsWith(shown)
+            ? { blocks: body.blocks?.slice(-1) }
+            : {}),
+        })
+        .then(() => true)
+        .catch(() => false);
+      if (!closed || answer === undefined || !answer.startsWith(shown)) {
+        await client.chat.postMessage({
+          channel: target.channel,
+          thread_ts: target.threadTs,
+          ...body,
+        });
+      }
+    } else if (progress.messageTs) {
+      await client.chat.update({ channel: target.channel, ts: progress.messageTs, ...body });
+    } else {
+      await client.chat.postMessage({
+        channel: target.channel,
+        thread_ts: target.threadTs,
+        ...body,
+      });
+    }
+    await this.clearStatus(target, progress);
+  }
+
+  private async clearStatus(target: SlackTarget, progress: Progress): Promise<void> {
+    if (!progress.status || !target.threadTs) return;
+    await this.deps.client.assistant.threads
+      .setStatus({ channel_id: target.channel, thread_ts: target.threadTs, status: "" })
+      .catch(() => undefined);
+  }
+}
+
+function isClosing(event: RunEvent): boolean {
+  return (
+    event.type === "run.status" &&
+    ["succeeded", "failed", "cancelled"].includes(String(event.data.status))
+  );
+}
