@@ -41,7 +41,7 @@ export interface AgentRuntime<Settings = unknown> {
    * Ends the runtime's own session when Switchboard closes the session (frees a sandbox,
    * archives a Managed Agents session). Optional: many runtimes have nothing to free.
    */
-  closeSession?(settings: Settings, handle: RuntimeHandle): Promise<void>;
+  closeSession?(settings: Settings, handle: RuntimeHandle, secrets: SecretResolver): Promise<void>;
   /** Releases the adapter's clients and sockets when the process stops. */
   close?(): Promise<void>;
 }

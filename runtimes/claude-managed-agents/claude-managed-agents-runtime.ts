@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
-import type { AgentRuntime, RuntimeEvent, RuntimeHandle, TurnRequest } from "../runtime.js";
+import type {
+  AgentRuntime,
+  RuntimeEvent,
+  RuntimeHandle,
+  SecretResolver,
+  TurnRequest,
+} from "../runtime.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
-import { environmentSecrets } from "../secrets.js";
 import { primeWithTranscript, sessionRestarted } from "../transcript.js";
 import { isAbort, isSessionGone, RUNTIME_NAME, toRuntimeError } from "./errors.js";
 import { NameLookup } from "./lookup.js";
@@ -113,10 +118,14 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
    * The interface passes no secret resolver here, so the key is read from the worker's
    * environment, the only place `{ env: NAME }` references point to today.
    */
-  async closeSession(settings: ClaudeManagedAgentsSettings, handle: RuntimeHandle): Promise<void> {
+  async closeSession(
+    settings: ClaudeManagedAgentsSettings,
+    handle: RuntimeHandle,
+    secrets: SecretResolver,
+  ): Promise<void> {
     const id = sessionIdOf(handle);
     if (!id) return;
-    const apiKey = environmentSecrets()(settings.api_key);
+    const apiKey = secrets(settings.api_key);
     const { client } = this.clientFor(settings, apiKey);
     try {
       await client.beta.sessions.archive(id);

@@ -8,6 +8,7 @@ import {
 import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
 import { eventually } from "../../test/support/eventually.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
+import { environmentSecrets } from "../secrets.js";
 import { ClaudeManagedAgentsRuntime } from "./index.js";
 
 const KEY = "sk-ant-test-key-123";
@@ -255,9 +256,9 @@ describe("ClaudeManagedAgentsRuntime", () => {
     const settings = runtime.settings.parse(settingsFor());
     vi.stubEnv("CMA_TEST_KEY", KEY);
     try {
-      await runtime.closeSession(settings, first.handle ?? {});
+      await runtime.closeSession(settings, first.handle ?? {}, environmentSecrets(env));
       expect(double.session(first.handle?.sessionId as string)?.archived).toBe(true);
-      await runtime.closeSession(settings, { sessionId: "sesn_unknown" });
+      await runtime.closeSession(settings, { sessionId: "sesn_unknown" }, environmentSecrets(env));
     } finally {
       vi.unstubAllEnvs();
     }
