@@ -29,12 +29,19 @@ export class EventWriter {
     if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
   }
 
-  /** Hands back what is not written yet (for the closing transaction), with seqs assigned. */
-  take(extra: { type: RunEventType; data: Record<string, unknown> }[] = []): NewRunEvent[] {
+  /**
+   * Hands back what is not written yet (for the closing transaction), with seqs assigned,
+   * once the batches already sent are written: a closing event committed before them would
+   * end a follower's stream with those events unseen.
+   */
+  async take(
+    extra: { type: RunEventType; data: Record<string, unknown> }[] = [],
+  ): Promise<NewRunEvent[]> {
     this.cancelTimer();
     for (const event of extra) this.pending.push({ seq: ++this.seq, ...event });
     const events = this.pending;
     this.pending = [];
+    await this.writing;
     return events;
   }
 

@@ -468,6 +468,15 @@ describe("RunEngine on PostgreSQL", () => {
     });
     expect(written).toBe(false);
     expect((await runs.get(run.id))?.output).toBeNull();
+    // The second worker's attempt is the run's: it closes it.
+    const closing = {
+      status: "succeeded" as const,
+      output: "on time",
+      costUsd: 0,
+      events: [],
+      ledger: [],
+    };
+    expect(await runs.finish(run.id, 2, closing)).toBe(true);
   });
 
   it("runs a run whose queue message was lost, found by the sweeper", async () => {

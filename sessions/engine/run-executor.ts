@@ -9,7 +9,7 @@ import {
 } from "../../runtimes/index.js";
 import type { Run, RunError } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
-import type { RunStore } from "../store/run-store.js";
+import type { NewRunEvent, RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { EventWriter } from "./event-writer.js";
@@ -97,7 +97,7 @@ export class RunExecutor {
       ? refusalFor(agent)
       : { code: "agent_not_found", message: "This agent no longer exists." };
     if (refusal || !agent) {
-      await this.close(run, attempt, writer.take(), { status: "failed", error: refusal });
+      await this.close(run, attempt, await writer.take(), { status: "failed", error: refusal });
       return;
     }
 
@@ -109,7 +109,7 @@ export class RunExecutor {
         await this.close(
           run,
           attempt,
-          writer.take([{ type: "message", data: { text: result.output } }]),
+          await writer.take([{ type: "message", data: { text: result.output } }]),
           {
             status: "succeeded",
             output: result.output,
@@ -123,7 +123,11 @@ export class RunExecutor {
         const stopped = control.signal.aborted ? (control.signal.reason as StopReason) : undefined;
         if (stopped === "lease_lost" || stopped === "shutdown") return;
         if (stopped === "cancelled") {
-          await this.close(run, attempt, writer.take(), { status: "cancelled", usage, agent });
+          await this.close(run, attempt, await writer.take(), {
+            status: "cancelled",
+            usage,
+            agent,
+          });
           return;
         }
         const failure = describeFailure(error, stopped, agent);
@@ -140,7 +144,7 @@ export class RunExecutor {
           continue;
         }
         if (!failure.expected) log.error({ err: error }, "run failed unexpectedly");
-        await this.close(run, attempt, writer.take(), {
+        await this.close(run, attempt, await writer.take(), {
           status: "failed",
           error: failure.error,
           usage,
@@ -229,7 +233,7 @@ export class RunExecutor {
   private async close(
     run: Run,
     attempt: number,
-    events: ReturnType<EventWriter["take"]>,
+    events: NewRunEvent[],
     outcome: {
       status: "succeeded" | "failed" | "cancelled";
       output?: string;

@@ -61,21 +61,21 @@ export class SessionStore {
   constructor(private readonly knex: Knex) {}
 
   async get(id: string): Promise<Session | undefined> {
-    const row = (await this.knex("sessions").select(COLUMNS).where({ id }).first()) as
-      | SessionRow
-      | undefined;
-    return row ? sessionFromRow(row) : undefined;
+    return this.first(this.knex, { id });
   }
 
-  async find(key: SessionKey): Promise<Session | undefined> {
-    const row = (await this.knex("sessions")
-      .select(COLUMNS)
-      .where({
-        surface: key.surface,
-        conversation_key: key.conversationKey,
-        agent_id: key.agentId,
-      })
-      .first()) as SessionRow | undefined;
+  async find(key: SessionKey, trx: Knex = this.knex): Promise<Session | undefined> {
+    return this.first(trx, {
+      surface: key.surface,
+      conversation_key: key.conversationKey,
+      agent_id: key.agentId,
+    });
+  }
+
+  private async first(knex: Knex, where: Record<string, string>): Promise<Session | undefined> {
+    const row = (await knex("sessions").select(COLUMNS).where(where).first()) as
+      | SessionRow
+      | undefined;
     return row ? sessionFromRow(row) : undefined;
   }
 
@@ -113,16 +113,9 @@ export class SessionStore {
       .ignore()
       .returning(COLUMNS);
     if (inserted) return sessionFromRow(inserted as SessionRow);
-    const row = (await trx("sessions")
-      .select(COLUMNS)
-      .where({
-        surface: key.surface,
-        conversation_key: key.conversationKey,
-        agent_id: key.agentId,
-      })
-      .first()) as SessionRow | undefined;
-    if (!row) throw new Error("session vanished between insert and select");
-    return sessionFromRow(row);
+    const existing = await this.find(key, trx);
+    if (!existing) throw new Error("session vanished between insert and select");
+    return existing;
   }
 
   async setHandle(id: string, handle: RuntimeHandle): Promise<void> {
