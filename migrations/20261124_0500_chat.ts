@@ -5,8 +5,8 @@ import type { Knex } from "knex";
  * - chat_deliveries: one row per incoming message handled, so a platform's retries and its
  *   double deliveries (Slack sends a mention as `app_mention` and as `message`) are handled
  *   once, whichever process receives them.
- * - chat_replies: where a run's answer goes (a Slack thread) and how far it got, so a web
- *   process that restarts finishes the replies it had in hand.
+ * - chat_replies: where a run's answer goes (a Slack thread) and how far it got, so the
+ *   replies a web process had in hand when it stopped are finished by the next one.
  * - chat_actions: what an interactive button stands for; buttons carry only this row's id.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -23,6 +23,9 @@ export async function up(knex: Knex): Promise<void> {
     t.jsonb("target").notNullable(); // e.g. { team, channel, thread_ts, user }
     t.jsonb("progress").notNullable().defaultTo("{}"); // e.g. { message_ts, streaming }
     t.text("state").notNullable().defaultTo("pending"); // pending | done
+    // The web process replying holds a lease; a reply whose process died is taken over.
+    t.text("owner");
+    t.timestamp("lease_expires_at", { useTz: true });
     t.timestamp("created_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp("updated_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });

@@ -440,10 +440,19 @@ describe("RunEngine on PostgreSQL", () => {
     expect(runtime.received).toHaveLength(0);
   });
 
+  it("recovers a run whose worker died even when the runtime is not to be retried", async () => {
+    const agent = await addAgent("no-retries");
+    const run = await ask(undefined, agent, "hello");
+    expect(await runs.startAttempt(run.id, 1, "dead-worker")).toBe(true);
+    const engine = startEngine({ maxAttempts: 1 });
+    await engine.drain({ sessionId: run.sessionId });
+    expect(await finished(run.id)).toMatchObject({ status: "succeeded", attempt: 2 });
+  });
+
   it("gives up on a run whose worker died on every attempt", async () => {
     const agent = await addAgent("cursed");
     const run = await ask(undefined, agent, "hello");
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    for (let attempt = 1; attempt <= 5; attempt++) {
       expect(await runs.startAttempt(run.id, attempt, `dead-${attempt}`)).toBe(true);
     }
     const engine = startEngine({ maxAttempts: 3 });

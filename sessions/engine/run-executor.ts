@@ -29,6 +29,13 @@ export interface ExecutorOptions {
   defaultTimeoutMs: number;
 }
 
+/**
+ * A worker dying mid-turn (a deploy, kill -9) is not the runtime failing: a run gets this
+ * many tries beyond RUN_MAX_ATTEMPTS before it is given up as `worker_lost`, so a setting
+ * of 1 ("do not retry the runtime") still recovers from a restart.
+ */
+const WORKER_LOSSES_FORGIVEN = 2;
+
 /** Why a turn was stopped from outside. */
 type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
 
@@ -60,7 +67,10 @@ export class RunExecutor {
 
     // A run still `running` here was its worker's when it died (or stalled past its lease).
     const recovered = run.status === "running";
-    if (recovered && (run.cancelRequested || attempt >= this.options.maxAttempts)) {
+    if (
+      recovered &&
+      (run.cancelRequested || attempt >= this.options.maxAttempts + WORKER_LOSSES_FORGIVEN)
+    ) {
       const cancelled = run.cancelRequested;
       await this.close(run, attempt, [], {
         status: cancelled ? "cancelled" : "failed",
@@ -68,7 +78,7 @@ export class RunExecutor {
           ? undefined
           : {
               code: "worker_lost",
-              message: `The worker running this agent stopped ${attempt} times in a row; the run was given up.`,
+              message: `The worker running this agent stopped ${attempt} times while running it; the run was given up.`,
             },
       });
       return;

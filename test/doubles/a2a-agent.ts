@@ -1,13 +1,7 @@
 import { randomUUID } from "node:crypto";
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
-import type { AgentDouble } from "../runtime-contract/fixture.js";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { ContractAgent } from "./contract-agent.js";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
 /**
  * A local A2A agent on 127.0.0.1, written by hand on node:http so every byte of the wire is
@@ -63,7 +57,7 @@ interface AgentTask {
   contextId: string;
   state: State;
   answer: string;
-  /** Resolves when the task may go on (released or cancelled). */
+  /** Resolves when the task may go on (not held, released or cancelled). */
   gate: Promise<void>;
   open: () => void;
 }
@@ -86,37 +80,29 @@ const METHODS: Record<A2aProtocol, { send: string; stream: string; get: string; 
     },
   };
 
-export class A2aAgentDouble implements AgentDouble {
+export class A2aAgentDouble extends ContractAgent {
   readonly calls: ReceivedCall[] = [];
   cardFetches = 0;
-  private recordedTurns: { runtimeSession: string; text: string }[] = [];
-  private readonly sessions = new Map<string, number>();
   private readonly tasks = new Map<string, AgentTask>();
-  private unexpectedRequests: string[] = [];
-  private failures = 0;
-  private holding = false;
-  private held: (() => void)[] = [];
-  private cancelled = 0;
   private scripted: ScriptedOutcome[] = [];
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: LoopbackServer,
     readonly url: string,
     readonly options: A2aAgentOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(options: A2aAgentOptions): Promise<A2aAgentDouble> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const double = new A2aAgentDouble(server, `http://127.0.0.1:${port}`, options);
-    server.on("request", (req, res) => {
+    const server = await startLoopbackServer((req, res) => {
       double.handle(req, res).catch((error: unknown) => {
         double.unexpectedRequests.push(`double crashed: ${String(error)}`);
         if (!res.headersSent) res.writeHead(500).end();
         else res.end();
       });
     });
+    const double = new A2aAgentDouble(server, server.url, options);
     return double;
   }
 
@@ -124,39 +110,14 @@ export class A2aAgentDouble implements AgentDouble {
     return `${this.url}/.well-known/agent-card.json`;
   }
 
-  // AgentDouble -------------------------------------------------------------------------
+  // AgentDouble (the rest is the contract agent's) ----------------------------------------
 
-  turns() {
-    return this.recordedTurns;
-  }
-  forgetSessions(): void {
-    this.sessions.clear();
+  override forgetSessions(): void {
+    super.forgetSessions();
     this.tasks.clear();
   }
-  failNextTurns(count: number): void {
-    this.failures = count;
-  }
-  holdTurns(): void {
-    this.holding = true;
-  }
-  releaseTurns(): void {
-    this.holding = false;
-    for (const open of this.held.splice(0)) open();
-  }
-  cancellations(): number {
-    return this.cancelled;
-  }
-  unexpected(): readonly string[] {
-    return this.unexpectedRequests;
-  }
-  reset(): void {
-    this.releaseTurns();
-    this.recordedTurns = [];
-    this.sessions.clear();
-    this.tasks.clear();
-    this.unexpectedRequests = [];
-    this.failures = 0;
-    this.cancelled = 0;
+  override reset(): void {
+    super.reset();
     this.scripted = [];
     this.calls.length = 0;
     this.cardFetches = 0;
@@ -169,16 +130,13 @@ export class A2aAgentDouble implements AgentDouble {
 
   async close(): Promise<void> {
     this.releaseTurns();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   // HTTP --------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
+    const raw = await readBody(req);
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/.well-known/agent-card.json") {
       this.cardFetches += 1;
@@ -268,23 +226,20 @@ export class A2aAgentDouble implements AgentDouble {
       .map((part) => part.text)
       .join("");
     if (!text) this.unexpectedRequests.push("a message without a text part");
-    if (this.failures > 0) {
-      this.failures -= 1;
+    if (this.failsThisTurn()) {
       res.writeHead(503, { "content-type": "text/plain" }).end("The agent is busy.");
       return;
     }
     let contextId: string = message?.contextId || "";
-    if (contextId && !this.sessions.has(contextId)) {
+    if (contextId && !this.knowsSession(contextId)) {
       return json(res, 200, rpcError(id, -32001, `Task not found: no context ${contextId}`));
     }
     contextId ||= randomUUID();
-    const turn = (this.sessions.get(contextId) ?? 0) + 1;
-    this.sessions.set(contextId, turn);
-    this.recordedTurns.push({ runtimeSession: contextId, text });
+    const { answer } = this.answerTurn(contextId, text);
     const script = this.scripted.shift();
     if (script?.state === "message")
       return this.replyWithMessage(res, id, contextId, script.text, streaming);
-    const task = this.newTask(contextId, `You said "${text}" (turn ${turn})`);
+    const task = this.newTask(contextId, answer);
     const outcome = script as TaskOutcome | undefined;
     if (streaming) return this.stream(res, id, task, outcome);
     const immediately = v03
@@ -321,12 +276,11 @@ export class A2aAgentDouble implements AgentDouble {
 
   private newTask(contextId: string, answer: string): AgentTask {
     let open = () => {};
-    const gate = new Promise<void>((resolve) => {
+    const cancelled = new Promise<void>((resolve) => {
       open = resolve;
     });
+    const gate = this.whileHeld(() => cancelled).then(() => {});
     const task: AgentTask = { id: randomUUID(), contextId, state: "working", answer, gate, open };
-    if (this.holding) this.held.push(open);
-    else open();
     this.tasks.set(task.id, task);
     return task;
   }
@@ -412,7 +366,7 @@ export class A2aAgentDouble implements AgentDouble {
     if (TERMINAL.has(task.state)) {
       return json(res, 200, rpcError(id, -32002, "Task cannot be canceled"));
     }
-    this.cancelled += 1;
+    this.countCancellation();
     task.state = "canceled";
     task.open();
     json(res, 200, rpcResult(id, this.taskJson(task)));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { AgentDouble } from "../runtime-contract/fixture.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ScriptableContractAgent } from "./contract-agent.js";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
 /**
  * A home-grown agent that follows runtimes/http/CONTRACT.md, on 127.0.0.1: `POST /agent`
@@ -21,115 +21,47 @@ export interface HttpAgentOptions {
   requireHeaders?: Record<string, string>;
 }
 
-export interface ReceivedAgentRequest {
-  headers: IncomingMessage["headers"];
-  // biome-ignore lint/suspicious/noExplicitAny: tests assert on what the agent received.
-  body: any;
-}
-
-/** A scripted answer for the next `POST /agent`, replacing the agent's (adapter tests). */
-export type ScriptedReply = (res: ServerResponse, received: ReceivedAgentRequest) => void;
-
-export class HttpAgentDouble implements AgentDouble {
-  readonly received: ReceivedAgentRequest[] = [];
-  private readonly sessions = new Map<string, number>();
-  private readonly answered: Array<{ runtimeSession: string; text: string }> = [];
-  private readonly unexpectedRequests: string[] = [];
-  private readonly scripted: ScriptedReply[] = [];
-  private cancelled = 0;
-  private failures = 0;
-  private holding = false;
-  private readonly waiting = new Set<() => void>();
-
+export class HttpAgentDouble extends ScriptableContractAgent {
   private constructor(
-    private readonly server: Server,
+    private readonly server: LoopbackServer,
     readonly url: string,
     private readonly options: HttpAgentOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(options: HttpAgentOptions): Promise<HttpAgentDouble> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const double = new HttpAgentDouble(server, `http://127.0.0.1:${port}/agent`, options);
-    server.on("request", (req, res) => void double.handle(req, res));
+    const server = await startLoopbackServer((req, res) => void double.handle(req, res));
+    const double = new HttpAgentDouble(server, `${server.url}/agent`, options);
     return double;
-  }
-
-  scriptNext(reply: ScriptedReply): void {
-    this.scripted.push(reply);
-  }
-
-  turns() {
-    return this.answered;
-  }
-  forgetSessions(): void {
-    this.sessions.clear();
-  }
-  failNextTurns(count: number): void {
-    this.failures += count;
-  }
-  holdTurns(): void {
-    this.holding = true;
-  }
-  releaseTurns(): void {
-    this.holding = false;
-    for (const release of this.waiting) release();
-    this.waiting.clear();
-  }
-  cancellations(): number {
-    return this.cancelled;
-  }
-  unexpected(): readonly string[] {
-    return this.unexpectedRequests;
-  }
-  reset(): void {
-    this.sessions.clear();
-    this.answered.length = 0;
-    this.received.length = 0;
-    this.unexpectedRequests.length = 0;
-    this.scripted.length = 0;
-    this.cancelled = 0;
-    this.failures = 0;
   }
 
   async close(): Promise<void> {
     this.releaseTurns();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = await readBody(req);
     const route = `${req.method} ${req.url}`;
     if (req.method === "POST" && /^\/agent\/runs\/[^/]+\/cancel$/.test(req.url ?? "")) {
-      this.cancelled++;
+      this.countCancellation();
       return void res.writeHead(202).end();
     }
     if (req.method !== "POST" || req.url !== "/agent") {
       this.unexpectedRequests.push(route);
       return sendJson(res, 404, { message: "Not found" });
     }
-    // biome-ignore lint/suspicious/noExplicitAny: whatever the caller sent.
-    let body: any;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      this.unexpectedRequests.push(`${route} with a body that is not JSON`);
-      return sendJson(res, 400, { message: "The body must be JSON" });
-    }
-    const received = { headers: req.headers, body };
-    this.received.push(received);
+    const received = this.receive(req, raw);
+    if (!received) return sendJson(res, 400, { message: "The body must be JSON" });
+    const { body } = received;
     for (const [name, value] of Object.entries(this.options.requireHeaders ?? {})) {
       if (req.headers[name.toLowerCase()] !== value) {
         return sendJson(res, 401, { message: "Missing or wrong credentials" });
       }
     }
-    const scripted = this.scripted.shift();
-    if (scripted) return scripted(res, received);
-    if (this.failures > 0) {
-      this.failures--;
+    if (this.answeredByScript(res, received)) return;
+    if (this.failsThisTurn()) {
       return sendJson(res, 503, { message: "The agent is busy, try again" });
     }
     if (!isContractRequest(body)) {
@@ -138,17 +70,14 @@ export class HttpAgentDouble implements AgentDouble {
     }
 
     let session = body.runtime_session;
-    if (session !== null && !this.sessions.has(session)) {
+    if (session !== null && !this.knowsSession(session)) {
       return sendJson(res, 409, {
         code: "session_not_found",
         message: `No session ${session} here`,
       });
     }
     session ??= `agent-session-${randomUUID()}`;
-    const turn = (this.sessions.get(session) ?? 0) + 1;
-    this.sessions.set(session, turn);
-    this.answered.push({ runtimeSession: session, text: body.input });
-    const answer = `You said "${body.input}" (turn ${turn})`;
+    const { turn, answer } = this.answerTurn(session, body.input);
     const usage = { model: "echo-1", input_tokens: body.input.length, output_tokens: turn + 5 };
 
     if (!this.options.stream) {
@@ -174,15 +103,7 @@ export class HttpAgentDouble implements AgentDouble {
 
   /** Waits while turns are held; false when the caller went away meanwhile. */
   private async hold(res: ServerResponse): Promise<boolean> {
-    if (!this.holding) return true;
-    const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-      this.waiting.add(resolve);
-    });
-    await Promise.race([closed, released]);
-    this.waiting.delete(release);
+    await this.whileHeld(() => new Promise((resolve) => res.on("close", resolve)));
     return !res.destroyed && !res.writableEnded;
   }
 }

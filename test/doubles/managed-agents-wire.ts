@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { AgentDouble } from "../runtime-contract/fixture.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ContractAgent } from "./contract-agent.js";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
 /**
  * A local stand-in for Claude Managed Agents (`/v1/agents`, `/v1/environments`,
@@ -60,27 +60,23 @@ interface Session {
   backlog: Json[];
 }
 
+/** A turn waiting while turns are held, which a `user.interrupt` on its session ends. */
 interface HeldTurn {
-  release: (interrupted: boolean) => void;
   sessionId: string;
+  interrupt: () => void;
 }
 
-export class ManagedAgentsWireDouble implements AgentDouble {
+export class ManagedAgentsWireDouble extends ContractAgent {
   readonly url: string;
   /** Every request as `METHOD /path?query`, in arrival order. */
   readonly requests: string[] = [];
   private readonly sessions = new Map<string, Session>();
-  private readonly recordedTurns: Array<{ runtimeSession: string; text: string }> = [];
-  private readonly unexpectedRequests: string[] = [];
-  private readonly held: HeldTurn[] = [];
+  private readonly held = new Set<HeldTurn>();
   private readonly scripts: TurnScript[] = [];
-  private failures = 0;
-  private holding = false;
-  private cancelled = 0;
   private eventCounter = 0;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: LoopbackServer,
     private readonly options: {
       apiKey: string;
       agents: NamedResource[];
@@ -88,8 +84,8 @@ export class ManagedAgentsWireDouble implements AgentDouble {
       pageSize: number;
     },
   ) {
-    const { port } = server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    super();
+    this.url = server.url;
   }
 
   static async start(
@@ -101,66 +97,35 @@ export class ManagedAgentsWireDouble implements AgentDouble {
       pageSize?: number;
     } = {},
   ): Promise<ManagedAgentsWireDouble> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await startLoopbackServer((req, res) => {
+      double.handle(req, res).catch((error: unknown) => {
+        double.unexpectedRequests.push(`double failed on ${req.method} ${req.url}: ${error}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
     const double = new ManagedAgentsWireDouble(server, {
       apiKey: options.apiKey ?? "sk-ant-double-key",
       agents: options.agents ?? [{ id: "agent_01contract", name: "contract-agent" }],
       environments: options.environments ?? [{ id: "env_01contract", name: "contract-env" }],
       pageSize: options.pageSize ?? 20,
     });
-    server.on("request", (req, res) => {
-      double.handle(req, res).catch((error: unknown) => {
-        double.unexpectedRequests.push(`double failed on ${req.method} ${req.url}: ${error}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
     return double;
   }
 
-  // --- AgentDouble -----------------------------------------------------------------------
+  // --- AgentDouble (the rest is the contract agent's) ------------------------------------
 
-  turns(): ReadonlyArray<{ runtimeSession: string; text: string }> {
-    return this.recordedTurns;
-  }
-
-  forgetSessions(): void {
+  override forgetSessions(): void {
+    super.forgetSessions();
     for (const session of this.sessions.values()) {
       for (const res of session.streams.keys()) res.end();
     }
     this.sessions.clear();
   }
 
-  failNextTurns(count: number): void {
-    this.failures = count;
-  }
-
-  holdTurns(): void {
-    this.holding = true;
-  }
-
-  releaseTurns(): void {
-    this.holding = false;
-    for (const turn of this.held.splice(0)) turn.release(false);
-  }
-
-  cancellations(): number {
-    return this.cancelled;
-  }
-
-  unexpected(): readonly string[] {
-    return this.unexpectedRequests;
-  }
-
-  reset(): void {
-    this.releaseTurns();
-    this.forgetSessions();
-    this.recordedTurns.length = 0;
-    this.unexpectedRequests.length = 0;
+  override reset(): void {
+    super.reset();
     this.requests.length = 0;
     this.scripts.length = 0;
-    this.failures = 0;
-    this.cancelled = 0;
   }
 
   // --- Extra controls for the adapter's own tests ----------------------------------------
@@ -178,16 +143,13 @@ export class ManagedAgentsWireDouble implements AgentDouble {
 
   async close(): Promise<void> {
     this.releaseTurns();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   // --- HTTP -------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
+    const raw = await readBody(req);
     const url = new URL(req.url ?? "/", this.url);
     const route = `${req.method} ${url.pathname}`;
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
@@ -313,8 +275,7 @@ export class ManagedAgentsWireDouble implements AgentDouble {
   private receiveEvents(res: ServerResponse, session: Session, body: Json): void {
     const events: Json[] = Array.isArray(body?.events) ? body.events : [];
     const message = events.find((event) => event?.type === "user.message");
-    if (message && this.failures > 0) {
-      this.failures -= 1;
+    if (message && this.failsThisTurn()) {
       error(res, 529, "overloaded_error", "Overloaded");
       return;
     }
@@ -332,10 +293,9 @@ export class ManagedAgentsWireDouble implements AgentDouble {
     json(res, 200, { data: sent });
     for (const event of sent) {
       if (event.type === "user.interrupt") {
-        this.cancelled += 1;
-        for (const turn of this.held.filter((t) => t.sessionId === session.id)) {
-          this.held.splice(this.held.indexOf(turn), 1);
-          turn.release(true);
+        this.countCancellation();
+        for (const turn of this.held) {
+          if (turn.sessionId === session.id) turn.interrupt();
         }
       } else {
         const text = (event.content ?? [])
@@ -348,18 +308,23 @@ export class ManagedAgentsWireDouble implements AgentDouble {
 
   /** Plays one turn onto the session's stream, the way the API narrates it. */
   private async answer(session: Session, message: Json, text: string): Promise<void> {
-    session.turns += 1;
-    const turn = session.turns;
-    this.recordedTurns.push({ runtimeSession: session.id, text });
+    const { turn, answer } = this.answerTurn(session.id, text);
+    session.turns = turn;
     const script = this.scripts.shift();
     session.status = "running";
     this.emit(session, message);
     this.emit(session, { type: "session.status_running" });
-    if (this.holding) {
-      const interrupted = await new Promise<boolean>((release) => {
-        this.held.push({ sessionId: session.id, release });
-      });
-      if (interrupted) {
+    if (this.turnsHeld) {
+      const waiting: HeldTurn = { sessionId: session.id, interrupt: () => {} };
+      this.held.add(waiting);
+      const released = await this.whileHeld(
+        () =>
+          new Promise<void>((resolve) => {
+            waiting.interrupt = resolve;
+          }),
+      );
+      this.held.delete(waiting);
+      if (!released) {
         session.status = "idle";
         this.emit(session, { type: "user.interrupt" });
         this.emit(session, idle("end_turn"));
@@ -400,7 +365,6 @@ export class ManagedAgentsWireDouble implements AgentDouble {
       this.emit(session, idle("retries_exhausted"));
       return;
     }
-    const answer = `You said "${text}" (turn ${turn})`;
     const messageId = this.nextId("sevt");
     const cut = Math.ceil(answer.length / 2);
     const pieces = [answer.slice(0, cut), answer.slice(cut)];
@@ -515,15 +479,22 @@ function usageObject(session: Session): Json {
   };
 }
 
-function agentObject(agent: NamedResource): Json {
+/** What agents and environments have in common on the wire. */
+function namedObject(type: "agent" | "environment", resource: NamedResource): Json {
   return {
-    id: agent.id,
-    type: "agent",
-    name: agent.name,
+    id: resource.id,
+    type,
+    name: resource.name,
     description: null,
-    archived_at: agent.archived ? "2026-01-01T00:00:00Z" : null,
+    archived_at: resource.archived ? "2026-01-01T00:00:00Z" : null,
     created_at: "2026-01-01T00:00:00Z",
     updated_at: "2026-01-01T00:00:00Z",
+  };
+}
+
+function agentObject(agent: NamedResource): Json {
+  return {
+    ...namedObject("agent", agent),
     version: 1,
     model: { id: DOUBLE_MODEL },
     system: null,
@@ -538,13 +509,7 @@ function agentObject(agent: NamedResource): Json {
 
 function environmentObject(environment: NamedResource): Json {
   return {
-    id: environment.id,
-    type: "environment",
-    name: environment.name,
-    description: null,
-    archived_at: environment.archived ? "2026-01-01T00:00:00Z" : null,
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: "2026-01-01T00:00:00Z",
+    ...namedObject("environment", environment),
     config: { type: "cloud" },
     metadata: {},
   };

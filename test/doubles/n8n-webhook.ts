@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { AgentDouble } from "../runtime-contract/fixture.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ScriptableContractAgent } from "./contract-agent.js";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
 /**
  * A local stand-in for an n8n instance with one active workflow behind a Webhook trigger
@@ -35,43 +35,21 @@ export interface N8nWebhookOptions {
   reportsTurn?: boolean;
 }
 
-export interface ReceivedWebhook {
-  headers: IncomingMessage["headers"];
-  // biome-ignore lint/suspicious/noExplicitAny: tests assert on the body n8n received.
-  body: any;
-}
-
-/** A scripted answer for the next webhook call, replacing the workflow's (adapter tests). */
-export type ScriptedReply = (res: ServerResponse, received: ReceivedWebhook) => void;
-
-export class N8nWebhookDouble implements AgentDouble {
-  readonly received: ReceivedWebhook[] = [];
-  private readonly memory = new Map<string, number>();
-  private readonly answered: Array<{ runtimeSession: string; text: string }> = [];
-  private readonly unexpectedRequests: string[] = [];
-  private readonly scripted: ScriptedReply[] = [];
-  private failures = 0;
-  private holding = false;
-  private waiting = new Set<() => void>();
+export class N8nWebhookDouble extends ScriptableContractAgent {
   private registered = true;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: LoopbackServer,
     readonly url: string,
     private readonly options: N8nWebhookOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(options: N8nWebhookOptions): Promise<N8nWebhookDouble> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
     const path = options.path ?? "contract-agent";
-    const double = new N8nWebhookDouble(
-      server,
-      `http://127.0.0.1:${port}/webhook/${path}`,
-      options,
-    );
-    server.on("request", (req, res) => void double.handle(req, res, path));
+    const server = await startLoopbackServer((req, res) => void double.handle(req, res, path));
+    const double = new N8nWebhookDouble(server, `${server.url}/webhook/${path}`, options);
     return double;
   }
 
@@ -85,55 +63,20 @@ export class N8nWebhookDouble implements AgentDouble {
     this.registered = false;
   }
 
-  /** The next webhook call gets this reply instead of the workflow's answer. */
-  scriptNext(reply: ScriptedReply): void {
-    this.scripted.push(reply);
-  }
+  // A webhook caller cannot stop an n8n execution, so `cancellations()` stays 0.
 
-  turns() {
-    return this.answered;
-  }
-  forgetSessions(): void {
-    this.memory.clear();
-  }
-  failNextTurns(count: number): void {
-    this.failures += count;
-  }
-  holdTurns(): void {
-    this.holding = true;
-  }
-  releaseTurns(): void {
-    this.holding = false;
-    for (const release of this.waiting) release();
-    this.waiting.clear();
-  }
-  /** A webhook caller cannot stop an n8n execution, so nothing ever arrives here. */
-  cancellations(): number {
-    return 0;
-  }
-  unexpected(): readonly string[] {
-    return this.unexpectedRequests;
-  }
-  reset(): void {
-    this.memory.clear();
-    this.answered.length = 0;
-    this.received.length = 0;
-    this.unexpectedRequests.length = 0;
-    this.scripted.length = 0;
-    this.failures = 0;
+  override reset(): void {
+    super.reset();
     this.registered = true;
   }
 
   async close(): Promise<void> {
     this.releaseTurns();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
+    const raw = await readBody(req);
     const route = `${req.method} ${req.url}`;
     if (req.method !== "POST" || req.url !== `/webhook/${path}` || !this.registered) {
       if (this.registered) this.unexpectedRequests.push(route);
@@ -144,26 +87,17 @@ export class N8nWebhookDouble implements AgentDouble {
         hint: "The workflow must be active for a production URL to run successfully.",
       });
     }
-    // biome-ignore lint/suspicious/noExplicitAny: whatever the caller sent.
-    let body: any;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      this.unexpectedRequests.push(`${route} with a body that is not JSON`);
-      return sendJson(res, 422, { message: "The body must be JSON" });
-    }
-    const received = { headers: req.headers, body };
-    this.received.push(received);
+    const received = this.receive(req, raw);
+    if (!received) return sendJson(res, 422, { message: "The body must be JSON" });
+    const { body } = received;
 
     const auth = this.options.auth;
     if (auth && req.headers[auth.header.toLowerCase()] !== auth.value) {
       res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
       return void res.end("Authorization data is wrong!");
     }
-    const scripted = this.scripted.shift();
-    if (scripted) return scripted(res, received);
-    if (this.failures > 0) {
-      this.failures--;
+    if (this.answeredByScript(res, received)) return;
+    if (this.failsThisTurn()) {
       return sendJson(res, 503, { code: 503, message: "Service Unavailable" });
     }
     if (typeof body.sessionId !== "string" || typeof body.chatInput !== "string") {
@@ -171,22 +105,10 @@ export class N8nWebhookDouble implements AgentDouble {
       return sendJson(res, 500, { message: "Error in workflow" });
     }
 
-    // The memory node loads the session's history before the agent runs.
-    const turn = (this.memory.get(body.sessionId) ?? 0) + 1;
-    this.memory.set(body.sessionId, turn);
-    this.answered.push({ runtimeSession: body.sessionId, text: body.chatInput });
-    if (this.holding) {
-      const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-        this.waiting.add(resolve);
-      });
-      await Promise.race([closed, released]);
-      this.waiting.delete(release);
-      if (res.destroyed) return;
-    }
-    const answer = `You said "${body.chatInput}" (turn ${turn})`;
+    // The memory node (the contract agent's sessions) loads the session's history first.
+    const { turn, answer } = this.answerTurn(body.sessionId, body.chatInput);
+    await this.whileHeld(() => new Promise((resolve) => res.on("close", resolve)));
+    if (res.destroyed) return;
     const reportsTurn = this.options.reportsTurn ?? true;
     const extra = reportsTurn ? { turn } : {};
 

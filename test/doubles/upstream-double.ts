@@ -1,11 +1,5 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
 /**
  * A local stand-in for a model provider's HTTP API (OpenAI, Anthropic, Bedrock), on
@@ -47,18 +41,18 @@ export class UpstreamDouble {
   private readonly expectations: Expectation[] = [];
 
   private constructor(
-    private readonly server: Server,
-    readonly url: string,
+    private readonly server: LoopbackServer,
     readonly name: string,
   ) {}
 
   static async start(name: string): Promise<UpstreamDouble> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const double = new UpstreamDouble(server, `http://127.0.0.1:${port}`, name);
-    server.on("request", (req, res) => void double.handle(req, res));
+    const server = await startLoopbackServer((req, res) => void double.handle(req, res));
+    const double = new UpstreamDouble(server, name);
     return double;
+  }
+
+  get url(): string {
+    return this.server.url;
   }
 
   /** Expects `METHOD /path` next; resolves with the request once it arrives. */
@@ -73,9 +67,7 @@ export class UpstreamDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
+    const raw = await readBody(req);
     const path = (req.url ?? "/").split("?")[0] as string;
     let body: Json;
     try {
@@ -121,8 +113,7 @@ export class UpstreamDouble {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 }
 

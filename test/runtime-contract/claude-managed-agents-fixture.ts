@@ -1,19 +1,9 @@
-import { createServer } from "node:net";
 import { ClaudeManagedAgentsRuntime } from "../../runtimes/claude-managed-agents/index.js";
 import { ManagedAgentsWireDouble } from "../doubles/managed-agents-wire.js";
+import { freePort } from "../support/ports.js";
 import type { RuntimeFixture } from "./fixture.js";
 
 const API_KEY = "sk-ant-contract-key";
-
-/** A port that was free a moment ago and has no listener now. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Claude Managed Agents through `@anthropic-ai/sdk`, against a local double of its wire
@@ -35,7 +25,7 @@ export async function claudeManagedAgentsFixture(): Promise<RuntimeFixture> {
     runtime,
     settings,
     invalidSettings: { ...settings, api_key: API_KEY },
-    unreachableSettings: { ...settings, base_url: `http://127.0.0.1:${await closedPort()}` },
+    unreachableSettings: { ...settings, base_url: `http://127.0.0.1:${await freePort()}` },
     env: { CONTRACT_ANTHROPIC_API_KEY: API_KEY },
     streams: true,
     reportsUsage: true,
