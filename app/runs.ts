@@ -1,3 +1,5 @@
+import type { Knex } from "knex";
+import { issueProxyKey, revokeProxyKey } from "../proxy/index.js";
 import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
@@ -14,6 +16,7 @@ import {
   LocalRunSignals,
   RedisRunSignals,
   RunEngine,
+  type RunKeyIssuer,
   type RunQueue,
   type RunSignals,
   RunsService,
@@ -62,12 +65,39 @@ function createQueue(config: Config): RunQueue {
  * that executes them. With REDIS_URL runs go through BullMQ to `switchboard worker`
  * processes; without it they run in this process, from the same engine.
  */
+/**
+ * Model proxy keys for runs: one per attempt, naming the run, its session, agent and
+ * person, with the agent's per-run budget; revoked when the attempt ends.
+ */
+function runKeysThrough(knex: Knex, baseUrl: string): RunKeyIssuer {
+  return async (run, agent, expiresAt) => {
+    const issued = await issueProxyKey(knex, {
+      name: `run ${run.id}`,
+      userId: run.userId,
+      agentId: run.agentId,
+      runId: run.id,
+      sessionId: run.sessionId,
+      budgetUsd: agent.maxCostUsdPerRun,
+      expiresAt,
+    });
+    return {
+      access: { baseUrl: baseUrl.replace(/\/+$/, ""), apiKey: issued.key },
+      revoke: () => revokeProxyKey(knex, issued.id),
+    };
+  };
+}
+
 export async function openRuns(
   ctx: ProcessContext,
   agents: AgentSource,
-  options: { consume: boolean },
+  options: {
+    consume: boolean;
+    /** The model proxy agents call; default MODEL_PROXY_URL. */
+    modelProxyUrl?: string | undefined;
+  },
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
+  const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
   const runtimes = defaultRuntimes();
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
@@ -102,6 +132,7 @@ export async function openRuns(
     retryBackoffMs: config.RUN_RETRY_BACKOFF_MS,
     defaultTimeoutMs: config.RUN_TIMEOUT_SECONDS * 1000,
     singleProcess: ctx.db.kind === "pglite",
+    runKeys: modelProxyUrl ? runKeysThrough(ctx.db.knex, modelProxyUrl) : undefined,
   });
   await engine.start();
   lifecycle.onStop("runs engine", () => engine.stop());

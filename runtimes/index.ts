@@ -13,6 +13,7 @@ export { HttpRuntime, type HttpSettings } from "./http/index.js";
 export { N8nRuntime, type N8nSettings } from "./n8n/index.js";
 export type {
   AgentRuntime,
+  ModelProxyAccess,
   RuntimeEvent,
   RuntimeHandle,
   RuntimeUsage,

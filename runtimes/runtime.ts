@@ -82,6 +82,20 @@ export interface TurnRequest<Settings = unknown> {
   signal: AbortSignal;
   /** Reads `{ env: NAME }` / `{ secret: NAME }` references in settings. */
   secrets: SecretResolver;
+  /**
+   * Where the agent sends its own model calls: Switchboard's model proxy, with a key made
+   * for this run (the proxy books the spend to the run, its agent and person, and holds the
+   * run's budget). Adapters pass it on where the runtime takes it; absent when no proxy is
+   * configured.
+   */
+  modelProxy?: ModelProxyAccess | undefined;
+}
+
+/** The model proxy's address and a key that lives as long as the run. */
+export interface ModelProxyAccess {
+  /** OpenAI- and Anthropic-compatible: `${baseUrl}/v1/chat/completions`, `${baseUrl}/v1/messages`. */
+  baseUrl: string;
+  apiKey: string;
 }
 
 /** Resolves a secret reference from a manifest to its value; throws a clear error when unset. */

@@ -27,6 +27,7 @@ import { openSlack } from "../slack.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+const DEFAULT_PROXY_PORT = 4000;
 
 /**
  * How the site signs people in. The development form takes any email, so it exists only where
@@ -115,6 +116,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
     consume: !config.REDIS_URL,
+    // With the proxy in this process, agents call it unless MODEL_PROXY_URL says otherwise.
+    modelProxyUrl:
+      config.MODEL_PROXY_URL ??
+      (options.proxyConfigFile
+        ? `http://${config.HOST}:${options.proxyPort ?? DEFAULT_PROXY_PORT}`
+        : undefined),
   });
   const slack = await openSlack(config, ctx, {
     directory,
@@ -156,7 +163,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     const modelProxy = await startProxy({
       configFile: options.proxyConfigFile,
       host: config.HOST,
-      port: options.proxyPort ?? 4000,
+      port: options.proxyPort ?? DEFAULT_PROXY_PORT,
       knex: ctx.db.knex,
       logger: logger.child({ module: "proxy" }),
       drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),

@@ -193,6 +193,11 @@ export const configSchema = z.object({
     .string()
     .optional()
     .describe('The Teams app id, for the site\'s "Open in Teams" links.'),
+  MODEL_PROXY_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "The model proxy's address as agents reach it. Set: every run gets a proxy key of its own, handed to the agent, so its model calls are booked to the run and held to the agent's per-run budget. Unset with `serve --proxy-config`: the in-process proxy.",
+    ),
   RUN_CONCURRENCY: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
     .int({ error: "must be a whole number from 1 to 1000" })

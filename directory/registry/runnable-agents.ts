@@ -12,6 +12,7 @@ function runnable(agent: Agent): RunnableAgent {
     retired: agent.retiredAt !== null,
     runtime: agent.manifest.spec.runtime,
     timeoutSeconds: agent.manifest.spec.limits?.timeout_seconds,
+    maxCostUsdPerRun: agent.manifest.spec.limits?.max_cost_usd_per_run,
   };
 }
 

@@ -84,6 +84,14 @@ export class HttpRuntime implements AgentRuntime<HttpSettings> {
         run_id: request.runId,
         attempt: request.attempt,
         agent: request.agent,
+        ...(request.modelProxy
+          ? {
+              model_proxy: {
+                base_url: request.modelProxy.baseUrl,
+                api_key: request.modelProxy.apiKey,
+              },
+            }
+          : {}),
       },
       signal: request.signal,
       timeoutSeconds: request.settings.timeout_seconds,

@@ -92,6 +92,7 @@ export class N8nRuntime implements AgentRuntime<N8nSettings> {
         runId: request.runId,
         attempt: request.attempt,
         agent: request.agent,
+        ...(request.modelProxy ? { modelProxy: request.modelProxy } : {}),
       },
       signal: request.signal,
       timeoutSeconds: request.settings.timeout_seconds,

@@ -11,6 +11,8 @@ export interface RunnableAgent {
   runtime: { type: string } & Record<string, unknown>;
   /** The manifest's `spec.limits.timeout_seconds`. */
   timeoutSeconds?: number | undefined;
+  /** The manifest's `spec.limits.max_cost_usd_per_run`: the budget of the run's model proxy key. */
+  maxCostUsdPerRun?: number | undefined;
 }
 
 /** Looks agents up for the engine and the runs service (sessions does not import the directory). */

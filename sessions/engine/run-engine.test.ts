@@ -23,6 +23,7 @@ import { RunStore } from "../store/run-store.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { RunEngine } from "./run-engine.js";
+import type { RunKeyIssuer } from "./run-keys.js";
 
 type Script = (request: TurnRequest<unknown>) => AsyncIterable<RuntimeEvent>;
 
@@ -111,7 +112,13 @@ describe("RunEngine on PostgreSQL", () => {
   }
 
   function startEngine(
-    options: { queue?: RunQueue; maxAttempts?: number; timeoutMs?: number; leaseMs?: number } = {},
+    options: {
+      queue?: RunQueue;
+      maxAttempts?: number;
+      timeoutMs?: number;
+      leaseMs?: number;
+      runKeys?: RunKeyIssuer;
+    } = {},
   ): RunEngine {
     const engine = new RunEngine({
       knex: db.knex,
@@ -127,6 +134,7 @@ describe("RunEngine on PostgreSQL", () => {
       retryBackoffMs: 20,
       defaultTimeoutMs: options.timeoutMs ?? 10_000,
       singleProcess: false,
+      runKeys: options.runKeys,
     });
     engines.push(engine);
     return engine;
@@ -534,6 +542,54 @@ describe("RunEngine on PostgreSQL", () => {
     const results = await Promise.all([request(), request(), request()]);
     expect(new Set(results.map((result) => result.run.id)).size).toBe(1);
     expect(results.filter((result) => result.created)).toHaveLength(1);
+  });
+
+  it("hands each attempt a model proxy key of its own, revoked when the attempt ends", async () => {
+    const agent = await addAgent("proxied", { maxCostUsdPerRun: 0.25 });
+    const issued: { runId: string; budget: number | undefined; revoked: boolean }[] = [];
+    const runKeys: RunKeyIssuer = async (run, runnable) => {
+      const entry = { runId: run.id, budget: runnable.maxCostUsdPerRun, revoked: false };
+      issued.push(entry);
+      return {
+        access: { baseUrl: "http://proxy.test", apiKey: `sk-run-${issued.length}` },
+        revoke: async () => {
+          entry.revoked = true;
+        },
+      };
+    };
+    let calls = 0;
+    runtime.script = async function* (request) {
+      calls += 1;
+      if (calls === 1) throw new RuntimeError("runtime_unavailable", "busy", { retryable: true });
+      yield* echo()(request);
+    };
+    const engine = startEngine({ runKeys });
+    const run = await ask(engine, agent, "hello");
+    expect((await finished(run.id)).status).toBe("succeeded");
+    expect(runtime.received.map((turn) => turn.modelProxy?.apiKey)).toEqual([
+      "sk-run-1",
+      "sk-run-2",
+    ]);
+    expect(issued).toEqual([
+      { runId: run.id, budget: 0.25, revoked: true },
+      { runId: run.id, budget: 0.25, revoked: true },
+    ]);
+  });
+
+  it("tries again later when the model proxy cannot issue a key", async () => {
+    const agent = await addAgent("proxy-down");
+    let attempts = 0;
+    const runKeys: RunKeyIssuer = async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error("connect ECONNREFUSED");
+      return { access: { baseUrl: "http://proxy.test", apiKey: "sk-run" }, revoke: async () => {} };
+    };
+    const engine = startEngine({ runKeys });
+    const run = await ask(engine, agent, "hello");
+    const done = await finished(run.id);
+    expect(done).toMatchObject({ status: "succeeded", attempt: 2 });
+    const failed = (await runs.events(run.id)).find((event) => event.type === "attempt.failed");
+    expect(failed?.data.code).toBe("model_proxy_unavailable");
   });
 
   it("books usage in the ledger once and puts the cost on the run", async () => {

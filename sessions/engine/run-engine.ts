@@ -10,6 +10,7 @@ import { SessionLeases } from "../store/session-leases.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource } from "./agent-source.js";
 import { type RunControl, RunExecutor } from "./run-executor.js";
+import type { RunKeyIssuer } from "./run-keys.js";
 
 export interface RunEngineOptions {
   knex: Knex;
@@ -26,6 +27,8 @@ export interface RunEngineOptions {
   defaultTimeoutMs: number;
   /** The embedded database has one process: leases found on start were its own, freed at once. */
   singleProcess: boolean;
+  /** Set when a model proxy is configured: each attempt gets a key of its own. */
+  runKeys?: RunKeyIssuer | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -64,6 +67,7 @@ export class RunEngine {
       maxAttempts: options.maxAttempts,
       retryBackoffMs: options.retryBackoffMs,
       defaultTimeoutMs: options.defaultTimeoutMs,
+      runKeys: options.runKeys,
     });
   }
 

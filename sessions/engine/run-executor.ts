@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import {
   isRuntimeError,
+  RuntimeError,
   type RuntimeRegistry,
   type RuntimeUsage,
   type SecretResolver,
@@ -14,6 +15,7 @@ import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
+import type { RunKey, RunKeyIssuer } from "./run-keys.js";
 
 export interface ExecutorOptions {
   runs: RunStore;
@@ -27,6 +29,8 @@ export interface ExecutorOptions {
   maxAttempts: number;
   retryBackoffMs: number;
   defaultTimeoutMs: number;
+  /** Set when a model proxy is configured: each attempt gets a key of its own. */
+  runKeys?: RunKeyIssuer | undefined;
 }
 
 /**
@@ -35,6 +39,9 @@ export interface ExecutorOptions {
  * of 1 ("do not retry the runtime") still recovers from a restart.
  */
 const WORKER_LOSSES_FORGIVEN = 2;
+
+/** A run's model proxy key outlives its time limit by this, then expires on its own. */
+const KEY_GRACE_MS = 5 * 60_000;
 
 /** Why a turn was stopped from outside. */
 type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
@@ -184,6 +191,7 @@ export class RunExecutor {
     const timeoutMs = agent.timeoutSeconds
       ? agent.timeoutSeconds * 1000
       : this.options.defaultTimeoutMs;
+    const key = await this.issueKey(run, agent, timeoutMs);
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
@@ -200,6 +208,7 @@ export class RunExecutor {
         attempt,
         signal: control.signal,
         secrets: this.options.secrets,
+        modelProxy: key?.access,
       })) {
         if (control.signal.aborted) break;
         switch (event.type) {
@@ -227,9 +236,38 @@ export class RunExecutor {
       }
     } finally {
       clearTimeout(timer);
+      await key?.revoke().catch((error) => {
+        // It expires on its own shortly after the run's time limit.
+        this.options.logger.warn(
+          { err: error, run_id: run.id },
+          "could not revoke a run's model proxy key",
+        );
+      });
     }
     if (control.signal.aborted) throw control.signal.reason;
     return { output: final ?? deltas, usage };
+  }
+
+  /** The attempt's model proxy key; a proxy that cannot issue one fails the try as retryable. */
+  private async issueKey(
+    run: Run,
+    agent: RunnableAgent,
+    timeoutMs: number,
+  ): Promise<RunKey | undefined> {
+    if (!this.options.runKeys) return undefined;
+    try {
+      return await this.options.runKeys(
+        run,
+        agent,
+        new Date(Date.now() + timeoutMs + KEY_GRACE_MS),
+      );
+    } catch (error) {
+      throw new RuntimeError(
+        "model_proxy_unavailable",
+        "Switchboard could not make this run's model proxy key; it will try again.",
+        { retryable: true, cause: error },
+      );
+    }
   }
 
   /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */
