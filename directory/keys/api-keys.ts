@@ -14,6 +14,7 @@ const KEY_PREFIX = "sb_live_";
 const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
 /** Writing last_used_at on every request would turn each read into a write. */
 const LAST_USED_PRECISION = "1 minute";
+const LAST_USED_PRECISION_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ApiKeySummary {
@@ -127,6 +128,7 @@ export class ApiKeys {
         "k.id",
         "k.revoked_at",
         "k.expires_at",
+        "k.last_used_at",
         "u.id as user_id",
         "u.email",
         "u.display_name",
@@ -136,6 +138,7 @@ export class ApiKeys {
           id: string;
           revoked_at: Date | null;
           expires_at: Date | null;
+          last_used_at: Date | null;
           user_id: string;
           email: string;
           display_name: string | null;
@@ -147,14 +150,21 @@ export class ApiKeys {
     if (row.expires_at && row.expires_at.getTime() <= Date.now())
       throw unauthenticated("The API key has expired. Create a new one.");
     if (!row.is_active) throw unauthenticated("The API key's user is deactivated.");
-    await this.knex("api_keys")
-      .where({ id: row.id })
-      .where((q) =>
-        q
-          .whereNull("last_used_at")
-          .orWhere("last_used_at", "<", this.knex.raw(`now() - interval '${LAST_USED_PRECISION}'`)),
-      )
-      .update({ last_used_at: this.knex.fn.now() });
+    // Only when it is stale: most requests then cost one read and no write.
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_PRECISION_MS) {
+      await this.knex("api_keys")
+        .where({ id: row.id })
+        .where((q) =>
+          q
+            .whereNull("last_used_at")
+            .orWhere(
+              "last_used_at",
+              "<",
+              this.knex.raw(`now() - interval '${LAST_USED_PRECISION}'`),
+            ),
+        )
+        .update({ last_used_at: this.knex.fn.now() });
+    }
     return {
       kind: "user",
       userId: row.user_id,

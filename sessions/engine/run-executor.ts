@@ -98,7 +98,8 @@ export class RunExecutor {
       runs,
       this.options.signals,
       run.id,
-      await runs.lastSeq(run.id),
+      // A run never started has exactly its "queued" event; others are read.
+      run.status === "queued" && run.attempt === 0 ? 1 : await runs.lastSeq(run.id),
       (error) => {
         log.warn({ err: error }, "could not write the run's events; stopping this attempt");
         control.abort("lease_lost");

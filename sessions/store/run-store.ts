@@ -116,21 +116,24 @@ export class RunStore {
           // Another request with the same key won the race; answer its run.
           throw new IdempotencyRace();
         }
-        await trx("messages").insert({
-          session_id: session.id,
-          run_id: row.id,
-          role: "user",
-          content: request.input,
-        });
-        await trx("run_events").insert({
-          run_id: row.id,
-          seq: 1,
-          type: "run.status",
-          data: JSON.stringify({ status: "queued" }),
-        });
-        await trx("sessions")
-          .where({ id: session.id })
-          .update({ last_activity_at: trx.fn.now(), status: "active" });
+        // The person's message, the timeline's first event and the session's activity, in
+        // one statement: starting a run is on the path every surface waits for.
+        await trx.raw(
+          `with message as (
+             insert into messages (session_id, run_id, role, content) values (?, ?, 'user', ?)
+           ), first_event as (
+             insert into run_events (run_id, seq, type, data) values (?, 1, 'run.status', ?)
+           )
+           update sessions set last_activity_at = now(), status = 'active' where id = ?`,
+          [
+            session.id,
+            row.id,
+            request.input,
+            row.id,
+            JSON.stringify({ status: "queued" }),
+            session.id,
+          ],
+        );
         return { run: runFromRow(row), session, created: true };
       })
       .catch(async (error) => {
