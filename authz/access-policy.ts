@@ -41,6 +41,15 @@ export class AccessPolicy {
     return objects.filter((_, i) => allowed[i]);
   }
 
+  /**
+   * Whether `list` answers with every object, however many: the embedded evaluator does; an
+   * OpenFGA server stops at its list-objects cap (1,000 by default), so callers that must not
+   * miss one (a page of search results) filter candidates with `filter` instead.
+   */
+  get listsCompletely(): boolean {
+    return this.authorizer.backend === "embedded";
+  }
+
   /** Every object of `type` the principal has `relation` on. */
   async list(principal: Principal, relation: string, type: string): Promise<string[]> {
     if (principal.kind !== "user") return [];

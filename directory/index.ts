@@ -61,12 +61,27 @@ export {
   runnableAgents,
 } from "./registry/index.js";
 export {
+  type ChatLinkSettings,
   type ChatLinks,
   CSRF_HEADER,
+  chatLinks,
   createDirectorySite,
   type DirectorySiteOptions,
+  FlowCookies,
+  OIDC_CALLBACK_PATH,
+  type OidcHooks,
+  OidcRefusal,
+  type OidcSettings,
+  OidcSignIn,
   SessionCookies,
   type SignInModes,
   type SiteAuth,
   sessionCookieStrategy,
 } from "./site/index.js";
+export {
+  AgentUsage,
+  type AgentUsageReport,
+  type DailyUsage,
+  type UsageBreakdown,
+  type UsageWindow,
+} from "./usage/index.js";

@@ -118,6 +118,20 @@ describe("embedded authorizers in two processes sharing PostgreSQL", () => {
     await eventually(async () => expect(await web.check(canAdaRun)).toBe(false));
   });
 
+  it("list what another process's grant gave and stop listing what it revoked", async () => {
+    const [web, worker] = authorizers as [EmbeddedAuthorizer, EmbeddedAuthorizer];
+    const ada = { user: "user:ada@example.com", relation: "viewer", type: "agent" };
+    const grant = { user: "user:ada@example.com", relation: "viewer", object: "agent:lister" };
+    // Asked once before the grant, so a remembered answer would be the stale one.
+    expect(await web.listObjects(ada)).not.toContain("agent:lister");
+    await worker.write([grant]);
+    await eventually(async () => expect(await web.listObjects(ada)).toContain("agent:lister"));
+    await worker.write([], [grant]);
+    await eventually(async () => expect(await web.listObjects(ada)).not.toContain("agent:lister"));
+    await web.write([grant]);
+    expect(await web.listObjects(ada)).toContain("agent:lister");
+  });
+
   it("carry a large write across, however many notifications it takes", async () => {
     const [web, worker] = authorizers as [EmbeddedAuthorizer, EmbeddedAuthorizer];
     const grants = Array.from({ length: 600 }, (_, i) => ({

@@ -40,6 +40,10 @@ export interface RequestContext {
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;
+/** Candidate batches: the first, and the most one query and one batch check may carry. */
+const FIRST_BATCH = 100;
+const MAX_BATCH = 1_000;
+const AGENT_PREFIX = "agent:";
 
 /**
  * The directory as a person sees it: every call takes the caller's `Principal` and answers
@@ -59,51 +63,69 @@ export class AgentDirectory {
   ) {}
 
   /**
-   * A page of agents the person may view. Candidates come from the database a batch at a
-   * time and are filtered by the policy until the page is full, so a person who may view
-   * few of many agents never makes the server load them all.
+   * A page of agents the person may view, in one of two ways. Plain browsing scans candidate
+   * names from the database a batch at a time and filters them by the policy until the page
+   * is full, so a person who may view few of many agents never makes the server load them
+   * all; batches double as they go. A search or facet counts, where the policy can name
+   * every agent the person may view, starts from that list instead. Either way only the
+   * page's own rows are read whole.
    */
   async list(principal: Principal, request: ListRequest = {}): Promise<AgentPage> {
     const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
-    const batch = Math.min(Math.max(limit * 2, 50), 500);
-    const items: Agent[] = [];
-    let after = request.cursor ? decodeCursor(request.cursor) : undefined;
-    let nextCursor: string | null = null;
+    const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    // A search scans every agent that matches it, mostly ones the person may not view; facet
+    // counts need the full list anyway. One list-objects call and one indexed query then
+    // answer both (in the directory bench: several times fewer rows read than a scan).
+    const everything = this.access.listsCompletely && Boolean(request.q || request.facets);
+    const visible =
+      everything || request.facets ? await this.visibleAgentNames(principal) : undefined;
+    const [page, facets] = await Promise.all([
+      everything && visible
+        ? this.registry
+            .namesAmong(request, visible, { after, limit: limit + 1 })
+            .then((names) => ({ names: names.slice(0, limit), more: names.length > limit }))
+        : this.visibleNames(principal, request, after, limit),
+      visible && request.facets ? this.registry.facets(request, visible) : undefined,
+    ]);
+    const items = await this.registry.findLive(page.names);
+    const last = page.names.at(-1);
+    return { items, nextCursor: page.more && last ? encodeCursor(last) : null, facets };
+  }
+
+  /** A page of names by scanning candidates and batch-checking them: right on every backend. */
+  private async visibleNames(
+    principal: Principal,
+    request: ListRequest,
+    start: string | undefined,
+    limit: number,
+  ): Promise<{ names: string[]; more: boolean }> {
+    const names: string[] = [];
+    let after = start;
+    let batch = Math.min(Math.max(limit * 4, FIRST_BATCH), MAX_BATCH);
     for (;;) {
-      const candidates = await this.registry.page(request, { after, limit: batch });
-      const allowed = new Set(
-        await this.access.filter(
-          principal,
-          "viewer",
-          candidates.map((agent) => agentObject(agent.name)),
-        ),
-      );
-      const visible = candidates.filter((agent) => allowed.has(agentObject(agent.name)));
-      items.push(...visible.slice(0, limit - items.length));
-      const last = items.at(-1);
-      if (items.length === limit && last) {
-        const more = visible.length > visible.indexOf(last) + 1 || candidates.length === batch;
-        nextCursor = more ? encodeCursor(last.name) : null;
-        break;
+      const candidates = await this.registry.candidateNames(request, { after, limit: batch });
+      const allowed = await this.access.filter(principal, "viewer", candidates.map(agentObject));
+      for (const object of allowed) {
+        // One more than the page: then there certainly is a next page.
+        if (names.length === limit) return { names, more: true };
+        names.push(object.slice(AGENT_PREFIX.length));
       }
-      if (candidates.length < batch) break;
-      after = candidates.at(-1)?.name;
+      const exhausted = candidates.length < batch;
+      // A full page at the end of a full batch: there may be more (the next page may be empty).
+      if (names.length === limit || exhausted) return { names, more: !exhausted };
+      after = candidates.at(-1);
+      batch = Math.min(batch * 2, MAX_BATCH);
     }
-    const facets = request.facets ? await this.facets(principal, request) : undefined;
-    return { items, nextCursor, facets };
   }
 
   /**
-   * Counts need every agent the person may view, so they come from one list-objects call
-   * (names only) and grouped queries restricted to those names. An OpenFGA server caps
-   * list-objects (1,000 objects by default): past that, counts are of the first 1,000.
+   * Every agent the person may view, by name: for facet counts (an OpenFGA server caps
+   * list-objects, 1,000 by default: past that, counts are of the first 1,000) and, where the
+   * policy lists completely, for pages of search results.
    */
-  private async facets(principal: Principal, filter: AgentFilter): Promise<Facets> {
+  private async visibleAgentNames(principal: Principal): Promise<string[]> {
     const visible = await this.access.list(principal, "viewer", "agent");
-    return this.registry.facets(
-      filter,
-      visible.map((object) => object.slice("agent:".length)),
-    );
+    return visible.map((object) => object.slice(AGENT_PREFIX.length));
   }
 
   /** The agent, or 404 when it does not exist or the person may not view it. */

@@ -106,6 +106,50 @@ export class AgentRegistry {
     return ((await query) as AgentRow[]).map(agentFromRow);
   }
 
+  /**
+   * Names only of live agents matching the filter, by name, after `after`: the candidates a
+   * person's rights are checked on. Names, not rows: most candidates are dropped, and reading
+   * and parsing their manifests was most of a list's time (the directory bench).
+   */
+  async candidateNames(
+    filter: AgentFilter,
+    options: { after?: string | undefined; limit: number },
+  ): Promise<string[]> {
+    const query = whereMatches(this.knex("agents").select("agents.name"), filter)
+      .orderBy("agents.name")
+      .limit(options.limit);
+    if (options.after !== undefined) query.where("agents.name", ">", options.after);
+    return ((await query) as { name: string }[]).map((row) => row.name);
+  }
+
+  /**
+   * Names of live agents matching the filter among `visible` (every agent a person may view),
+   * by name, after `after`: one index lookup in place of a scan of everything that matches.
+   */
+  async namesAmong(
+    filter: AgentFilter,
+    visible: readonly string[],
+    options: { after?: string | undefined; limit: number },
+  ): Promise<string[]> {
+    if (visible.length === 0) return [];
+    const query = whereMatches(this.knex("agents").select("agents.name"), filter)
+      .whereRaw("agents.name = any(?)", [visible as string[]])
+      .orderBy("agents.name")
+      .limit(options.limit);
+    if (options.after !== undefined) query.where("agents.name", ">", options.after);
+    return ((await query) as { name: string }[]).map((row) => row.name);
+  }
+
+  /** The live agents with these names, by name. */
+  async findLive(names: readonly string[]): Promise<Agent[]> {
+    if (names.length === 0) return [];
+    const rows = (await this.knex<AgentRow>("agents")
+      .whereRaw("name = any(?)", [names as string[]])
+      .whereNull("retired_at")
+      .orderBy("name")) as AgentRow[];
+    return rows.map(agentFromRow);
+  }
+
   /** Facet counts among the named agents (those a person may view). */
   facets(filter: AgentFilter, visibleNames: readonly string[]): Promise<Facets> {
     return facetCounts(this.knex, filter, visibleNames);

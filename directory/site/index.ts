@@ -1,5 +1,15 @@
 /** The directory site: server-rendered catalog, agent pages, admin and sign-in. */
+
+export { type ChatLinkSettings, chatLinks } from "./chat-links.js";
 export { type Html, html, raw } from "./html.js";
+export {
+  FlowCookies,
+  OIDC_CALLBACK_PATH,
+  type OidcHooks,
+  OidcRefusal,
+  type OidcSettings,
+  OidcSignIn,
+} from "./oidc/index.js";
 export type { ChatLinks } from "./pages/agent-page.js";
 export { SessionCookies } from "./session-cookie.js";
 export {

@@ -2,14 +2,17 @@ import type { Request, RequestHandler, Response } from "express";
 import { normalizeEmail, type UserDirectory, type UserPrincipal } from "../../authz/index.js";
 import { SwitchboardError } from "../../core/index.js";
 import type { AuthStrategy } from "../api/authenticate.js";
+import type { FlowCookies, OidcSignIn } from "./oidc/index.js";
 import type { SessionCookies, SiteSession } from "./session-cookie.js";
 
-/** How people sign in to the site (OIDC is not built yet). */
+/** How people sign in to the site; any mix of these may be on at once. */
 export interface SignInModes {
   /** A form that takes any email: only on the embedded default bound to loopback. */
   development: boolean;
   /** A header set by an SSO proxy, believed only when the request comes from one of `proxies`. */
   trustedHeader?: { header: string; proxies: readonly string[] } | undefined;
+  /** "Sign in with <issuer>": the OIDC authorization code flow (OIDC_* settings). */
+  oidc?: { signIn: OidcSignIn; flows: FlowCookies } | undefined;
 }
 
 export interface SiteAuth {

@@ -14,14 +14,20 @@ import {
 } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
+import type { RunsService } from "../../sessions/index.js";
 import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
+import type { AgentUsage } from "../usage/index.js";
 import type { Html } from "./html.js";
+import { oidcRoutes } from "./oidc/index.js";
 import { adminPage } from "./pages/admin-page.js";
 import { agentPage, type ChatLinks } from "./pages/agent-page.js";
 import { type CatalogQuery, catalogBody, catalogPage } from "./pages/catalog-page.js";
+import { chatPanel } from "./pages/chat-panel.js";
 import { errorPage } from "./pages/error-page.js";
 import { layout, type PageChrome, type Section } from "./pages/layout.js";
 import { signInPage } from "./pages/sign-in-page.js";
+import { usageSection } from "./pages/usage-charts.js";
+import { mountRunPages } from "./run-pages.js";
 import { type SiteAuth, sessionOf, setSession, siteSession } from "./site-auth.js";
 
 export interface DirectorySiteOptions {
@@ -30,6 +36,10 @@ export interface DirectorySiteOptions {
   audit: AuditLog;
   auth: SiteAuth;
   chat?: ChatLinks | undefined;
+  /** The runs engine: chat panels, "My sessions". Without it the site only lists agents. */
+  runs?: RunsService | undefined;
+  /** Usage figures for catalog cards and agent pages. */
+  usage?: AgentUsage | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -73,6 +83,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       principal,
       csrfToken: auth.cookies.csrfToken(sessionOf(res)),
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
+      sessions: options.runs !== undefined,
     };
   }
 
@@ -109,15 +120,20 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       limit: CATALOG_PAGE_SIZE,
       facets: true,
     });
+    // One grouped query for the whole page's "use in the last 30 days".
+    const runCounts = await options.usage?.runCounts(page.items.map((agent) => agent.id));
     // site.js asks for just the part it replaces while someone types.
     if (req.query.fragment === "results") {
-      res.type("html").set("cache-control", "no-store").send(catalogBody(query, page).text);
+      res
+        .type("html")
+        .set("cache-control", "no-store")
+        .send(catalogBody(query, page, runCounts).text);
       return;
     }
     await send(res, {
       title: query.q ? `“${query.q}”` : "Catalog",
       section: "catalog",
-      body: catalogPage(query, page),
+      body: catalogPage(query, page, runCounts),
     });
   });
 
@@ -125,11 +141,25 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     const principal = principalOf(res);
     const name = String(req.params.name);
     const agent = await directory.get(principal, name);
-    const permissions = await directory.permissions(principal, name);
+    const [permissions, usage] = await Promise.all([
+      directory.permissions(principal, name),
+      options.usage?.forAgent(agent.id),
+    ]);
+    const canChat = options.runs !== undefined && permissions.run && agent.state === "enabled";
+    const panel =
+      canChat &&
+      chatPanel({
+        agent,
+        csrfToken: auth.cookies.csrfToken(sessionOf(res)),
+        prompt: one(req.query.prompt, 2000),
+      });
     await send(res, {
       title: agent.title,
       section: "catalog",
-      body: agentPage(agent, permissions, principal, options.chat ?? {}),
+      body: agentPage(agent, permissions, principal, options.chat ?? {}, {
+        chatPanel: panel || undefined,
+        usage: usage && usageSection(usage),
+      }),
     });
   });
 
@@ -155,10 +185,16 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     });
   });
 
-  const signInBody = (res: Response, next: string, error?: string) =>
+  const oidc = auth.modes.oidc;
+  const signInBody = async (res: Response, next: string, error?: string) =>
     signInPage({
       development: auth.modes.development,
       trustedHeader: auth.modes.trustedHeader !== undefined,
+      // Asking for the problem retries discovery of an issuer that was down; an error says enough.
+      oidc: oidc && {
+        name: oidc.signIn.name,
+        problem: error ? undefined : await oidc.signIn.problem(),
+      },
       csrfToken: auth.cookies.csrfToken(sessionOf(res)),
       next,
       error,
@@ -170,7 +206,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       res.redirect(303, next);
       return;
     }
-    await send(res, { title: "Sign in", section: "other", body: signInBody(res, next) });
+    await send(res, { title: "Sign in", section: "other", body: await signInBody(res, next) });
   });
 
   router.post("/sign-in", ...session, async (req: Request, res) => {
@@ -189,7 +225,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     try {
       email = normalizeEmail(one(form.email) ?? "");
     } catch {
-      const body = signInBody(res, next, "Enter an email address, like you@example.com.");
+      const body = await signInBody(res, next, "Enter an email address, like you@example.com.");
       await send(res, { title: "Sign in", section: "other", body, status: 400 });
       return;
     }
@@ -203,6 +239,32 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     setSession(res, auth, auth.cookies.create());
     res.redirect(303, "/sign-in");
   });
+
+  if (oidc) {
+    router.use(
+      oidcRoutes({
+        auth,
+        oidc: oidc.signIn,
+        flows: oidc.flows,
+        session,
+        refuse: async (res, next, message, status) => {
+          const body = await signInBody(res, next, message);
+          await send(res, { title: "Sign in", section: "other", body, status });
+        },
+      }),
+    );
+  }
+
+  if (options.runs) {
+    mountRunPages(router, {
+      runs: options.runs,
+      directory,
+      session,
+      signedIn,
+      send,
+      csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
+    });
+  }
 
   router.use(siteErrors(send));
   return router;

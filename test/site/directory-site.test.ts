@@ -185,7 +185,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     expect(main).toContain("Members of team support");
     expect(main).toContain("You can view this agent but not run it");
     expect(main).toContain("switchboard authz grant ada@example.com runner agent:ticket-triage");
-    expect(main).toContain("Runs arrive with the runs engine");
+    expect(main).toContain("Usage in the last 30 days");
     await expect(
       page.getByRole("link", { name: "Email support-tooling@example.com" }).getAttribute("href"),
     ).resolves.toMatch(/^mailto:support-tooling@example\.com\?subject=/);

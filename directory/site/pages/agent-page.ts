@@ -53,11 +53,27 @@ function requestAccess(agent: Agent, email: string): Html {
 </section>`;
 }
 
+/** What the runs engine adds to the page, when this Switchboard has one. */
+export interface AgentPageExtras {
+  /** The chat panel, for people who may run the agent now. */
+  chatPanel?: Html | undefined;
+  /** Usage and spend over the last 30 days. */
+  usage?: Html | undefined;
+}
+
+/** An example prompt: with a chat panel, a link that fills it in (site.js does it in place). */
+function example(agent: Agent, text: string, chat: boolean): Html {
+  if (!chat) return html`<li><q>${text}</q></li>`;
+  const href = `/agents/${encodeURIComponent(agent.name)}?prompt=${encodeURIComponent(text)}#chat`;
+  return html`<li><a class="example" href="${href}" data-example="${text}"><q>${text}</q></a></li>`;
+}
+
 export function agentPage(
   agent: Agent,
   permissions: AgentPermissions,
   viewer: { email: string },
   chat: ChatLinks,
+  extras: AgentPageExtras = {},
 ): Html {
   const { metadata, spec } = agent.manifest;
   const chatLinks = [
@@ -78,6 +94,8 @@ ${metadata.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${metadata
 ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
 <div class="agent-layout">
   <div class="agent-main">
+    ${extras.chatPanel}
+    ${!permissions.run && requestAccess(agent, viewer.email)}
     <section aria-labelledby="skills">
       <h2 id="skills">Skills</h2>
       ${
@@ -87,16 +105,12 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
               (s) => html`<article class="card skill">
         <h3>${s.name}</h3>
         ${s.description && html`<p>${s.description}</p>`}
-        ${s.examples.length > 0 && html`<p class="muted small">Try asking:</p><ul class="examples">${s.examples.map((e) => html`<li><q>${e}</q></li>`)}</ul>`}
+        ${s.examples.length > 0 && html`<p class="muted small">${extras.chatPanel ? "Try asking (pick one to put it in the message box):" : "Try asking:"}</p><ul class="examples">${s.examples.map((e) => example(agent, e, extras.chatPanel !== undefined))}</ul>`}
       </article>`,
             )
       }
     </section>
-    ${!permissions.run && requestAccess(agent, viewer.email)}
-    <section class="card placeholder" aria-labelledby="runs">
-      <h2 id="runs">Chat and usage</h2>
-      <p class="muted">Runs arrive with the runs engine: the chat panel and usage charts appear here once agents can be run from Switchboard.</p>
-    </section>
+    ${extras.usage}
   </div>
   <aside class="agent-side">
     <section class="card" aria-labelledby="access">

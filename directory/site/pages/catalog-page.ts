@@ -50,7 +50,13 @@ function facetGroup(query: CatalogQuery, facets: Facets, facet: (typeof FACETS)[
 </section>`;
 }
 
-function agentCard(agent: Agent): Html {
+/** "Used 12 times in the last 30 days"; absent when this Switchboard counts no runs. */
+function useFact(runs: number | undefined): Html | undefined {
+  if (runs === undefined) return undefined;
+  return html`<div><dt>Use, last 30 days</dt><dd>${runs === 0 ? "no runs" : `${runs.toLocaleString("en-US")} ${runs === 1 ? "run" : "runs"}`}</dd></div>`;
+}
+
+function agentCard(agent: Agent, runs: number | undefined): Html {
   return html`<li class="card agent-card">
   <div class="card-head">
     ${agentIcon(agent)}
@@ -65,13 +71,18 @@ function agentCard(agent: Agent): Html {
   <dl class="card-facts">
     <div><dt>Owner</dt><dd>${subjectLabel(agent.owner)}</dd></div>
     <div><dt>Runtime</dt><dd>${agent.runtimeType}</dd></div>
+    ${useFact(runs)}
   </dl>
   ${agent.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${agent.tags.map((t) => html`<li class="tag">${t}</li>`)}</ul>`}
 </li>`;
 }
 
 /** Facets and results: the part that search-as-you-type replaces. */
-export function catalogBody(query: CatalogQuery, page: AgentPage): Html {
+export function catalogBody(
+  query: CatalogQuery,
+  page: AgentPage,
+  runCounts?: ReadonlyMap<string, number>,
+): Html {
   const total = totalOf(page.facets, query);
   const filtered = Boolean(query.q || query.owner || query.tag || query.runtime || query.lifecycle);
   return html`<div class="catalog-layout" id="catalog-body">
@@ -87,7 +98,7 @@ export function catalogBody(query: CatalogQuery, page: AgentPage): Html {
     ${
       page.items.length === 0
         ? html`<div class="empty card"><p><strong>No agents match.</strong></p><p>Try fewer words, or <a href="/">clear the filters</a>. An agent you have no access to does not appear here: ask its owners.</p></div>`
-        : html`<ul class="card-grid">${page.items.map(agentCard)}</ul>`
+        : html`<ul class="card-grid">${page.items.map((a) => agentCard(a, runCounts && (runCounts.get(a.id) ?? 0)))}</ul>`
     }
     <nav class="pager" aria-label="Pages">
       ${query.cursor && html`<a href="${catalogHref(query)}">← First page</a>`}
@@ -98,7 +109,11 @@ export function catalogBody(query: CatalogQuery, page: AgentPage): Html {
 }
 
 /** The catalog: a GET search form (works without JS; site.js narrows as you type) and the body. */
-export function catalogPage(query: CatalogQuery, page: AgentPage): Html {
+export function catalogPage(
+  query: CatalogQuery,
+  page: AgentPage,
+  runCounts?: ReadonlyMap<string, number>,
+): Html {
   return html`<div class="page-intro">
   <h1>Find an agent</h1>
   <p class="lede">Every agent you may use, whatever it runs on. Search, filter, then open one to see what it does and how to reach it.</p>
@@ -112,5 +127,5 @@ export function catalogPage(query: CatalogQuery, page: AgentPage): Html {
   </div>
 </form>
 <p id="search-status" class="visually-hidden" aria-live="polite"></p>
-${catalogBody(query, page)}`;
+${catalogBody(query, page, runCounts)}`;
 }

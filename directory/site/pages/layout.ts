@@ -7,9 +7,11 @@ export interface PageChrome {
   principal?: UserPrincipal | undefined;
   csrfToken: string;
   isAdmin: boolean;
+  /** Whether this Switchboard runs agents, and so has "My sessions". */
+  sessions?: boolean | undefined;
 }
 
-export type Section = "catalog" | "admin" | "other";
+export type Section = "catalog" | "sessions" | "admin" | "other";
 
 function navLink(href: string, label: string, active: boolean): Html {
   return html`<a href="${href}"${active ? html` aria-current="page"` : ""}>${label}</a>`;
@@ -40,6 +42,7 @@ export function layout(
       principal &&
       html`<nav aria-label="Main">
       ${navLink("/", "Catalog", page.section === "catalog")}
+      ${chrome.sessions && navLink("/sessions", "My sessions", page.section === "sessions")}
       ${chrome.isAdmin && navLink("/admin", "Admin", page.section === "admin")}
     </nav>
     <div class="account">

@@ -1,0 +1,77 @@
+import type { Request, RequestHandler, Response, Router } from "express";
+import type { UserPrincipal } from "../../authz/index.js";
+import type { RunsService } from "../../sessions/index.js";
+import type { AgentDirectory } from "../registry/index.js";
+import type { Html } from "./html.js";
+import { chatPanel } from "./pages/chat-panel.js";
+import type { Section } from "./pages/layout.js";
+import { sessionPage, sessionsListPage } from "./pages/sessions-page.js";
+
+const SESSIONS_PAGE_SIZE = 25;
+
+export interface RunPagesDeps {
+  runs: RunsService;
+  directory: AgentDirectory;
+  /** Body parsing and the site session (with its CSRF check on POST). */
+  session: RequestHandler[];
+  signedIn: RequestHandler;
+  send(res: Response, page: { title: string; section: Section; body: Html }): Promise<void>;
+  csrfToken(res: Response): string;
+}
+
+const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+
+/**
+ * The site's pages over the runs engine: "My sessions", one session, and the chat form's
+ * POST for browsers without JavaScript (site.js uses the REST API and its event stream).
+ * RunsService decides who may start, continue and read; these routes only render.
+ */
+export function mountRunPages(router: Router, deps: RunPagesDeps): void {
+  const { runs, directory, session, signedIn, send } = deps;
+  const principalOf = (res: Response) => res.locals.principal as UserPrincipal;
+
+  router.get("/sessions", ...session, signedIn, async (req: Request, res) => {
+    const cursor = text(req.query.cursor)?.slice(0, 500);
+    const page = await runs.listSessions(principalOf(res), { cursor, limit: SESSIONS_PAGE_SIZE });
+    await send(res, {
+      title: "My sessions",
+      section: "sessions",
+      body: sessionsListPage(page.items, page.nextCursor, cursor !== undefined),
+    });
+  });
+
+  router.get("/sessions/:id", ...session, signedIn, async (req, res) => {
+    const principal = principalOf(res);
+    // Not the reader's and not an editor's: the same 404 as a session that does not exist.
+    const detail = await runs.session(principal, String(req.params.id));
+    const own = detail.session.userId === principal.userId;
+    let panel: Html | undefined;
+    // Only its person continues a session, while they may still run the agent.
+    if (own && detail.agent && !detail.agent.retired && detail.agent.state === "enabled") {
+      const permissions = await directory.permissions(principal, detail.agent.name);
+      if (permissions.run) {
+        panel = chatPanel({
+          agent: detail.agent,
+          csrfToken: deps.csrfToken(res),
+          sessionId: detail.session.id,
+        });
+      }
+    }
+    await send(res, {
+      title: detail.session.title?.trim() || "Session",
+      section: "sessions",
+      body: sessionPage({ detail, own, chatPanel: panel }),
+    });
+  });
+
+  // The chat form without JavaScript: start the turn, then show it on the session page.
+  router.post("/agents/:name/chat", ...session, signedIn, async (req, res) => {
+    const form = req.body as Record<string, unknown>;
+    const started = await runs.start(principalOf(res), {
+      agentName: String(req.params.name),
+      input: text(form.input),
+      sessionId: text(form.session_id) || undefined,
+    });
+    res.redirect(303, `/sessions/${started.session.id}#turn-${started.run.id}`);
+  });
+}
