@@ -41,6 +41,7 @@ export async function openSlack(
       appToken: config.SLACK_APP_TOKEN,
       apiUrl: config.SLACK_API_URL,
       publicUrl: parts.publicUrl,
+      singleProcess: ctx.db.kind === "pglite",
     },
     {
       knex: ctx.db.knex,

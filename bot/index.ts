@@ -4,6 +4,8 @@
  * Depends on sessions, directory, authz.
  */
 export {
+  type ActionClick,
+  type ChatActionKind,
   SLACK_EVENTS_PATH,
   type SlackIntegration,
   type SlackServices,

@@ -20,6 +20,7 @@ let slack: SlackWebApiDouble;
 let serve: SwitchboardProcess;
 let events: SlackEventSender;
 let tsCounter = 0;
+let env: Record<string, string>;
 const nextTs = () => `1700000${String(++tsCounter).padStart(3, "0")}.000100`;
 
 const manifest = (name: string, runtime: string, run: string[]) => `apiVersion: switchboard/v1
@@ -86,7 +87,7 @@ beforeAll(async () => {
       { id: "UNOMAIL", name: "No Mail" },
     ],
   });
-  const env = {
+  env = {
     SWITCHBOARD_DATA_DIR: join(root, "data"),
     LOG_LEVEL: "warn",
     SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -103,6 +104,13 @@ beforeAll(async () => {
   writeFileSync(
     join(agents, "restricted.yaml"),
     manifest("restricted", "    type: demo", ["user:carol@example.com"]),
+  );
+  writeFileSync(
+    join(agents, "slow.yaml"),
+    manifest("slow", "    type: demo\n    delay_ms: 250", ['"user:*"']).replace(
+      "Restricted agent",
+      "Slow agent",
+    ),
   );
   writeFileSync(
     join(agents, "broken.yaml"),
@@ -375,5 +383,49 @@ describe("Slack", { timeout: 90_000 }, () => {
     expect(stale.status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(slack.calls.filter((call) => call.method !== "auth.test")).toEqual([]);
+  });
+
+  it("finishes a reply after the web process is killed mid-run and started again", {
+    timeout: 240_000,
+  }, async () => {
+    slack.allow(
+      "assistant.threads.setStatus",
+      "chat.postMessage",
+      "chat.startStream",
+      "chat.update",
+    );
+    const ts = nextTs();
+    await events.mention("UADA", "slow tell me about our expense policy in detail", ts);
+    const working = await eventually(async () => {
+      const [call] = slack.callsOf("chat.postMessage");
+      expect(String(call?.args.text)).toContain("working on it");
+      return call as SlackCall;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // mid-answer: words come every 250 ms
+    serve.signal("SIGKILL");
+    await serve.exited;
+    const workingTs = slack.calls.find((call) => call.method === "chat.postMessage")?.args;
+    const port = await freePort();
+    serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
+    await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
+    const answer = await eventually(async () => {
+      const call = slack.calls.find(
+        (c) =>
+          c.method === "chat.update" &&
+          JSON.stringify(c.args.blocks ?? "").includes("View on Switchboard"),
+      );
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 60_000);
+    expect(working.args.thread_ts).toBe(ts);
+    expect(workingTs).toBeDefined();
+    expect(JSON.stringify(answer.args.blocks)).toContain(
+      "tell me about our expense policy in detail",
+    );
+    // One answer: the working message was updated, no second thread reply was posted.
+    const answers = slack.calls.filter((c) =>
+      JSON.stringify(c.args.blocks ?? "").includes("View on Switchboard"),
+    );
+    expect(answers).toHaveLength(1);
   });
 });

@@ -10,19 +10,44 @@ export interface PendingReply {
 
 /**
  * Replies in flight, kept in the database so a web process that stops mid-reply (deploy,
- * crash) finishes them when it starts again: the run's events are all stored, so the reply
- * is rebuilt from them.
+ * crash) does not lose them: its lease lapses and a web process takes them over, rebuilding
+ * the reply from the run's stored events.
  */
 export class ChatReplies {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** This process, as the holder of the replies it is sending. */
+    private readonly owner: string,
+    private readonly leaseMs = 60_000,
+  ) {}
 
+  private expiry() {
+    return this.knex.raw("now() + make_interval(secs => ?)", [this.leaseMs / 1000]);
+  }
+
+  /** Records a reply to send, held by this process; false when the run already has one. */
   async add(surface: string, runId: string, target: Record<string, unknown>): Promise<boolean> {
     const inserted = await this.knex("chat_replies")
-      .insert({ run_id: runId, surface, target: JSON.stringify(target) })
+      .insert({
+        run_id: runId,
+        surface,
+        target: JSON.stringify(target),
+        owner: this.owner,
+        lease_expires_at: this.expiry(),
+      })
       .onConflict("run_id")
       .ignore()
       .returning(["run_id"]);
     return inserted.length === 1;
+  }
+
+  /** Keeps this process's hold on the replies it is sending (call well within the lease). */
+  async renew(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.knex("chat_replies")
+      .whereIn("run_id", runIds)
+      .andWhere({ owner: this.owner, state: "pending" })
+      .update({ lease_expires_at: this.expiry() });
   }
 
   async saveProgress(runId: string, progress: Record<string, unknown>): Promise<void> {
@@ -37,16 +62,36 @@ export class ChatReplies {
       .update({ state: "done", updated_at: this.knex.fn.now() });
   }
 
-  async pending(surface: string, limit = 200): Promise<PendingReply[]> {
-    const rows = await this.knex("chat_replies")
-      .where({ surface, state: "pending" })
-      .orderBy("created_at")
-      .limit(limit);
-    return rows.map((row) => ({
-      runId: row.run_id,
-      surface: row.surface,
-      target: row.target,
-      progress: row.progress,
+  /**
+   * Lets go of this process's pending replies (it is stopping), or with `everyone`, of all
+   * of them (the embedded database's one process starting: any hold it finds was its own).
+   */
+  async release(options: { everyone?: boolean } = {}): Promise<void> {
+    const query = this.knex("chat_replies").where({ state: "pending" });
+    if (!options.everyone) query.andWhere({ owner: this.owner });
+    await query.update({ owner: null, lease_expires_at: null });
+  }
+
+  /**
+   * Takes over pending replies nobody holds (their process stopped or died): each is
+   * claimed by one process only, so two web processes starting at once do not both reply.
+   */
+  async takeOrphaned(surface: string, limit = 200): Promise<PendingReply[]> {
+    const { rows } = await this.knex.raw(
+      `update chat_replies set owner = ?, lease_expires_at = now() + make_interval(secs => ?)
+        where run_id in (
+          select run_id from chat_replies
+           where surface = ? and state = 'pending'
+             and (lease_expires_at is null or lease_expires_at < now())
+           order by created_at limit ? for update skip locked)
+        returning run_id, surface, target, progress`,
+      [this.owner, this.leaseMs / 1000, surface, limit],
+    );
+    return (rows as Record<string, unknown>[]).map((row) => ({
+      runId: row.run_id as string,
+      surface: row.surface as string,
+      target: row.target as Record<string, unknown>,
+      progress: row.progress as Record<string, unknown>,
     }));
   }
 }

@@ -33,14 +33,17 @@ interface Progress {
 const UPDATE_EVERY_MS = 1_200;
 /** How long a workspace that refused streaming gets message updates before it is asked again. */
 const RETRY_STREAMING_AFTER_MS = 15 * 60_000;
+/** How often the replies in hand are renewed (their hold lasts a minute). */
+const KEEP_EVERY_MS = 20_000;
 /** chat.appendStream is cheaper, so the stream may move faster. */
 const APPEND_EVERY_MS = 400;
 
 /**
  * Posts a run's progress and answer into its Slack thread: a sign of life at once, the
  * answer as it streams, then the whole answer with its cost and a link to the run on the
- * site. Replies are recorded (ChatReplies) before the first post and resumed on start, so a
- * restart mid-run still ends with the answer in the thread.
+ * site. Replies are recorded (ChatReplies) before the first post and held by this process;
+ * one whose process stops mid-run is taken over (here at start, or by any web process), so
+ * the answer still reaches the thread.
  */
 export class SlackRunReplier {
   /**
@@ -48,8 +51,9 @@ export class SlackRunReplier {
    * instead, and are asked again later (a workspace may gain the feature).
    */
   private readonly noStreaming = new Map<string, number>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
+  private readonly keeper: NodeJS.Timeout;
 
   constructor(
     private readonly deps: {
@@ -59,34 +63,50 @@ export class SlackRunReplier {
       publicUrl: string;
       logger: Logger;
     },
-  ) {}
+  ) {
+    // Renews the hold on replies in hand, and takes over those whose process died.
+    this.keeper = setInterval(() => void this.keep(), KEEP_EVERY_MS);
+    this.keeper.unref();
+  }
 
   /** Starts replying for a run just started; a run already being replied to is left alone. */
   async start(runId: string, target: SlackTarget): Promise<void> {
     if (!(await this.deps.replies.add("slack", runId, { ...target }))) return;
-    this.track(this.reply(runId, target, {}));
+    this.track(runId, this.reply(runId, target, {}));
   }
 
-  /** Finishes the replies a previous process left in hand. */
+  /** Takes over the replies no process holds (one that stopped mid-reply), and finishes them. */
   async resume(): Promise<number> {
-    const pending = await this.deps.replies.pending("slack");
-    for (const reply of pending) {
-      this.track(
-        this.reply(reply.runId, reply.target as unknown as SlackTarget, reply.progress as Progress),
-      );
+    const orphaned = await this.deps.replies.takeOrphaned("slack");
+    for (const reply of orphaned) {
+      if (this.inFlight.has(reply.runId)) continue;
+      const target = reply.target as unknown as SlackTarget;
+      this.track(reply.runId, this.reply(reply.runId, target, reply.progress as Progress));
     }
-    return pending.length;
+    return orphaned.length;
   }
 
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+  private async keep(): Promise<void> {
+    try {
+      await this.deps.replies.renew([...this.inFlight.keys()]);
+      await this.resume();
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "could not renew or resume Slack replies");
+    }
   }
 
-  /** Stops following runs; replies in hand are resumed by the next start. */
+  private track(runId: string, work: Promise<void>): void {
+    this.inFlight.set(runId, work);
+    void work.finally(() => this.inFlight.delete(runId));
+  }
+
+  /** Stops following runs; the replies in hand are taken over once their hold lapses. */
   async close(): Promise<void> {
+    clearInterval(this.keeper);
     this.stopping.abort();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight.values()]);
+    // The next process (or another one now) takes them over at once.
+    await this.deps.replies.release().catch(() => undefined);
   }
 
   private async reply(runId: string, target: SlackTarget, saved: Progress): Promise<void> {
@@ -234,7 +254,7 @@ export class SlackRunReplier {
           channel: target.channel,
           ts: progress.streamTs,
           ...(rest ? { markdown_text: rest } : {}),
-          ...(answer !== undefined && answer.startsWith(shown)
+          ...(answer?.startsWith(shown)
             ? { blocks: body.blocks?.slice(-1) }
             : {}),
         })

@@ -1,17 +1,20 @@
-import { App, ExpressReceiver } from "@slack/bolt";
+import { App, ExpressReceiver, SocketModeReceiver } from "@slack/bolt";
 import { Router } from "express";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
-import type { RunsService } from "../../sessions/index.js";
+import { newWorkerId, type RunsService } from "../../sessions/index.js";
 import { ChatActions, ChatDeliveries, ChatReplies } from "../core/index.js";
+import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
+import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
+import { openRunForm, registerRunForm, runStoredRequest } from "./run-agent-actions.js";
 import { SlackRunReplier } from "./run-replier.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { SlackIdentities } from "./slack-identities.js";
-import { registerSuggestionActions } from "./suggestion-actions.js";
+import { registerSlashCommand } from "./slash-command.js";
 
 export interface SlackSettings {
   botToken: string;
@@ -22,6 +25,8 @@ export interface SlackSettings {
   /** The Web API's base URL (tests: a local double). */
   apiUrl?: string | undefined;
   publicUrl: string;
+  /** The embedded database has one process: replies held when it last stopped were its own. */
+  singleProcess?: boolean;
 }
 
 export interface SlackServices {
@@ -32,6 +37,8 @@ export interface SlackServices {
   access: AccessPolicy;
   users: UserDirectory;
   logger: Logger;
+  /** More kinds of button (governance's `approve_budget`), next to the run buttons. */
+  actionKinds?: readonly ChatActionKind[] | undefined;
 }
 
 export interface SlackIntegration {
@@ -56,8 +63,16 @@ export async function startSlack(
   const logger = services.logger.child({ module: "slack" });
   const socketMode = Boolean(settings.appToken);
   const router = Router();
+  // A fresh object per client: Socket Mode's client writes its own retry settings into it.
+  const clientOptions = () => (settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {});
   const receiver = socketMode
-    ? undefined
+    ? // Built here rather than by App: App hands Socket Mode only its installerOptions, so
+      // apps.connections.open would ignore SLACK_API_URL and always go to slack.com.
+      new SocketModeReceiver({
+        appToken: settings.appToken ?? "",
+        logger: boltLogger(logger),
+        installerOptions: { clientOptions: clientOptions() },
+      })
     : new ExpressReceiver({
         signingSecret: settings.signingSecret ?? "",
         endpoints: SLACK_EVENTS_PATH,
@@ -66,15 +81,16 @@ export async function startSlack(
       });
   const app = new App({
     token: settings.botToken,
-    ...(receiver ? { receiver } : { appToken: settings.appToken, socketMode: true }),
-    clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {},
+    receiver,
+    ...(socketMode ? { socketMode: true } : {}),
+    clientOptions: clientOptions(),
     logger: boltLogger(logger),
   });
   app.error(async (error) => {
     logger.error({ err: error }, "a Slack event failed");
   });
 
-  const replies = new ChatReplies(services.knex);
+  const replies = new ChatReplies(services.knex, newWorkerId());
   const replier = new SlackRunReplier({
     client: app.client,
     runs: services.runs,
@@ -107,15 +123,22 @@ export async function startSlack(
   };
   app.event("app_mention", onMessage);
   app.event("message", onMessage);
-  registerSuggestionActions(app, deps);
+  registerSlashCommand(app, deps);
+  registerAppHome(app, deps);
+  // Every button's click, by the kind of ChatActions row it carries (approvals come later).
+  const kinds = new ChatActionKinds().add(runStoredRequest).add(openRunForm);
+  for (const kind of services.actionKinds ?? []) kinds.add(kind);
+  registerChatActions(app, deps, kinds);
+  registerRunForm(app, deps);
 
   if (socketMode) await app.start();
+  if (settings.singleProcess) await replies.release({ everyone: true });
   const resumed = await replier.resume();
   if (resumed > 0) logger.info({ replies: resumed }, "resuming Slack replies left unfinished");
   logger.info({ mode: socketMode ? "socket" : "http" }, "Slack integration on");
   return {
     mode: socketMode ? "socket" : "http",
-    router: receiver ? router : undefined,
+    router: socketMode ? undefined : router,
     async stop() {
       await replier.close();
       if (socketMode) await app.stop();

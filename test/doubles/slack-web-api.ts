@@ -15,6 +15,8 @@ export interface SlackCall {
   method: string;
   args: SlackArgs;
   at: number;
+  /** What the double answered (e.g. the ts of a posted message). */
+  response?: SlackArgs;
 }
 
 export interface SlackUser {
@@ -26,6 +28,8 @@ export interface SlackUser {
 
 export interface SlackDoubleOptions {
   botToken: string;
+  /** The app-level token (xapp-) Socket Mode opens its connection with (`apps.connections.open`). */
+  appToken?: string;
   botUserId?: string;
   teamId?: string;
   users?: SlackUser[];
@@ -65,6 +69,7 @@ export class SlackWebApiDouble {
       users: [],
       streaming: false,
       assistantThreads: false,
+      appToken: "",
       ...options,
     });
     server.on("request", (req, res) => void double.handle(req, res));
@@ -203,20 +208,23 @@ export class SlackWebApiDouble {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (
-      req.headers.authorization !== `Bearer ${this.options.botToken}` &&
-      args.token !== this.options.botToken
-    ) {
+    // apps.connections.* take the app-level token; every other method the bot token.
+    const token = method.startsWith("apps.connections.")
+      ? this.options.appToken
+      : this.options.botToken;
+    if (!token || (req.headers.authorization !== `Bearer ${token}` && args.token !== token)) {
       this.calls.push({ method, args, at: Date.now() });
       return reply(200, { ok: false, error: "invalid_auth" });
     }
-    this.calls.push({ method, args, at: Date.now() });
+    const call: SlackCall = { method, args, at: Date.now() };
+    this.calls.push(call);
     const handler = this.handlers.get(method);
     if (!this.allowed.has(method) || !handler) {
       this.unexpected.push(method);
       return reply(200, { ok: false, error: "unexpected_in_test" });
     }
-    reply(200, handler(args));
+    call.response = handler(args);
+    reply(200, call.response);
   }
 }
 

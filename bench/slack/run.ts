@@ -1,0 +1,211 @@
+/**
+ * Slack, measured against a real `switchboard serve` (embedded defaults: PGlite, in-process
+ * runs) with Slack switched on and its Web API pointed at the local double the tests use:
+ *
+ * 1. Acknowledgement latency: from sending a signed `app_mention` to Switchboard's HTTP
+ *    answer (Slack retries after 3 s), for mentions sent one at a time and for 200 sent at
+ *    once. Target: p99 under 100 ms for the 200.
+ * 2. Mention to first sign of life: from sending the event to the double receiving the first
+ *    `assistant.threads.setStatus` or `chat.postMessage` for that thread, the same two ways.
+ *
+ * Every mention names the demo agent (answering after 30 ms), so each one is a real run.
+ * Two deployments: the embedded default (PGlite, runs in serve's own process) and PostgreSQL
+ * + Redis with one `switchboard worker` running the agents (TEST_DATABASE_URL, BENCH_REDIS_URL).
+ *
+ *   npx tsx bench/slack/run.ts [--quick] [--only pglite|postgres]
+ */
+import { loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SlackWebApiDouble } from "../../test/doubles/slack-web-api.js";
+import { freePort } from "../../test/support/ports.js";
+import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
+import { agentManifest, SlackHarness } from "../../test/support/slack-harness.js";
+import { SwitchboardProcess } from "../../test/support/switchboard-process.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
+const WARMUP = 20;
+const SEQUENTIAL = quick ? 30 : 100;
+const BURST = 200;
+
+interface Sample {
+  ack: number;
+  /** serve's own measure of this round's answers under 100 ms, as a share (same for all). */
+  serverFast?: number;
+  /** ms from sending to the first sign of life; undefined when none came. */
+  life?: number;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+  );
+}
+
+let tsCounter = 0;
+const nextTs = () => `1750000000.${String(++tsCounter).padStart(6, "0")}`;
+
+/** Sends one signed mention; resolves to its ts, send time (epoch ms) and ack latency. */
+async function mention(
+  harness: SlackHarness,
+): Promise<{ ts: string; sentAt: number; ack: number }> {
+  const ts = nextTs();
+  const sentAt = Date.now();
+  const started = performance.now();
+  const { response } = await harness.events.mention("UADA", "helpdesk hello from the bench", ts);
+  const ack = performance.now() - started;
+  if (response.status !== 200) throw new Error(`mention answered ${response.status}`);
+  return { ts, sentAt, ack };
+}
+
+/** The first sign of life the double received for each thread. */
+function firstSignOfLife(slack: SlackWebApiDouble): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const call of slack.calls) {
+    if (call.method !== "chat.postMessage" && call.method !== "assistant.threads.setStatus")
+      continue;
+    const thread = String(call.args.thread_ts ?? "");
+    if (thread && !first.has(thread)) first.set(thread, call.at);
+  }
+  return first;
+}
+
+/**
+ * serve's own count of /slack/events answers by duration (its request-duration histogram):
+ * le → cumulative count. Time from express taking the request to the answer, so not the
+ * time a request waits to be read; next to the bench's figures it says where time goes.
+ */
+async function serverBuckets(harness: SlackHarness): Promise<Map<string, number>> {
+  const text = await (await fetch(`${harness.baseUrl}/metrics`)).text();
+  const buckets = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = line.match(
+      /^switchboard_http_request_duration_seconds_bucket\{le="([^"]+)",method="POST",route="\/slack\/events"\} (\d+)/,
+    );
+    if (match) buckets.set(match[1] as string, Number(match[2]));
+  }
+  return buckets;
+}
+
+/** Waits until every thread has its answer (so one round does not spill into the next). */
+async function settle(slack: SlackWebApiDouble, count: number, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const answered = slack.calls.filter((call) =>
+      JSON.stringify(call.args.blocks ?? "").includes("View on Switchboard"),
+    ).length;
+    if (answered >= count) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`only ${answered} of ${count} answers`);
+    await sleep(100);
+  }
+}
+
+async function round(harness: SlackHarness, count: number, concurrent: boolean): Promise<Sample[]> {
+  harness.slack.reset();
+  harness.slack.allow(
+    "assistant.threads.setStatus",
+    "chat.postMessage",
+    "chat.startStream",
+    "chat.update",
+  );
+  const before = await serverBuckets(harness);
+  const sent: Awaited<ReturnType<typeof mention>>[] = [];
+  if (concurrent) {
+    sent.push(...(await Promise.all(Array.from({ length: count }, () => mention(harness)))));
+  } else {
+    for (let i = 0; i < count; i++) {
+      sent.push(await mention(harness));
+      await sleep(20);
+    }
+  }
+  await settle(harness.slack, count);
+  const after = await serverBuckets(harness);
+  const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const serverFast = delta("+Inf") > 0 ? delta("0.1") / delta("+Inf") : Number.NaN;
+  const life = firstSignOfLife(harness.slack);
+  if (harness.slack.unexpected.length > 0) {
+    throw new Error(`unexpected Slack calls: ${harness.slack.unexpected.join(", ")}`);
+  }
+  return sent.map((s) => {
+    const at = life.get(s.ts);
+    return { ack: s.ack, serverFast, ...(at !== undefined ? { life: at - s.sentAt } : {}) };
+  });
+}
+
+function row(label: string, samples: Sample[]): string {
+  const acks = samples.map((s) => s.ack);
+  const lives = samples.flatMap((s) => (s.life === undefined ? [] : [s.life]));
+  const f = (n: number) => n.toFixed(1).padStart(7);
+  return `| ${label.padEnd(38)} | ${String(samples.length).padStart(5)} | ${f(percentile(acks, 50))} | ${f(percentile(acks, 99))} | ${f(Math.max(...acks))} | ${f(percentile(lives, 50))} | ${f(percentile(lives, 99))} | ${String(samples.length - lives.length).padStart(7)} | ${(100 * (samples[0]?.serverFast ?? Number.NaN)).toFixed(0).padStart(4)}% |`;
+}
+
+type Deployment = "pglite" | "postgres";
+
+async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; burst: Sample[] }> {
+  let database: TestDatabase | undefined;
+  let worker: SwitchboardProcess | undefined;
+  if (deployment === "postgres") database = await createTestDatabase("bench-slack");
+  const env: Record<string, string> = database
+    ? {
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: `sbbench-slack-${process.pid}`,
+      }
+    : {};
+  const harness = await SlackHarness.start({
+    users: [{ id: "UADA", email: "ada@example.com", name: "Ada" }],
+    agents: {
+      "helpdesk.yaml": agentManifest({
+        name: "helpdesk",
+        title: "IT helpdesk",
+        runtime: "    type: demo\n    delay_ms: 30",
+        run: ['"user:*"'],
+      }),
+    },
+    env,
+  });
+  try {
+    if (database) {
+      const port = await freePort();
+      worker = new SwitchboardProcess(["worker", "--port", String(port)], harness.env);
+      await worker.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
+    }
+    await round(harness, WARMUP, false);
+    const sequential = await round(harness, SEQUENTIAL, false);
+    const burst = await round(harness, BURST, true);
+    return { sequential, burst };
+  } finally {
+    worker?.signal("SIGTERM");
+    await worker?.exited;
+    await harness.close();
+    await database?.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const deployments: Deployment[] = only ? [only as Deployment] : ["pglite", "postgres"];
+  const rows: string[] = [];
+  for (const deployment of deployments) {
+    console.log(`${deployment}: starting… load average ${loadavg()[0]?.toFixed(2)}`);
+    const { sequential, burst } = await measure(deployment);
+    const label = deployment === "pglite" ? "PGlite, in-process" : "PostgreSQL + worker";
+    rows.push(row(`${label}, one at a time`, sequential), row(`${label}, ${BURST} at once`, burst));
+  }
+  console.log("\nSlack: acknowledgement and first sign of life (ms)\n");
+  console.log(
+    "| mentions | n | ack p50 | ack p99 | ack max | life p50 | life p99 | no life | serve < 100 ms |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const line of rows) console.log(line);
+  console.log(
+    `\nload average after: ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ")}`,
+  );
+}
+
+await main();

@@ -1,0 +1,151 @@
+import type { App, types } from "@slack/bolt";
+import type { ChatActionKind } from "./chat-action-kinds.js";
+import { postAndRun, whyNotRun } from "./posted-runs.js";
+import type { SlackDeps, SlackPlace } from "./slack-deps.js";
+import { runInThread } from "./thread-runs.js";
+
+/** The modal a card's "Run" button opens, and its one input. */
+export const RUN_FORM_CALLBACK = "run_agent_form";
+const REQUEST_BLOCK = "request";
+const REQUEST_INPUT = "text";
+
+/**
+ * `run_agent`: a stored request (a mention that named no agent) to run with the agent the
+ * person picked, in the thread it came from. Single use: the suggestion is replaced by what
+ * was chosen, so nobody runs it twice.
+ */
+export const runStoredRequest: ChatActionKind = {
+  kind: "run_agent",
+  async handle(click, payload) {
+    const { agentName, text, place } = payload as {
+      agentName: string;
+      text: string;
+      place: SlackPlace;
+    };
+    const check = await whyNotRun(click.deps, click.person, agentName);
+    if ("refusal" in check) return click.tell(check.refusal);
+    if (!(await click.claim())) return; // a double click: the first one runs
+    if (click.messageTs && click.channel) {
+      await click.client.chat
+        .update({
+          channel: click.channel,
+          ts: click.messageTs,
+          text: `<@${click.slackUser}> asked *${agentName}*.`,
+          blocks: [],
+        })
+        .catch(() => undefined);
+    }
+    await runInThread(click.deps, click.client, {
+      principal: click.person,
+      slackUser: click.slackUser,
+      agentName,
+      text,
+      place,
+      deliveryKey: `action:${click.actionId}`,
+    });
+  },
+};
+
+/** What the form remembers between the click and the submission (Slack keeps it, unseen). */
+interface FormState {
+  /** The card's ChatActions id: what the form runs is looked up again on submission. */
+  action: string;
+  /** Where the button was clicked; unset in App Home (the answer goes to the bot's DM). */
+  channel?: string | undefined;
+}
+
+/**
+ * `run_agent_form`: a card's "Run" button. It opens a modal asking for the request (a card
+ * has no request of its own); submitting it posts the request where the card was and runs it
+ * in that message's thread. Reusable: a card in a channel serves everyone who may run the
+ * agent. The person's rights are checked at the click (a refused person gets no form) and
+ * again at submission.
+ */
+export const openRunForm: ChatActionKind = {
+  kind: "run_agent_form",
+  async handle(click, payload) {
+    const agentName = String(payload.agentName);
+    const check = await whyNotRun(click.deps, click.person, agentName);
+    if ("refusal" in check) return click.tell(check.refusal);
+    const state: FormState = { action: click.actionId, channel: click.channel };
+    await click.client.views.open({
+      trigger_id: click.triggerId,
+      view: runFormView(check.agent.title, agentName, state),
+    });
+  },
+};
+
+function runFormView(title: string, agentName: string, state: FormState): types.ModalView {
+  return {
+    type: "modal",
+    callback_id: RUN_FORM_CALLBACK,
+    private_metadata: JSON.stringify(state),
+    title: { type: "plain_text", text: `Run ${title}`.slice(0, 24) },
+    submit: { type: "plain_text", text: "Run" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      {
+        type: "input",
+        block_id: REQUEST_BLOCK,
+        label: { type: "plain_text", text: `What should ${agentName} do?` },
+        element: {
+          type: "plain_text_input",
+          action_id: REQUEST_INPUT,
+          multiline: true,
+          max_length: 3_000,
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The form's submission. Problems the person can fix (no request, no right to run) are
+ * shown in the form itself, which stays open; otherwise the form closes and the request is
+ * posted and run. Slack sends a submission once per click of "Run", so the view's id keys it.
+ */
+export function registerRunForm(app: App, deps: SlackDeps): void {
+  app.view(RUN_FORM_CALLBACK, async ({ ack, body, view, client }) => {
+    const text = view.state.values[REQUEST_BLOCK]?.[REQUEST_INPUT]?.value?.trim() ?? "";
+    const fail = (message: string) =>
+      ack({ response_action: "errors", errors: { [REQUEST_BLOCK]: message } });
+    if (!text) return fail("Write what the agent should do.");
+    const state = parseState(view.private_metadata);
+    const stored = state && (await deps.actions.find("slack", state.action));
+    if (!state || !stored || stored.kind !== "run_agent_form") {
+      return fail("This form no longer works; open the agent again with `/agents`.");
+    }
+    const team = body.team?.id ?? body.user.team_id ?? "";
+    const person = await deps.identities.person(client, team, body.user.id);
+    if ("refusal" in person) return fail(person.refusal);
+    const agentName = String(stored.payload.agentName);
+    const check = await whyNotRun(deps, person.principal, agentName);
+    if ("refusal" in check) return fail(check.refusal);
+    await ack();
+    const refused = await postAndRun(deps, client, {
+      principal: person.principal,
+      slackUser: body.user.id,
+      team,
+      channel: state.channel ?? body.user.id,
+      place: stored.payload.place as SlackPlace | undefined,
+      agentName,
+      text,
+      deliveryKey: `view:${view.id}`,
+    });
+    if (refused) {
+      // The form is closed: say it in the bot's DM with the person.
+      await client.chat
+        .postMessage({ channel: body.user.id, text: refused.refusal })
+        .catch(() => undefined);
+    }
+  });
+}
+
+function parseState(metadata: string): FormState | undefined {
+  try {
+    const state = JSON.parse(metadata) as FormState;
+    return typeof state.action === "string" ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
