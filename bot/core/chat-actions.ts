@@ -32,4 +32,11 @@ export class ChatActions {
       .update({ used_at: this.knex.fn.now() });
     return updated === 1;
   }
+
+  /** Forgets actions older than `days`: a button that old has scrolled out of use. */
+  async prune(days = 30): Promise<number> {
+    return this.knex("chat_actions")
+      .where("created_at", "<", this.knex.raw("now() - make_interval(days => ?)", [days]))
+      .delete();
+  }
 }

@@ -254,9 +254,7 @@ export class SlackRunReplier {
           channel: target.channel,
           ts: progress.streamTs,
           ...(rest ? { markdown_text: rest } : {}),
-          ...(answer?.startsWith(shown)
-            ? { blocks: body.blocks?.slice(-1) }
-            : {}),
+          ...(answer?.startsWith(shown) ? { blocks: body.blocks?.slice(-1) } : {}),
         })
         .then(() => true)
         .catch(() => false);

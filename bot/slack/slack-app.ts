@@ -51,6 +51,8 @@ export interface SlackIntegration {
 /** The path Slack posts events, commands and interactions to (the app manifest's URLs). */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
+const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+
 /**
  * The Slack integration with Bolt: over HTTP at /slack/events (Bolt checks signatures and
  * timestamps on the raw body, and acknowledges at once, so the work runs after Slack has
@@ -136,10 +138,18 @@ export async function startSlack(
   const resumed = await replier.resume();
   if (resumed > 0) logger.info({ replies: resumed }, "resuming Slack replies left unfinished");
   logger.info({ mode: socketMode ? "socket" : "http" }, "Slack integration on");
+  // Delivery claims matter for minutes (Slack's retries), buttons for weeks: prune the rest.
+  const pruner = setInterval(() => {
+    Promise.all([deps.deliveries.prune(7), deps.actions.prune(30)]).catch((error) =>
+      logger.warn({ err: error }, "could not prune old Slack deliveries and actions"),
+    );
+  }, PRUNE_EVERY_MS);
+  pruner.unref();
   return {
     mode: socketMode ? "socket" : "http",
     router: socketMode ? undefined : router,
     async stop() {
+      clearInterval(pruner);
       await replier.close();
       if (socketMode) await app.stop();
     },
