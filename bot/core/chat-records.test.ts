@@ -16,19 +16,17 @@ describe("chat records on PostgreSQL", () => {
     db = await openDatabase({ url: pg.url, dataDir: "" });
     await migrateLatest(db);
     const [user] = await db.knex("users").insert({ email: "ada@example.com" }, ["id"]);
-    const [agent] = await db
-      .knex("agents")
-      .insert(
-        {
-          name: "a",
-          title: "A",
-          owner: "team:x",
-          runtime_type: "demo",
-          manifest: "{}",
-          manifest_digest: "d",
-        },
-        ["id"],
-      );
+    const [agent] = await db.knex("agents").insert(
+      {
+        name: "a",
+        title: "A",
+        owner: "team:x",
+        runtime_type: "demo",
+        manifest: "{}",
+        manifest_digest: "d",
+      },
+      ["id"],
+    );
     const [session] = await db
       .knex("sessions")
       .insert(

@@ -9,3 +9,4 @@ export { ChatReplies, type PendingReply } from "./chat-replies.js";
 export { ChatDeliveries } from "./deliveries.js";
 export { type ChatRequest, parseRequest, plainText } from "./request-text.js";
 export { costText, refusalText } from "./wording.js";
+export { WorkLimiter } from "./work-limiter.js";

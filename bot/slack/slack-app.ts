@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
-import { ChatActions, ChatDeliveries, ChatReplies } from "../core/index.js";
+import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../core/index.js";
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
@@ -52,6 +52,8 @@ export interface SlackIntegration {
 export const SLACK_EVENTS_PATH = "/slack/events";
 
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+/** Messages handled at once; Bolt has acknowledged each before it waits here. */
+const INCOMING_AT_ONCE = 8;
 
 /**
  * The Slack integration with Bolt: over HTTP at /slack/events (Bolt checks signatures and
@@ -111,6 +113,7 @@ export async function startSlack(
     publicUrl: settings.publicUrl,
   };
 
+  const incoming = new WorkLimiter(INCOMING_AT_ONCE);
   const onMessage = async ({
     event,
     context,
@@ -121,7 +124,7 @@ export async function startSlack(
     client: typeof app.client;
   }) => {
     const message = incomingOf(event, context.teamId);
-    if (message) await handleIncoming(deps, client, context.botUserId, message);
+    if (message) await incoming.run(() => handleIncoming(deps, client, context.botUserId, message));
   };
   app.event("app_mention", onMessage);
   app.event("message", onMessage);
