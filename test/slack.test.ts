@@ -1,42 +1,31 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type SlackCall, SlackWebApiDouble } from "./doubles/slack-web-api.js";
+import type { SlackCall, SlackWebApiDouble } from "./doubles/slack-web-api.js";
 import { eventually } from "./support/eventually.js";
 import { freePort } from "./support/ports.js";
-import { SlackEventSender } from "./support/slack-events.js";
-import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
+import type { SlackEventSender } from "./support/slack-events.js";
+import { agentManifest, SlackHarness } from "./support/slack-harness.js";
+import { SwitchboardProcess } from "./support/switchboard-process.js";
 
 /**
  * Slack from signed events alone: `switchboard serve` with Slack switched on, its Web API
  * client pointed at a local double that records what the thread receives.
  */
 
-const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
-const BOT_TOKEN = "xoxb-test-0000-switchboard";
-const root = mkdtempSync(join(tmpdir(), "switchboard-slack-"));
+let harness: SlackHarness;
 let slack: SlackWebApiDouble;
 let serve: SwitchboardProcess;
 let events: SlackEventSender;
 let tsCounter = 0;
-let env: Record<string, string>;
 const nextTs = () => `1700000${String(++tsCounter).padStart(3, "0")}.000100`;
 
-const manifest = (name: string, runtime: string, run: string[]) => `apiVersion: switchboard/v1
-kind: Agent
-metadata:
-  name: ${name}
-  title: ${name === "helpdesk" ? "IT helpdesk" : "Restricted agent"}
-  description: Answers questions about laptops, VPN and passwords
-  owner: team:platform
-spec:
-  runtime:
-${runtime}
-  access:
-    view: ["user:*"]
-    run: [${run.join(", ")}]
-`;
+const everyone = ['"user:*"'];
+/** What replying to a run calls on a workspace without streaming. */
+const REPLYING = [
+  "assistant.threads.setStatus",
+  "chat.postMessage",
+  "chat.startStream",
+  "chat.update",
+];
 
 /** What the thread shows: posted and updated texts and blocks, in order. */
 function threadTexts(calls: SlackCall[]): string[] {
@@ -79,58 +68,39 @@ async function finalAnswer(thread: string): Promise<SlackCall> {
 }
 
 beforeAll(async () => {
-  slack = await SlackWebApiDouble.start({
-    botToken: BOT_TOKEN,
+  harness = await SlackHarness.start({
     users: [
       { id: "UADA", email: "ada@example.com", name: "Ada" },
       { id: "UBOB", email: "bob@example.com", name: "Bob" },
       { id: "UNOMAIL", name: "No Mail" },
     ],
+    agents: {
+      "helpdesk.yaml": agentManifest({
+        name: "helpdesk",
+        title: "IT helpdesk",
+        runtime: "    type: demo\n    delay_ms: 30",
+        run: everyone,
+      }),
+      "restricted.yaml": agentManifest({
+        name: "restricted",
+        title: "Restricted agent",
+        run: ["user:carol@example.com"],
+      }),
+      "slow.yaml": agentManifest({
+        name: "slow",
+        title: "Slow agent",
+        runtime: "    type: demo\n    delay_ms: 250",
+        run: everyone,
+      }),
+      "broken.yaml": agentManifest({
+        name: "broken",
+        title: "Broken agent",
+        runtime: "    type: http\n    url: http://127.0.0.1:9/agent",
+        run: everyone,
+      }),
+    },
   });
-  env = {
-    SWITCHBOARD_DATA_DIR: join(root, "data"),
-    LOG_LEVEL: "warn",
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
-    RUN_MAX_ATTEMPTS: "1",
-  };
-  const agents = join(root, "agents");
-  mkdirSync(agents);
-  writeFileSync(
-    join(agents, "helpdesk.yaml"),
-    manifest("helpdesk", "    type: demo\n    delay_ms: 30", ['"user:*"']),
-  );
-  writeFileSync(
-    join(agents, "restricted.yaml"),
-    manifest("restricted", "    type: demo", ["user:carol@example.com"]),
-  );
-  writeFileSync(
-    join(agents, "slow.yaml"),
-    manifest("slow", "    type: demo\n    delay_ms: 250", ['"user:*"']).replace(
-      "Restricted agent",
-      "Slow agent",
-    ),
-  );
-  writeFileSync(
-    join(agents, "broken.yaml"),
-    manifest("broken", "    type: http\n    url: http://127.0.0.1:9/agent", ['"user:*"']).replace(
-      "Restricted agent",
-      "Broken agent",
-    ),
-  );
-  const applied = await runSwitchboard(["agents", "apply", agents], env);
-  expect(applied.code, applied.stderr).toBe(0);
-  const port = await freePort();
-  serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
-  await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
-  events = new SlackEventSender(
-    `http://127.0.0.1:${port}/slack/events`,
-    SIGNING_SECRET,
-    slack.teamId,
-    slack.botUserId,
-    slack.responseUrl,
-  );
+  ({ slack, serve, events } = harness);
 }, 180_000);
 
 afterEach(() => {
@@ -140,10 +110,10 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  // The restart test replaces serve: stop whichever is running, then the rest.
   serve?.signal("SIGTERM");
   await serve?.exited;
-  await slack?.close();
-  rmSync(root, { recursive: true, force: true });
+  await harness?.close();
 });
 
 describe("Slack", { timeout: 90_000 }, () => {
@@ -186,12 +156,7 @@ describe("Slack", { timeout: 90_000 }, () => {
   });
 
   it("runs the named agent in the mention's thread: a sign of life, then the answer with its cost and a link", async () => {
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const ts = nextTs();
     const { response } = await events.mention("UADA", "helpdesk my VPN keeps dropping", ts);
     expect(response.status).toBe(200);
@@ -211,22 +176,12 @@ describe("Slack", { timeout: 90_000 }, () => {
   });
 
   it("continues the thread's session without a new mention, and ignores bots and edits", async () => {
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const thread = nextTs();
     await events.mention("UADA", "helpdesk first question", thread);
     await finalAnswer(thread);
     slack.reset();
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     // Noise the bot must not answer: another bot, an edit, a message outside any session.
     await events.message("UBOB", "beep", nextTs(), {
       thread_ts: thread,
@@ -245,12 +200,7 @@ describe("Slack", { timeout: 90_000 }, () => {
   });
 
   it("starts one run for a mention Slack delivers twice and retries", async () => {
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const ts = nextTs();
     const text = "helpdesk reset my password please";
     const first = await events.mention("UADA", text, ts);
@@ -301,12 +251,7 @@ describe("Slack", { timeout: 90_000 }, () => {
   });
 
   it("offers the agents a person may run when the mention names none, and runs the one clicked", async () => {
-    slack.allow(
-      "chat.postMessage",
-      "assistant.threads.setStatus",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const ts = nextTs();
     await events.mention("UBOB", "my laptop VPN is broken", ts);
     const offer = await eventually(async () => {
@@ -351,12 +296,7 @@ describe("Slack", { timeout: 90_000 }, () => {
   });
 
   it("puts a failed run in the thread in plain words", async () => {
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const ts = nextTs();
     await events.mention("UADA", "broken are you there?", ts);
     const failure = await eventually(async () => {
@@ -388,12 +328,7 @@ describe("Slack", { timeout: 90_000 }, () => {
   it("finishes a reply after the web process is killed mid-run and started again", {
     timeout: 240_000,
   }, async () => {
-    slack.allow(
-      "assistant.threads.setStatus",
-      "chat.postMessage",
-      "chat.startStream",
-      "chat.update",
-    );
+    slack.allow(...REPLYING);
     const ts = nextTs();
     await events.mention("UADA", "slow tell me about our expense policy in detail", ts);
     const working = await eventually(async () => {
@@ -406,7 +341,7 @@ describe("Slack", { timeout: 90_000 }, () => {
     await serve.exited;
     const workingTs = slack.calls.find((call) => call.method === "chat.postMessage")?.args;
     const port = await freePort();
-    serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
+    serve = new SwitchboardProcess(["serve"], { ...harness.env, PORT: String(port) });
     await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
     const answer = await eventually(async () => {
       const call = slack.calls.find(

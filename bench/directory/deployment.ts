@@ -7,11 +7,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OpenFgaServer } from "../../test/support/openfga-server.js";
 import { freePort } from "../../test/support/ports.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
 import { SwitchboardProcess } from "../../test/support/switchboard-process.js";
 import { BENCH_USER, type BenchDataset } from "./dataset.js";
-import { OpenFgaOnPostgres } from "./openfga-postgres.js";
 import { seed } from "./seed.js";
 
 /** Linux's USER_HZ: /proc counts CPU time in hundredths of a second. */
@@ -36,7 +36,7 @@ export class BenchDeployment {
   ): Promise<BenchDeployment> {
     const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-directory-"));
     let database: TestDatabase | undefined;
-    let openfga: OpenFgaOnPostgres | undefined;
+    let openfga: OpenFgaServer | undefined;
     let openfgaDatabase: TestDatabase | undefined;
     let serve: SwitchboardProcess | undefined;
     const cleanUp = async () => {
@@ -51,7 +51,9 @@ export class BenchDeployment {
       if (backend === "postgres + openfga") {
         if (!options.openFgaBinary) throw new Error("the OpenFGA server is not installed");
         openfgaDatabase = await createTestDatabase("bench_fga");
-        openfga = await OpenFgaOnPostgres.start(options.openFgaBinary, openfgaDatabase.url);
+        openfga = await OpenFgaServer.start(options.openFgaBinary, {
+          postgresUrl: openfgaDatabase.url,
+        });
       }
       const seeding = performance.now();
       await seed({ databaseUrl: database?.url, dataDir: dir, openFgaUrl: openfga?.url }, dataset);

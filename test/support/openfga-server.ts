@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { freePort } from "./ports.js";
 
 /**
- * A real OpenFGA server (in-memory datastore) on loopback ports of its own, for tests that
+ * A real OpenFGA server (in-memory datastore, or PostgreSQL) on loopback ports of its own, for tests that
  * hold our code to the real thing. `.ci/run` installs the binary; on a machine without it
  * `findOpenFgaBinary` says why, and the tests that need it are skipped saying so.
  */
@@ -39,14 +39,24 @@ export class OpenFgaServer {
     readonly url: string,
   ) {}
 
-  static async start(binary: string): Promise<OpenFgaServer> {
+  /**
+   * Starts the server: in-memory by default; with `postgresUrl`, keeping its tuples in that
+   * PostgreSQL database as in production (migrated first).
+   */
+  static async start(
+    binary: string,
+    options: { postgresUrl?: string } = {},
+  ): Promise<OpenFgaServer> {
+    const datastore = options.postgresUrl
+      ? ["--datastore-engine", "postgres", "--datastore-uri", options.postgresUrl]
+      : ["--datastore-engine", "memory"];
+    if (options.postgresUrl) execFileSync(binary, ["migrate", ...datastore], { stdio: "ignore" });
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     const child = spawn(
       binary,
       [
         "run",
-        "--datastore-engine",
-        "memory",
+        ...datastore,
         "--http-addr",
         `127.0.0.1:${httpPort}`,
         "--grpc-addr",
