@@ -51,7 +51,13 @@ export class SlackEventSender {
   ): Promise<{ response: Response; eventId: string }> {
     const eventId =
       options.eventId ?? `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`;
-    const body = JSON.stringify({
+    const body = this.eventBody(event, eventId);
+    return { response: await this.post(body, "application/json", options), eventId };
+  }
+
+  /** The JSON body Slack posts for an event (unsigned; `post` signs it). */
+  eventBody(event: Record<string, unknown>, eventId: string): string {
+    return JSON.stringify({
       token: "legacy-verification-token",
       team_id: this.teamId,
       api_app_id: "AAGENTS",
@@ -61,7 +67,14 @@ export class SlackEventSender {
       authorizations: [{ team_id: this.teamId, user_id: this.botUserId, is_bot: true }],
       event: { team: this.teamId, event_ts: event.ts, ...event },
     });
-    return { response: await this.post(body, "application/json", options), eventId };
+  }
+
+  /** The body of a top-level channel mention (see `mention`). */
+  mentionBody(user: string, text: string, ts: string, eventId: string): string {
+    return this.eventBody(
+      { type: "app_mention", user, text: `<@${this.botUserId}> ${text}`, ts, channel: "C0GENERAL" },
+      eventId,
+    );
   }
 
   /** A mention at the top of a channel (ts is the new thread's ts). */
