@@ -31,6 +31,7 @@ export { OpenFgaAuthorizer } from "./openfga/openfga-authorizer.js";
 export { loadPolicyModel } from "./policy-model.js";
 export {
   actorOf,
+  agentObject,
   type Principal,
   type Surface,
   type SystemPrincipal,

@@ -27,6 +27,11 @@ export function userSubject(email: string): string {
   return `user:${email.trim().toLowerCase()}`;
 }
 
+/** The OpenFGA object for an agent: `agent:helpdesk`. */
+export function agentObject(name: string): string {
+  return `agent:${name}`;
+}
+
 /** How the audit log names an actor. */
 export function actorOf(principal: Principal): string {
   return principal.kind === "user" ? userSubject(principal.email) : `system:${principal.name}`;

@@ -1,6 +1,7 @@
 /**
- * The small kernel every module may use: errors with stable codes, and stopping an HTTP
- * server gracefully. Nothing here knows about web frameworks, databases or other modules.
+ * The small kernel every module may use: errors with stable codes, stopping an HTTP server
+ * gracefully, and a check for ids that must be UUIDs.
+ * Nothing here knows about web frameworks, databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
 export {
@@ -13,3 +14,4 @@ export {
   unauthenticated,
   unavailable,
 } from "./errors.js";
+export { isUuid, UUID_PATTERN } from "./uuid.js";

@@ -11,6 +11,7 @@ export { InProcessQueue } from "./queue/in-process-queue.js";
 export type { DrainHandler, DrainJob, RunQueue } from "./queue/run-queue.js";
 export {
   FINISHED_STATUSES,
+  isClosingEvent,
   RUN_STATUSES,
   type Run,
   type RunError,

@@ -15,6 +15,11 @@ export const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set([
   "cancelled",
 ]);
 
+/** The event that ends a run's timeline: its status becoming one of FINISHED_STATUSES. */
+export function isClosingEvent(event: RunEvent): boolean {
+  return event.type === "run.status" && FINISHED_STATUSES.has(event.data.status as RunStatus);
+}
+
 /** Where a conversation happens: the key of a session is (surface, conversation key, agent). */
 export type SessionSurface = "slack" | "teams" | "site" | "api" | "a2a";
 

@@ -1,16 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import type { AccessPolicy, Principal, UserPrincipal } from "../authz/index.js";
-import { badRequest, conflict, notFound, SwitchboardError } from "../core/index.js";
+import {
+  type AccessPolicy,
+  agentObject,
+  type Principal,
+  type UserPrincipal,
+} from "../authz/index.js";
+import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../core/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
 import type { RunQueue } from "./queue/run-queue.js";
 import {
   FINISHED_STATUSES,
+  isClosingEvent,
   type Run,
   type RunEvent,
-  type RunStatus,
   type Session,
   type SessionSurface,
   type TranscriptEntry,
@@ -56,8 +61,6 @@ export interface RunsServiceOptions {
   signals: RunSignals;
   logger: Logger;
 }
-
-const agentObject = (name: string) => `agent:${name}`;
 
 /**
  * Runs and sessions as people reach them, from every surface (API, site, Slack, Teams):
@@ -148,7 +151,7 @@ export class RunsService {
     sessionId: string,
     agent: RunnableAgent,
   ): Promise<Session> {
-    const session = UUID.test(sessionId) ? await this.sessions.get(sessionId) : undefined;
+    const session = isUuid(sessionId) ? await this.sessions.get(sessionId) : undefined;
     if (!session || session.userId !== user.userId) throw notFound(`The session ${sessionId}`);
     if (session.agentId !== agent.id) {
       throw conflict(
@@ -189,7 +192,7 @@ export class RunsService {
     principal: Principal,
     runId: string,
   ): Promise<{ run: Run; agent: RunnableAgent | undefined }> {
-    const run = UUID.test(runId) ? await this.runs.get(runId) : undefined;
+    const run = isUuid(runId) ? await this.runs.get(runId) : undefined;
     if (!run) throw notFound(`The run ${runId}`);
     const agent = await this.options.agents.byId(run.agentId);
     if (!(await this.mayRead(principal, run.userId, agent))) throw notFound(`The run ${runId}`);
@@ -218,7 +221,7 @@ export class RunsService {
       for (const event of events) {
         yield event;
         seq = event.seq;
-        if (isClosing(event)) {
+        if (isClosingEvent(event)) {
           wake.cancel();
           return;
         }
@@ -297,7 +300,7 @@ export class RunsService {
   }
 
   async session(principal: Principal, sessionId: string): Promise<SessionDetail> {
-    const session = UUID.test(sessionId) ? await this.sessions.get(sessionId) : undefined;
+    const session = isUuid(sessionId) ? await this.sessions.get(sessionId) : undefined;
     if (!session) throw notFound(`The session ${sessionId}`);
     const agent = await this.options.agents.byId(session.agentId);
     if (!(await this.mayRead(principal, session.userId, agent)))
@@ -320,8 +323,6 @@ export class RunsService {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function requireUser(principal: Principal): UserPrincipal {
   if (principal.kind !== "user") {
     throw new SwitchboardError("forbidden", "Runs are started by people; use a person's API key.", {
@@ -343,8 +344,4 @@ function validInput(input: unknown): string {
     );
   }
   return input;
-}
-
-function isClosing(event: RunEvent): boolean {
-  return event.type === "run.status" && FINISHED_STATUSES.has(event.data.status as RunStatus);
 }

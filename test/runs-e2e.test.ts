@@ -10,7 +10,7 @@ import type { RuntimeFixture } from "./runtime-contract/fixture.js";
 import { httpSseFixture } from "./runtime-contract/http-fixture.js";
 import { n8nFixture } from "./runtime-contract/n8n-fixture.js";
 import { eventually } from "./support/eventually.js";
-import { type JsonBody, readJson } from "./support/http.js";
+import { apiRequest, type JsonBody, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
@@ -38,14 +38,7 @@ async function api(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: JsonBody }> {
-  const response = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const response = await apiRequest(base, key, method, path, body);
   return { status: response.status, body: await readJson(response) };
 }
 

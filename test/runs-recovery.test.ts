@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
-import { type JsonBody, readJson } from "./support/http.js";
+import { apiRequest, type JsonBody, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
@@ -106,15 +106,8 @@ class Api {
     private readonly key: string,
   ) {}
 
-  async request(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.base}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.key}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  request(method: string, path: string, body?: unknown): Promise<Response> {
+    return apiRequest(this.base, this.key, method, path, body);
   }
 
   async startRun(agent: string, input: string, sessionId?: string): Promise<JsonBody> {

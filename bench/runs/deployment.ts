@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { apiRequest } from "../../test/support/http.js";
 import { freePort } from "../../test/support/ports.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
 import { runSwitchboard, SwitchboardProcess } from "../../test/support/switchboard-process.js";
@@ -106,15 +107,8 @@ spec:
     return worker;
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.base}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.key}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  request(method: string, path: string, body?: unknown): Promise<Response> {
+    return apiRequest(this.base, this.key, method, path, body);
   }
 
   /** Starts a run (in a new session, or `sessionId`'s); answers its id and session. */

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { isUuid } from "../../core/index.js";
 
 /**
  * What an interactive button stands for, stored here so the button itself carries only an
@@ -19,7 +20,7 @@ export class ChatActions {
     surface: string,
     id: string,
   ): Promise<{ kind: string; payload: Record<string, unknown>; usedAt: Date | null } | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await this.knex("chat_actions").where({ id, surface }).first();
     return row ? { kind: row.kind, payload: row.payload, usedAt: row.used_at } : undefined;
   }

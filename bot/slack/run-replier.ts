@@ -3,7 +3,7 @@ import type { webApi } from "@slack/bolt";
 type WebClient = webApi.WebClient;
 
 import type { Logger } from "pino";
-import type { RunEvent, RunsService } from "../../sessions/index.js";
+import { isClosingEvent, type RunsService } from "../../sessions/index.js";
 import type { ChatReplies } from "../core/index.js";
 import { answerBlocks, failureText, workingText } from "./reply-blocks.js";
 
@@ -131,7 +131,7 @@ export class SlackRunReplier {
           }
         } else if (event.type === "message") {
           text = String(event.data.text ?? text);
-        } else if (isClosing(event)) {
+        } else if (isClosingEvent(event)) {
           await this.finish(runId, target, progress, text, shown);
           await replies.done(runId);
           return;
@@ -283,11 +283,4 @@ export class SlackRunReplier {
       .setStatus({ channel_id: target.channel, thread_ts: target.threadTs, status: "" })
       .catch(() => undefined);
   }
-}
-
-function isClosing(event: RunEvent): boolean {
-  return (
-    event.type === "run.status" &&
-    ["succeeded", "failed", "cancelled"].includes(String(event.data.status))
-  );
 }

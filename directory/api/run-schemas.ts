@@ -1,18 +1,18 @@
 import { z } from "zod";
+import { UUID_PATTERN } from "../../core/index.js";
 import { agentName } from "../manifest/index.js";
 
 /** Wire shapes of runs and sessions (snake_case), for validation and the OpenAPI document. */
 
 const timestamp = z.string().describe("ISO 8601 date and time, UTC");
 const uuid = z.string().describe("A UUID");
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const startRunBody = z
   .strictObject({
     input: z.string().describe("What you ask the agent, as you would type it in chat"),
     session_id: z
       .string()
-      .regex(UUID, { error: "must be a session id (a UUID) from an earlier run" })
+      .regex(UUID_PATTERN, { error: "must be a session id (a UUID) from an earlier run" })
       .optional()
       .describe("Continue this session (yours, with this agent); unset: a new one"),
   })

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import type { UserPrincipal } from "../../authz/index.js";
-import { notFound, unauthenticated } from "../../core/index.js";
+import { isUuid, notFound, unauthenticated } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 
 /**
@@ -15,7 +15,6 @@ const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
 /** Writing last_used_at on every request would turn each read into a write. */
 const LAST_USED_PRECISION = "1 minute";
 const LAST_USED_PRECISION_MS = 60_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ApiKeySummary {
   id: string;
@@ -104,7 +103,7 @@ export class ApiKeys {
   }
 
   async revoke(id: string, actor: string): Promise<ApiKeySummary> {
-    if (!UUID.test(id)) throw notFound(`The API key "${id}"`);
+    if (!isUuid(id)) throw notFound(`The API key "${id}"`);
     return this.knex.transaction(async (trx) => {
       const [row] = (await trx("api_keys")
         .where({ id, kind: "api" })

@@ -1,5 +1,5 @@
 import type { TupleKey } from "../../authz/index.js";
-import { PLATFORM } from "../../authz/index.js";
+import { agentObject, PLATFORM } from "../../authz/index.js";
 import type { AgentManifest } from "../manifest/index.js";
 
 /**
@@ -9,8 +9,6 @@ import type { AgentManifest } from "../manifest/index.js";
  * `switchboard authz grant` survive a re-apply.
  */
 export const MANAGED_RELATIONS = new Set(["platform", "owner_team", "owner", "viewer", "runner"]);
-
-export const agentObject = (name: string) => `agent:${name}`;
 
 /** `team:support` in a manifest means the team's members: `team:support#member`. */
 function grantSubject(subject: string): string {

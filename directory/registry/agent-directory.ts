@@ -1,13 +1,13 @@
 import {
   type AccessPolicy,
   actorOf,
+  agentObject,
   PLATFORM,
   type Principal,
   userSubject,
 } from "../../authz/index.js";
 import { badRequest, conflict, forbidden, notFound } from "../../core/index.js";
 import { canonicalJson, validateManifest } from "../manifest/index.js";
-import { agentObject } from "./access-tuples.js";
 import type { Agent, AgentState } from "./agent-record.js";
 import type { AgentRegistry, ApplyResult } from "./agent-registry.js";
 import { type AgentFilter, decodeCursor, encodeCursor, type Facets } from "./agent-search.js";

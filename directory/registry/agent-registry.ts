@@ -1,15 +1,9 @@
 import type { Knex } from "knex";
-import type { Authorizer, TupleKey } from "../../authz/index.js";
+import { type Authorizer, agentObject, type TupleKey } from "../../authz/index.js";
 import { notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import { canonicalJson, ManifestError, type ValidatedManifest } from "../manifest/index.js";
-import {
-  accessTuplesFor,
-  agentObject,
-  diffTuples,
-  teamPlatformTuple,
-  teamsNamedIn,
-} from "./access-tuples.js";
+import { accessTuplesFor, diffTuples, teamPlatformTuple, teamsNamedIn } from "./access-tuples.js";
 import {
   type Agent,
   type AgentRow,

@@ -1,6 +1,5 @@
 export {
   accessTuplesFor,
-  agentObject,
   MANAGED_RELATIONS,
   teamsNamedIn,
 } from "./access-tuples.js";

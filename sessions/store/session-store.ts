@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { badRequest } from "../../core/index.js";
+import { badRequest, isUuid } from "../../core/index.js";
 import type { RuntimeHandle } from "../../runtimes/index.js";
 import type { Session, SessionSurface, TranscriptEntry } from "../records.js";
 
@@ -207,7 +207,7 @@ function encodeSessionCursor(session: Session): string {
 function decodeSessionCursor(cursor: string): { at: Date; id: string } {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const date = at ? new Date(at) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || !id || !/^[0-9a-f-]{36}$/i.test(id)) {
+  if (!date || Number.isNaN(date.getTime()) || !id || !isUuid(id)) {
     throw badRequest("The cursor is not one this API gave out; start again without it.");
   }
   return { at: date, id };
