@@ -57,6 +57,11 @@ export class PgliteKnexClient extends PostgresClient {
   }
 
   async _query(connection: PGlite, obj: QueryObject): Promise<QueryObject> {
+    // PGlite runs each query on this thread, and its promises settle as microtasks: a chain
+    // of queries would hold the event loop until all of them were done, and HTTP requests
+    // (Slack's acknowledgements among them) would wait. A turn of the loop before each
+    // query lets them in between.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const bindings = obj.bindings ?? [];
     if (bindings.length > 0) {
       obj.response = asPgResult(await connection.query(obj.sql, bindings));
