@@ -1,13 +1,15 @@
-import { startSlack } from "../bot/index.js";
+import { SLACK_EVENTS_PATH, startSlack } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 
+export { SLACK_EVENTS_PATH };
+
 /**
  * Switches the Slack integration on when it is configured: a bot token, and either the
  * signing secret (events over HTTP at /slack/events) or an app-level token (Socket Mode).
- * Resolves to the router to mount (HTTP mode), or undefined.
+ * Resolves to what to mount over HTTP (the events intake and the router), or undefined.
  */
 export async function openSlack(
   config: Config,
@@ -54,5 +56,7 @@ export async function openSlack(
     },
   );
   ctx.lifecycle.onStop("slack", () => slack.stop());
-  return slack.router;
+  return slack.router && slack.eventIntake
+    ? { router: slack.router, eventIntake: slack.eventIntake }
+    : undefined;
 }

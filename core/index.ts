@@ -1,7 +1,8 @@
 /**
  * The small kernel every module may use: errors with stable codes, stopping an HTTP server
- * gracefully, and a check for ids that must be UUIDs.
- * Nothing here knows about web frameworks, databases or other modules.
+ * gracefully, the shape of a route that answers on node:http ahead of the web framework,
+ * and a check for ids that must be UUIDs. Nothing here knows about web frameworks,
+ * databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
 export {
@@ -14,4 +15,5 @@ export {
   unauthenticated,
   unavailable,
 } from "./errors.js";
+export type { FastRoute } from "./fast-route.js";
 export { isUuid, UUID_PATTERN } from "./uuid.js";

@@ -325,6 +325,30 @@ describe("Slack", { timeout: 90_000 }, () => {
     expect(slack.calls.filter((call) => call.method !== "auth.test")).toEqual([]);
   });
 
+  it("answers Slack's URL check, and refuses a signed body that is not JSON or is too large", async () => {
+    const check = await events.post(
+      JSON.stringify({ type: "url_verification", challenge: "c-123", token: "t" }),
+      "application/json",
+    );
+    expect(check.status).toBe(200);
+    expect(await check.json()).toEqual({ challenge: "c-123" });
+    const garbled = await events.post('{"type": "event_callback", "event": ', "application/json");
+    expect(garbled.status).toBe(400);
+    expect(await garbled.text()).toContain("not JSON");
+    const huge = await events.post(
+      JSON.stringify({ type: "event_callback", padding: "x".repeat(1_100_000) }),
+      "application/json",
+    );
+    expect(huge.status).toBe(413);
+    // Refusals leave the intake answering.
+    const after = await events.post(
+      JSON.stringify({ type: "url_verification", challenge: "c-456" }),
+      "application/json",
+    );
+    expect(await after.json()).toEqual({ challenge: "c-456" });
+    expect(slack.calls.filter((call) => call.method !== "auth.test")).toEqual([]);
+  });
+
   it("finishes a reply after the web process is killed mid-run and started again", {
     timeout: 240_000,
   }, async () => {

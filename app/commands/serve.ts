@@ -23,7 +23,7 @@ import {
   startHttpServer,
 } from "../http/index.js";
 import { checkRuntimeSettings, openRuns } from "../runs.js";
-import { openSlack } from "../slack.js";
+import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -72,9 +72,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     },
   ];
   const routes = Router();
+  const metrics = createHttpMetrics();
   const app = createHttpApp({
     logger,
-    metrics: createHttpMetrics(),
+    metrics,
     checks: () => checks,
     isStopping: () => lifecycle.isStopping,
     mount(app) {
@@ -128,7 +129,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     runs: runs.service,
     publicUrl: config.PUBLIC_URL ?? http.url,
   });
-  if (slack) routes.use(slack);
+  if (slack) {
+    http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
+    routes.use(slack.router);
+  }
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service),

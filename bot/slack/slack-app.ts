@@ -3,12 +3,14 @@ import { Router } from "express";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
+import type { FastRoute } from "../../core/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
 import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../core/index.js";
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
+import { slackEventIntake } from "./event-intake.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, runStoredRequest } from "./run-agent-actions.js";
 import { SlackRunReplier } from "./run-replier.js";
@@ -43,7 +45,9 @@ export interface SlackServices {
 
 export interface SlackIntegration {
   mode: "http" | "socket";
-  /** Over HTTP: mount at the root; it answers POST /slack/events. */
+  /** Over HTTP: events (JSON) at POST /slack/events, answered ahead of express. */
+  eventIntake: FastRoute | undefined;
+  /** Over HTTP: mount at the root; it answers commands and clicks at POST /slack/events. */
   router: Router | undefined;
   stop(): Promise<void>;
 }
@@ -52,13 +56,14 @@ export interface SlackIntegration {
 export const SLACK_EVENTS_PATH = "/slack/events";
 
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
-/** Messages handled at once; Bolt has acknowledged each before it waits here. */
+/** Events handled at once; each was acknowledged before it waits its turn. */
 const INCOMING_AT_ONCE = 8;
 
 /**
- * The Slack integration with Bolt: over HTTP at /slack/events (Bolt checks signatures and
- * timestamps on the raw body, and acknowledges at once, so the work runs after Slack has
- * its answer), or over Socket Mode when an app-level token is given.
+ * The Slack integration with Bolt: over HTTP at /slack/events, or over Socket Mode when an
+ * app-level token is given. Over HTTP, events are acknowledged by a lean intake ahead of
+ * express (event-intake.ts) and then handed to Bolt; commands and clicks go through Bolt's
+ * express receiver, which checks signatures and timestamps on the raw body too.
  */
 export async function startSlack(
   settings: SlackSettings,
@@ -124,7 +129,10 @@ export async function startSlack(
     client: typeof app.client;
   }) => {
     const message = incomingOf(event, context.teamId);
-    if (message) await incoming.run(() => handleIncoming(deps, client, context.botUserId, message));
+    if (!message) return;
+    const handle = () => handleIncoming(deps, client, context.botUserId, message);
+    // Over HTTP the intake already holds events to INCOMING_AT_ONCE, before Bolt's own work.
+    await (socketMode ? incoming.run(handle) : handle());
   };
   app.event("app_mention", onMessage);
   app.event("message", onMessage);
@@ -150,6 +158,14 @@ export async function startSlack(
   pruner.unref();
   return {
     mode: socketMode ? "socket" : "http",
+    eventIntake: socketMode
+      ? undefined
+      : slackEventIntake({
+          path: SLACK_EVENTS_PATH,
+          signingSecret: settings.signingSecret ?? "",
+          dispatch: (event) => incoming.run(() => app.processEvent(event)),
+          logger,
+        }),
     router: socketMode ? undefined : router,
     async stop() {
       clearInterval(pruner);

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
+import type { Logger } from "pino";
+import type { FastRoute } from "../../core/index.js";
+
+/** Slack's event payloads are a few KB; anything near this is not Slack. */
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface SlackEventIntakeOptions {
+  path: string;
+  signingSecret: string;
+  /** Hands an acknowledged event to Bolt (App.processEvent), however many at once it allows. */
+  dispatch: (event: ReceiverEvent) => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * The Events API's front door, ahead of express: a signed JSON event is checked, answered
+ * 200 and only then handed to Bolt. Slack wants the answer within 3 s and retries
+ * otherwise; under a burst of mentions, each request's trip through express, request
+ * logging and Bolt's receiver queued the acknowledgements behind one another and behind
+ * the work of the mentions before them. Here an acknowledgement costs a signature check
+ * and a JSON parse, and the handling waits for the next turn of the event loop, so
+ * acknowledgements are never stuck behind it.
+ *
+ * Slash commands and button clicks come form-encoded and may need Bolt's answer in the
+ * response body: those are left to the express route (Bolt's receiver).
+ */
+export function slackEventIntake(options: SlackEventIntakeOptions): FastRoute {
+  const { path, signingSecret, dispatch, logger } = options;
+  return (req, res) => {
+    if (req.method !== "POST" || pathOf(req.url) !== path) return false;
+    if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
+    readBody(req, (error, body) => {
+      if (error) return answer(res, error.status, error.message);
+      const timestamp = Number(req.headers["x-slack-request-timestamp"]);
+      const signature = String(req.headers["x-slack-signature"] ?? "");
+      const headers = { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp };
+      if (!isValidSlackRequest({ signingSecret, body, headers })) {
+        logger.info("refused a Slack event: bad signature or stale timestamp");
+        return answer(res, 401, "");
+      }
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return answer(res, 400, "the body is not JSON");
+      }
+      if (parsed.type === "url_verification") {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify({ challenge: parsed.challenge }));
+      }
+      answer(res, 200, "");
+      const retryNum = Number(req.headers["x-slack-retry-num"]);
+      const retryReason = req.headers["x-slack-retry-reason"];
+      // After the answer is on its way, and a turn later: other requests read in the same
+      // turn get their answers first.
+      setImmediate(() => {
+        dispatch({
+          body: parsed,
+          ack: async () => {},
+          ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+          ...(typeof retryReason === "string" ? { retryReason } : {}),
+        }).catch((err: unknown) => logger.error({ err }, "a Slack event failed"));
+      });
+    });
+    return true;
+  };
+}
+
+function pathOf(url: string | undefined): string {
+  const query = url?.indexOf("?") ?? -1;
+  return query === -1 ? (url ?? "") : (url ?? "").slice(0, query);
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(text);
+}
+
+/** The body as text, or a status to answer with (too large, or the client went away). */
+function readBody(
+  req: IncomingMessage,
+  done: (error: { status: number; message: string } | undefined, body: string) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (error: { status: number; message: string } | undefined) => {
+    if (finished) return;
+    finished = true;
+    done(error, error ? "" : Buffer.concat(chunks).toString("utf8"));
+  };
+  req.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      finish({ status: 413, message: "the body is too large for a Slack event" });
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => finish(undefined));
+  req.on("error", () => finish({ status: 400, message: "the request was cut off" }));
+}
