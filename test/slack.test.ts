@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SlackCall, SlackWebApiDouble } from "./doubles/slack-web-api.js";
 import { eventually } from "./support/eventually.js";
 import { freePort } from "./support/ports.js";
-import type { SlackEventSender } from "./support/slack-events.js";
-import { agentManifest, SlackHarness } from "./support/slack-harness.js";
+import { SlackEventSender } from "./support/slack-events.js";
+import { agentManifest, SIGNING_SECRET, SlackHarness } from "./support/slack-harness.js";
 import { SwitchboardProcess } from "./support/switchboard-process.js";
 
 /**
@@ -48,6 +48,27 @@ function threadTexts(calls: SlackCall[]): string[] {
         .join(" ");
       return `${call.method}: ${call.args.text ?? call.args.markdown_text ?? ""} ${blockText}`.trim();
     });
+}
+
+/** serve again, on a new port, with the events sender pointed at it. */
+async function startServeAgain(): Promise<void> {
+  const port = await freePort();
+  serve = new SwitchboardProcess(["serve"], { ...harness.env, PORT: String(port) });
+  await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
+  events = new SlackEventSender(
+    `http://127.0.0.1:${port}/slack/events`,
+    SIGNING_SECRET,
+    events.teamId,
+    events.botUserId,
+    events.responseUrl,
+  );
+}
+
+/** The final answers (with their link to the site) the double has received. */
+function answers(): SlackCall[] {
+  return slack.calls.filter((call) =>
+    JSON.stringify(call.args.blocks ?? "").includes("View on Switchboard"),
+  );
 }
 
 async function finalAnswer(thread: string): Promise<SlackCall> {
@@ -364,9 +385,7 @@ describe("Slack", { timeout: 90_000 }, () => {
     serve.signal("SIGKILL");
     await serve.exited;
     const workingTs = slack.calls.find((call) => call.method === "chat.postMessage")?.args;
-    const port = await freePort();
-    serve = new SwitchboardProcess(["serve"], { ...harness.env, PORT: String(port) });
-    await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
+    await startServeAgain();
     const answer = await eventually(async () => {
       const call = slack.calls.find(
         (c) =>
@@ -382,9 +401,31 @@ describe("Slack", { timeout: 90_000 }, () => {
       "tell me about our expense policy in detail",
     );
     // One answer: the working message was updated, no second thread reply was posted.
-    const answers = slack.calls.filter((c) =>
-      JSON.stringify(c.args.blocks ?? "").includes("View on Switchboard"),
+    expect(answers()).toHaveLength(1);
+  });
+
+  it("answers every mention it acknowledged when stopped right after a burst of them", {
+    timeout: 240_000,
+  }, async () => {
+    slack.allow(...REPLYING);
+    const count = 12;
+    const sent = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        events.mention("UADA", `helpdesk question-${i}-of-the-burst`, nextTs()),
+      ),
     );
-    expect(answers).toHaveLength(1);
+    expect(sent.map(({ response }) => response.status)).toEqual(sent.map(() => 200));
+    // A deploy: Slack has its answers and will not send these events again.
+    serve.signal("SIGTERM");
+    expect((await serve.exited).code).toBe(0);
+    await startServeAgain();
+    await eventually(async () => {
+      const answered = JSON.stringify(answers().map((call) => call.args.blocks));
+      const missing = Array.from({ length: count }, (_, i) => `question-${i}-of-the-burst`).filter(
+        (words) => !answered.includes(words),
+      );
+      expect(missing).toEqual([]);
+    }, 90_000);
+    expect(answers()).toHaveLength(count);
   });
 });

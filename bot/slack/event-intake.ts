@@ -2,9 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { FastRoute } from "../../core/index.js";
+import { QuietGate } from "./quiet-gate.js";
 
 /** Slack's event payloads are a few KB; anything near this is not Slack. */
 const MAX_BODY_BYTES = 1_000_000;
+/** Handling starts once no event has come for this long (a burst has been answered)… */
+const QUIET_MS = 5;
+/** …or once the oldest has waited this long, so a steady stream is handled too. */
+const MAX_HOLD_MS = 250;
 
 export interface SlackEventIntakeOptions {
   path: string;
@@ -20,17 +25,36 @@ export interface SlackEventIntakeOptions {
  * otherwise; under a burst of mentions, each request's trip through express, request
  * logging and Bolt's receiver queued the acknowledgements behind one another and behind
  * the work of the mentions before them. Here an acknowledgement costs a signature check
- * and a JSON parse, and the handling waits for the next turn of the event loop, so
- * acknowledgements are never stuck behind it.
+ * and a JSON parse, and the handling waits until the requests pause (QuietGate), so
+ * acknowledgements are not stuck behind it.
  *
  * Slash commands and button clicks come form-encoded and may need Bolt's answer in the
  * response body: those are left to the express route (Bolt's receiver).
  */
-export function slackEventIntake(options: SlackEventIntakeOptions): FastRoute {
-  const { path, signingSecret, dispatch, logger } = options;
-  return (req, res) => {
+export class SlackEventIntake {
+  /** The handler to put ahead of express. */
+  readonly route: FastRoute;
+  private readonly gate = new QuietGate(QUIET_MS, MAX_HOLD_MS);
+  private readonly handling = new Set<Promise<void>>();
+
+  constructor(private readonly options: SlackEventIntakeOptions) {
+    this.route = (req, res) => this.take(req, res);
+  }
+
+  /**
+   * Handles what was acknowledged and is still held or under way, for a stop: Slack will not
+   * send those events again. Call it once the HTTP server takes no more requests.
+   */
+  async drain(): Promise<void> {
+    this.gate.flush();
+    await Promise.allSettled([...this.handling]);
+  }
+
+  private take(req: IncomingMessage, res: ServerResponse): boolean {
+    const { path, signingSecret, logger } = this.options;
     if (req.method !== "POST" || pathOf(req.url) !== path) return false;
     if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
+    this.gate.arrived();
     readBody(req, (error, body) => {
       if (error) return answer(res, error.status, error.message);
       const timestamp = Number(req.headers["x-slack-request-timestamp"]);
@@ -53,19 +77,25 @@ export function slackEventIntake(options: SlackEventIntakeOptions): FastRoute {
       answer(res, 200, "");
       const retryNum = Number(req.headers["x-slack-retry-num"]);
       const retryReason = req.headers["x-slack-retry-reason"];
-      // After the answer is on its way, and a turn later: other requests read in the same
-      // turn get their answers first.
-      setImmediate(() => {
-        dispatch({
-          body: parsed,
-          ack: async () => {},
-          ...(Number.isInteger(retryNum) ? { retryNum } : {}),
-          ...(typeof retryReason === "string" ? { retryReason } : {}),
-        }).catch((err: unknown) => logger.error({ err }, "a Slack event failed"));
-      });
+      const event: ReceiverEvent = {
+        body: parsed,
+        ack: async () => {},
+        ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+        ...(typeof retryReason === "string" ? { retryReason } : {}),
+      };
+      // After the answer is on its way, and after the answers of the requests around it.
+      this.gate.defer(() => this.handle(event));
     });
     return true;
-  };
+  }
+
+  private handle(event: ReceiverEvent): void {
+    const done: Promise<void> = this.options
+      .dispatch(event)
+      .catch((err: unknown) => this.options.logger.error({ err }, "a Slack event failed"))
+      .finally(() => this.handling.delete(done));
+    this.handling.add(done);
+  }
 }
 
 function pathOf(url: string | undefined): string {

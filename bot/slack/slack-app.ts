@@ -10,7 +10,7 @@ import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../core/i
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
-import { slackEventIntake } from "./event-intake.js";
+import { SlackEventIntake } from "./event-intake.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, runStoredRequest } from "./run-agent-actions.js";
 import { SlackRunReplier } from "./run-replier.js";
@@ -144,6 +144,14 @@ export async function startSlack(
   registerChatActions(app, deps, kinds);
   registerRunForm(app, deps);
 
+  const intake = socketMode
+    ? undefined
+    : new SlackEventIntake({
+        path: SLACK_EVENTS_PATH,
+        signingSecret: settings.signingSecret ?? "",
+        dispatch: (event) => incoming.run(() => app.processEvent(event)),
+        logger,
+      });
   if (socketMode) await app.start();
   if (settings.singleProcess) await replies.release({ everyone: true });
   const resumed = await replier.resume();
@@ -158,17 +166,12 @@ export async function startSlack(
   pruner.unref();
   return {
     mode: socketMode ? "socket" : "http",
-    eventIntake: socketMode
-      ? undefined
-      : slackEventIntake({
-          path: SLACK_EVENTS_PATH,
-          signingSecret: settings.signingSecret ?? "",
-          dispatch: (event) => incoming.run(() => app.processEvent(event)),
-          logger,
-        }),
+    eventIntake: intake?.route,
     router: socketMode ? undefined : router,
     async stop() {
       clearInterval(pruner);
+      // Acknowledged events are not sent again: handle those held or under way first.
+      await intake?.drain();
       await replier.close();
       if (socketMode) await app.stop();
     },
