@@ -4,12 +4,12 @@
  * hosts the Slack Web API double: measured from there, a burst's acks wait behind the
  * double's own work and the figures say more about the bench than about Switchboard.
  *
- * Every request is signed and written out as raw bytes before the clock starts; then all
- * connections are opened at once, each writes its request as soon as it connects, and
- * each acknowledgement is timed from the start of the burst (connecting included). An
- * HTTP client library here measured mostly itself: from a freshly started Node process,
- * 200 requests through undici took about 120 ms to be answered by a server that does
- * nothing at all, as the client spent that long sending them.
+ * Every request is signed and made into raw bytes first; then all connections are opened
+ * at once, each writes its request as soon as it connects, and each acknowledgement is
+ * timed from that write, as Slack times it. Through an HTTP client library the sender
+ * measured mostly itself: from a freshly started Node process, 200 requests through undici
+ * took about 120 ms to be answered by a server that does nothing at all, as the client
+ * spent that long sending them.
  *
  *   tsx bench/slack/burst-sender.ts FILE   (FILE: { url, secret, bodies: string[] })
  */
@@ -46,9 +46,15 @@ function signedRequest(body: string): Buffer {
 }
 
 /** Opens a connection, writes the request, resolves when the status line has come back. */
-function send(request: Buffer, started: number, sentAt: number): Promise<Result> {
+function send(request: Buffer): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(target.port), target.hostname, () => socket.write(request));
+    let sentAt = 0;
+    let started = 0;
+    const socket = connect(Number(target.port), target.hostname, () => {
+      sentAt = Date.now();
+      started = performance.now();
+      socket.write(request);
+    });
     let received = "";
     socket.setEncoding("latin1");
     socket.on("data", (chunk: string) => {
@@ -66,7 +72,5 @@ function send(request: Buffer, started: number, sentAt: number): Promise<Result>
 }
 
 const requests = bodies.map(signedRequest);
-const sentAt = Date.now();
-const started = performance.now();
-const results = await Promise.all(requests.map((request) => send(request, started, sentAt)));
+const results = await Promise.all(requests.map(send));
 process.stdout.write(JSON.stringify(results));
