@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { PGlite, Results } from "@electric-sql/pglite";
 import type { Knex } from "knex";
+import { LoopSlice } from "./loop-slice.js";
 
 /**
  * A knex client for PGlite (PostgreSQL compiled to WASM, in this process). It is knex's own
@@ -32,6 +33,12 @@ function asPgResult(result: Results) {
   };
 }
 
+/**
+ * Queries leave room for HTTP requests (see LoopSlice). One for the thread, not a field:
+ * knex runs a transaction's queries on a copy of the client made from its prototype.
+ */
+const loopSlice = new LoopSlice(5);
+
 export class PgliteKnexClient extends PostgresClient {
   private readonly pglite: PGlite;
 
@@ -57,11 +64,7 @@ export class PgliteKnexClient extends PostgresClient {
   }
 
   async _query(connection: PGlite, obj: QueryObject): Promise<QueryObject> {
-    // PGlite runs each query on this thread, and its promises settle as microtasks: a chain
-    // of queries would hold the event loop until all of them were done, and HTTP requests
-    // (Slack's acknowledgements among them) would wait. A turn of the loop before each
-    // query lets them in between.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await loopSlice.yieldIfLong();
     const bindings = obj.bindings ?? [];
     if (bindings.length > 0) {
       obj.response = asPgResult(await connection.query(obj.sql, bindings));
