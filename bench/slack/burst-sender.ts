@@ -11,7 +11,9 @@
  * took about 120 ms to be answered by a server that does nothing at all, as the client
  * spent that long sending them.
  *
- *   tsx bench/slack/burst-sender.ts FILE   (FILE: { url, secret, bodies: string[] })
+ * With `gapMs`, the requests go one at a time instead, each `gapMs` after the last answer.
+ *
+ *   tsx bench/slack/burst-sender.ts FILE   (FILE: { url, secret, bodies: string[], gapMs? })
  */
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -23,10 +25,11 @@ interface Result {
   status: number;
 }
 
-const { url, secret, bodies } = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as {
+const { url, secret, bodies, gapMs } = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as {
   url: string;
   secret: string;
   bodies: string[];
+  gapMs?: number;
 };
 const target = new URL(url);
 
@@ -74,6 +77,17 @@ function send(request: Buffer): Promise<Result> {
   });
 }
 
-const requests = bodies.map(signedRequest);
-const results = await Promise.all(requests.map(send));
+async function oneAtATime(gap: number): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const body of bodies) {
+    results.push(await send(signedRequest(body)));
+    await new Promise((resolve) => setTimeout(resolve, gap));
+  }
+  return results;
+}
+
+const results =
+  gapMs === undefined
+    ? await Promise.all(bodies.map(signedRequest).map(send))
+    : await oneAtATime(gapMs);
 process.stdout.write(JSON.stringify(results));

@@ -18,7 +18,6 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -55,27 +54,19 @@ function percentile(values: number[], p: number): number {
 let tsCounter = 0;
 const nextTs = () => `1750000000.${String(++tsCounter).padStart(6, "0")}`;
 
-/** Sends one signed mention; resolves to its ts, send time (epoch ms) and ack latency. */
-async function mention(
-  harness: SlackHarness,
-): Promise<{ ts: string; sentAt: number; ack: number }> {
-  const ts = nextTs();
-  const sentAt = Date.now();
-  const started = performance.now();
-  const { response } = await harness.events.mention("UADA", "helpdesk hello from the bench", ts);
-  const ack = performance.now() - started;
-  if (response.status !== 200) throw new Error(`mention answered ${response.status}`);
-  return { ts, sentAt, ack };
+interface Sent {
+  ts: string;
+  /** When the request was written (epoch ms). */
+  sentAt: number;
+  ack: number;
 }
 
 /**
- * `count` mentions at once, sent by a process of its own (burst-sender.ts), so the acks are
- * not measured through this process's event loop, which also serves the Slack double.
+ * `count` signed mentions, each in a thread of its own, sent by a process of its own
+ * (burst-sender.ts) so the acks are not timed through this process's event loop, which
+ * also serves the Slack double: all at once, or one at a time `gapMs` apart.
  */
-async function burst(
-  harness: SlackHarness,
-  count: number,
-): Promise<Awaited<ReturnType<typeof mention>>[]> {
+async function send(harness: SlackHarness, count: number, gapMs?: number): Promise<Sent[]> {
   const threads = Array.from({ length: count }, () => nextTs());
   const bodies = threads.map((ts, i) =>
     harness.events.mentionBody(
@@ -85,11 +76,9 @@ async function burst(
       `EvBENCH${tsCounter}x${i}`,
     ),
   );
-  const file = join(harness.root, `burst-${tsCounter}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({ url: `${harness.baseUrl}/slack/events`, secret: SIGNING_SECRET, bodies }),
-  );
+  const file = join(harness.root, `mentions-${tsCounter}.json`);
+  const url = `${harness.baseUrl}/slack/events`;
+  writeFileSync(file, JSON.stringify({ url, secret: SIGNING_SECRET, bodies, gapMs }));
   const sender = fileURLToPath(new URL("./burst-sender.ts", import.meta.url));
   const { stdout } = await run(process.execPath, ["--import", "tsx", sender, file], {
     maxBuffer: 16 * 1024 * 1024,
@@ -152,15 +141,7 @@ async function round(harness: SlackHarness, count: number, concurrent: boolean):
     "chat.update",
   );
   const before = await serverBuckets(harness);
-  const sent: Awaited<ReturnType<typeof mention>>[] = [];
-  if (concurrent) {
-    sent.push(...(await burst(harness, count)));
-  } else {
-    for (let i = 0; i < count; i++) {
-      sent.push(await mention(harness));
-      await sleep(20);
-    }
-  }
+  const sent = await send(harness, count, concurrent ? undefined : 20);
   await settle(harness.slack, count);
   const after = await serverBuckets(harness);
   const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
