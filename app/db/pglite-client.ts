@@ -33,6 +33,10 @@ function asPgResult(result: Results) {
   };
 }
 
+const baseAcquireConnection = (
+  PostgresClient.prototype as { acquireConnection(this: unknown): Promise<unknown> }
+).acquireConnection;
+
 /**
  * Queries leave room for HTTP requests (see LoopSlice). One for the thread, not a field:
  * knex runs a transaction's queries on a copy of the client made from its prototype.
@@ -63,8 +67,17 @@ export class PgliteKnexClient extends PostgresClient {
     // The PGlite instance outlives knex's pool; whoever opened it closes it.
   }
 
-  async _query(connection: PGlite, obj: QueryObject): Promise<QueryObject> {
+  /**
+   * Yields (see LoopSlice) before taking the one connection, never while holding it: a
+   * yield inside a query left the database idle for a turn of the loop, and the embedded
+   * database is what limits how many mentions a second it can take.
+   */
+  async acquireConnection(): Promise<unknown> {
     await loopSlice.yieldIfLong();
+    return baseAcquireConnection.call(this);
+  }
+
+  async _query(connection: PGlite, obj: QueryObject): Promise<QueryObject> {
     const bindings = obj.bindings ?? [];
     if (bindings.length > 0) {
       obj.response = asPgResult(await connection.query(obj.sql, bindings));
