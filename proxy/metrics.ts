@@ -1,57 +1,58 @@
-import { Counter, Histogram, Registry } from "prom-client";
+import { Registry } from "prom-client";
+import { type CounterSeries, PlainCounter, PlainHistogram } from "./metric-series.js";
 import type { TokenUsage } from "./spend/usage.js";
 
-interface Incrementable {
-  inc(value?: number): void;
-}
-interface Observable {
-  observe(value: number): void;
+/** A model group's usage series, found with one lookup per call. */
+interface UsageSeries {
+  input: CounterSeries;
+  output: CounterSeries;
+  cacheRead: CounterSeries;
+  cacheWrite: CounterSeries;
+  spend: CounterSeries;
 }
 
 /**
  * The proxy's Prometheus series, registered on the registry it is given (or its own). Each
- * call updates them after its response has gone; labelled children are kept by their label
- * values, so a call does not hash label objects (prom-client's `inc(labels)` does).
+ * call updates them after its response has gone, as plain numbers (see metric-series.ts):
+ * prom-client does its label work when scraped, not once per call.
  */
 export class ProxyMetrics {
   readonly registry: Registry;
-  private readonly requests: Counter<"endpoint" | "model" | "status">;
-  private readonly duration: Histogram<"endpoint">;
-  private readonly upstreamLatency: Histogram<"provider">;
-  private readonly tokens: Counter<"model" | "kind">;
-  private readonly spend: Counter<"model">;
-  private readonly children = new Map<string, Incrementable | Observable>();
+  private readonly requests: PlainCounter;
+  private readonly duration: PlainHistogram;
+  private readonly upstreamLatency: PlainHistogram;
+  private readonly tokens: PlainCounter;
+  private readonly spend: PlainCounter;
+  private readonly usageByModel = new Map<string, UsageSeries>();
 
   constructor(registry = new Registry(), prefix = "switchboard_proxy_") {
     this.registry = registry;
     const registers = [registry];
-    this.requests = new Counter({
+    this.requests = new PlainCounter({
       name: `${prefix}requests_total`,
       help: "Model calls answered, by endpoint, model group and status.",
       labelNames: ["endpoint", "model", "status"],
       registers,
     });
-    this.duration = new Histogram({
-      name: `${prefix}request_duration_seconds`,
-      help: "Time from a model call's arrival to its last byte, by endpoint.",
-      labelNames: ["endpoint"],
-      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    this.duration = new PlainHistogram(
+      `${prefix}request_duration_seconds`,
+      "Time from a model call's arrival to its last byte, by endpoint.",
+      [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
-    });
-    this.upstreamLatency = new Histogram({
-      name: `${prefix}upstream_latency_seconds`,
-      help: "Time from sending to a provider until its response headers, by provider.",
-      labelNames: ["provider"],
-      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.upstreamLatency = new PlainHistogram(
+      `${prefix}upstream_latency_seconds`,
+      "Time from sending to a provider until its response headers, by provider.",
+      [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
-    });
-    this.tokens = new Counter({
+    );
+    this.tokens = new PlainCounter({
       name: `${prefix}tokens_total`,
       help: "Tokens used, by model group and kind (input, output, cache_read, cache_write).",
       labelNames: ["model", "kind"],
       registers,
     });
-    this.spend = new Counter({
+    this.spend = new PlainCounter({
       name: `${prefix}spend_usd_total`,
       help: "Spend in USD, by model group.",
       labelNames: ["model"],
@@ -59,45 +60,43 @@ export class ProxyMetrics {
     });
   }
 
-  /** The labelled child named by `key`, made by `make` the first time. */
-  private child<C extends Incrementable | Observable>(key: string, make: () => C): C {
-    let child = this.children.get(key) as C | undefined;
-    if (!child) {
-      child = make();
-      this.children.set(key, child);
-    }
-    return child;
-  }
-
   callAnswered(endpoint: string, model: string, status: number, seconds: number | undefined): void {
-    const code = String(status);
-    this.child(`requests\u0000${endpoint}\u0000${model}\u0000${code}`, () =>
-      this.requests.labels({ endpoint, model, status: code }),
-    ).inc();
+    const key = `${endpoint}\u0000${model}\u0000${status}`;
+    const requests =
+      this.requests.find(key) ??
+      this.requests.add(key, { endpoint, model, status: String(status) });
+    requests.inc();
     if (seconds === undefined) return;
-    this.child(`duration\u0000${endpoint}`, () => this.duration.labels({ endpoint })).observe(
-      seconds,
-    );
+    const duration = this.duration.find(endpoint) ?? this.duration.add(endpoint, { endpoint });
+    duration.observe(seconds);
   }
 
   upstreamAnswered(provider: string, seconds: number): void {
-    this.child(`upstream\u0000${provider}`, () =>
-      this.upstreamLatency.labels({ provider }),
-    ).observe(seconds);
+    const latency =
+      this.upstreamLatency.find(provider) ?? this.upstreamLatency.add(provider, { provider });
+    latency.observe(seconds);
   }
 
   used(model: string, usage: TokenUsage, costUsd: number): void {
-    const add = (kind: string, n: number) => {
-      if (n <= 0) return;
-      this.child(`tokens\u0000${model}\u0000${kind}`, () =>
-        this.tokens.labels({ model, kind }),
-      ).inc(n);
+    const series = this.usageByModel.get(model) ?? this.addUsageSeries(model);
+    // As with prom-client, a series appears once something was added to it.
+    if (usage.inputTokens > 0) series.input.inc(usage.inputTokens);
+    if (usage.outputTokens > 0) series.output.inc(usage.outputTokens);
+    if (usage.cacheReadTokens > 0) series.cacheRead.inc(usage.cacheReadTokens);
+    if (usage.cacheWriteTokens > 0) series.cacheWrite.inc(usage.cacheWriteTokens);
+    if (costUsd > 0) series.spend.inc(costUsd);
+  }
+
+  private addUsageSeries(model: string): UsageSeries {
+    const kind = (name: string) => this.tokens.add(`${model}\u0000${name}`, { model, kind: name });
+    const series = {
+      input: kind("input"),
+      output: kind("output"),
+      cacheRead: kind("cache_read"),
+      cacheWrite: kind("cache_write"),
+      spend: this.spend.add(model, { model }),
     };
-    add("input", usage.inputTokens);
-    add("output", usage.outputTokens);
-    add("cache_read", usage.cacheReadTokens);
-    add("cache_write", usage.cacheWriteTokens);
-    if (costUsd > 0)
-      this.child(`spend\u0000${model}`, () => this.spend.labels({ model })).inc(costUsd);
+    this.usageByModel.set(model, series);
+    return series;
   }
 }
