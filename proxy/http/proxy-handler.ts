@@ -14,7 +14,7 @@ import {
 } from "../providers/upstream-plan.js";
 import type { Json } from "../translate/json.js";
 import { modelListBody } from "./model-list.js";
-import { readBody } from "./read-body.js";
+import { type BodyListener, readBody } from "./read-body.js";
 
 const ROUTES: Record<string, EndpointKind> = {
   "/v1/chat/completions": "chat",
@@ -59,18 +59,113 @@ function parseCall(endpoint: EndpointKind, raw: Buffer, req: IncomingMessage): C
   if (typeof body.model !== "string" || body.model === "") {
     throw new ProxyError("invalid_request", "`model` is required: name one of the proxy's models.");
   }
-  const header = (name: string) => {
-    const value = req.headers[name];
-    return typeof value === "string" ? value : undefined;
-  };
   return {
     endpoint,
+    modelName: body.model,
     body,
     raw,
     stream: body.stream === true,
-    anthropicVersion: header("anthropic-version"),
-    anthropicBeta: header("anthropic-beta"),
+    anthropicVersion: stringHeader(req, "anthropic-version"),
+    anthropicBeta: stringHeader(req, "anthropic-beta"),
   };
+}
+
+function stringHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Answers a refusal in the client's dialect and counts it. */
+function refuse(
+  deps: HandlerDeps,
+  res: ServerResponse,
+  error: unknown,
+  dialect: ClientDialect,
+  requestId: string,
+  endpoint: string,
+): void {
+  const proxyError = asProxyError(error);
+  sendError(res, proxyError, dialect, requestId, deps.ctx.logger);
+  deps.rejected(endpoint, "", proxyError.status);
+}
+
+/**
+ * A model call between its arrival and its admission: reads the body, checks it and the
+ * key, then hands over to a ModelCall. One object per request, with methods, rather than
+ * a chain of promises and closures (each of which costs every call).
+ */
+class IncomingModelCall implements BodyListener {
+  constructor(
+    private readonly deps: HandlerDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly endpoint: EndpointKind,
+    private readonly requestId: string,
+    private readonly receivedAt: number,
+    private readonly secret: string,
+  ) {}
+
+  bodyRead(raw: Buffer): void {
+    let call: ClientCall;
+    let resolved: VirtualKey | null | Promise<VirtualKey | null>;
+    try {
+      call = parseCall(this.endpoint, raw, this.req);
+      resolved = this.deps.keys.resolve(this.secret);
+    } catch (error) {
+      this.refuse(error);
+      return;
+    }
+    // A key seen before is in memory; only its first use waits for the database.
+    if (resolved instanceof Promise) {
+      resolved.then(
+        (key) => this.admit(call, key),
+        (error) => this.refuse(error),
+      );
+    } else this.admit(call, resolved);
+  }
+
+  bodyFailed(error: ProxyError): void {
+    this.refuse(error);
+  }
+
+  private admit(call: ClientCall, key: VirtualKey | null): void {
+    const { ctx, admission } = this.deps;
+    let admitted: ModelCall;
+    try {
+      if (!key) throw new ProxyError("invalid_key", "Invalid API key.");
+      if (!ctx.router.hasModel(call.modelName)) {
+        throw new ProxyError(
+          "unknown_model",
+          `Model "${call.modelName}" is not served by this proxy; GET /v1/models lists those that are.`,
+        );
+      }
+      admission.admit(key, call.modelName);
+      const dialect = ENDPOINT_DIALECT[this.endpoint];
+      admitted = new ModelCall(ctx, this.res, dialect, this.requestId, this.receivedAt, call, key);
+    } catch (error) {
+      this.refuse(error);
+      return;
+    }
+    try {
+      admitted.start();
+    } catch (error) {
+      // A bug, not a refusal: answered as a 500 (once), never an uncaught exception.
+      if (!this.res.headersSent) this.refuse(error);
+      else this.res.destroy();
+    }
+  }
+
+  /** Every refusal before the upstream call, in the client's dialect. */
+  private refuse(error: unknown): void {
+    refuse(
+      this.deps,
+      this.res,
+      error,
+      ENDPOINT_DIALECT[this.endpoint],
+      this.requestId,
+      this.endpoint,
+    );
+  }
 }
 
 /**
@@ -82,30 +177,6 @@ export function createProxyHandler(
   deps: HandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { ctx, keys, admission } = deps;
-
-  async function handleModelCall(
-    req: IncomingMessage,
-    res: ServerResponse,
-    endpoint: EndpointKind,
-    requestId: string,
-    receivedAt: number,
-    secret: string,
-  ): Promise<void> {
-    const raw = await readBody(req, deps.maxBodyBytes);
-    const call = parseCall(endpoint, raw, req);
-    const resolved = keys.resolve(secret);
-    const key = resolved instanceof Promise ? await resolved : resolved;
-    if (!key) throw new ProxyError("invalid_key", "Invalid API key.");
-    const model = call.body.model as string;
-    if (!ctx.router.hasModel(model)) {
-      throw new ProxyError(
-        "unknown_model",
-        `Model "${model}" is not served by this proxy; GET /v1/models lists those that are.`,
-      );
-    }
-    admission.admit(key, model);
-    new ModelCall(ctx, res, ENDPOINT_DIALECT[endpoint], requestId, receivedAt, call, key).start();
-  }
 
   async function handleModels(
     req: IncomingMessage,
@@ -138,30 +209,38 @@ export function createProxyHandler(
       path = path.slice(deps.pathPrefix.length);
     const endpoint = req.method === "POST" ? ROUTES[path] : undefined;
     const dialect: ClientDialect = path.startsWith("/v1/messages") ? "anthropic" : "openai";
-    const refuse = (error: unknown) => {
-      const proxyError = asProxyError(error);
-      sendError(res, proxyError, dialect, requestId, ctx.logger);
-      deps.rejected(endpoint ?? "other", "", proxyError.status);
-    };
 
     const isModels = req.method === "GET" && (path === "/v1/models" || path === "/models");
     if (!endpoint && !isModels) {
-      return refuse(
-        new ProxyError("not_found", `${req.method} ${path} is not an endpoint of this proxy.`),
+      const error = new ProxyError(
+        "not_found",
+        `${req.method} ${path} is not an endpoint of this proxy.`,
       );
+      return refuse(deps, res, error, dialect, requestId, "other");
     }
     const secret = secretOf(req);
     if (!secret) {
-      return refuse(
-        new ProxyError(
-          "missing_key",
-          "Send an API key: `Authorization: Bearer <key>` or `x-api-key: <key>`.",
-        ),
+      const error = new ProxyError(
+        "missing_key",
+        "Send an API key: `Authorization: Bearer <key>` or `x-api-key: <key>`.",
       );
+      return refuse(deps, res, error, dialect, requestId, endpoint ?? "other");
     }
-    const work = endpoint
-      ? handleModelCall(req, res, endpoint, requestId, receivedAt, secret)
-      : handleModels(req, res, secret);
-    work.catch(refuse);
+    if (endpoint) {
+      const incoming = new IncomingModelCall(
+        deps,
+        req,
+        res,
+        endpoint,
+        requestId,
+        receivedAt,
+        secret,
+      );
+      readBody(req, deps.maxBodyBytes, incoming);
+      return;
+    }
+    handleModels(req, res, secret).catch((error) =>
+      refuse(deps, res, error, dialect, requestId, "other"),
+    );
   };
 }

@@ -21,6 +21,14 @@ export interface KeyCacheOptions {
   negativeTtlMs?: number;
 }
 
+/**
+ * The keys whose ledger spend is worth reading: those with a budget, the only thing spend
+ * is checked against. Summing a key's ledger rows costs the database time in proportion to
+ * its history (a busy team key has millions), on every refresh; a key without a budget
+ * counts its spend from this process alone until it is given one.
+ */
+const budgeted = (rows: ApiKeyRow[]) => rows.filter((r) => r.budget_usd !== null).map((r) => r.id);
+
 interface Miss {
   until: number;
 }
@@ -52,6 +60,8 @@ export class KeyCache {
 
   /** The key for a secret, or null; synchronous when cached (the common case). */
   resolve(secret: string): VirtualKey | null | Promise<VirtualKey | null> {
+    // Hashed on every call (about a microsecond) rather than remembered by secret: a map
+    // of raw secrets would keep every client's key in this process's memory.
     const hash = hashKey(secret);
     if (this.master && hash === this.master.hash) return this.master.key;
     const cached = this.keys.get(hash);
@@ -104,7 +114,7 @@ export class KeyCache {
       this.misses.set(hash, { until: Date.now() + this.negativeTtlMs });
       return null;
     }
-    const spend = await spendByApiKey(knex, [row.id]);
+    const spend = await spendByApiKey(knex, budgeted([row]));
     const key = toVirtualKey(row, spend.get(row.id) ?? 0);
     this.keys.set(hash, key);
     this.used.add(row.id);
@@ -120,7 +130,7 @@ export class KeyCache {
       for (const key of this.keys.values()) if (key.id) byId.set(key.id, key);
       const ids = [...byId.keys()];
       const rows = (await knex("api_keys").select(KEY_COLUMNS).whereIn("id", ids)) as ApiKeyRow[];
-      const spend = await spendByApiKey(knex, ids);
+      const spend = await spendByApiKey(knex, budgeted(rows));
       for (const row of rows) {
         const key = byId.get(row.id);
         if (!key) continue;

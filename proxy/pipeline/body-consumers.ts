@@ -1,13 +1,12 @@
-import type { IncomingHttpHeaders } from "node:http";
 import { ProxyError } from "../errors.js";
 import type { EventFramer, UpstreamPlan } from "../providers/upstream-plan.js";
-import { emptyUsage, mergeUsage } from "../spend/usage.js";
+import { emptyUsage, mergeUsage, type TokenUsage } from "../spend/usage.js";
 import { scanUsage } from "../spend/usage-scan.js";
 import type { Json } from "../translate/json.js";
 import { SseParser } from "../translate/sse.js";
 import type { StreamTranslator } from "../translate/stream-translator.js";
 import type { BodyConsumer } from "../upstream/upstream-call.js";
-import type { ResponseWriter } from "./response-writer.js";
+import type { ResponseWriter, UsageReader } from "./response-writer.js";
 
 /**
  * The ways an upstream body reaches the client. Pass-through consumers forward each chunk
@@ -28,19 +27,17 @@ const invalidBody = () =>
     "The model provider sent a response that is not valid JSON.",
   );
 
-/** A JSON answer in the client's dialect: forwarded chunk by chunk, usage read after the end. */
-export class PassthroughJson implements BodyConsumer {
+/** A JSON answer in the client's dialect: forwarded as it came, usage read after the end. */
+export class PassthroughJson implements BodyConsumer, UsageReader {
   private readonly chunks: Buffer[] = [];
-  private readonly contentType: string;
+  private body: Buffer | undefined;
 
   constructor(
     private readonly out: ResponseWriter,
     private readonly plan: UpstreamPlan,
     private readonly status: number,
-    headers: IncomingHttpHeaders,
-  ) {
-    this.contentType = String(headers["content-type"] ?? "application/json");
-  }
+    private readonly contentType: string,
+  ) {}
 
   onData(chunk: Buffer): void {
     this.chunks.push(chunk);
@@ -53,15 +50,18 @@ export class PassthroughJson implements BodyConsumer {
    */
   onEnd(): void {
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.body = body;
     this.out.commit(this.status, {
       "content-type": this.contentType,
       "content-length": body.length,
     });
     // Usage is read once the client has its answer: parsing never delays the response.
-    this.out.end(() => {
-      const usage = scanUsage(body.toString("utf8"));
-      return usage === undefined ? null : this.plan.usageFromJson({ usage });
-    }, body);
+    this.out.end(this, body);
+  }
+
+  readUsage(): TokenUsage | null {
+    const usage = scanUsage(this.body as Buffer);
+    return usage === undefined ? null : this.plan.usageFromJson({ usage });
   }
 
   onError(error: ProxyError): void {
@@ -103,10 +103,11 @@ export class TranslatedJson implements BodyConsumer {
   }
 }
 
-const SSE_HEAD = {
+/** A stream's response headers; a new object each time, as `commit` adds the call's own. */
+const sseHead = (): Record<string, string> => ({
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
-};
+});
 const USAGE_OBJECT = /"usage":\s*\{/;
 
 /** An event stream in the client's dialect: every chunk forwarded as it comes. */
@@ -119,7 +120,7 @@ export class PassthroughStream implements BodyConsumer {
     private readonly plan: UpstreamPlan,
     status: number,
   ) {
-    out.commit(status, SSE_HEAD);
+    out.commit(status, sseHead());
   }
 
   onData(chunk: Buffer): void {
@@ -152,7 +153,7 @@ export class TranslatedStream implements BodyConsumer {
     status: number,
     private readonly parser: EventFramer = new SseParser(),
   ) {
-    out.commit(status, SSE_HEAD);
+    out.commit(status, sseHead());
   }
 
   onData(chunk: Buffer): void {

@@ -1,12 +1,15 @@
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { Dispatcher } from "undici";
+import type { ServerResponse } from "node:http";
 import { type ClientDialect, ProxyError } from "../errors.js";
 import type { VirtualKey } from "../keys/virtual-keys.js";
 import type { ClientCall, UpstreamPlan } from "../providers/upstream-plan.js";
 import type { DeploymentState } from "../routing/deployment-state.js";
 import type { TokenUsage } from "../spend/usage.js";
 import { UsageChunkFilter } from "../translate/usage-chunk-filter.js";
-import { type BodyConsumer, callUpstream } from "../upstream/upstream-call.js";
+import {
+  type BodyConsumer,
+  UpstreamAttempt,
+  type UpstreamListener,
+} from "../upstream/upstream-call.js";
 import {
   PassthroughJson,
   PassthroughStream,
@@ -16,28 +19,41 @@ import {
 } from "./body-consumers.js";
 import type { CallContext } from "./call-context.js";
 import { relayedError, sendError, streamErrorEvent } from "./client-errors.js";
-import type { ResponseWriter } from "./response-writer.js";
+import type { ResponseWriter, UsageReader } from "./response-writer.js";
 
 const isRetryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
+const clientLeft = () => new Error("client closed the connection");
+
 /**
  * One model call from admission to its last byte: tries deployments in the router's order
- * until one answers, streams that answer to the client with backpressure, and records its
- * usage once the response has ended. Nothing reaches the client before an attempt succeeds,
- * so retries and fallbacks are invisible to it.
+ * until one answers, streams that answer to the client with backpressure, and hands the
+ * call to accounting once the response has ended. Nothing reaches the client before an
+ * attempt succeeds, so retries and fallbacks are invisible to it.
+ *
+ * The call is its own listener for upstream events and its own response writer for the body
+ * consumers: one object per call rather than a closure per callback.
  */
-export class ModelCall implements ResponseWriter {
+export class ModelCall implements ResponseWriter, UpstreamListener {
   private readonly attempts: Generator<DeploymentState, void, undefined>;
   private state: DeploymentState | undefined;
-  private controller: Dispatcher.DispatchController | undefined;
+  private plan: UpstreamPlan | undefined;
+  private attempt: UpstreamAttempt | undefined;
   private lastError: ProxyError | undefined;
   private committed = false;
   private clientGone = false;
   /** Time spent waiting for upstream response headers, across attempts. */
   private upstreamWaitMs = 0;
   private sentAt = 0;
-  /** Time to response headers of the last attempt that got any; observed after the response. */
-  lastUpstream: { provider: string; waitedMs: number } | undefined;
+  /** The provider and wait of the last attempt that got response headers, for the metrics. */
+  upstreamProvider: string | undefined;
+  upstreamWaitedMs = 0;
+  /** Set when the call is over: its status and time, and what it used (read by accounting). */
+  status = 0;
+  endedAt = 0;
+  usage: TokenUsage | UsageReader | null = null;
+  /** The deployment that served the usage. */
+  servedBy: DeploymentState | undefined;
 
   constructor(
     private readonly ctx: CallContext,
@@ -48,40 +64,42 @@ export class ModelCall implements ResponseWriter {
     private readonly call: ClientCall,
     readonly key: VirtualKey,
   ) {
-    this.attempts = ctx.router.attempts(call.body.model);
-    res.on("close", () => {
-      if (res.writableFinished) return;
-      // The client went away: stop the upstream too, mid-stream or before it answered.
-      this.clientGone = true;
-      this.controller?.abort(new Error("client closed the connection"));
-    });
+    this.attempts = ctx.router.attempts(call.modelName);
+    res.on("close", () => this.onClientClose());
   }
 
   start(): void {
     this.next();
   }
 
+  private onClientClose(): void {
+    if (this.res.writableFinished) return;
+    // The client went away: stop the upstream too, mid-stream or before it answered.
+    this.clientGone = true;
+    this.attempt?.abort(clientLeft());
+  }
+
   private next(): void {
     if (this.clientGone) {
-      this.ctx.finished(this, 499, null);
+      this.finish(499);
       return;
     }
     const step = this.attempts.next();
-    if (step.done) {
-      this.state = undefined;
+    const state = step.done ? undefined : step.value;
+    this.state = state;
+    if (!state) {
       this.fail(
         this.lastError ??
           new ProxyError(
             "rate_limited",
-            `No deployment of model "${this.call.body.model}" is available right now.`,
+            `No deployment of model "${this.call.modelName}" is available right now.`,
           ),
       );
       return;
     }
-    this.state = step.value;
     let plan: UpstreamPlan | Promise<UpstreamPlan>;
     try {
-      plan = this.ctx.planFor(this.state.deployment.provider)(this.call, this.state.deployment);
+      plan = this.ctx.planFor(state.deployment.provider)(this.call, state.deployment);
     } catch (error) {
       this.fail(error as ProxyError);
       return;
@@ -99,43 +117,35 @@ export class ModelCall implements ResponseWriter {
     const deployment = state.deployment;
     state.inFlight += 1;
     state.requests.add(1);
+    this.plan = plan;
     this.sentAt = performance.now();
-    callUpstream(
+    const attempt = new UpstreamAttempt(this);
+    this.attempt = attempt;
+    if (this.clientGone) attempt.abort(clientLeft());
+    attempt.send(
       this.ctx.pools.for(plan.request.origin),
       plan.request,
-      {
-        headersTimeout: deployment.timeoutMs,
-        bodyTimeout: this.call.stream ? deployment.streamTimeoutMs : deployment.timeoutMs,
-      },
-      {
-        onResponse: (status, headers, controller) =>
-          this.onResponse(plan, state, status, headers, controller),
-        onFailure: (error) => {
-          state.inFlight -= 1;
-          this.upstreamWaitMs += performance.now() - this.sentAt;
-          // An abort we caused (the client left) says nothing about the deployment.
-          if (!this.clientGone) this.ctx.router.recordFailure(state);
-          this.retryAttempt(error);
-        },
-      },
-      (controller) => {
-        this.controller = controller;
-        if (this.clientGone) controller.abort(new Error("client closed the connection"));
-      },
+      deployment.timeoutMs,
+      this.call.stream ? deployment.streamTimeoutMs : deployment.timeoutMs,
     );
   }
 
-  private onResponse(
-    plan: UpstreamPlan,
-    state: DeploymentState,
-    status: number,
-    headers: IncomingHttpHeaders,
-    controller: Dispatcher.DispatchController,
-  ): BodyConsumer {
+  upstreamFailed(error: ProxyError): void {
+    const state = this.state as DeploymentState;
+    state.inFlight -= 1;
+    this.upstreamWaitMs += performance.now() - this.sentAt;
+    // An abort we caused (the client left) says nothing about the deployment.
+    if (!this.clientGone) this.ctx.router.recordFailure(state);
+    this.retryAttempt(error);
+  }
+
+  upstreamResponded(status: number, contentType: string | undefined): BodyConsumer {
+    const plan = this.plan as UpstreamPlan;
+    const state = this.state as DeploymentState;
     const waited = performance.now() - this.sentAt;
     this.upstreamWaitMs += waited;
-    this.controller = controller;
-    this.lastUpstream = { provider: state.deployment.provider, waitedMs: waited };
+    this.upstreamProvider = state.deployment.provider;
+    this.upstreamWaitedMs = waited;
     if (status < 200 || status >= 300) {
       state.inFlight -= 1;
       if (isRetryable(status)) this.ctx.router.recordFailure(state);
@@ -157,7 +167,7 @@ export class ModelCall implements ResponseWriter {
       return new PassthroughStream(this, plan, status);
     }
     if (plan.translateJson) return new TranslatedJson(this, plan, status);
-    return new PassthroughJson(this, plan, status, headers);
+    return new PassthroughJson(this, plan, status, contentType ?? "application/json");
   }
 
   commit(status: number, headers: Record<string, string | number>): void {
@@ -170,26 +180,27 @@ export class ModelCall implements ResponseWriter {
 
   write(chunk: string | Buffer): void {
     if (this.res.write(chunk) || this.clientGone) return;
-    const controller = this.controller;
-    if (!controller || controller.paused) return;
-    controller.pause();
-    this.res.once("drain", () => controller.resume());
+    const attempt = this.attempt;
+    if (!attempt || attempt.paused) return;
+    attempt.pause();
+    this.res.once("drain", () => attempt.resume());
   }
 
-  end(usage: TokenUsage | null | (() => TokenUsage | null), last?: string | Buffer): void {
+  end(usage: TokenUsage | UsageReader | null, last?: string | Buffer): void {
     const state = this.state as DeploymentState;
     state.inFlight -= 1;
     if (last) this.res.end(last);
     else this.res.end();
-    const counted = typeof usage === "function" ? usage() : usage;
-    this.ctx.finished(this, this.res.statusCode, counted && { usage: counted, state });
+    this.usage = usage;
+    this.servedBy = state;
+    this.finish(this.res.statusCode);
   }
 
   abortStream(error: ProxyError): void {
     const state = this.state as DeploymentState;
     state.inFlight -= 1;
     if (this.clientGone) {
-      this.ctx.finished(this, 499, null);
+      this.finish(499);
       return;
     }
     this.ctx.router.recordFailure(state);
@@ -199,7 +210,7 @@ export class ModelCall implements ResponseWriter {
     );
     // Only streams commit before their end; the SDKs raise an error event as an APIError.
     this.res.end(streamErrorEvent(error, this.dialect));
-    this.ctx.finished(this, 502, null);
+    this.finish(502);
   }
 
   /** A consumer found a 2xx answer unusable before anything was sent. */
@@ -222,11 +233,17 @@ export class ModelCall implements ResponseWriter {
   private fail(error: ProxyError): void {
     if (this.clientGone) return;
     sendError(this.res, error, this.dialect, this.requestId, this.ctx.logger);
-    this.ctx.finished(this, error.status, null);
+    this.finish(error.status);
+  }
+
+  private finish(status: number): void {
+    this.status = status;
+    this.endedAt = performance.now();
+    this.ctx.finished(this);
   }
 
   get modelName(): string {
-    return this.call.body.model;
+    return this.call.modelName;
   }
 
   get endpoint(): string {

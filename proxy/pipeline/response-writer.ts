@@ -11,12 +11,17 @@ export interface ResponseWriter {
   /** Writes to the client; pauses the upstream while the client is slow. */
   write(chunk: string | Buffer): void;
   /**
-   * Ends the response, then records the call's usage. Pass usage as a function when it
-   * takes work to find (parsing a body): it is called only after the response has gone.
+   * Ends the response, then records the call's usage. Pass a UsageReader when usage takes
+   * work to find (parsing a body): it is read only after the response has gone.
    */
-  end(usage: TokenUsage | null | (() => TokenUsage | null), last?: string | Buffer): void;
+  end(usage: TokenUsage | UsageReader | null, last?: string | Buffer): void;
   /** After commit: tells a streaming client the upstream broke off, then ends. */
   abortStream(error: ProxyError): void;
   /** Before commit: this attempt failed; the next deployment is tried, or the error sent. */
   retry(error: ProxyError): void;
+}
+
+/** Usage found only when asked, after the response has gone. */
+export interface UsageReader {
+  readUsage(): TokenUsage | null;
 }

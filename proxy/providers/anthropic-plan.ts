@@ -12,6 +12,7 @@ const DEFAULT_VERSION = "2023-06-01";
 const usageFromJson = (json: Json) => anthropicUsage(json?.usage);
 /** `message_start` carries the input count, `message_delta` the output count. */
 const usageFromEvent = (json: Json) => anthropicUsage(json?.message?.usage ?? json?.usage);
+const noUsage = () => null;
 
 export function anthropicPlan(call: ClientCall, deployment: Deployment): UpstreamPlan {
   const headers: Record<string, string> = {
@@ -20,17 +21,10 @@ export function anthropicPlan(call: ClientCall, deployment: Deployment): Upstrea
   };
   if (deployment.apiKey) headers["x-api-key"] = deployment.apiKey;
   if (call.anthropicBeta) headers["anthropic-beta"] = call.anthropicBeta;
-  const base = {
-    upstreamDialect: "anthropic" as const,
-    usageFromJson,
-    usageFromEvent,
-    dropUsageChunk: false,
-  };
 
   if (call.endpoint === "messages" || call.endpoint === "count_tokens") {
     const suffix = call.endpoint === "messages" ? "/v1/messages" : "/v1/messages/count_tokens";
     return {
-      ...base,
       request: {
         origin: deployment.origin,
         path: `${deployment.basePath}${suffix}`,
@@ -38,10 +32,14 @@ export function anthropicPlan(call: ClientCall, deployment: Deployment): Upstrea
         headers,
         body: withModel(call, deployment.upstreamModel),
       },
-      // count_tokens answers with a count, not usage: it costs nothing.
-      usageFromJson: call.endpoint === "messages" ? usageFromJson : () => null,
+      upstreamDialect: "anthropic",
       translateJson: undefined,
       streamTranslator: undefined,
+      streamFramer: undefined,
+      // count_tokens answers with a count, not usage: it costs nothing.
+      usageFromJson: call.endpoint === "messages" ? usageFromJson : noUsage,
+      usageFromEvent,
+      dropUsageChunk: false,
     };
   }
   if (call.endpoint !== "chat") {
@@ -50,10 +48,9 @@ export function anthropicPlan(call: ClientCall, deployment: Deployment): Upstrea
       `/${call.endpoint} is not available for Anthropic models.`,
     );
   }
-  const modelName = call.body.model;
+  const modelName = call.modelName;
   const includeUsage = call.body.stream_options?.include_usage === true;
   return {
-    ...base,
     request: {
       origin: deployment.origin,
       path: `${deployment.basePath}/v1/messages`,
@@ -61,9 +58,14 @@ export function anthropicPlan(call: ClientCall, deployment: Deployment): Upstrea
       headers,
       body: JSON.stringify(openaiToAnthropicRequest(call.body, deployment.upstreamModel)),
     },
+    upstreamDialect: "anthropic",
     translateJson: (json) => anthropicToOpenaiResponse(json, modelName),
     streamTranslator: call.stream
       ? () => new AnthropicToOpenaiStream(modelName, includeUsage)
       : undefined,
+    streamFramer: undefined,
+    usageFromJson,
+    usageFromEvent,
+    dropUsageChunk: false,
   };
 }

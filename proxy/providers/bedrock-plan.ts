@@ -17,6 +17,8 @@ import { openaiToConverseRequest } from "../translate/openai-to-converse-request
 import { EventStreamDecoder } from "../upstream/event-stream-decoder.js";
 import type { ClientCall, UpstreamPlan } from "./upstream-plan.js";
 
+const usageOf = (json: Json) => converseUsage(json?.usage);
+
 /** One signer per set of credentials: building one derives keys we can reuse. */
 const signers = new WeakMap<AwsCredentials, SignatureV4>();
 
@@ -50,7 +52,7 @@ export async function bedrockPlan(call: ClientCall, deployment: Deployment): Pro
     );
   }
   const aws = deployment.aws as AwsCredentials;
-  const modelName: string = call.body.model;
+  const modelName = call.modelName;
   const chat =
     call.endpoint === "messages"
       ? anthropicToOpenaiRequest(call.body, deployment.upstreamModel)
@@ -74,9 +76,6 @@ export async function bedrockPlan(call: ClientCall, deployment: Deployment): Pro
   return {
     request: { origin: deployment.origin, path, method: "POST", headers: signed.headers, body },
     upstreamDialect: "bedrock",
-    usageFromJson: (json: Json) => converseUsage(json?.usage),
-    usageFromEvent: (json: Json) => converseUsage(json?.usage),
-    dropUsageChunk: false,
     translateJson: (json) => {
       const completion = converseToOpenaiResponse(json, modelName, id);
       return anthropicClient ? openaiToAnthropicResponse(completion, modelName) : completion;
@@ -91,5 +90,8 @@ export async function bedrockPlan(call: ClientCall, deployment: Deployment): Pro
             : new ConverseToOpenaiStream(modelName, id, includeUsage)
       : undefined,
     streamFramer: () => new EventStreamDecoder(),
+    usageFromJson: usageOf,
+    usageFromEvent: usageOf,
+    dropUsageChunk: false,
   };
 }

@@ -5,7 +5,7 @@ import { anthropicToOpenaiRequest } from "../translate/anthropic-to-openai-reque
 import type { Json } from "../translate/json.js";
 import { openaiToAnthropicResponse } from "../translate/openai-to-anthropic-response.js";
 import { OpenaiToAnthropicStream } from "../translate/openai-to-anthropic-stream.js";
-import { type ClientCall, type UpstreamPlan, withModel } from "./upstream-plan.js";
+import { type ClientCall, type UpstreamPlan, withFields, withModel } from "./upstream-plan.js";
 
 /** OpenAI, any OpenAI-compatible server, and Azure OpenAI (same wire, other paths and auth). */
 
@@ -59,7 +59,6 @@ const usageFromJson = (json: Json) => openaiUsage(json?.usage);
 const usageFromEvent = (json: Json) => openaiUsage(json?.usage ?? json?.response?.usage);
 
 export function openaiPlan(call: ClientCall, deployment: Deployment): UpstreamPlan {
-  const base = { upstreamDialect: "openai" as const, usageFromJson, usageFromEvent };
   if (call.endpoint === "count_tokens") {
     throw new ProxyError(
       "unsupported_endpoint",
@@ -69,9 +68,8 @@ export function openaiPlan(call: ClientCall, deployment: Deployment): UpstreamPl
   if (call.endpoint === "messages") {
     const { path, headers } = target(deployment, "chat");
     const chat = anthropicToOpenaiRequest(call.body, deployment.upstreamModel);
-    const modelName = call.body.model;
+    const modelName = call.modelName;
     return {
-      ...base,
       request: {
         origin: deployment.origin,
         path,
@@ -79,8 +77,12 @@ export function openaiPlan(call: ClientCall, deployment: Deployment): UpstreamPl
         headers,
         body: JSON.stringify(chat),
       },
+      upstreamDialect: "openai",
       translateJson: (json) => openaiToAnthropicResponse(json, modelName),
       streamTranslator: call.stream ? () => new OpenaiToAnthropicStream(modelName) : undefined,
+      streamFramer: undefined,
+      usageFromJson,
+      usageFromEvent,
       dropUsageChunk: false,
     };
   }
@@ -90,19 +92,23 @@ export function openaiPlan(call: ClientCall, deployment: Deployment): UpstreamPl
   // Streamed chat reports usage only when asked; ask, and hide the extra chunk if the client did not.
   if (call.endpoint === "chat" && call.stream && call.body.stream_options?.include_usage !== true) {
     dropUsageChunk = true;
-    body = JSON.stringify({
-      ...call.body,
-      model: deployment.upstreamModel,
-      stream_options: { ...call.body.stream_options, include_usage: true },
-    });
+    body = JSON.stringify(
+      withFields(call.body, {
+        model: deployment.upstreamModel,
+        stream_options: withFields(call.body.stream_options ?? {}, { include_usage: true }),
+      }),
+    );
   } else {
     body = withModel(call, deployment.upstreamModel);
   }
   return {
-    ...base,
     request: { origin: deployment.origin, path, method: "POST", headers, body },
+    upstreamDialect: "openai",
     translateJson: undefined,
     streamTranslator: undefined,
+    streamFramer: undefined,
+    usageFromJson,
+    usageFromEvent,
     dropUsageChunk,
   };
 }

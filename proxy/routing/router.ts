@@ -3,6 +3,9 @@ import type { ProxySettings } from "../config/load.js";
 import { DeploymentState } from "./deployment-state.js";
 import { type PickDeployment, strategies } from "./strategies.js";
 
+const NO_FALLBACKS: readonly string[] = [];
+const NO_STATES: readonly DeploymentState[] = [];
+
 /**
  * Chooses deployments for a model group: load balancing among the group's deployments,
  * `numRetries` more attempts on the group after a retryable failure, then each fallback
@@ -39,22 +42,26 @@ export class Router {
    * available now, preferring ones this request has not tried yet.
    */
   *attempts(modelName: string): Generator<DeploymentState, void, undefined> {
-    const tried = new Set<DeploymentState>();
-    for (const group of [modelName, ...(this.settings.fallbacks.get(modelName) ?? [])]) {
-      const states = this.groups.get(group) ?? [];
+    const fallbacks = this.settings.fallbacks.get(modelName) ?? NO_FALLBACKS;
+    // Made on first need: a group of one never consults it (its deployment is in no other
+    // group, so "not tried yet" only matters among several).
+    let tried: Set<DeploymentState> | undefined;
+    for (let g = -1; g < fallbacks.length; g += 1) {
+      const states = this.groups.get(g < 0 ? modelName : (fallbacks[g] as string)) ?? NO_STATES;
       for (let attempt = 0; attempt <= this.settings.numRetries; attempt += 1) {
         const now = Date.now();
         // The common case, one deployment: nothing to choose, nothing to allocate.
         if (states.length === 1) {
           const only = states[0] as DeploymentState;
           if (!only.isAvailable(now)) break;
-          tried.add(only);
           yield only;
           continue;
         }
         const available = states.filter((s) => s.isAvailable(now));
         if (available.length === 0) break;
-        const fresh = available.filter((s) => !tried.has(s));
+        tried ??= new Set();
+        const seen = tried;
+        const fresh = available.filter((s) => !seen.has(s));
         const chosen = this.pick(fresh.length > 0 ? fresh : available);
         tried.add(chosen);
         yield chosen;

@@ -8,13 +8,12 @@ import type { DeploymentState } from "../routing/deployment-state.js";
 import { PriceBook } from "./pricing.js";
 import type { TokenUsage } from "./usage.js";
 
+/** The call whose spend is recorded (a ModelCall once it is over). */
 export interface FinishedCall {
-  requestId: string;
-  key: VirtualKey;
-  modelName: string;
-  endpoint: string;
-  state: DeploymentState;
-  usage: TokenUsage;
+  readonly requestId: string;
+  readonly key: VirtualKey;
+  readonly modelName: string;
+  readonly endpoint: string;
 }
 
 /**
@@ -34,12 +33,13 @@ export class SpendRecorder {
     },
   ) {}
 
-  record(call: FinishedCall): void {
-    const { usage, key, modelName } = call;
-    const deployment: Deployment = call.state.deployment;
+  /** `state` is the deployment that answered. */
+  record(call: FinishedCall, state: DeploymentState, usage: TokenUsage): void {
+    const { key, modelName } = call;
+    const deployment: Deployment = state.deployment;
     const { costUsd, priced } = this.prices.price(deployment, usage);
     const tokens = usage.inputTokens + usage.outputTokens;
-    call.state.tokens.add(tokens);
+    state.tokens.add(tokens);
     this.deps.admission.countTokens(key, tokens);
     if (costUsd > 0) this.deps.keys.addSpend(key, costUsd);
 

@@ -23,6 +23,16 @@ describe("scanUsage", () => {
     });
   });
 
+  it("reads the bytes of an answer as they came, multi-byte characters included", () => {
+    const answer = Buffer.from(
+      JSON.stringify({
+        choices: [{ message: { content: "naïve “quotes” {😀}" } }],
+        usage: { prompt_tokens: 7, completion_tokens: 1, note: "é}" },
+      }),
+    );
+    expect(scanUsage(answer)).toEqual({ prompt_tokens: 7, completion_tokens: 1, note: "é}" });
+  });
+
   it("returns undefined when there is no usage object", () => {
     expect(scanUsage('{"id":"x"}')).toBeUndefined();
     expect(scanUsage('{"usage": null}')).toBeUndefined();

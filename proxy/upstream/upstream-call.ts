@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import { ProxyError } from "../errors.js";
 import type { UpstreamRequest } from "../providers/upstream-plan.js";
@@ -11,15 +10,19 @@ export interface BodyConsumer {
   onError(error: ProxyError): void;
 }
 
-export interface UpstreamCallbacks {
-  /** Decides, synchronously, who consumes the body: undici may deliver it in the same tick. */
-  onResponse(
+/** What a model call hears from one attempt. */
+export interface UpstreamListener {
+  /**
+   * The status and headers arrived: decides, synchronously, who consumes the body (undici
+   * may deliver it in the same tick). `contentType` is the one header the proxy reads.
+   */
+  upstreamResponded(
     status: number,
-    headers: IncomingHttpHeaders,
-    controller: Dispatcher.DispatchController,
+    contentType: string | undefined,
+    attempt: UpstreamAttempt,
   ): BodyConsumer;
   /** No response at all: refused, reset, timed out, or not HTTP. */
-  onFailure(error: ProxyError): void;
+  upstreamFailed(error: ProxyError): void;
 }
 
 /** undici's error codes as the proxy's; an upstream that is slow, gone or garbled. */
@@ -48,54 +51,105 @@ export function upstreamFailure(error: Error): ProxyError {
   });
 }
 
+const CONTENT_TYPE = "content-type";
+
+/** The content-type among undici's raw headers (name, value, name, value… as bytes). */
+function contentTypeOf(rawHeaders: Buffer[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as Buffer;
+    if (
+      name.length === CONTENT_TYPE.length &&
+      name.toString("latin1").toLowerCase() === CONTENT_TYPE
+    )
+      return rawHeaders[i + 1]?.toString("latin1");
+  }
+  return undefined;
+}
+
 /**
- * One request to one deployment through undici's `dispatch`, its lowest-level API: no
- * stream objects, body chunks handed straight to the consumer, pause/resume for
- * backpressure and `abort` through the controller.
+ * One request to one deployment, through undici's `dispatch` with undici's core handler
+ * interface (onConnect, onHeaders, onData, onComplete, onError): the one its own `request`
+ * and `stream` are built on. The newer controller-style interface costs, per request, an
+ * adapter undici wraps around it and every response header parsed into strings; the proxy
+ * reads one header. Body chunks go straight to the consumer; the attempt itself is the
+ * model call's handle for backpressure (`pause`/`resume`) and `abort`.
  */
-export function callUpstream(
-  dispatcher: Dispatcher,
-  request: UpstreamRequest,
-  timeouts: { headersTimeout: number; bodyTimeout: number },
-  callbacks: UpstreamCallbacks,
-  onController: (controller: Dispatcher.DispatchController) => void,
-): void {
-  let consumer: BodyConsumer | undefined;
-  let settled = false;
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(controller) {
-      onController(controller);
-    },
-    onResponseStart(controller, statusCode, headers) {
-      // 1xx informational heads are not the response.
-      if (statusCode < 200) return;
-      consumer = callbacks.onResponse(statusCode, headers, controller);
-    },
-    onResponseData(_controller, chunk) {
-      consumer?.onData(chunk);
-    },
-    onResponseEnd() {
-      settled = true;
-      consumer?.onEnd();
-    },
-    onResponseError(_controller, error) {
-      if (settled) return;
-      settled = true;
-      const failure = upstreamFailure(error);
-      if (consumer) consumer.onError(failure);
-      else callbacks.onFailure(failure);
-    },
-  };
-  dispatcher.dispatch(
-    {
-      origin: request.origin,
-      path: request.path,
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: timeouts.headersTimeout,
-      bodyTimeout: timeouts.bodyTimeout,
-    },
-    handler,
-  );
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  /** While set, undici stops reading the body (at the next chunk) until `resume`. */
+  paused = false;
+  private consumer: BodyConsumer | undefined;
+  private settled = false;
+  private abortRequest: ((reason?: Error) => void) | undefined;
+  private abortReason: Error | undefined;
+  private resumeBody: (() => void) | undefined;
+
+  constructor(private readonly listener: UpstreamListener) {}
+
+  /** Sends the request; everything after is reported to the listener. */
+  send(
+    dispatcher: Dispatcher,
+    request: UpstreamRequest,
+    headersTimeout: number,
+    bodyTimeout: number,
+  ): void {
+    dispatcher.dispatch(
+      {
+        origin: request.origin,
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout,
+        bodyTimeout,
+      },
+      this,
+    );
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumeBody?.();
+  }
+
+  /** Stops the request, whether it is waiting for a connection, sent, or streaming. */
+  abort(reason: Error): void {
+    if (this.abortRequest) this.abortRequest(reason);
+    else this.abortReason = reason;
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.abortReason) abort(this.abortReason);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx informational heads are not the response.
+    if (statusCode < 200) return true;
+    this.resumeBody = resume;
+    this.consumer = this.listener.upstreamResponded(statusCode, contentTypeOf(rawHeaders), this);
+    return !this.paused;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.consumer?.onData(chunk);
+    return !this.paused;
+  }
+
+  onComplete(): void {
+    this.settled = true;
+    this.consumer?.onEnd();
+  }
+
+  onError(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    const failure = upstreamFailure(error);
+    if (this.consumer) this.consumer.onError(failure);
+    else this.listener.upstreamFailed(failure);
+  }
 }
