@@ -6,8 +6,8 @@
  */
 
 export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
+export type { LedgerEntry } from "./ledger/ledger-entry.js";
 export {
-  type LedgerEntry,
   LedgerWriter,
   type LedgerWriterOptions,
   spendByApiKey,
