@@ -48,9 +48,9 @@ export interface ModelProxy {
 
 /**
  * A proxy writes a ledger row per call, so its batches are written more often than
- * governance's default second: writing a batch blocks the event loop for as long as it
- * takes to serialize it (tens of milliseconds for a second's worth at a few thousand calls a
- * second), and rows held for less time are less often copied by the garbage collector.
+ * governance's default second: building a batch's parameters holds the event loop (about
+ * 1.3 µs a row, 0.65 ms for a batch of 500), and rows held for less time are less often
+ * copied by the garbage collector.
  */
 const LEDGER_FLUSH_INTERVAL_MS = 250;
 
