@@ -263,11 +263,7 @@ describe("/agents", { timeout: 60_000 }, () => {
     slack().allow(...RUN_METHODS);
     const response = await events().command("UADA", "/agents", "run helpdesk my VPN drops at 5pm");
     expect(response.status).toBe(200);
-    const request = await eventually(async () => {
-      const [first] = slack().callsOf("chat.postMessage");
-      expect(first).toBeDefined();
-      return first as SlackCall;
-    });
+    const request = await slack().firstCall("chat.postMessage");
     expect(request.args).toMatchObject({
       channel: "C0GENERAL",
       text: "<@UADA> asked *helpdesk*:\n>my VPN drops at 5pm",
@@ -300,11 +296,7 @@ describe("agent card buttons", { timeout: 60_000 }, () => {
     slack().allow("views.open");
     const response = await click("UADA", run);
     expect(response.status).toBe(200);
-    const opened = await eventually(async () => {
-      const [call] = slack().callsOf("views.open");
-      expect(call).toBeDefined();
-      return call as SlackCall;
-    });
+    const opened = await slack().firstCall("views.open");
     expect(opened.args.trigger_id).toMatch(/^trigger-UADA-/);
     expect(opened.args.view).toMatchObject({
       type: "modal",
@@ -322,11 +314,7 @@ describe("agent card buttons", { timeout: 60_000 }, () => {
     const submitted = await submitForm("UADA", opened.args.view, "reset my laptop password");
     expect(submitted.status).toBe(200);
     expect(await submitted.text()).toBe(""); // the form closes
-    const request = await eventually(async () => {
-      const [first] = slack().callsOf("chat.postMessage");
-      expect(first).toBeDefined();
-      return first as SlackCall;
-    });
+    const request = await slack().firstCall("chat.postMessage");
     expect(request.args).toMatchObject({
       channel: "C0GENERAL",
       text: "<@UADA> asked *helpdesk*:\n>reset my laptop password",
@@ -351,11 +339,7 @@ describe("agent card buttons", { timeout: 60_000 }, () => {
     // Carol opens the form; Bob submits a copy of it.
     slack().allow("views.open");
     await click("UCAROL", carolsRun);
-    const opened = await eventually(async () => {
-      const [call] = slack().callsOf("views.open");
-      expect(call).toBeDefined();
-      return call as SlackCall;
-    });
+    const opened = await slack().firstCall("views.open");
     const forged = await submitForm("UBOB", opened.args.view, "pay me");
     expect(await forged.json()).toMatchObject({
       response_action: "errors",
@@ -380,17 +364,9 @@ describe("agent card buttons", { timeout: 60_000 }, () => {
     await click("UADA", cardOf(offer.args.blocks, "helpdesk").accessory, {
       container: { type: "message", message_ts: "1", channel_id: "C0GENERAL" },
     });
-    const opened = await eventually(async () => {
-      const [call] = slack().callsOf("views.open");
-      expect(call).toBeDefined();
-      return call as SlackCall;
-    });
+    const opened = await slack().firstCall("views.open");
     await submitForm("UADA", opened.args.view, "is the wifi down?");
-    const request = await eventually(async () => {
-      const [first] = slack().callsOf("chat.postMessage");
-      expect(first).toBeDefined();
-      return first as SlackCall;
-    });
+    const request = await slack().firstCall("chat.postMessage");
     expect(request.args).toMatchObject({
       channel: "C0GENERAL",
       thread_ts: thread,
@@ -428,11 +404,7 @@ describe("App Home", { timeout: 60_000 }, () => {
       ts: nextTs(),
     });
     expect(opened.response.status).toBe(200);
-    const published = await eventually(async () => {
-      const [call] = slack().callsOf("views.publish");
-      expect(call).toBeDefined();
-      return call as SlackCall;
-    });
+    const published = await slack().firstCall("views.publish");
     expect(published.args.user_id).toBe("UADA");
     expect(published.args.view.type).toBe("home");
     const texts = (

@@ -249,11 +249,7 @@ describe("Slack", { timeout: 90_000 }, () => {
     slack.allow("chat.postMessage");
     const ts = nextTs();
     await events.mention("UBOB", "restricted do something", ts);
-    const refusal = await eventually(async () => {
-      const [call] = slack.callsOf("chat.postMessage");
-      expect(call).toBeDefined();
-      return call as SlackCall;
-    });
+    const refusal = await slack.firstCall("chat.postMessage");
     expect(refusal.args.thread_ts).toBe(ts);
     expect(refusal.args.text).toMatch(
       /You can see `restricted` but you aren't allowed to run it yet\. Ask for access on its page: http.*\/agents\/restricted/,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { eventually } from "../support/eventually.js";
 
 /**
  * A local stand-in for the Slack Web API (https://slack.com/api/METHOD), for Bolt's
@@ -110,6 +111,15 @@ export class SlackWebApiDouble {
   }
 
   /** Forgets recorded calls (between tests), keeping what is allowed. */
+  /** The first call of `method`, waiting for it (as `eventually` does) if none has come yet. */
+  firstCall(method: string): Promise<SlackCall> {
+    return eventually(async () => {
+      const [call] = this.callsOf(method);
+      if (!call) throw new Error(`Slack has had no ${method} call`);
+      return call;
+    });
+  }
+
   reset(): void {
     this.calls.length = 0;
     this.unexpected.length = 0;
