@@ -1,8 +1,8 @@
 /**
  * The small kernel every module may use: errors with stable codes, stopping an HTTP server
- * gracefully, the shape of a route that answers on node:http ahead of the web framework,
- * and a check for ids that must be UUIDs. Nothing here knows about web frameworks,
- * databases or other modules.
+ * gracefully, routes that answer on node:http ahead of the web framework (their shape and
+ * the body reader they use), and a check for ids that must be UUIDs. Nothing here knows
+ * about web frameworks, databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
 export {
@@ -16,4 +16,5 @@ export {
   unavailable,
 } from "./errors.js";
 export type { FastRoute } from "./fast-route.js";
+export { type BodyFailure, type BodyListener, readBody } from "./read-body.js";
 export { isUuid, UUID_PATTERN } from "./uuid.js";

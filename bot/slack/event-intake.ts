@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
 import type { Logger } from "pino";
-import type { FastRoute } from "../../core/index.js";
+import { type FastRoute, readBody } from "../../core/index.js";
 import { QuietGate } from "./quiet-gate.js";
 
 /** Slack's event payloads are a few KB; anything near this is not Slack. */
@@ -56,42 +56,51 @@ export class SlackEventIntake {
   }
 
   private take(req: IncomingMessage, res: ServerResponse): boolean {
-    const { path, signingSecret, logger } = this.options;
+    const { path } = this.options;
     if (req.method !== "POST" || pathOf(req.url) !== path) return false;
     if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
     this.gate.arrived();
-    readBody(req, (error, body) => {
-      if (error) return answer(res, error.status, error.message);
-      const timestamp = Number(req.headers["x-slack-request-timestamp"]);
-      const signature = String(req.headers["x-slack-signature"] ?? "");
-      const headers = { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp };
-      if (!isValidSlackRequest({ signingSecret, body, headers })) {
-        logger.info("refused a Slack event: bad signature or stale timestamp");
-        return answer(res, 401, "");
-      }
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        return answer(res, 400, "the body is not JSON");
-      }
-      if (parsed.type === "url_verification") {
-        res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ challenge: parsed.challenge }));
-      }
-      answer(res, 200, "");
-      const retryNum = Number(req.headers["x-slack-retry-num"]);
-      const retryReason = req.headers["x-slack-retry-reason"];
-      const event: ReceiverEvent = {
-        body: parsed,
-        ack: async () => {},
-        ...(Number.isInteger(retryNum) ? { retryNum } : {}),
-        ...(typeof retryReason === "string" ? { retryReason } : {}),
-      };
-      // After the answer is on its way, and after the answers of the requests around it.
-      this.gate.defer(() => this.handle(event));
+    readBody(req, MAX_BODY_BYTES, {
+      bodyRead: (body) => this.received(req, res, body.toString("utf8")),
+      bodyFailed: (reason) =>
+        reason === "too_large"
+          ? answer(res, 413, "the body is too large for a Slack event")
+          : answer(res, 400, "the request was cut off"),
     });
     return true;
+  }
+
+  private received(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const { signingSecret, logger } = this.options;
+    const timestamp = Number(req.headers["x-slack-request-timestamp"]);
+    const signature = String(req.headers["x-slack-signature"] ?? "");
+    const headers = { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp };
+    if (!isValidSlackRequest({ signingSecret, body, headers })) {
+      logger.info("refused a Slack event: bad signature or stale timestamp");
+      return answer(res, 401, "");
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return answer(res, 400, "the body is not JSON");
+    }
+    if (parsed.type === "url_verification") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ challenge: parsed.challenge }));
+      return;
+    }
+    answer(res, 200, "");
+    const retryNum = Number(req.headers["x-slack-retry-num"]);
+    const retryReason = req.headers["x-slack-retry-reason"];
+    const event: ReceiverEvent = {
+      body: parsed,
+      ack: async () => {},
+      ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+      ...(typeof retryReason === "string" ? { retryReason } : {}),
+    };
+    // After the answer is on its way, and after the answers of the requests around it.
+    this.gate.defer(() => this.handle(event));
   }
 
   private handle(event: ReceiverEvent): void {
@@ -111,29 +120,4 @@ function pathOf(url: string | undefined): string {
 function answer(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
   res.end(text);
-}
-
-/** The body as text, or a status to answer with (too large, or the client went away). */
-function readBody(
-  req: IncomingMessage,
-  done: (error: { status: number; message: string } | undefined, body: string) => void,
-): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (error: { status: number; message: string } | undefined) => {
-    if (finished) return;
-    finished = true;
-    done(error, error ? "" : Buffer.concat(chunks).toString("utf8"));
-  };
-  req.on("data", (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      finish({ status: 413, message: "the body is too large for a Slack event" });
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on("end", () => finish(undefined));
-  req.on("error", () => finish({ status: 400, message: "the request was cut off" }));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type BodyFailure, type BodyListener, readBody } from "../../core/index.js";
 import { asProxyError, type ClientDialect, ProxyError } from "../errors.js";
 import type { KeyAdmission } from "../keys/admission.js";
 import type { KeyCache } from "../keys/key-cache.js";
@@ -14,7 +15,6 @@ import {
 } from "../providers/upstream-plan.js";
 import type { Json } from "../translate/json.js";
 import { modelListBody } from "./model-list.js";
-import { type BodyListener, readBody } from "./read-body.js";
 
 const ROUTES: Record<string, EndpointKind> = {
   "/v1/chat/completions": "chat",
@@ -124,8 +124,16 @@ class IncomingModelCall implements BodyListener {
     } else this.admit(call, resolved);
   }
 
-  bodyFailed(error: ProxyError): void {
-    this.refuse(error);
+  bodyFailed(reason: BodyFailure, cause?: unknown): void {
+    const limit = this.deps.maxBodyBytes;
+    this.refuse(
+      reason === "too_large"
+        ? new ProxyError(
+            "body_too_large",
+            `The request body is larger than this proxy accepts (${limit} bytes).`,
+          )
+        : new ProxyError("invalid_request", "The request body could not be read.", { cause }),
+    );
   }
 
   private admit(call: ClientCall, key: VirtualKey | null): void {
