@@ -77,13 +77,15 @@ export class SlackEventIntake {
     const headers = { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp };
     if (!isValidSlackRequest({ signingSecret, body, headers })) {
       logger.info("refused a Slack event: bad signature or stale timestamp");
-      return answer(res, 401, "");
+      answer(res, 401, "");
+      return;
     }
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(body) as Record<string, unknown>;
     } catch {
-      return answer(res, 400, "the body is not JSON");
+      answer(res, 400, "the body is not JSON");
+      return;
     }
     if (parsed.type === "url_verification") {
       res.writeHead(200, { "content-type": "application/json" });
