@@ -15,6 +15,6 @@ export {
   unauthenticated,
   unavailable,
 } from "./errors.js";
-export type { FastRoute } from "./fast-route.js";
+export { type FastRoute, requestPath } from "./fast-route.js";
 export { type BodyFailure, type BodyListener, readBody } from "./read-body.js";
 export { isUuid, UUID_PATTERN } from "./uuid.js";

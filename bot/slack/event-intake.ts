@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
 import type { Logger } from "pino";
-import { type FastRoute, readBody } from "../../core/index.js";
+import { type FastRoute, readBody, requestPath } from "../../core/index.js";
 import { QuietGate } from "./quiet-gate.js";
 
 /** Slack's event payloads are a few KB; anything near this is not Slack. */
@@ -57,7 +57,7 @@ export class SlackEventIntake {
 
   private take(req: IncomingMessage, res: ServerResponse): boolean {
     const { path } = this.options;
-    if (req.method !== "POST" || pathOf(req.url) !== path) return false;
+    if (req.method !== "POST" || requestPath(req) !== path) return false;
     if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
     this.gate.arrived();
     readBody(req, MAX_BODY_BYTES, {
@@ -112,11 +112,6 @@ export class SlackEventIntake {
       .finally(() => this.handling.delete(done));
     this.handling.add(done);
   }
-}
-
-function pathOf(url: string | undefined): string {
-  const query = url?.indexOf("?") ?? -1;
-  return query === -1 ? (url ?? "") : (url ?? "").slice(0, query);
 }
 
 function answer(res: ServerResponse, status: number, text: string): void {

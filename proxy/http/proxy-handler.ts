@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type BodyFailure, type BodyListener, readBody } from "../../core/index.js";
+import { type BodyFailure, type BodyListener, readBody, requestPath } from "../../core/index.js";
 import { asProxyError, type ClientDialect, ProxyError } from "../errors.js";
 import type { KeyAdmission } from "../keys/admission.js";
 import type { KeyCache } from "../keys/key-cache.js";
@@ -210,9 +210,7 @@ export function createProxyHandler(
   return (req, res) => {
     const receivedAt = performance.now();
     const requestId = randomUUID();
-    const url = req.url ?? "/";
-    const query = url.indexOf("?");
-    let path = query === -1 ? url : url.slice(0, query);
+    let path = requestPath(req);
     if (deps.pathPrefix && path.startsWith(deps.pathPrefix))
       path = path.slice(deps.pathPrefix.length);
     const endpoint = req.method === "POST" ? ROUTES[path] : undefined;
