@@ -150,6 +150,59 @@ describe.each(["pglite", "postgres"] as const)("virtual keys and spend on %s", (
     });
   });
 
+  it("adds up a key's calls to one model between two ledger writes into one row", async () => {
+    // A window that only an explicit flush ends, so the five calls surely share it.
+    const windowed = await startTestProxy(
+      { model_list: [oneModel("gpt-4o", "openai/gpt-4o", `${openaiUpstream.url}/v1`)] },
+      { knex: db.knex, ledgerFlushIntervalMs: 60_000 },
+    );
+    try {
+      const { id, key } = await issueProxyKey(db.knex, { ...ids, name: "busy key" });
+      const client = new OpenAI({ apiKey: key, baseURL: `${windowed.url}/v1`, maxRetries: 0 });
+      for (let i = 1; i <= 5; i++) {
+        openaiUpstream.expect(
+          "POST /v1/chat/completions",
+          json(
+            200,
+            chatCompletion({ model: "gpt-4o", promptTokens: 100 * i, completionTokens: i }),
+          ),
+        );
+      }
+      await Promise.all(
+        [1, 2, 3, 4, 5].map(() =>
+          client.chat.completions.create({ model: "gpt-4o", messages: [] }),
+        ),
+      );
+      await windowed.proxy.flushSpend();
+      const rows: LedgerRow[] = await db.knex("ledger").where({ api_key_id: id });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        run_id: ids.runId,
+        model: "gpt-4o",
+        input_tokens: 1500,
+        output_tokens: 15,
+      });
+      expect(rows[0]?.metadata).toMatchObject({ calls: 5, provider: "openai" });
+      // gpt-4o at $2.50 / $10 per million tokens.
+      expect(Number(rows[0]?.cost_usd)).toBeCloseTo((1500 * 2.5 + 15 * 10) / 1e6, 8);
+
+      // The next window is a row of its own.
+      openaiUpstream.expect(
+        "POST /v1/chat/completions",
+        json(200, chatCompletion({ model: "gpt-4o", promptTokens: 7 })),
+      );
+      await client.chat.completions.create({ model: "gpt-4o", messages: [] });
+      await windowed.proxy.flushSpend();
+      const after: LedgerRow[] = await db.knex("ledger").where({ api_key_id: id }).orderBy("id");
+      expect(after.map((r) => [r.input_tokens, r.metadata.calls])).toEqual([
+        [1500, 5],
+        [7, 1],
+      ]);
+    } finally {
+      await windowed.close();
+    }
+  });
+
   it("answers while the ledger cannot be written, and writes the spend once it can", async () => {
     const { id, key } = await issueProxyKey(db.knex, { ...ids, name: "ledger down" });
     // The key's first use reads its spend from the ledger; after that it is held in memory.

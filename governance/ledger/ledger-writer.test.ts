@@ -1,5 +1,5 @@
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "../../app/db/index.js";
 import { type LedgerEntry, LedgerWriter, spendByApiKey } from "../index.js";
 import { BACKENDS, type TestBackend } from "../testing/test-databases.js";
@@ -103,6 +103,22 @@ describe.each(BACKENDS)("LedgerWriter on %s", (_name, makeBackend) => {
       ["c", "0.50000000"],
     ]);
     await writer.close();
+  });
+
+  it("takes a collector's rows at every flush, on a timer and at close", async () => {
+    const held = [entry("collected-1", 0.1)];
+    const writer = new LedgerWriter({
+      knex: db.knex,
+      logger,
+      flushIntervalMs: 20,
+      collect: () => held.splice(0),
+    });
+    await vi.waitFor(async () => {
+      expect(await db.knex("ledger").where({ dedupe_key: "collected-1" })).toHaveLength(1);
+    });
+    held.push(entry("collected-2", 0.2));
+    await writer.close();
+    expect(await db.knex("ledger").where({ dedupe_key: "collected-2" })).toHaveLength(1);
   });
 
   it("writes a large queue in several statements", async () => {

@@ -1,4 +1,3 @@
-import type { LedgerWriter } from "../../governance/index.js";
 import type { Deployment } from "../config/deployments.js";
 import type { KeyAdmission } from "../keys/admission.js";
 import type { KeyCache } from "../keys/key-cache.js";
@@ -6,6 +5,7 @@ import type { VirtualKey } from "../keys/virtual-keys.js";
 import type { ProxyMetrics } from "../metrics.js";
 import type { DeploymentState } from "../routing/deployment-state.js";
 import { PriceBook } from "./pricing.js";
+import { SpendRollup } from "./spend-rollup.js";
 import type { TokenUsage } from "./usage.js";
 
 /** The call whose spend is recorded (a ModelCall once it is over). */
@@ -18,15 +18,19 @@ export interface FinishedCall {
 
 /**
  * Turns a finished call's usage into spend: priced, counted against the key's budget and
- * tpm and the deployment's tpm, added to the metrics, and queued for the ledger (written in
- * batches by governance's LedgerWriter, never on the request's path).
+ * tpm and the deployment's tpm, added to the metrics, and added up for the ledger (by the
+ * rollup, whose rows governance's LedgerWriter takes at each write, never on the
+ * request's path).
  */
 export class SpendRecorder {
   private readonly prices = new PriceBook();
+  /** Read by the LedgerWriter at each write (`collect`). */
+  readonly rollup = new SpendRollup();
 
   constructor(
     private readonly deps: {
-      ledger: LedgerWriter | undefined;
+      /** Whether spend goes to a ledger at all (a proxy without a database keeps none). */
+      keepsLedger: boolean;
       keys: KeyCache;
       admission: KeyAdmission;
       metrics: ProxyMetrics;
@@ -45,31 +49,16 @@ export class SpendRecorder {
 
     this.deps.metrics.used(modelName, usage, costUsd);
 
-    this.deps.ledger?.record({
-      occurredAt: new Date(),
-      source: "proxy",
-      agentId: key.agentId,
-      runtime: null,
-      model: modelName,
-      userId: key.userId,
-      teamId: key.teamId,
-      runId: key.runId,
-      sessionId: key.sessionId,
-      apiKeyId: key.id,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      cacheReadTokens: usage.cacheReadTokens,
-      cacheWriteTokens: usage.cacheWriteTokens,
+    if (!this.deps.keepsLedger) return;
+    this.rollup.add({
+      requestId: call.requestId,
+      key,
+      modelName,
+      endpoint: call.endpoint,
+      deployment,
+      usage,
       costUsd,
-      dedupeKey: `proxy:${call.requestId}`,
-      metadata: {
-        request_id: call.requestId,
-        endpoint: call.endpoint,
-        deployment: deployment.id,
-        provider: deployment.provider,
-        upstream_model: deployment.upstreamModel,
-        ...(priced ? {} : { unpriced: true }),
-      },
+      priced,
     });
   }
 }

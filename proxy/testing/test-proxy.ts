@@ -9,7 +9,7 @@ export const MASTER_KEY = "sk-test-master";
 /** A proxy on a free loopback port, for tests: silent logs, fast key refresh and ledger flush. */
 export async function startTestProxy(
   config: Record<string, unknown>,
-  options: { knex?: Knex; warnings?: string[] } = {},
+  options: { knex?: Knex; warnings?: string[]; ledgerFlushIntervalMs?: number } = {},
 ): Promise<RunningProxy> {
   const settings = parseProxyConfig(
     { general_settings: { master_key: MASTER_KEY }, ...config },
@@ -21,7 +21,7 @@ export async function startTestProxy(
     knex: options.knex,
     logger: pino({ level: "silent" }),
     keyRefreshIntervalMs: 100,
-    ledgerFlushIntervalMs: 50,
+    ledgerFlushIntervalMs: options.ledgerFlushIntervalMs ?? 50,
     drainTimeoutMs: 1000,
   });
 }
