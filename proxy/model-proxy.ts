@@ -17,6 +17,7 @@ import { openaiPlan } from "./providers/openai-plan.js";
 import type { PlanBuilder } from "./providers/upstream-plan.js";
 import { Router } from "./routing/router.js";
 import { SpendRecorder } from "./spend/spend-recorder.js";
+import { SpendRollup } from "./spend/spend-rollup.js";
 import { UpstreamPools } from "./upstream/upstream-pools.js";
 
 export interface ModelProxyOptions {
@@ -66,15 +67,18 @@ export function createModelProxy(options: ModelProxyOptions): ModelProxy {
     refreshIntervalMs: options.keyRefreshIntervalMs,
   });
   const admission = new KeyAdmission();
-  const recorder = new SpendRecorder({ keepsLedger: knex !== undefined, keys, admission, metrics });
-  const ledger = knex
-    ? new LedgerWriter({
-        knex,
-        logger,
-        flushIntervalMs: options.ledgerFlushIntervalMs,
-        collect: () => recorder.rollup.take(),
-      })
-    : undefined;
+  // Spend is added up between two ledger writes; the writer takes the rows at each.
+  const rollup = knex ? new SpendRollup() : undefined;
+  const ledger =
+    knex && rollup
+      ? new LedgerWriter({
+          knex,
+          logger,
+          flushIntervalMs: options.ledgerFlushIntervalMs,
+          collect: () => rollup.take(),
+        })
+      : undefined;
+  const recorder = new SpendRecorder({ rollup, keys, admission, metrics });
   const pools = new UpstreamPools();
 
   const accounting = new CallAccounting({ metrics, logger, recorder });

@@ -5,7 +5,7 @@ import type { VirtualKey } from "../keys/virtual-keys.js";
 import type { ProxyMetrics } from "../metrics.js";
 import type { DeploymentState } from "../routing/deployment-state.js";
 import { PriceBook } from "./pricing.js";
-import { SpendRollup } from "./spend-rollup.js";
+import type { SpendRollup } from "./spend-rollup.js";
 import type { TokenUsage } from "./usage.js";
 
 /** The call whose spend is recorded (a ModelCall once it is over). */
@@ -24,13 +24,10 @@ export interface FinishedCall {
  */
 export class SpendRecorder {
   private readonly prices = new PriceBook();
-  /** Read by the LedgerWriter at each write (`collect`). */
-  readonly rollup = new SpendRollup();
-
   constructor(
     private readonly deps: {
-      /** Whether spend goes to a ledger at all (a proxy without a database keeps none). */
-      keepsLedger: boolean;
+      /** Adds spend up for the ledger; none on a proxy without a database. */
+      rollup: SpendRollup | undefined;
       keys: KeyCache;
       admission: KeyAdmission;
       metrics: ProxyMetrics;
@@ -49,8 +46,7 @@ export class SpendRecorder {
 
     this.deps.metrics.used(modelName, usage, costUsd);
 
-    if (!this.deps.keepsLedger) return;
-    this.rollup.add({
+    this.deps.rollup?.add({
       requestId: call.requestId,
       key,
       modelName,
