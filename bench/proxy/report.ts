@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadResult } from "./load.js";
+import type { RateSearch } from "./rate-search.js";
 
 /** The bench's figures as a table, and the issue's targets checked against them. */
 
@@ -43,7 +44,7 @@ export interface BenchFigures {
   seconds: number;
   results: Record<string, Record<string, LoadResult[]>>;
   cpu: Record<string, number[]>;
-  maxRate: Record<string, number>;
+  rateSearch: RateSearch;
   /** Resident memory after start, and with 1,000 streams open (before any other load). */
   memory: Record<string, { started: number; streams: number }>;
   resultsDir: string;
@@ -51,7 +52,8 @@ export interface BenchFigures {
 
 /** Prints the tables and the targets, and keeps the raw figures in `resultsDir`. */
 export function printReport(figures: BenchFigures): void {
-  const { scenarios, cpuScenario, rounds, results, cpu, maxRate, memory } = figures;
+  const { scenarios, cpuScenario, rounds, results, cpu, rateSearch, memory } = figures;
+  const { maxRate } = rateSearch;
   const fig = (scenario: string, name: string) => {
     const runs = results[scenario]?.[name] ?? [];
     return {
@@ -112,6 +114,22 @@ export function printReport(figures: BenchFigures): void {
         (memory[name]?.started ?? Number.NaN).toFixed(0),
         (memory[name]?.streams ?? Number.NaN).toFixed(0),
         name === "portkey" ? "not searched" : String(maxRate[name] || "< 2000"),
+      ]),
+    ),
+  );
+  console.log(
+    `\nRate search, paced JSON, medians over ${rounds} tries per rate (pass: p50 added < 1 ms, ≥ 90% of the rate, no failures):\n`,
+  );
+  console.log(
+    table(
+      ["rate", "process", "p50 added ms", "achieved req/s", "failures", "pass"],
+      rateSearch.steps.map((step) => [
+        String(step.rate),
+        step.name,
+        ms(step.addedP50),
+        String(step.achieved),
+        String(step.failures),
+        step.passed ? "yes" : "no",
       ]),
     ),
   );

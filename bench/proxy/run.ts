@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/support/ports.js";
 import { type LoadResult, runTtfb, runWrk, type Target } from "./load.js";
 import { type BenchProcess, startProcess } from "./processes.js";
+import { searchMaxRate } from "./rate-search.js";
 import { printReport } from "./report.js";
 import { benchDatabase, ensurePortkey, ensureTools } from "./setup.js";
 
@@ -21,9 +22,10 @@ const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 2 : 3;
 /**
- * Paced arrival with wrk: each connection waits this long between requests, so a rate R
- * takes R/10 connections. A long pause keeps the rate close to R whatever the latency
- * (each connection sends every PACE_MS + latency).
+ * Paced arrival with wrk: each connection waits this long on average between requests
+ * (drawn from an exponential distribution, so arrivals spread out as they would from many
+ * independent agents), and a rate R takes R/10 connections. A long pause keeps the rate
+ * close to R whatever the latency (each connection sends every PACE_MS + latency).
  */
 const PACE_MS = 100;
 
@@ -228,27 +230,23 @@ async function main(): Promise<void> {
     }
 
     // The highest paced rate at which the proxy's p50 added latency stays under 1 ms.
-    const maxRate: Record<string, number> = { bare: 0, switchboard: 0 };
-    for (const rate of [2000, 3000, 4000, 5000, 6000, 7000, 8000]) {
-      const scenario: Scenario = {
-        name: `rate ${rate}`,
-        body: "json",
-        connections: (rate * PACE_MS) / 1000,
-        delayMs: PACE_MS,
-      };
-      const direct = await runOne(scenario, targets.direct as Target);
-      let anyPassed = false;
-      for (const name of ["bare", "switchboard"]) {
-        const result = await runOne(scenario, targets[name] as Target);
-        const achieved = result.requests / result.seconds;
-        if (result.p50 - direct.p50 < 1 && achieved >= rate * 0.9 && result.failures === 0) {
-          maxRate[name] = Math.max(maxRate[name] ?? 0, Math.round(achieved));
-          anyPassed = true;
-        }
-      }
-      process.stdout.write(".");
-      if (!anyPassed) break;
-    }
+    const rateSearch = await searchMaxRate({
+      rates: [2000, 4000, 6000, 8000, 10000],
+      tries: ROUNDS,
+      direct: targets.direct as Target,
+      proxies: [targets.bare as Target, targets.switchboard as Target],
+      runAt: (rate, target) =>
+        runOne(
+          {
+            name: `rate ${rate}`,
+            body: "json",
+            connections: (rate * PACE_MS) / 1000,
+            delayMs: PACE_MS,
+          },
+          target,
+        ),
+      onStep: () => process.stdout.write("."),
+    });
     console.log(" rate search done");
 
     printReport({
@@ -258,7 +256,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       results,
       cpu: cpuPerRequestUs,
-      maxRate,
+      rateSearch,
       memory,
       resultsDir: join(root, "bench", "results"),
     });

@@ -11,10 +11,23 @@ for line in string.gmatch(os.getenv("HEADERS") or "", "[^\n]+") do
   if name then wrk.headers[name] = value end
 end
 
+-- Each connection waits an exponentially distributed time with mean DELAY_MS, so the
+-- connections' requests arrive spread out (close to Poisson) rather than in step. A fixed
+-- pause keeps the connections in the lockstep they start in: all of them send within
+-- the same millisecond, and the figures measure how fast a burst of hundreds drains.
 local pause = tonumber(os.getenv("DELAY_MS") or "0")
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+function init(args)
+  -- Seeded per thread: with one seed, both threads would wait in step.
+  math.randomseed(os.time() * 100 + (thread_id or 0))
+end
 if pause > 0 then
   function delay()
-    return pause
+    return math.floor(-pause * math.log(1 - math.random()) + 0.5)
   end
 end
 
