@@ -14,6 +14,8 @@ export interface RateStep {
 }
 
 export interface RateSearch {
+  /** How many times each rate was tried. */
+  tries: number;
   /** Per proxy, the highest rate it passed at (0 when none). */
   maxRate: Record<string, number>;
   steps: RateStep[];
@@ -58,23 +60,17 @@ export async function searchMaxRate(options: {
     }
     let anyPassed = false;
     for (const proxy of proxies) {
-      const entry = tried[proxy.name] as (typeof tried)[string];
-      const step: RateStep = {
-        rate,
-        name: proxy.name,
-        addedP50: median(entry.added),
-        achieved: Math.round(median(entry.achieved)),
-        failures: entry.failures,
-        passed: false,
-      };
-      step.passed = step.addedP50 < 1 && step.achieved >= rate * 0.9 && step.failures === 0;
-      if (step.passed) {
-        maxRate[proxy.name] = Math.max(maxRate[proxy.name] ?? 0, step.achieved);
+      const { added, achieved: got, failures } = tried[proxy.name] as (typeof tried)[string];
+      const addedP50 = median(added);
+      const achieved = Math.round(median(got));
+      const passed = addedP50 < 1 && achieved >= rate * 0.9 && failures === 0;
+      steps.push({ rate, name: proxy.name, addedP50, achieved, failures, passed });
+      if (passed) {
+        maxRate[proxy.name] = Math.max(maxRate[proxy.name] ?? 0, achieved);
         anyPassed = true;
       }
-      steps.push(step);
     }
     if (!anyPassed) break;
   }
-  return { maxRate, steps };
+  return { tries, maxRate, steps };
 }
