@@ -1,7 +1,8 @@
 /**
  * The small kernel every module may use: errors with stable codes, stopping an HTTP server
  * gracefully, routes that answer on node:http ahead of the web framework (their shape and
- * the body reader they use), and a check for ids that must be UUIDs. Nothing here knows
+ * the body reader they use), a check for input no field can store (NUL characters, hostile
+ * nesting), and a check for ids that must be UUIDs. Nothing here knows
  * about web frameworks, databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
@@ -17,4 +18,10 @@ export {
 } from "./errors.js";
 export { type FastRoute, requestPath } from "./fast-route.js";
 export { type BodyFailure, type BodyListener, readBody } from "./read-body.js";
+export {
+  describeUnstorableInput,
+  findUnstorableInput,
+  MAX_INPUT_DEPTH,
+  type UnstorableInput,
+} from "./unstorable-input.js";
 export { isUuid, UUID_PATTERN } from "./uuid.js";

@@ -353,6 +353,11 @@ function validInput(input: unknown): string {
       'Send the request as {"input": "what you want the agent to do"}: input must be non-empty text.',
     );
   }
+  if (input.includes("\u0000")) {
+    throw badRequest(
+      "The input contains a NUL character (\\u0000), which cannot be stored; remove it and send it again.",
+    );
+  }
   if (input.length > MAX_INPUT_CHARS) {
     throw badRequest(
       `The input is ${input.length} characters; one turn takes at most ${MAX_INPUT_CHARS}.`,

@@ -10,6 +10,8 @@ interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
+  /** zlib's code when a compressed body would not decompress, e.g. Z_DATA_ERROR. */
+  code?: string;
 }
 
 function fromBodyParser(error: BodyParserError): SwitchboardError | undefined {
@@ -32,6 +34,14 @@ function fromBodyParser(error: BodyParserError): SwitchboardError | undefined {
     case "charset.unsupported":
       return new SwitchboardError("unsupported_encoding", error.message, { status: 415 });
     default:
+      // A body whose Content-Encoding (gzip, deflate, br) does not match what was sent.
+      if (error.status === 400 && error.code?.startsWith("Z_")) {
+        return new SwitchboardError(
+          "bad_encoding",
+          `The request body could not be decompressed: its Content-Encoding header does not match the bytes sent (${error.message}).`,
+          { status: 400 },
+        );
+      }
       return undefined;
   }
 }

@@ -15,6 +15,7 @@ import {
 import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import type { RunsService } from "../../sessions/index.js";
+import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
 import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import type { Html } from "./html.js";
@@ -68,7 +69,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   const router = Router();
   const css = asset("site.css");
   const js = asset("site.js");
-  const session = [express.urlencoded({ extended: false, limit: "16kb" }), siteSession(auth)];
+  const session = [
+    express.urlencoded({ extended: false, limit: "16kb" }),
+    siteSession(auth),
+    refuseUnstorableInput,
+  ];
 
   router.get("/assets/site.css", (_req, res) => {
     res.type("text/css").set("cache-control", "public, max-age=300").send(css);
