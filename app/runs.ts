@@ -23,6 +23,8 @@ import {
 } from "../sessions/index.js";
 import type { Config } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
+import type { Logger } from "./logger.js";
+import { redisRetryStrategy } from "./redis.js";
 
 /** Every runtime adapter this build drives, by manifest `spec.runtime.type`. */
 export function defaultRuntimes(): RuntimeRegistry {
@@ -54,9 +56,14 @@ export interface RunsParts {
   engine: RunEngine | undefined;
 }
 
-function createQueue(config: Config): RunQueue {
+function createQueue(config: Config, logger: Logger): RunQueue {
   return config.REDIS_URL
-    ? new BullMqQueue(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+    ? new BullMqQueue({
+        redisUrl: config.REDIS_URL,
+        prefix: config.REDIS_KEY_PREFIX,
+        logger,
+        retryStrategy: redisRetryStrategy,
+      })
     : new InProcessQueue();
 }
 
@@ -101,10 +108,10 @@ export async function openRuns(
   const runtimes = defaultRuntimes();
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
-    ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX)
+    ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX, logger)
     : new LocalRunSignals();
   lifecycle.onStop("run signals", () => signals.close());
-  const queue = createQueue(config);
+  const queue = createQueue(config, logger);
   const service = new RunsService({
     knex: ctx.db.knex,
     agents,

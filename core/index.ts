@@ -1,9 +1,9 @@
 /**
  * The small kernel every module may use: errors with stable codes, stopping an HTTP server
- * gracefully, routes that answer on node:http ahead of the web framework (their shape and
- * the body reader they use), a check for input no field can store (NUL characters, hostile
- * nesting), and a check for ids that must be UUIDs. Nothing here knows
- * about web frameworks, databases or other modules.
+ * gracefully, backoff and outage logging for long-lived connections, routes that answer on
+ * node:http ahead of the web framework (their shape and the body reader they use), a check
+ * for input no field can store (NUL characters, hostile nesting), and a check for ids that
+ * must be UUIDs. Nothing here knows about web frameworks, databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
 export {
@@ -18,6 +18,13 @@ export {
 } from "./errors.js";
 export { type FastRoute, requestPath } from "./fast-route.js";
 export { type BodyFailure, type BodyListener, readBody } from "./read-body.js";
+export {
+  type BackoffOptions,
+  backoffDelay,
+  OutageLog,
+  type OutageLogger,
+  type WatchedConnection,
+} from "./reconnect.js";
 export {
   describeUnstorableInput,
   findUnstorableInput,

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isSwitchboardError, SwitchboardError } from "../../core/index.js";
+import { isDatabaseUnavailable } from "../db/index.js";
 
 /**
  * The one place errors become responses: `{ "error": { code, message, request_id } }`.
@@ -50,6 +51,13 @@ export function toSwitchboardError(error: unknown): SwitchboardError {
   if (isSwitchboardError(error)) return error;
   const parsed = error instanceof Error ? fromBodyParser(error as BodyParserError) : undefined;
   if (parsed) return parsed;
+  if (isDatabaseUnavailable(error)) {
+    return new SwitchboardError(
+      "database_unavailable",
+      "Switchboard cannot reach its database right now; try again in a moment.",
+      { status: 503, cause: error },
+    );
+  }
   return new SwitchboardError(
     "internal_error",
     "Something went wrong on our side. The request id helps us find out what.",

@@ -626,11 +626,9 @@ describe("RunEngine on PostgreSQL", () => {
     const redisUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
     const agent = await addAgent("queued-on-redis");
     runtime.script = echo(5);
-    const producer = new BullMqQueue(redisUrl, prefix);
-    const workers = [
-      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
-      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
-    ];
+    const queue = () => new BullMqQueue({ redisUrl, prefix, logger, retryStrategy: () => 100 });
+    const producer = queue();
+    const workers = [startEngine({ queue: queue() }), startEngine({ queue: queue() })];
     await Promise.all(workers.map((worker) => worker.start()));
     try {
       const conversations = Array.from({ length: 6 }, () => randomUUID());

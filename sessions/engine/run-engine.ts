@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { OutageLog } from "../../core/index.js";
 import type { RuntimeRegistry, SecretResolver } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { RunSignals } from "../signals/run-signals.js";
@@ -51,8 +52,14 @@ export class RunEngine {
   private sweeper: NodeJS.Timeout | undefined;
   private stopCancelListener: (() => void) | undefined;
   private stopping = false;
+  /**
+   * The sweeper's and the lease heartbeats' database failures: one line when the database
+   * goes away, one when it is back, not one per session each second.
+   */
+  private readonly outages: OutageLog;
 
   constructor(private readonly options: RunEngineOptions) {
+    this.outages = new OutageLog(options.logger, "database (runs engine)");
     this.runs = new RunStore(options.knex);
     this.leases = new SessionLeases(options.knex, options.leaseMs);
     this.executor = new RunExecutor({
@@ -106,14 +113,12 @@ export class RunEngine {
       for (const sessionId of sessions) {
         await this.options.queue.enqueue({ sessionId }, `sweep-${sessionId}-${bucket}`);
       }
+      this.outages.restored();
       if (sessions.length > 0)
         this.options.logger.info({ sessions: sessions.length }, "picked up unfinished runs");
       return sessions.length;
     } catch (error) {
-      this.options.logger.warn(
-        { err: error },
-        "could not sweep for unfinished runs; will try again",
-      );
+      this.outages.failed(error, { doing: "sweeping for unfinished runs" });
       return 0;
     }
   }
@@ -140,7 +145,9 @@ export class RunEngine {
     let current: { runId: string; control: RunControl } | undefined;
     const heartbeat = setInterval(async () => {
       try {
-        if (!(await this.leases.renew(sessionId, this.workerId))) {
+        const renewed = await this.leases.renew(sessionId, this.workerId);
+        this.outages.restored();
+        if (!renewed) {
           leaseLost = true;
           current?.control.abort("lease_lost");
           return;
@@ -149,10 +156,7 @@ export class RunEngine {
           current.control.abort("cancelled");
         }
       } catch (error) {
-        this.options.logger.warn(
-          { err: error, session_id: sessionId },
-          "could not renew a session lease",
-        );
+        this.outages.failed(error, { doing: "renewing a session lease", session_id: sessionId });
       }
     }, this.heartbeatMs);
     try {
