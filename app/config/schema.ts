@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { egressAllowProblem } from "../../runtimes/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -57,6 +58,21 @@ const ipList = z
       }),
     ),
   );
+
+const egressAllowList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  )
+  .superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      const problem = egressAllowProblem(entry);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }
+  });
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -197,6 +213,11 @@ export const configSchema = z.object({
     .optional()
     .describe(
       "The model proxy's address as agents reach it. Set: every run gets a proxy key of its own, handed to the agent, so its model calls are booked to the run and held to the agent's per-run budget. Unset with `serve --proxy-config`: the in-process proxy.",
+    ),
+  RUNTIME_EGRESS_ALLOW: egressAllowList
+    .default([])
+    .describe(
+      "Comma-separated host names, IP addresses and CIDR ranges (e.g. agents.corp.internal,10.20.0.0/16) that agents may be reached at although they are internal. Agents may reach every public address; loopback, private, link-local (cloud metadata) and reserved ones are refused unless listed here, checked after DNS resolution and on every redirect. On the embedded default (no DATABASE_URL) with a loopback HOST, loopback is allowed too.",
     ),
   RUN_CONCURRENCY: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
