@@ -33,46 +33,32 @@ const positiveMs = z.coerce
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
 
-const emailList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((email) => email.trim().toLowerCase())
-      .filter((email) => email.length > 0),
-  )
+/** A comma-separated setting's entries, trimmed, empty ones dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0),
+);
+
+const emailList = commaList
+  .transform((emails) => emails.map((email) => email.toLowerCase()))
   .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
 
-const ipList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((address) => address.trim())
-      .filter((address) => address.length > 0),
-  )
-  .pipe(
-    z.array(
-      z.string().refine((address) => isIP(address) !== 0, {
-        error: "must be a comma-separated list of IP addresses",
-      }),
-    ),
-  );
+const ipList = commaList.pipe(
+  z.array(
+    z.string().refine((address) => isIP(address) !== 0, {
+      error: "must be a comma-separated list of IP addresses",
+    }),
+  ),
+);
 
-const egressAllowList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter((entry) => entry.length > 0),
-  )
-  .superRefine((entries, ctx) => {
-    for (const entry of entries) {
-      const problem = egressAllowProblem(entry);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }
-  });
+const egressAllowList = commaList.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const problem = egressAllowProblem(entry);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }
+});
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
