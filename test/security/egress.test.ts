@@ -231,7 +231,7 @@ describe("SSRF targets, through a Switchboard on PostgreSQL", { timeout: 120_000
       const message: string = run.error.message;
       expect(message).toContain("Traceback from db-7.corp.internal:5432");
       expect(message.length).toBeLessThan(400);
-      expect(message).not.toMatch(/[\n\r\u001b]/);
+      for (const character of ["\n", "\r", "\u001b"]) expect(message).not.toContain(character);
       expect(message).not.toContain(SECRET_TAIL);
     },
   );
