@@ -217,6 +217,15 @@ describe("a2a turns", () => {
     }
   });
 
+  it("keeps a failed task's reason short and on one line, however long the agent made it", async () => {
+    const double = await agent(v1Streaming);
+    double.answerNextWith({ state: "failed", text: `Stack:\n${"at frame ".repeat(10_000)}` });
+    const failed = asRuntimeError((await run(runtime, settingsFor(double), "plan")).error);
+    expect(failed.message).toMatch(/could not finish the task: Stack: at frame at frame/);
+    expect(failed.message.length).toBeLessThan(300);
+    expect(failed.message).not.toContain("\n");
+  });
+
   it("cancels the running task with tasks/cancel when the run is cancelled, streamed or not", async () => {
     for (const [options, cancelMethod] of [
       [v1Streaming, "CancelTask"],

@@ -107,7 +107,7 @@ export class TurnReader {
       case "session.error": {
         this.lastError = excerpt(event.error.message);
         if (event.error.retry_status.type === "retrying") {
-          return [{ type: "status", status: "retrying", message: event.error.message }];
+          return [{ type: "status", status: "retrying", message: this.lastError }];
         }
         return [];
       }
