@@ -4,8 +4,10 @@ import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
   DemoRuntime,
+  EgressPolicy,
   environmentSecrets,
   HttpRuntime,
+  isLoopbackAddress,
   N8nRuntime,
   RuntimeRegistry,
 } from "../runtimes/index.js";
@@ -26,15 +28,32 @@ import type { ProcessContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import { redisRetryStrategy } from "./redis.js";
 
-/** Every runtime adapter this build drives, by manifest `spec.runtime.type`. */
-export function defaultRuntimes(): RuntimeRegistry {
+/**
+ * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
+ * only the addresses `egress` allows (no internal ones unless told).
+ */
+export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
   return new RuntimeRegistry([
     new DemoRuntime(),
-    new A2aRuntime(),
-    new HttpRuntime(),
-    new N8nRuntime(),
-    new ClaudeManagedAgentsRuntime(),
+    new A2aRuntime({ egress }),
+    new HttpRuntime({ egress }),
+    new N8nRuntime({ egress }),
+    new ClaudeManagedAgentsRuntime({ egress }),
   ]);
+}
+
+/**
+ * Where this process's agents may connect: public addresses, plus RUNTIME_EGRESS_ALLOW.
+ * On the embedded default (no DATABASE_URL) bound to loopback, loopback too: that is one
+ * developer's machine, where their own agents run, and nobody else can reach it.
+ */
+export function egressPolicyFor(config: Config): EgressPolicy {
+  const host = config.HOST.replace(/^\[(.*)\]$/, "$1");
+  const onLoopback = host === "localhost" || isLoopbackAddress(host);
+  return new EgressPolicy({
+    allow: config.RUNTIME_EGRESS_ALLOW,
+    allowLoopback: !config.DATABASE_URL && onLoopback,
+  });
 }
 
 let settingsChecker: RuntimeRegistry | undefined;
@@ -105,7 +124,7 @@ export async function openRuns(
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
   const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
-  const runtimes = defaultRuntimes();
+  const runtimes = defaultRuntimes(egressPolicyFor(config));
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
     ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX, logger)

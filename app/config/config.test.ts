@@ -94,4 +94,16 @@ describe("loadConfig", () => {
       "SESSION_SECRET: must be at least 32 characters",
     );
   });
+
+  it("reads RUNTIME_EGRESS_ALLOW's host names, addresses and ranges, and names a bad entry", () => {
+    expect(loadConfig({}).RUNTIME_EGRESS_ALLOW).toEqual([]);
+    expect(
+      loadConfig({ RUNTIME_EGRESS_ALLOW: " agents.corp.internal, 10.20.0.0/16 ,fd00::/8,,[::1]" })
+        .RUNTIME_EGRESS_ALLOW,
+    ).toEqual(["agents.corp.internal", "10.20.0.0/16", "fd00::/8", "[::1]"]);
+    const message = problemsOf({ RUNTIME_EGRESS_ALLOW: "10.0.0.0/8, 10.0.0.0/33" });
+    expect(message).toContain(
+      'RUNTIME_EGRESS_ALLOW: "10.0.0.0/33" is not a host name, an IP address or a CIDR range',
+    );
+  });
 });

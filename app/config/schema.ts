@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { egressAllowProblem } from "../../runtimes/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -32,31 +33,32 @@ const positiveMs = z.coerce
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
 
-const emailList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((email) => email.trim().toLowerCase())
-      .filter((email) => email.length > 0),
-  )
+/** A comma-separated setting's entries, trimmed, empty ones dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0),
+);
+
+const emailList = commaList
+  .transform((emails) => emails.map((email) => email.toLowerCase()))
   .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
 
-const ipList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((address) => address.trim())
-      .filter((address) => address.length > 0),
-  )
-  .pipe(
-    z.array(
-      z.string().refine((address) => isIP(address) !== 0, {
-        error: "must be a comma-separated list of IP addresses",
-      }),
-    ),
-  );
+const ipList = commaList.pipe(
+  z.array(
+    z.string().refine((address) => isIP(address) !== 0, {
+      error: "must be a comma-separated list of IP addresses",
+    }),
+  ),
+);
+
+const egressAllowList = commaList.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const problem = egressAllowProblem(entry);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }
+});
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -197,6 +199,11 @@ export const configSchema = z.object({
     .optional()
     .describe(
       "The model proxy's address as agents reach it. Set: every run gets a proxy key of its own, handed to the agent, so its model calls are booked to the run and held to the agent's per-run budget. Unset with `serve --proxy-config`: the in-process proxy.",
+    ),
+  RUNTIME_EGRESS_ALLOW: egressAllowList
+    .default([])
+    .describe(
+      "Comma-separated host names, IP addresses and CIDR ranges (e.g. agents.corp.internal,10.20.0.0/16) that agents may be reached at although they are internal. Agents may reach every public address; loopback, private, link-local (cloud metadata) and reserved ones are refused unless listed here, checked after DNS resolution and on every redirect. On the embedded default (no DATABASE_URL) with a loopback HOST, loopback is allowed too.",
     ),
   RUN_CONCURRENCY: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
