@@ -30,6 +30,7 @@ import { signInPage } from "./pages/sign-in-page.js";
 import { usageSection } from "./pages/usage-charts.js";
 import { mountRunPages } from "./run-pages.js";
 import { type SiteAuth, sessionOf, setSession, siteSession } from "./site-auth.js";
+import { siteHeaders } from "./site-headers.js";
 
 export interface DirectorySiteOptions {
   directory: AgentDirectory;
@@ -74,6 +75,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     siteSession(auth),
     refuseUnstorableInput,
   ];
+  router.use(siteHeaders);
 
   router.get("/assets/site.css", (_req, res) => {
     res.type("text/css").set("cache-control", "public, max-age=300").send(css);

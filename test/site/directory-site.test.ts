@@ -5,7 +5,14 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
-import { DESKTOP, findChromium, launchChromium, SCREENSHOTS, screenshot } from "./browser.js";
+import {
+  DESKTOP,
+  findChromium,
+  launchChromium,
+  SCREENSHOTS,
+  screenshot,
+  waitUntil,
+} from "./browser.js";
 import { SITE_TEST_MANIFESTS } from "./manifests.js";
 
 /**
@@ -112,13 +119,13 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
 
   it("narrows the catalog as you type", async () => {
     await page.locator("#q").pressSequentially("invoice", { delay: 20 });
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length === 1`);
     expect(await cardTitles(page)).toEqual(["Invoice helper"]);
     expect(new URL(page.url()).searchParams.get("q")).toBe("invoice");
     await expect(page.locator("#search-status").textContent()).resolves.toContain("1 agent");
     await page.locator("#q").fill("");
     await page.locator("#q").dispatchEvent("input");
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length > 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length > 1`);
   });
 
   it("searches without JavaScript, through the plain GET form", async () => {
@@ -168,7 +175,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     for (let i = 0; i < 15 && (await focused()) !== "q"; i++) await page.keyboard.press("Tab");
     expect(await focused()).toBe("q");
     await page.keyboard.type("triage", { delay: 20 });
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length === 1`);
     for (let i = 0; i < 30 && (await focused()) !== "card-link"; i++)
       await page.keyboard.press("Tab");
     expect(await focused()).toBe("card-link");

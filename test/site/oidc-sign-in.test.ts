@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OidcProviderDouble, type SignInScenario } from "../doubles/oidc-provider.js";
 import { freePort } from "../support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
-import { findChromium, launchChromium, screenshot } from "./browser.js";
+import { cspViolations, findChromium, launchChromium, screenshot } from "./browser.js";
 
 /**
  * Sign-in with an OIDC issuer through the real `switchboard serve`, against a local provider
@@ -170,17 +170,21 @@ describe("OIDC sign-in on switchboard serve", { timeout: 120_000 }, () => {
   it.skipIf(!chromiumPath)("signs in from a real browser by its button", async () => {
     const browser = await launchChromium(chromiumPath as string);
     try {
-      const page = await browser.newPage();
+      const context = await browser.newContext();
+      const violations = cspViolations(context);
+      const page = await context.newPage();
       await page.goto(`${base}/agents/demo`);
       await page.waitForURL(/\/sign-in/);
       await screenshot(page, "sign-in-oidc");
       (provider as OidcProviderDouble).next = {
         claims: { email: "grace@example.com", sub: "g-1" },
       };
-      await page.getByRole("button", { name: `Sign in with 127.0.0.1:${issuerPort}` }).click();
+      await page.getByRole("link", { name: `Sign in with 127.0.0.1:${issuerPort}` }).click();
       // Back where they were going, signed in as the email the issuer vouched for.
       await page.waitForURL(`${base}/agents/demo`);
       expect(await page.locator(".account-email").textContent()).toBe("grace@example.com");
+      // The round trip through the issuer broke none of the site's Content-Security-Policy.
+      expect(violations).toEqual([]);
     } finally {
       await browser.close();
     }
