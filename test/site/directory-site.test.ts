@@ -281,6 +281,13 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     });
     expect(refused.status()).toBe(404);
 
+    // Nor can a page elsewhere make the admin's browser do it: no token, no change.
+    const forged = await admin.request.post(`${base}/admin/sessions/revoke`, {
+      form: { user: "bob@example.com" },
+    });
+    expect(forged.status()).toBe(403);
+    expect(await tab.reload().then(() => list.innerText())).toContain("bob@example.com");
+
     await tab.getByRole("button", { name: "End all sessions of bob@example.com" }).click();
     await tab.waitForURL(/\/admin\?ended=1#sessions$/);
     await expect(tab.getByRole("status").first().innerText()).resolves.toBe("Ended 1 session.");
