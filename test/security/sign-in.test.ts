@@ -14,6 +14,8 @@ import { closeSiteClients, csrfTokenIn, developmentSignIn, siteRequest } from ".
  */
 
 const root = mkdtempSync(join(tmpdir(), "switchboard-sec-sign-in-"));
+/** Every process started, so each is stopped even when another failed to start. */
+const started: SwitchboardProcess[] = [];
 
 async function startServe(name: string, env: Record<string, string>) {
   const port = await freePort();
@@ -23,8 +25,10 @@ async function startServe(name: string, env: Record<string, string>) {
     PORT: String(port),
     ...env,
   });
+  started.push(server);
   const base = `http://127.0.0.1:${port}`;
-  await server.waitFor(`${base}/readyz`, 90_000);
+  // Three embedded databases created at once on a busy machine can take a while.
+  await server.waitFor(`${base}/readyz`, 180_000);
   return { server, base, port };
 }
 
@@ -47,11 +51,11 @@ beforeAll(async () => {
       PUBLIC_URL: "http://127.0.0.1:3000",
     }),
   ]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await closeSiteClients();
-  await Promise.all([development?.server.kill(), trusted?.server.kill(), oidc?.server.kill()]);
+  await Promise.all(started.map((server) => server.kill()));
   rmSync(root, { recursive: true, force: true });
 });
 
