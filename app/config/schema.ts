@@ -142,7 +142,7 @@ export const configSchema = z.object({
   AUTH_TRUSTED_PROXIES: ipList
     .default([])
     .describe(
-      "Comma-separated IP addresses of the SSO proxies whose AUTH_TRUSTED_HEADER is believed; the header is ignored from anyone else.",
+      "Comma-separated IP addresses of the proxies in front of Switchboard whose AUTH_TRUSTED_HEADER and X-Forwarded-Proto are believed (`https` there makes the site's cookies Secure); both headers are ignored from anyone else.",
     ),
   OIDC_ISSUER_URL: urlWithScheme(["http", "https"])
     .optional()

@@ -153,3 +153,17 @@ describe("readiness and metrics", () => {
     expect(text).toContain("switchboard_process_cpu_user_seconds_total");
   });
 });
+
+describe("security headers", () => {
+  it("go on every answer, errors and health included: no framing, no sniffing, no referrer to other sites, nothing loaded", async () => {
+    for (const path of ["/teapot", "/healthz", "/no-such-route"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get("content-security-policy")).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      );
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("referrer-policy")).toBe("same-origin");
+    }
+  });
+});

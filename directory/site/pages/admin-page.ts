@@ -16,10 +16,18 @@ function agentTable(agents: Agent[]): Html {
 </table></div>`;
 }
 
-/** Platform admins' view: every agent by state (suspended and disabled first), then the audit log. */
-export function adminPage(agents: Agent[], audit: AuditRecord[], more: boolean): Html {
+/**
+ * Platform admins' view: every agent by state (suspended and disabled first), the signed-in
+ * sessions (`sessions`, made by `sessionsSection`), then the audit log.
+ */
+export function adminPage(
+  agents: Agent[],
+  audit: AuditRecord[],
+  more: boolean,
+  sessions: Html,
+): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
-<p class="lede">Agents by state, and the latest changes anyone made.</p></div>
+<p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p></div>
 ${STATE_ORDER.map((state) => {
   const list = agents.filter((a) => a.state === state);
   return html`<section class="admin-section" aria-labelledby="state-${state}">
@@ -28,6 +36,7 @@ ${STATE_ORDER.map((state) => {
 </section>`;
 })}
 ${more && html`<p class="muted small">Showing the first ${agents.length} agents.</p>`}
+${sessions}
 <section class="admin-section" aria-labelledby="audit">
   <h2 id="audit">Recent audit entries</h2>
   ${
