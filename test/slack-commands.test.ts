@@ -192,8 +192,9 @@ describe("/agents", { timeout: 60_000 }, () => {
     expect(response.status).toBe(200);
     const help = await nextResponse();
     expect(help.response_type).toBe("ephemeral");
-    expect(help.text).toContain("/agents search <words>");
-    expect(help.text).toContain("/agents run <agent> <request>");
+    // Slack shows the escaped `&lt;words&gt;` as `<words>`.
+    expect(help.text).toContain("/agents search &lt;words&gt;");
+    expect(help.text).toContain("/agents run &lt;agent&gt; &lt;request&gt;");
     await events().command("UADA", "/agents", "help");
     expect((await nextResponse(2)).text).toBe(help.text);
   });

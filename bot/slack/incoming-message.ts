@@ -1,5 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import { parseRequest } from "../core/index.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps, SlackPlace } from "./slack-deps.js";
 import { suggestionBlocks } from "./suggestion-blocks.js";
 import { runInThread } from "./thread-runs.js";
@@ -50,7 +51,7 @@ export async function handleIncoming(
     await client.chat.postMessage({
       channel: place.channel,
       thread_ts: place.threadTs,
-      text: person.refusal,
+      text: escapeMrkdwn(person.refusal),
     });
     return;
   }

@@ -46,7 +46,7 @@ export async function suggestionBlocks(
       type: "mrkdwn",
       text: request
         ? "Which agent should take this? These are the ones you can run that fit:"
-        : "Here are agents you can run. Pick one, or write `@agents <agent> <request>`:",
+        : "Here are agents you can run. Pick one, or write `@agents &lt;agent&gt; &lt;request&gt;`:",
     },
   };
   return {

@@ -1,5 +1,8 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SlackWebApiDouble } from "../doubles/slack-web-api.js";
+import type { SlackCall, SlackWebApiDouble } from "../doubles/slack-web-api.js";
+import { eventually } from "../support/eventually.js";
 import type { SlackEventSender } from "../support/slack-events.js";
 import { agentManifest, SlackHarness } from "../support/slack-harness.js";
 
@@ -9,15 +12,71 @@ import { agentManifest, SlackHarness } from "../support/slack-harness.js";
  * talks to a local double that records everything posted.
  */
 
+/** What the trickster agent answers: a broadcast, a mention and two links hiding their target. */
+const TRICK_ANSWER =
+  "<!channel> click <https://evil.example|your bank> or [bank](https://evil.example), <@U0ADMIN>";
+const TRICK_ERROR = "<!here> the ledger is down, see <https://evil.example|the status page>";
+
+/**
+ * An agent behind the HTTP runtime that answers with Slack markup: at once (JSON), as a
+ * stream of small deltas when asked to "stream", or with an error when asked to "fail".
+ */
+async function trickster(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      const input = String(JSON.parse(body).input);
+      if (input.includes("fail")) {
+        res.writeHead(400, { "content-type": "application/json" });
+        return void res.end(JSON.stringify({ message: TRICK_ERROR }));
+      }
+      if (!input.includes("stream")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end(JSON.stringify({ output: TRICK_ANSWER }));
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const pieces = TRICK_ANSWER.match(/.{1,7}/g) ?? [];
+      let at = 0;
+      const next = () => {
+        if (at < pieces.length) {
+          res.write(`event: delta\ndata: ${JSON.stringify({ text: pieces[at++] })}\n\n`);
+          return void setTimeout(next, 60);
+        }
+        res.end(`event: done\ndata: {}\n\n`);
+      };
+      next();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/agent` };
+}
+
 let harness: SlackHarness;
 let slack: SlackWebApiDouble;
 let events: SlackEventSender;
+let agent: { server: Server; url: string };
+let tsCounter = 0;
+const nextTs = () => `1700002${String(++tsCounter).padStart(3, "0")}.000100`;
 
 beforeAll(async () => {
+  agent = await trickster();
   harness = await SlackHarness.start({
-    users: [{ id: "UADA", email: "ada@example.com", name: "Ada" }],
+    users: [
+      { id: "UADA", email: "ada@example.com", name: "Ada" },
+      { id: "UMAL", email: "mallory@example.com", name: "Mallory" },
+    ],
     agents: {
       "helpdesk.yaml": agentManifest({ name: "helpdesk", title: "IT helpdesk", run: ['"user:*"'] }),
+      "trickster.yaml": agentManifest({
+        name: "trickster",
+        title: '"<!channel> *Payroll*"',
+        description: '"Pays you. Click <https://evil.example|your bank> now <@U0ADMIN>"',
+        runtime: `    type: http\n    url: ${agent.url}`,
+        run: ['"user:*"'],
+      }),
     },
   });
   ({ slack, events } = harness);
@@ -25,12 +84,158 @@ beforeAll(async () => {
 
 afterEach(() => {
   const unexpected = [...slack.unexpected];
+  slack.setStreaming(false);
   slack.reset();
   expect(unexpected, "Slack Web API calls the test did not expect").toEqual([]);
 });
 
 afterAll(async () => {
   await harness?.close();
+  await new Promise((resolve) => agent?.server.close(resolve));
+});
+
+/** Methods that put text in front of people. */
+const POSTING = [
+  "chat.postMessage",
+  "chat.update",
+  "chat.startStream",
+  "chat.appendStream",
+  "chat.stopStream",
+  "response_url",
+  "views.publish",
+];
+const RUN_METHODS = [
+  "chat.postMessage",
+  "assistant.threads.setStatus",
+  "chat.startStream",
+  "chat.appendStream",
+  "chat.stopStream",
+  "chat.delete",
+  "chat.update",
+];
+
+/** Everything posted so far, as the JSON Slack received (texts, blocks, streamed Markdown). */
+function posted(): string {
+  return slack.calls
+    .filter((call) => POSTING.includes(call.method))
+    .map((call) => JSON.stringify(call.args))
+    .join("\n");
+}
+
+/** Nothing posted pings anyone or hides where a link goes. */
+function expectNoInjection(text: string): void {
+  for (const markup of [
+    "<!channel>",
+    "<!here>",
+    "<@U0ADMIN>",
+    "|your bank>",
+    "|the status page>",
+    "](https://evil.example)",
+  ]) {
+    expect(text, `posted ${markup}`).not.toContain(markup);
+  }
+}
+
+/** The answer with its "View on Switchboard" footer. */
+async function finalAnswer(): Promise<SlackCall> {
+  return eventually(async () => {
+    const call = slack.calls.find(
+      (c) =>
+        ["chat.update", "chat.postMessage", "chat.stopStream"].includes(c.method) &&
+        JSON.stringify(c.args.blocks ?? "").includes("View on Switchboard"),
+    );
+    expect(call).toBeDefined();
+    return call as SlackCall;
+  }, 30_000);
+}
+
+describe("text from agents and people, posted to Slack", { timeout: 60_000 }, () => {
+  it("posts an agent's answer with its broadcast and mention escaped and its links showing their address", async () => {
+    slack.allow(...RUN_METHODS);
+    await events.command("UADA", "/agents", "run trickster hello");
+    const answer = await finalAnswer();
+    const blocks = JSON.stringify(answer.args.blocks);
+    expect(blocks).toContain("&lt;!channel&gt; click your bank (https://evil.example)");
+    expect(blocks).toContain("or bank (https://evil.example), &lt;@U0ADMIN&gt;");
+    expect(String(answer.args.text)).toContain("&lt;!channel&gt;");
+    expectNoInjection(posted());
+  });
+
+  it("streams an agent's answer escaped the same way, piece by piece", async () => {
+    slack.setStreaming(true);
+    slack.allow(...RUN_METHODS);
+    await events.command("UADA", "/agents", "run trickster stream it");
+    const stop = await eventually(async () => {
+      const [call] = slack.callsOf("chat.stopStream");
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    const streamed = [
+      ...slack.callsOf("chat.startStream"),
+      ...slack.callsOf("chat.appendStream"),
+      stop,
+    ]
+      .map((call) => call.args.markdown_text ?? "")
+      .join("");
+    expect(streamed).toBe(
+      "&lt;!channel&gt; click your bank (https://evil.example) or bank (https://evil.example), &lt;@U0ADMIN&gt;",
+    );
+    expect(slack.callsOf("chat.startStream")).toHaveLength(1);
+    expectNoInjection(posted());
+  });
+
+  it("posts an agent's error with its broadcast escaped", async () => {
+    slack.allow(...RUN_METHODS);
+    await events.command("UADA", "/agents", "run trickster fail now");
+    const failure = await eventually(async () => {
+      const call = slack.calls.find((c) => String(c.args.text).includes("couldn't finish"));
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    expect(String(failure.args.text)).toContain("&lt;!here&gt; the ledger is down");
+    expectNoInjection(posted());
+  });
+
+  it("shows an agent whose title and description carry Slack markup as text, in cards and App Home", async () => {
+    await events.command("UADA", "/agents", "trickster");
+    await events.command("UADA", "/agents", "search payroll");
+    slack.allow("views.publish");
+    await events.event({ type: "app_home_opened", user: "UADA", tab: "home", ts: nextTs() });
+    await eventually(async () => {
+      expect(slack.callsOf("response_url")).toHaveLength(2);
+      expect(slack.callsOf("views.publish")).toHaveLength(1);
+    });
+    const shown = posted();
+    expect(shown).toContain("&lt;!channel&gt; *Payroll*");
+    expect(shown).toContain("Click &lt;https://evil.example|your bank&gt; now &lt;@U0ADMIN&gt;");
+    expectNoInjection(shown);
+  });
+
+  it("echoes a person's own words back as text: the request quoted in the channel, the answer, a search", async () => {
+    slack.allow(...RUN_METHODS);
+    const words = "<!channel> see <https://evil.example|your bank>";
+    await events.command("UADA", "/agents", `run helpdesk ${words}`);
+    const answer = await finalAnswer();
+    const request = slack.callsOf("chat.postMessage")[0];
+    expect(request?.args.text).toBe(
+      "<@UADA> asked *helpdesk*:\n>&lt;!channel&gt; see &lt;https://evil.example|your bank&gt;",
+    );
+    expect(JSON.stringify(answer.args.blocks)).toContain(
+      'You said: \\"&lt;!channel&gt; see your bank (https://evil.example)\\"',
+    );
+    // A mention whose words Slack delivers as a real broadcast, and a search for them.
+    const thread = nextTs();
+    await events.mention("UADA", "helpdesk <!here> please", thread);
+    await eventually(async () =>
+      expect(JSON.stringify(slack.calls.map((c) => c.args))).toContain(
+        'You said: \\"&lt;!here&gt; please\\"',
+      ),
+    );
+    await events.command("UADA", "/agents", "search <!here> <@U0ADMIN>");
+    await eventually(async () => expect(slack.callsOf("response_url")).toHaveLength(1));
+    expect(slack.callsOf("response_url")[0]?.args.text).toContain("&lt;!here&gt; &lt;@U0ADMIN&gt;");
+    expectNoInjection(posted());
+  });
 });
 
 /** The process still answers: a URL check through the intake, and its health. */
