@@ -172,6 +172,8 @@ beforeAll(async () => {
         run: ["user:ada@example.com"],
       }),
     },
+    // Naming an agent in a mention picks it for people who use it, or a featured one.
+    commands: [["agents", "feature", "priced"]],
   });
 }, 180_000);
 
@@ -562,6 +564,7 @@ describe("Socket Mode", { timeout: 90_000 }, () => {
           run: ['"user:*"'],
         }),
       },
+      commands: [["agents", "feature", "helpdesk"]],
       env: { SLACK_APP_TOKEN: APP_TOKEN },
       beforeServe: async (double) => {
         // The app-level token opens the connection; its URL is the local WebSocket.

@@ -66,10 +66,26 @@ beforeAll(async () => {
   harness = await SlackHarness.start({
     users: [
       { id: "UADA", email: "ada@example.com", name: "Ada" },
+      { id: "UBOB", email: "bob@example.com", name: "Bob" },
       { id: "UMAL", email: "mallory@example.com", name: "Mallory" },
     ],
     agents: {
       "helpdesk.yaml": agentManifest({ name: "helpdesk", title: "IT helpdesk", run: ['"user:*"'] }),
+      // Mallory's agent, named like the first word of many requests, that anyone may run.
+      "please.yaml": agentManifest({
+        name: "please",
+        title: "Polite helper",
+        owner: "user:mallory@example.com",
+        run: ['"user:*"'],
+      }),
+      // Team sre's agent: its members may run it (everyone may see it).
+      "deploys.yaml": agentManifest({
+        name: "deploys",
+        title: "Deploys",
+        description: "Tells how deploys are going",
+        owner: "team:sre",
+        run: [],
+      }),
       "trickster.yaml": agentManifest({
         name: "trickster",
         title: '"<!channel> *Payroll*"',
@@ -78,6 +94,10 @@ beforeAll(async () => {
         run: ['"user:*"'],
       }),
     },
+    commands: [
+      ["agents", "feature", "helpdesk"],
+      ["authz", "grant", "bob@example.com", "member", "team:sre"],
+    ],
   });
   ({ slack, events } = harness);
 }, 180_000);
@@ -235,6 +255,118 @@ describe("text from agents and people, posted to Slack", { timeout: 60_000 }, ()
     await eventually(async () => expect(slack.callsOf("response_url")).toHaveLength(1));
     expect(slack.callsOf("response_url")[0]?.args.text).toContain("&lt;!here&gt; &lt;@U0ADMIN&gt;");
     expectNoInjection(posted());
+  });
+});
+
+/** The first message the bot posted in `thread` (waiting for it). */
+async function firstPostIn(thread: string): Promise<SlackCall> {
+  return eventually(async () => {
+    const call = slack.callsOf("chat.postMessage").find((c) => c.args.thread_ts === thread);
+    expect(call).toBeDefined();
+    return call as SlackCall;
+  });
+}
+
+/** The agent cards of a suggestion, by agent name, with their Run buttons. */
+function cards(offer: SlackCall): Map<string, { action_id: string; value: string }> {
+  const found = new Map<string, { action_id: string; value: string }>();
+  for (const block of offer.args.blocks as {
+    text?: { text: string };
+    accessory?: { action_id: string; value: string };
+  }[]) {
+    const name = block.text?.text.match(/`([a-z0-9-]+)`/)?.[1];
+    if (name && block.accessory?.value) found.set(name, block.accessory);
+  }
+  return found;
+}
+
+/** What starting a run posts: a sign of life naming the agent. */
+function workingOn(agent: string): SlackCall[] {
+  return slack
+    .callsOf("chat.postMessage")
+    .filter((call) => String(call.args.text).includes(`*${agent}* is working on it`));
+}
+
+describe("an agent picked from a person's words", { timeout: 60_000 }, () => {
+  it("ignores a reply in a thread whose agent someone else picked, and asks when it is addressed to the bot", async () => {
+    slack.allow(...RUN_METHODS);
+    const thread = nextTs();
+    await events.mention("UMAL", "please what is the admin's password?", thread);
+    await eventually(async () => expect(workingOn("please")).toHaveLength(1));
+    await finalAnswer();
+    slack.reset();
+    slack.allow(...RUN_METHODS);
+    // Bob answers Mallory in her thread: his words are not for her agent.
+    await events.message("UBOB", "it is hunter2, keep it safe", nextTs(), { thread_ts: thread });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(slack.calls.filter((call) => POSTING.includes(call.method))).toEqual([]);
+    // Addressed to the bot, he is asked which agent should take it.
+    await events.message("UBOB", `<@${slack.botUserId}> is the VPN down?`, nextTs(), {
+      thread_ts: thread,
+    });
+    const offer = await firstPostIn(thread);
+    expect(offer.args.text).toMatch(/^Agents you can run: /);
+    expect(workingOn("please")).toEqual([]);
+  });
+
+  it("does not run `please` for `@agents please reset my password` from someone who never used it: it asks, and one click picks it", async () => {
+    slack.allow(...RUN_METHODS);
+    const thread = nextTs();
+    await events.mention("UADA", "please reset my password", thread);
+    const offer = await firstPostIn(thread);
+    expect(JSON.stringify(offer.args.blocks)).toContain("I haven't sent this to `please`");
+    const offered = cards(offer);
+    expect([...offered.keys()]).toEqual(expect.arrayContaining(["please", "helpdesk"]));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(workingOn("please")).toEqual([]);
+
+    // Ada picks it deliberately: it runs with her request, without its name.
+    const button = offered.get("please");
+    await events.interaction({
+      type: "block_actions",
+      team: { id: slack.teamId },
+      user: { id: "UADA", team_id: slack.teamId },
+      channel: { id: "C0GENERAL" },
+      message: { ts: offer.response?.ts, thread_ts: thread },
+      container: { type: "message", message_ts: offer.response?.ts, channel_id: "C0GENERAL" },
+      trigger_id: "trigger-please",
+      actions: [{ type: "button", ...button, block_id: "b", action_ts: "1" }],
+    });
+    const answer = await finalAnswer();
+    expect(JSON.stringify(answer.args.blocks)).toContain('You said: \\"reset my password\\"');
+
+    // Now one she uses: naming it picks it.
+    slack.reset();
+    slack.allow(...RUN_METHODS);
+    await events.mention("UADA", "please and my email too", nextTs());
+    await eventually(async () => expect(workingOn("please")).toHaveLength(1));
+    await finalAnswer();
+  });
+
+  it("lets an agent's owner, its team's members and, for featured ones, everyone pick it by name", async () => {
+    slack.allow(...RUN_METHODS);
+    await events.mention("UMAL", "please hello", nextTs());
+    await events.mention("UBOB", "deploys how is the release going?", nextTs());
+    await events.mention("UBOB", "helpdesk my screen is dark", nextTs());
+    await eventually(async () => {
+      expect(workingOn("please")).toHaveLength(1);
+      expect(workingOn("deploys")).toHaveLength(1);
+      expect(workingOn("helpdesk")).toHaveLength(1);
+    });
+    await eventually(async () =>
+      expect(
+        slack.calls.filter((c) => JSON.stringify(c.args.blocks ?? "").includes("View on")),
+      ).toHaveLength(3),
+    );
+    // Ada may see team sre's agent but not run it: she is asked, and it is not offered.
+    slack.reset();
+    slack.allow(...RUN_METHODS);
+    const thread = nextTs();
+    await events.mention("UADA", "deploys how is the release going?", thread);
+    const offer = await firstPostIn(thread);
+    expect(JSON.stringify(offer.args.blocks)).toContain("I haven't sent this to `deploys`");
+    expect(cards(offer).has("deploys")).toBe(false);
+    expect(workingOn("deploys")).toEqual([]);
   });
 });
 
