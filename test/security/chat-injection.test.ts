@@ -348,15 +348,18 @@ describe("an agent picked from a person's words", { timeout: 60_000 }, () => {
     await events.mention("UMAL", "please hello", nextTs());
     await events.mention("UBOB", "deploys how is the release going?", nextTs());
     await events.mention("UBOB", "helpdesk my screen is dark", nextTs());
+    // The built-in demo agent (the embedded default's) is featured, for a newcomer's first try.
+    await events.mention("UBOB", "demo hello", nextTs());
     await eventually(async () => {
       expect(workingOn("please")).toHaveLength(1);
       expect(workingOn("deploys")).toHaveLength(1);
       expect(workingOn("helpdesk")).toHaveLength(1);
+      expect(workingOn("demo")).toHaveLength(1);
     });
     await eventually(async () =>
       expect(
         slack.calls.filter((c) => JSON.stringify(c.args.blocks ?? "").includes("View on")),
-      ).toHaveLength(3),
+      ).toHaveLength(4),
     );
     // Ada may see team sre's agent but not run it: she is asked, and it is not offered.
     slack.reset();
