@@ -51,7 +51,7 @@ export async function suggestionBlocks(
     text: {
       type: "mrkdwn",
       text: passedOver
-        ? `I haven't sent this to \`${passedOver.agentName}\`: it isn't an agent you use, your team's or one Switchboard features, so I only take it by name once you've picked it. Which agent should take this?`
+        ? `I haven't sent this to \`${passedOver.agentName}\`: naming an agent picks it once you've used it, or when it is your team's or featured. Which agent should take this?`
         : request
           ? "Which agent should take this? These are the ones you can run that fit:"
           : "Here are agents you can run. Pick one, or write `@agents &lt;agent&gt; &lt;request&gt;`:",
