@@ -3,6 +3,7 @@ import { ProxyConfigError } from "../proxy/index.js";
 import {
   agentsApply,
   agentsList,
+  agentsSetFeatured,
   agentsSetState,
   agentsShow,
   agentsValidate,
@@ -219,6 +220,22 @@ function addDirectoryCommands(program: Command): void {
       .option("--reason <text>", "shown to people who find the agent")
       .action(async (name: string, options: { reason?: string }) => {
         exitWith(await agentsSetState(configWith(program, {}), name, state, options.reason));
+      });
+  }
+  for (const [verb, featured, what] of [
+    [
+      "feature",
+      true,
+      "Offer agents to everyone who may run them: in chat, naming one picks it, as for agents a person already uses.",
+    ],
+    ["unfeature", false, "Stop featuring agents."],
+  ] as const) {
+    agents
+      .command(verb)
+      .description(what)
+      .argument("<name...>", "the agents' names")
+      .action(async (names: string[]) => {
+        exitWith(await agentsSetFeatured(configWith(program, {}), names, featured));
       });
   }
 

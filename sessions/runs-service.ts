@@ -173,12 +173,6 @@ export class RunsService {
     return session ? this.options.agents.byId(session.agentId) : undefined;
   }
 
-  /** Whether a live agent has this name (a chat reads `@agents <name> …` with it); no rights checked. */
-  async agentExists(name: string): Promise<boolean> {
-    const agent = await this.options.agents.byName(name);
-    return agent !== undefined && !agent.retired;
-  }
-
   /**
    * A run without a permission check: for a surface replying to the person who started it
    * (the Slack replier), never for answering a request.

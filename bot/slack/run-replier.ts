@@ -5,6 +5,7 @@ type WebClient = webApi.WebClient;
 import type { Logger } from "pino";
 import { isClosingEvent, type RunsService } from "../../sessions/index.js";
 import type { ChatReplies } from "../core/index.js";
+import { agentMarkdown, settledAgentMarkdown } from "./mrkdwn.js";
 import { answerBlocks, failureText, workingText } from "./reply-blocks.js";
 
 /** Where a run's answer goes in Slack. */
@@ -168,7 +169,11 @@ export class SlackRunReplier {
     progress.messageTs = posted.ts;
   }
 
-  /** Shows the answer so far: appended to a stream, or the working message updated. */
+  /**
+   * Shows the answer so far: appended to a stream, or the working message updated. A stream
+   * gets the answer rendered for Slack (mrkdwn.ts) as far as it is settled, and `shown` is
+   * that rendering: what is appended never has to change as the answer goes on.
+   */
   private async push(
     target: SlackTarget,
     progress: Progress,
@@ -178,14 +183,16 @@ export class SlackRunReplier {
   ): Promise<string> {
     const { client } = this.deps;
     const streamingRefused = (this.noStreaming.get(target.team) ?? 0) > Date.now();
+    const settled = settledAgentMarkdown(text);
     if (!progress.streamTs && !streamingRefused && target.threadTs) {
+      if (!settled) return shown; // nothing to start a stream with yet
       const started = await client.chat
         .startStream({
           channel: target.channel,
           thread_ts: target.threadTs,
           recipient_team_id: target.team,
           recipient_user_id: target.user,
-          markdown_text: text,
+          markdown_text: settled,
         })
         .catch(() => undefined);
       if (started?.ts) {
@@ -197,32 +204,36 @@ export class SlackRunReplier {
           progress.messageTs = undefined;
         }
         await save();
-        return text;
+        return settled;
       }
       this.noStreaming.set(target.team, Date.now() + RETRY_STREAMING_AFTER_MS);
     }
     if (progress.streamTs) {
-      const more = text.slice(shown.length);
+      // Not a continuation (the answer was replaced): the closing message sorts it out.
+      if (!settled.startsWith(shown)) return shown;
+      const more = settled.slice(shown.length);
       if (more)
         await client.chat.appendStream({
           channel: target.channel,
           ts: progress.streamTs,
           markdown_text: more,
         });
-      return text;
+      return settled;
     }
+    // A whole new text each time: rendered afresh, nothing to keep settled.
+    const update = agentMarkdown(text);
     if (!progress.messageTs) {
       const posted = await client.chat.postMessage({
         channel: target.channel,
         thread_ts: target.threadTs,
-        text,
+        text: update,
       });
       progress.messageTs = posted.ts;
       await save();
     } else {
-      await client.chat.update({ channel: target.channel, ts: progress.messageTs, text });
+      await client.chat.update({ channel: target.channel, ts: progress.messageTs, text: update });
     }
-    return text;
+    return shown;
   }
 
   /** The closing message: the whole answer with cost and link, or the failure in plain words. */
@@ -248,17 +259,19 @@ export class SlackRunReplier {
     if (progress.streamTs) {
       // Close the stream with the rest of the answer and its footer; a stream that cannot be
       // closed (it expired while this process was down) gets the answer as a new message.
-      const rest = answer?.startsWith(shown) ? answer.slice(shown.length) : "";
+      const rendered = answer === undefined ? undefined : agentMarkdown(answer);
+      const continues = rendered?.startsWith(shown) ?? false;
+      const rest = continues && rendered ? rendered.slice(shown.length) : "";
       const closed = await client.chat
         .stopStream({
           channel: target.channel,
           ts: progress.streamTs,
           ...(rest ? { markdown_text: rest } : {}),
-          ...(answer?.startsWith(shown) ? { blocks: body.blocks?.slice(-1) } : {}),
+          ...(continues ? { blocks: body.blocks?.slice(-1) } : {}),
         })
         .then(() => true)
         .catch(() => false);
-      if (!closed || answer === undefined || !answer.startsWith(shown)) {
+      if (!closed || !continues) {
         await client.chat.postMessage({
           channel: target.channel,
           thread_ts: target.threadTs,

@@ -8,10 +8,10 @@ const STATE_ORDER: AgentState[] = ["suspended", "disabled", "enabled"];
 
 function agentTable(agents: Agent[]): Html {
   return html`<div class="table-wrap"><table>
-  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Reason</th></tr></thead>
+  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Featured</th><th scope="col">Reason</th></tr></thead>
   <tbody>${agents.map(
     (a) =>
-      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.stateReason ?? ""}</td></tr>`,
+      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.featured ? "Featured" : ""}</td><td>${a.stateReason ?? ""}</td></tr>`,
   )}</tbody>
 </table></div>`;
 }
