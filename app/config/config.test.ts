@@ -54,6 +54,13 @@ describe("loadConfig", () => {
     );
   });
 
+  it("bounds a turn's time limit to 24 hours, as manifests are", () => {
+    expect(loadConfig({ RUN_TIMEOUT_SECONDS: "86400" }).RUN_TIMEOUT_SECONDS).toBe(86_400);
+    expect(problemsOf({ RUN_TIMEOUT_SECONDS: "3000000" })).toContain(
+      'RUN_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 86400 (24 hours) (got "3000000")',
+    );
+  });
+
   it("reads admins as a lower-cased email list and refuses a bad entry once", () => {
     expect(
       loadConfig({ SWITCHBOARD_ADMINS: "Ada@Example.com, bob@example.com," }).SWITCHBOARD_ADMINS,

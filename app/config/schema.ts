@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -208,12 +209,13 @@ export const configSchema = z.object({
       "Most sessions one worker (or the in-process queue) runs at once; turns of one session always run one at a time.",
     ),
   RUN_TIMEOUT_SECONDS: z.coerce
-    .number({ error: "must be a whole number of seconds" })
-    .int({ error: "must be a whole number of seconds" })
-    .positive({ error: "must be a positive number of seconds" })
+    .number({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .int({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .positive({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .max(MAX_RUN_TIMEOUT_SECONDS, { error: `must be ${RUN_TIMEOUT_RULE}` })
     .default(900)
     .describe(
-      "How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds.",
+      `How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds; at most ${MAX_RUN_TIMEOUT_SECONDS} (24 hours), as for the manifest.`,
     ),
   RUN_MAX_ATTEMPTS: z.coerce
     .number({ error: "must be a whole number from 1 to 20" })

@@ -340,6 +340,14 @@ describe("RunEngine on PostgreSQL", () => {
     expect(runtime.received[0]?.signal.aborted).toBe(true);
   });
 
+  it("holds a time limit stored before the bound to 24 hours, rather than failing the turn at once", async () => {
+    // 3,000,000 s is past setTimeout's 2^31-1 ms: unbounded, the timer fires at once.
+    const agent = await addAgent("patient", { timeoutSeconds: 3_000_000 });
+    runtime.script = echo(100);
+    const done = await finished((await ask(startEngine(), agent, "take your time")).id);
+    expect(done).toMatchObject({ status: "succeeded", output: "take your time (turn 1)" });
+  });
+
   it("refuses to run a suspended agent, giving the reason", async () => {
     const agent = await addAgent("paused", { state: "suspended", stateReason: "being upgraded" });
     const engine = startEngine();

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
 import {
   isRuntimeError,
   RuntimeError,
@@ -189,9 +190,7 @@ export class RunExecutor {
     if (!session) throw new Error(`session ${run.sessionId} is gone`);
     const transcript = await this.transcriptBefore(run);
 
-    const timeoutMs = agent.timeoutSeconds
-      ? agent.timeoutSeconds * 1000
-      : this.options.defaultTimeoutMs;
+    const timeoutMs = turnTimeoutMs(agent.timeoutSeconds, this.options.defaultTimeoutMs);
     const key = await this.issueKey(run, agent, timeoutMs);
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
@@ -313,6 +312,16 @@ export class RunExecutor {
     });
     if (written) this.options.signals.eventsAdded(run.id);
   }
+}
+
+/**
+ * How long a turn may take: the manifest's limit, else RUN_TIMEOUT_SECONDS, never past
+ * MAX_RUN_TIMEOUT_SECONDS. Manifests stored before that bound may say more (3,000,000 s
+ * would overflow the timer and stop the turn at once); they get the bound.
+ */
+export function turnTimeoutMs(manifestSeconds: number | undefined, defaultMs: number): number {
+  const ms = manifestSeconds ? manifestSeconds * 1000 : defaultMs;
+  return Math.min(ms, MAX_RUN_TIMEOUT_SECONDS * 1000);
 }
 
 /** Why an agent may not run at all, when it may not. */
