@@ -10,7 +10,7 @@ import { SessionLeases } from "../store/session-leases.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource } from "./agent-source.js";
 import { type RunControl, RunExecutor } from "./run-executor.js";
-import type { RunKeyIssuer } from "./run-keys.js";
+import type { RunKeys } from "./run-keys.js";
 
 export interface RunEngineOptions {
   knex: Knex;
@@ -28,7 +28,7 @@ export interface RunEngineOptions {
   /** The embedded database has one process: leases found on start were its own, freed at once. */
   singleProcess: boolean;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
-  runKeys?: RunKeyIssuer | undefined;
+  runKeys?: RunKeys | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */

@@ -1,22 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
-import {
-  isRuntimeError,
-  RuntimeError,
-  type RuntimeRegistry,
-  type RuntimeUsage,
-  type SecretResolver,
-  type TranscriptMessage,
+import type {
+  RuntimeRegistry,
+  RuntimeUsage,
+  SecretResolver,
+  TranscriptMessage,
 } from "../../runtimes/index.js";
 import type { Run, RunError } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
 import type { NewRunEvent, RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
+import { AttemptKeys } from "./attempt-keys.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
-import type { RunKey, RunKeyIssuer } from "./run-keys.js";
+import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
+import type { RunKeys } from "./run-keys.js";
 
 export interface ExecutorOptions {
   runs: RunStore;
@@ -31,7 +31,7 @@ export interface ExecutorOptions {
   retryBackoffMs: number;
   defaultTimeoutMs: number;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
-  runKeys?: RunKeyIssuer | undefined;
+  runKeys?: RunKeys | undefined;
 }
 
 /**
@@ -40,12 +40,6 @@ export interface ExecutorOptions {
  * of 1 ("do not retry the runtime") still recovers from a restart.
  */
 const WORKER_LOSSES_FORGIVEN = 2;
-
-/** A run's model proxy key outlives its time limit by this, then expires on its own. */
-const KEY_GRACE_MS = 5 * 60_000;
-
-/** Why a turn was stopped from outside. */
-type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
 
 /** The attempt's own control: the drainer aborts it when the lease is lost or a cancel arrives. */
 export interface RunControl {
@@ -66,15 +60,21 @@ interface TurnResult {
  * drainer while it holds the session's lease.
  */
 export class RunExecutor {
-  constructor(private readonly options: ExecutorOptions) {}
+  private readonly keys: AttemptKeys;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.keys = new AttemptKeys(options.runKeys, options.logger);
+  }
 
   async execute(run: Run, control: RunControl): Promise<void> {
     const { runs, logger } = this.options;
     const log = logger.child({ run_id: run.id, session_id: run.sessionId });
     let attempt = run.attempt;
 
-    // A run still `running` here was its worker's when it died (or stalled past its lease).
+    // A run still `running` here was its worker's when it died (or stalled past its lease):
+    // the keys that attempt was handed die with it.
     const recovered = run.status === "running";
+    if (recovered) await this.keys.revokeLeftOver(run);
     if (
       recovered &&
       (run.cancelRequested || attempt >= this.options.maxAttempts + WORKER_LOSSES_FORGIVEN)
@@ -93,6 +93,9 @@ export class RunExecutor {
     }
 
     const agent = await this.options.agents.byId(run.agentId);
+    const refusal = agent
+      ? refusalFor(agent)
+      : { code: "agent_not_found", message: "This agent no longer exists." };
     attempt += 1;
     if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
     const writer = new EventWriter(
@@ -112,9 +115,6 @@ export class RunExecutor {
       ...(recovered ? { recovered: true } : {}),
     });
 
-    const refusal = agent
-      ? refusalFor(agent)
-      : { code: "agent_not_found", message: "This agent no longer exists." };
     if (refusal || !agent) {
       await this.close(run, attempt, await writer.take(), { status: "failed", error: refusal });
       return;
@@ -191,7 +191,7 @@ export class RunExecutor {
     const transcript = await this.transcriptBefore(run);
 
     const timeoutMs = turnTimeoutMs(agent.timeoutSeconds, this.options.defaultTimeoutMs);
-    const key = await this.issueKey(run, agent, timeoutMs);
+    const key = await this.keys.issue(run, agent, timeoutMs);
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
@@ -236,38 +236,10 @@ export class RunExecutor {
       }
     } finally {
       clearTimeout(timer);
-      await key?.revoke().catch((error) => {
-        // It expires on its own shortly after the run's time limit.
-        this.options.logger.warn(
-          { err: error, run_id: run.id },
-          "could not revoke a run's model proxy key",
-        );
-      });
+      await key?.revoke();
     }
     if (control.signal.aborted) throw control.signal.reason;
     return { output: final ?? deltas, usage };
-  }
-
-  /** The attempt's model proxy key; a proxy that cannot issue one fails the try as retryable. */
-  private async issueKey(
-    run: Run,
-    agent: RunnableAgent,
-    timeoutMs: number,
-  ): Promise<RunKey | undefined> {
-    if (!this.options.runKeys) return undefined;
-    try {
-      return await this.options.runKeys(
-        run,
-        agent,
-        new Date(Date.now() + timeoutMs + KEY_GRACE_MS),
-      );
-    } catch (error) {
-      throw new RuntimeError(
-        "model_proxy_unavailable",
-        "Switchboard could not make this run's model proxy key; it will try again.",
-        { retryable: true, cause: error },
-      );
-    }
   }
 
   /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */
@@ -322,53 +294,6 @@ export class RunExecutor {
 export function turnTimeoutMs(manifestSeconds: number | undefined, defaultMs: number): number {
   const ms = manifestSeconds ? manifestSeconds * 1000 : defaultMs;
   return Math.min(ms, MAX_RUN_TIMEOUT_SECONDS * 1000);
-}
-
-/** Why an agent may not run at all, when it may not. */
-function refusalFor(agent: RunnableAgent): RunError | undefined {
-  if (agent.retired)
-    return { code: "agent_retired", message: `The agent "${agent.name}" has been retired.` };
-  if (agent.state !== "enabled") {
-    const reason = agent.stateReason ? `: ${agent.stateReason}` : "";
-    return {
-      code: "agent_unavailable",
-      message: `The agent "${agent.name}" is ${agent.state}${reason}.`,
-    };
-  }
-  return undefined;
-}
-
-function describeFailure(
-  error: unknown,
-  stopped: StopReason | undefined,
-  agent: RunnableAgent,
-): { error: RunError; retryable: boolean; expected: boolean } {
-  if (stopped === "timeout") {
-    return {
-      error: {
-        code: "timeout",
-        message: `The agent "${agent.name}" did not finish within its time limit.`,
-      },
-      retryable: false,
-      expected: true,
-    };
-  }
-  if (isRuntimeError(error)) {
-    return {
-      error: { code: error.code, message: error.message },
-      retryable: error.retryable,
-      expected: true,
-    };
-  }
-  return {
-    error: {
-      code: "internal_error",
-      message:
-        "Switchboard hit an unexpected error while running this agent; the error is in its logs.",
-    },
-    retryable: false,
-    expected: false,
-  };
 }
 
 export { LeaseLost };
