@@ -131,6 +131,7 @@ export async function openRuns(
     secrets: environmentSecrets(),
     logger: logger.child({ module: "runs" }),
     concurrency: config.RUN_CONCURRENCY,
+    limits: { perUser: config.RUN_MAX_PER_USER, perAgent: config.RUN_MAX_PER_AGENT },
     leaseMs: config.RUN_LEASE_MS,
     maxAttempts: config.RUN_MAX_ATTEMPTS,
     retryBackoffMs: config.RUN_RETRY_BACKOFF_MS,

@@ -31,4 +31,5 @@ export {
   type StartRunRequest,
 } from "./runs-service.js";
 export { LocalRunSignals, RedisRunSignals, type RunSignals } from "./signals/run-signals.js";
+export type { RunLimits } from "./store/run-slots.js";
 export type { SessionPage } from "./store/session-store.js";

@@ -61,6 +61,14 @@ describe("loadConfig", () => {
     );
   });
 
+  it("limits runs in progress per person and per agent, 5 and 10 unless set", () => {
+    expect(loadConfig({})).toMatchObject({ RUN_MAX_PER_USER: 5, RUN_MAX_PER_AGENT: 10 });
+    expect(loadConfig({ RUN_MAX_PER_USER: "2" }).RUN_MAX_PER_USER).toBe(2);
+    expect(problemsOf({ RUN_MAX_PER_AGENT: "0" })).toContain(
+      'RUN_MAX_PER_AGENT: must be a whole number from 1 to 10000 (got "0")',
+    );
+  });
+
   it("reads admins as a lower-cased email list and refuses a bad entry once", () => {
     expect(
       loadConfig({ SWITCHBOARD_ADMINS: "Ada@Example.com, bob@example.com," }).SWITCHBOARD_ADMINS,

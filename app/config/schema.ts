@@ -33,6 +33,12 @@ const positiveMs = z.coerce
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
 
+const runLimit = z.coerce
+  .number({ error: "must be a whole number from 1 to 10000" })
+  .int({ error: "must be a whole number from 1 to 10000" })
+  .min(1, { error: "must be a whole number from 1 to 10000" })
+  .max(10_000, { error: "must be a whole number from 1 to 10000" });
+
 const emailList = z
   .string()
   .transform((value) =>
@@ -207,6 +213,16 @@ export const configSchema = z.object({
     .default(20)
     .describe(
       "Most sessions one worker (or the in-process queue) runs at once; turns of one session always run one at a time.",
+    ),
+  RUN_MAX_PER_USER: runLimit
+    .default(5)
+    .describe(
+      "Most runs one person may have in progress at once, across every worker. Their further runs wait (they are told so) without holding a worker, and start as theirs finish; one person cannot fill the workers and starve everyone else.",
+    ),
+  RUN_MAX_PER_AGENT: runLimit
+    .default(10)
+    .describe(
+      "Most runs of one agent in progress at once, across every worker and person. Further runs wait; when a place frees, the person with the fewest runs in progress goes first, then whoever has waited longest.",
     ),
   RUN_TIMEOUT_SECONDS: z.coerce
     .number({ error: `must be ${RUN_TIMEOUT_RULE}` })

@@ -9,6 +9,7 @@ import type {
 } from "../../runtimes/index.js";
 import type { Run, RunError } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
+import type { RunSlots, RunWait } from "../store/run-slots.js";
 import type { NewRunEvent, RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
@@ -17,9 +18,11 @@ import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
 import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
 import type { RunKeys } from "./run-keys.js";
+import { waitingMessage } from "./waiting-message.js";
 
 export interface ExecutorOptions {
   runs: RunStore;
+  slots: RunSlots;
   sessions: SessionStore;
   agents: AgentSource;
   runtimes: RuntimeRegistry;
@@ -66,13 +69,18 @@ export class RunExecutor {
     this.keys = new AttemptKeys(options.runKeys, options.logger);
   }
 
-  async execute(run: Run, control: RunControl): Promise<void> {
+  /**
+   * Runs the run, or answers why it waits: a queued run starts only when its person and
+   * agent have a place free (RunSlots); a waiting one is told so in its timeline and left
+   * for the drainer to give its slot back.
+   */
+  async execute(run: Run, control: RunControl): Promise<RunWait | undefined> {
     const { runs, logger } = this.options;
     const log = logger.child({ run_id: run.id, session_id: run.sessionId });
     let attempt = run.attempt;
 
-    // A run still `running` here was its worker's when it died (or stalled past its lease):
-    // the keys that attempt was handed die with it.
+    // A run still `running` here was its worker's when it died (or stalled past its lease).
+    // It keeps the place it had; the keys that attempt was handed die with it.
     const recovered = run.status === "running";
     if (recovered) await this.keys.revokeLeftOver(run);
     if (
@@ -89,7 +97,7 @@ export class RunExecutor {
               message: `The worker running this agent stopped ${attempt} times while running it; the run was given up.`,
             },
       });
-      return;
+      return undefined;
     }
 
     const agent = await this.options.agents.byId(run.agentId);
@@ -97,13 +105,30 @@ export class RunExecutor {
       ? refusalFor(agent)
       : { code: "agent_not_found", message: "This agent no longer exists." };
     attempt += 1;
-    if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+    let waited = false;
+    if (recovered || refusal || !agent) {
+      // A refused run needs no place: it ends at once.
+      if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return undefined;
+    } else {
+      const slots = this.options.slots;
+      const claim = await slots.claim(run, attempt, this.options.workerId, (wait) =>
+        waitingMessage(wait, slots.limits, agent.name),
+      );
+      if (claim.outcome === "gone") return undefined;
+      if (claim.outcome === "waiting") {
+        if (claim.announced) this.options.signals.eventsAdded(run.id);
+        return claim.wait;
+      }
+      waited = claim.waited;
+    }
     const writer = new EventWriter(
       runs,
       this.options.signals,
       run.id,
-      // A run never started has exactly its "queued" event; others are read.
-      run.status === "queued" && run.attempt === 0 ? 1 : await runs.lastSeq(run.id),
+      // A run that started at once has exactly its "queued" event; others are read.
+      run.status === "queued" && run.attempt === 0 && !waited && !refusal
+        ? 1
+        : await runs.lastSeq(run.id),
       (error) => {
         log.warn({ err: error }, "could not write the run's events; stopping this attempt");
         control.abort("lease_lost");
@@ -117,7 +142,7 @@ export class RunExecutor {
 
     if (refusal || !agent) {
       await this.close(run, attempt, await writer.take(), { status: "failed", error: refusal });
-      return;
+      return undefined;
     }
 
     const usage: RuntimeUsage[] = [];
@@ -136,18 +161,18 @@ export class RunExecutor {
             agent,
           },
         );
-        return;
+        return undefined;
       } catch (error) {
-        if (error instanceof LeaseLost) return;
+        if (error instanceof LeaseLost) return undefined;
         const stopped = control.signal.aborted ? (control.signal.reason as StopReason) : undefined;
-        if (stopped === "lease_lost" || stopped === "shutdown") return;
+        if (stopped === "lease_lost" || stopped === "shutdown") return undefined;
         if (stopped === "cancelled") {
           await this.close(run, attempt, await writer.take(), {
             status: "cancelled",
             usage,
             agent,
           });
-          return;
+          return undefined;
         }
         const failure = describeFailure(error, stopped, agent);
         if (failure.retryable && attempt < this.options.maxAttempts) {
@@ -158,7 +183,7 @@ export class RunExecutor {
           await sleep(retryInMs, undefined, { signal: control.signal }).catch(() => undefined);
           if (control.signal.aborted) continue; // handled at the top of the next round
           attempt += 1;
-          if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+          if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return undefined;
           writer.add("run.status", { status: "running", attempt });
           continue;
         }
@@ -169,7 +194,7 @@ export class RunExecutor {
           usage,
           agent,
         });
-        return;
+        return undefined;
       }
     }
   }

@@ -142,6 +142,7 @@ export class EngineFixture {
       secrets: environmentSecrets({}),
       logger: pino({ level: "silent" }),
       concurrency: 4,
+      limits: { perUser: 100, perAgent: 100 },
       leaseMs: 3_000,
       maxAttempts: 3,
       retryBackoffMs: 20,
