@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { issueProxyKey, revokeProxyKey } from "../proxy/index.js";
+import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
@@ -18,7 +18,7 @@ import {
   LocalRunSignals,
   RedisRunSignals,
   RunEngine,
-  type RunKeyIssuer,
+  type RunKeys,
   type RunQueue,
   type RunSignals,
   RunsService,
@@ -93,23 +93,27 @@ function createQueue(config: Config, logger: Logger): RunQueue {
  */
 /**
  * Model proxy keys for runs: one per attempt, naming the run, its session, agent and
- * person, with the agent's per-run budget; revoked when the attempt ends.
+ * person, with the agent's per-run budget; revoked when the attempt ends, or when the run
+ * is recovered after its worker died.
  */
-function runKeysThrough(knex: Knex, baseUrl: string): RunKeyIssuer {
-  return async (run, agent, expiresAt) => {
-    const issued = await issueProxyKey(knex, {
-      name: `run ${run.id}`,
-      userId: run.userId,
-      agentId: run.agentId,
-      runId: run.id,
-      sessionId: run.sessionId,
-      budgetUsd: agent.maxCostUsdPerRun,
-      expiresAt,
-    });
-    return {
-      access: { baseUrl: baseUrl.replace(/\/+$/, ""), apiKey: issued.key },
-      revoke: () => revokeProxyKey(knex, issued.id),
-    };
+function runKeysThrough(knex: Knex, baseUrl: string): RunKeys {
+  return {
+    issue: async (run, agent, expiresAt) => {
+      const issued = await issueProxyKey(knex, {
+        name: `run ${run.id}`,
+        userId: run.userId,
+        agentId: run.agentId,
+        runId: run.id,
+        sessionId: run.sessionId,
+        budgetUsd: agent.maxCostUsdPerRun,
+        expiresAt,
+      });
+      return {
+        access: { baseUrl: baseUrl.replace(/\/+$/, ""), apiKey: issued.key },
+        revoke: () => revokeProxyKey(knex, issued.id),
+      };
+    },
+    revokeLeftOver: (runId) => revokeRunKeys(knex, runId),
   };
 }
 
@@ -153,6 +157,7 @@ export async function openRuns(
     secrets: environmentSecrets(),
     logger: logger.child({ module: "runs" }),
     concurrency: config.RUN_CONCURRENCY,
+    limits: { perUser: config.RUN_MAX_PER_USER, perAgent: config.RUN_MAX_PER_AGENT },
     leaseMs: config.RUN_LEASE_MS,
     maxAttempts: config.RUN_MAX_ATTEMPTS,
     retryBackoffMs: config.RUN_RETRY_BACKOFF_MS,

@@ -54,6 +54,21 @@ describe("loadConfig", () => {
     );
   });
 
+  it("bounds a turn's time limit to 24 hours, as manifests are", () => {
+    expect(loadConfig({ RUN_TIMEOUT_SECONDS: "86400" }).RUN_TIMEOUT_SECONDS).toBe(86_400);
+    expect(problemsOf({ RUN_TIMEOUT_SECONDS: "3000000" })).toContain(
+      'RUN_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 86400 (24 hours) (got "3000000")',
+    );
+  });
+
+  it("limits runs in progress per person and per agent, 5 and 10 unless set", () => {
+    expect(loadConfig({})).toMatchObject({ RUN_MAX_PER_USER: 5, RUN_MAX_PER_AGENT: 10 });
+    expect(loadConfig({ RUN_MAX_PER_USER: "2" }).RUN_MAX_PER_USER).toBe(2);
+    expect(problemsOf({ RUN_MAX_PER_AGENT: "0" })).toContain(
+      'RUN_MAX_PER_AGENT: must be a whole number from 1 to 10000 (got "0")',
+    );
+  });
+
   it("reads admins as a lower-cased email list and refuses a bad entry once", () => {
     expect(
       loadConfig({ SWITCHBOARD_ADMINS: "Ada@Example.com, bob@example.com," }).SWITCHBOARD_ADMINS,

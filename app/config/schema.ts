@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { egressAllowProblem } from "../../runtimes/index.js";
+import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -32,6 +33,12 @@ const positiveMs = z.coerce
   .number({ error: "must be a number of milliseconds" })
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
+
+const runLimit = z.coerce
+  .number({ error: "must be a whole number from 1 to 10000" })
+  .int({ error: "must be a whole number from 1 to 10000" })
+  .min(1, { error: "must be a whole number from 1 to 10000" })
+  .max(10_000, { error: "must be a whole number from 1 to 10000" });
 
 /** A comma-separated setting's entries, trimmed, empty ones dropped. */
 const commaList = z.string().transform((value) =>
@@ -214,13 +221,24 @@ export const configSchema = z.object({
     .describe(
       "Most sessions one worker (or the in-process queue) runs at once; turns of one session always run one at a time.",
     ),
+  RUN_MAX_PER_USER: runLimit
+    .default(5)
+    .describe(
+      "Most runs one person may have in progress at once, across every worker. Their further runs wait (they are told so) without holding a worker, and start as theirs finish; one person cannot fill the workers and starve everyone else.",
+    ),
+  RUN_MAX_PER_AGENT: runLimit
+    .default(10)
+    .describe(
+      "Most runs of one agent in progress at once, across every worker and person. Further runs wait; when a place frees, the person with the fewest runs in progress goes first, then whoever has waited longest.",
+    ),
   RUN_TIMEOUT_SECONDS: z.coerce
-    .number({ error: "must be a whole number of seconds" })
-    .int({ error: "must be a whole number of seconds" })
-    .positive({ error: "must be a positive number of seconds" })
+    .number({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .int({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .positive({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .max(MAX_RUN_TIMEOUT_SECONDS, { error: `must be ${RUN_TIMEOUT_RULE}` })
     .default(900)
     .describe(
-      "How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds.",
+      `How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds; at most ${MAX_RUN_TIMEOUT_SECONDS} (24 hours), as for the manifest.`,
     ),
   RUN_MAX_ATTEMPTS: z.coerce
     .number({ error: "must be a whole number from 1 to 20" })

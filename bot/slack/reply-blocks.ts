@@ -15,6 +15,11 @@ export function workingText(agentName: string): string {
   return `:hourglass_flowing_sand: *${agentName}* is working on it…`;
 }
 
+/** A run waiting for a place; `why` is Switchboard's own sentence, escaped all the same. */
+export function waitingText(agentName: string, why: string): string {
+  return `:hourglass: *${escapeMrkdwn(agentName)}* is waiting to start. ${escapeMrkdwn(why)}`;
+}
+
 /** The footer under an answer: who answered, what it cost, where the run is. */
 function footer(agentName: string, costUsd: number, link: string): types.KnownBlock {
   const cost = costText(costUsd);

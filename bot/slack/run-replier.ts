@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { isClosingEvent, type RunsService } from "../../sessions/index.js";
 import type { ChatReplies } from "../core/index.js";
 import { agentMarkdown, settledAgentMarkdown } from "./mrkdwn.js";
-import { answerBlocks, failureText, workingText } from "./reply-blocks.js";
+import { answerBlocks, failureText, waitingText, workingText } from "./reply-blocks.js";
 
 /** Where a run's answer goes in Slack. */
 export interface SlackTarget {
@@ -123,6 +123,7 @@ export class SlackRunReplier {
       let text = "";
       let shown = "";
       let lastPush = 0;
+      let waiting = false;
       for await (const event of this.deps.runs.follow(runId, 0, this.stopping.signal)) {
         if (event.type === "message.delta") {
           text += String(event.data.text ?? "");
@@ -136,6 +137,8 @@ export class SlackRunReplier {
           await this.finish(runId, target, progress, text, shown);
           await replies.done(runId);
           return;
+        } else if (event.type === "run.status" && !text) {
+          waiting = await this.showWaiting(target, progress, event.data, waiting, save);
         }
       }
     } catch (error) {
@@ -167,6 +170,35 @@ export class SlackRunReplier {
       text: workingText(target.agentName),
     });
     progress.messageTs = posted.ts;
+  }
+
+  /**
+   * A run waiting for a place (its person or agent has as many runs in progress as
+   * allowed): the thread says why and when it starts, in the message the answer will
+   * replace; once it runs, the message says it is working again. Answers whether the
+   * thread now shows the run waiting.
+   */
+  private async showWaiting(
+    target: SlackTarget,
+    progress: Progress,
+    data: Record<string, unknown>,
+    shownWaiting: boolean,
+    save: () => Promise<void>,
+  ): Promise<boolean> {
+    const { client } = this.deps;
+    if (data.status === "waiting") {
+      const text = waitingText(target.agentName, String(data.message ?? ""));
+      await this.showInMessage(target, progress, text, save);
+      return true;
+    }
+    if (data.status === "running" && shownWaiting && progress.messageTs) {
+      await client.chat.update({
+        channel: target.channel,
+        ts: progress.messageTs,
+        text: workingText(target.agentName),
+      });
+    }
+    return shownWaiting && data.status !== "running";
   }
 
   /**
@@ -221,19 +253,29 @@ export class SlackRunReplier {
       return settled;
     }
     // A whole new text each time: rendered afresh, nothing to keep settled.
-    const update = agentMarkdown(text);
-    if (!progress.messageTs) {
-      const posted = await client.chat.postMessage({
-        channel: target.channel,
-        thread_ts: target.threadTs,
-        text: update,
-      });
-      progress.messageTs = posted.ts;
-      await save();
-    } else {
-      await client.chat.update({ channel: target.channel, ts: progress.messageTs, text: update });
-    }
+    await this.showInMessage(target, progress, agentMarkdown(text), save);
     return shown;
+  }
+
+  /** Shows `text` in the run's message in the thread: posted the first time, then updated. */
+  private async showInMessage(
+    target: SlackTarget,
+    progress: Progress,
+    text: string,
+    save: () => Promise<void>,
+  ): Promise<void> {
+    const { client } = this.deps;
+    if (progress.messageTs) {
+      await client.chat.update({ channel: target.channel, ts: progress.messageTs, text });
+      return;
+    }
+    const posted = await client.chat.postMessage({
+      channel: target.channel,
+      thread_ts: target.threadTs,
+      text,
+    });
+    progress.messageTs = posted.ts;
+    await save();
   }
 
   /** The closing message: the whole answer with cost and link, or the failure in plain words. */
