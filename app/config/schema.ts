@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { egressAllowProblem } from "../../runtimes/index.js";
 import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
+import { egressAllowProblem } from "../../runtimes/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
