@@ -2,6 +2,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { Agent, buildConnector, type Dispatcher } from "undici";
 import type { EgressPolicy } from "./egress-policy.js";
 import { EgressRefusedError } from "./egress-refused.js";
+import { sameOriginRedirects } from "./same-origin-redirects.js";
 
 /** How long connecting to an agent may take, as before the dialer was checked. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -30,14 +31,15 @@ export function checkedAgent(policy: EgressPolicy): Agent {
 
 /**
  * A `fetch` (for SDKs that take one) whose every request, redirects included, goes through
- * `dispatcher`. `base` is the global fetch unless a test wraps it.
+ * `dispatcher`, and whose redirects are followed only on the same origin (see
+ * same-origin-redirects.ts). `base` is the global fetch unless a test wraps it.
  */
 export function checkedFetch(
   dispatcher: Dispatcher,
   base: typeof fetch = (input, init) => fetch(input, init),
 ): typeof fetch {
   const via = dispatcher as unknown as RequestInit["dispatcher"];
-  return (input, init) => base(input, { ...init, dispatcher: via });
+  return sameOriginRedirects((input, init) => base(input, { ...init, dispatcher: via }));
 }
 
 /** `net.connect`'s lookup, answering only with addresses the policy permits. */

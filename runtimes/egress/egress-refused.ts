@@ -1,5 +1,16 @@
 import { isIPv6 } from "node:net";
 
+const ALLOW_HINT = "an operator can allow it with RUNTIME_EGRESS_ALLOW";
+
+const REFUSALS = {
+  address: (host: string) =>
+    `${host} is a private address this Switchboard's agents may not reach; ${ALLOW_HINT}`,
+  name: (host: string) =>
+    `${host} resolves to a private address this Switchboard's agents may not reach; ${ALLOW_HINT}`,
+  redirect: (host: string) =>
+    `the agent redirected to another host, ${host}; Switchboard follows an agent's redirects only on its own host, so the agent's credentials go nowhere else`,
+};
+
 /**
  * Thrown by the checked dialer in place of a connection to an internal address. It names
  * only the host the URL gave (a manifest's, or a redirect's), never what a name resolved
@@ -10,13 +21,9 @@ export class EgressRefusedError extends Error {
   readonly code = "EGRESS_REFUSED";
   readonly host: string;
 
-  constructor(host: string, how: "address" | "name") {
+  constructor(host: string, how: "address" | "name" | "redirect") {
     const shown = isIPv6(host) ? `[${host}]` : host;
-    super(
-      how === "address"
-        ? `${shown} is a private address this Switchboard's agents may not reach; an operator can allow it with RUNTIME_EGRESS_ALLOW`
-        : `${shown} resolves to a private address this Switchboard's agents may not reach; an operator can allow it with RUNTIME_EGRESS_ALLOW`,
-    );
+    super(REFUSALS[how](shown));
     this.name = "EgressRefusedError";
     this.host = host;
   }

@@ -106,10 +106,29 @@ describe("SSRF targets behind host names, adapter by adapter", () => {
   );
 
   it.each([...FOLLOWS_REDIRECTS])(
-    "%s: a redirect to a name that resolves inside is refused at connect",
+    "%s: a redirect to another host is refused before anything connects there",
     async (type) => {
       const message = await refusal(adapter(type, attackerDns), pointedAt(type, redirector.url));
-      expect(message).toContain("metadata.attacker.example resolves to a private address");
+      expect(message).toContain(
+        `redirected to another host, metadata.attacker.example:${internal.port}`,
+      );
+    },
+  );
+
+  it.each([...FOLLOWS_REDIRECTS])(
+    "%s: a redirect to another allowed host is refused too: the agent's headers stay with it",
+    async (type) => {
+      const toLoopback = await startLoopbackServer((req, res) => {
+        req.resume();
+        res.writeHead(307, { location: `http://127.0.0.1:${onLoopback.port}${req.url}` }).end();
+      });
+      try {
+        const allowed = new EgressPolicy({ allow: ["127.0.0.1"] });
+        const message = await refusal(adapter(type, allowed), pointedAt(type, toLoopback.url));
+        expect(message).toContain(`redirected to another host, 127.0.0.1:${onLoopback.port}`);
+      } finally {
+        await toLoopback.close();
+      }
     },
   );
 });
