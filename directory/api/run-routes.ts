@@ -174,7 +174,9 @@ export function runRoutes(runs: RunsService): Route[] {
         });
         return {
           body: {
-            items: page.items.map((item) => presentSession(item.session, item.agentName)),
+            items: page.items.map((item) =>
+              presentSession(item.session, { name: item.agentName, retired: item.agentRetired }),
+            ),
             next_cursor: page.nextCursor,
           },
         };

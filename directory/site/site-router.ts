@@ -130,10 +130,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
         .send(catalogBody(query, page, runCounts).text);
       return;
     }
+    const registration = await directory.registration(principalOf(res));
     await send(res, {
       title: query.q ? `“${query.q}”` : "Catalog",
       section: "catalog",
-      body: catalogPage(query, page, runCounts),
+      body: catalogPage(query, page, runCounts, registration),
     });
   });
 
@@ -174,14 +175,15 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       });
       return;
     }
-    const [page, entries] = await Promise.all([
+    const [page, entries, registration] = await Promise.all([
       directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
       audit.recent({ limit: 30 }),
+      directory.registration(principal),
     ]);
     await send(res, {
       title: "Administration",
       section: "admin",
-      body: adminPage(page.items, entries, page.nextCursor !== null),
+      body: adminPage(page.items, entries, page.nextCursor !== null, registration.who),
     });
   });
 

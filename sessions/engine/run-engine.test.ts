@@ -101,6 +101,7 @@ describe("RunEngine on PostgreSQL", () => {
       id: row.id,
       name,
       title: name,
+      owner: "team:test",
       state: "enabled",
       stateReason: null,
       retired: false,

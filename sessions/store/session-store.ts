@@ -92,6 +92,14 @@ export class SessionStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
+  /** Every agent this conversation has had a session with (a thread may change agents). */
+  async agentsOfConversation(surface: SessionSurface, conversationKey: string): Promise<string[]> {
+    const rows = (await this.knex("sessions")
+      .distinct("agent_id")
+      .where({ surface, conversation_key: conversationKey })) as { agent_id: string }[];
+    return rows.map((row) => row.agent_id);
+  }
+
   /**
    * The session for this conversation, created on first use. Two requests racing to create
    * it end with one row: the unique key decides and the loser reads the winner's.

@@ -17,9 +17,15 @@ function agentTable(agents: Agent[]): Html {
 }
 
 /** Platform admins' view: every agent by state (suspended and disabled first), then the audit log. */
-export function adminPage(agents: Agent[], audit: AuditRecord[], more: boolean): Html {
+export function adminPage(
+  agents: Agent[],
+  audit: AuditRecord[],
+  more: boolean,
+  registrars: string,
+): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
-<p class="lede">Agents by state, and the latest changes anyone made.</p></div>
+<p class="lede">Agents by state, and the latest changes anyone made.</p>
+<p class="muted small" id="registration">Who may register agents: ${registrars} (<code>AGENT_REGISTRATION</code>).</p></div>
 ${STATE_ORDER.map((state) => {
   const list = agents.filter((a) => a.state === state);
   return html`<section class="admin-section" aria-labelledby="state-${state}">
