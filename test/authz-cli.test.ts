@@ -56,6 +56,20 @@ describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, ()
     ).toBe(1);
   });
 
+  it("makes the members of a team it brings into being ones who may register agents", async () => {
+    const registrar = [
+      "authz",
+      "check",
+      "bob@example.com",
+      "agent_registrar",
+      "platform:switchboard",
+    ];
+    await runSwitchboard(["authz", "grant", "bob@example.com", "member", "team:newcomers"], env);
+    expect((await runSwitchboard(registrar, env)).stdout).toBe("allowed\n");
+    await runSwitchboard(["authz", "revoke", "bob@example.com", "member", "team:newcomers"], env);
+    expect((await runSwitchboard(registrar, env)).stdout).toBe("denied\n");
+  });
+
   it("refuses a grant the model does not allow, saying why", async () => {
     const result = await runSwitchboard(["authz", "grant", "agent:x", "runner", "agent:y"], env);
     expect(result.code).toBe(1);
