@@ -46,6 +46,12 @@ function dedupe(tuples: TupleKey[]): TupleKey[] {
   return [...new Map(tuples.map((t) => [keyOf(t), t])).values()];
 }
 
+/** The tuples of `tuples` that are not in `taken`. */
+export function without(tuples: readonly TupleKey[], taken: readonly TupleKey[]): TupleKey[] {
+  const drop = new Set(taken.map(keyOf));
+  return tuples.filter((t) => !drop.has(keyOf(t)));
+}
+
 /** What to write and delete to turn the stored managed tuples into the wanted ones. */
 export function diffTuples(
   stored: readonly TupleKey[],

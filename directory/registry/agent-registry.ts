@@ -9,6 +9,7 @@ import {
   diffTuples,
   teamsNamedIn,
   tuplesNaming,
+  without,
 } from "./access-tuples.js";
 import {
   type Agent,
@@ -271,11 +272,14 @@ export class AgentRegistry {
       });
       return { ...result, agent };
     } catch (error) {
-      // Best effort: put access back as it was; the error that matters is the first one.
-      // (Two people creating one name at once: the loser's grants go, which may take some of
-      // the winner's with them. Access fails closed, and re-applying repairs it.)
-      await this.authorizer.write(deletes, writes).catch(() => {});
-      if (isUniqueViolation(error)) {
+      // Best effort: put access back as it was; the error that matters is the first one. When
+      // another registration of the name won a race, the grants it wants stay: it wrote them
+      // before its row, so before this one's insert failed.
+      const raced = isUniqueViolation(error);
+      const winner = raced ? await this.find(name).catch(() => undefined) : undefined;
+      const undo = winner ? without(writes, accessTuplesFor(winner.manifest)) : writes;
+      await this.authorizer.write(deletes, undo).catch(() => {});
+      if (raced) {
         throw conflict(`An agent named "${name}" was registered at the same moment; try again.`);
       }
       throw error;

@@ -441,4 +441,23 @@ function describeRegistry(open: () => Promise<Backend>): void {
     }
     expect((await directory.registration(bob)).allowed).toBe(true);
   });
+
+  it("registers one of two agents created under one name at the same moment", async () => {
+    const attempts = await Promise.allSettled([
+      directory.create(bob, manifest("twin", { owner: "user:bob@example.com" })),
+      directory.create(carol, manifest("twin", { owner: "user:carol@example.com" })),
+    ]);
+    expect(attempts.map((a) => a.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = attempts.find((a) => a.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ status: 409 });
+    expect(await db.knex("agents").where({ name: "twin" }).select("id")).toHaveLength(1);
+    // The winner keeps exactly its own access; none of the loser's grants stayed behind.
+    const winner = await registry.require("twin");
+    const keys = (tuples: { user: string; relation: string }[]) =>
+      tuples.map((t) => `${t.relation}@${t.user}`).sort();
+    expect(keys(await authorizer.read({ object: "agent:twin" }))).toEqual([
+      `owner@${winner.owner}`,
+      "platform@platform:switchboard",
+    ]);
+  });
 }

@@ -46,12 +46,18 @@ async function page(who: string, path: string): Promise<{ status: number; text: 
   return { status: response.status, text: await response.text() };
 }
 
-const helpdesk = (owner: string, url: string, access: { view: string[]; run: string[] }) => ({
-  apiVersion: "switchboard/v1",
-  kind: "Agent",
-  metadata: { name: "helpdesk", title: `Helpdesk of ${owner}`, owner },
-  spec: { runtime: { type: "http", url }, access },
-});
+const bobOnly = { view: ["user:bob@example.com"], run: ["user:bob@example.com"] };
+const everyone = { view: ["user:*"], run: ["user:*"] };
+
+/** `who` registers an agent named `helpdesk`, owned by them and answered by `url`. */
+function registerHelpdesk(who: string, url: string, access: typeof bobOnly) {
+  return api(who, "POST", "/agents", {
+    apiVersion: "switchboard/v1",
+    kind: "Agent",
+    metadata: { name: "helpdesk", title: `${who}'s helpdesk`, owner: `user:${who}@example.com` },
+    spec: { runtime: { type: "http", url }, access },
+  });
+}
 
 async function finished(who: string, runId: string): Promise<JsonBody> {
   return eventually(async () => {
@@ -123,13 +129,7 @@ afterAll(async () => {
 
 describe("history after a retired agent's name is taken", { timeout: 90_000 }, () => {
   it("Carol's agent of a retired agent's name is a new agent", async () => {
-    const access = { view: ["user:bob@example.com"], run: ["user:bob@example.com"] };
-    const registered = await api(
-      "ada",
-      "POST",
-      "/agents",
-      helpdesk("user:ada@example.com", adasServer.url, access),
-    );
+    const registered = await registerHelpdesk("ada", adasServer.url, bobOnly);
     expect([registered.status, registered.body.outcome]).toEqual([201, "created"]);
     bobs.createdAt = registered.body.agent.created_at;
 
@@ -147,13 +147,7 @@ describe("history after a retired agent's name is taken", { timeout: 90_000 }, (
     await answered(bobs.thread);
 
     expect((await api("ada", "DELETE", "/agents/helpdesk")).status).toBe(204);
-    const everyone = { view: ["user:*"], run: ["user:*"] };
-    const taken = await api(
-      "carol",
-      "POST",
-      "/agents",
-      helpdesk("user:carol@example.com", carolsServer.url, everyone),
-    );
+    const taken = await registerHelpdesk("carol", carolsServer.url, everyone);
     expect([taken.status, taken.body.outcome]).toEqual([201, "created"]);
     expect(taken.body.agent.created_at).not.toBe(bobs.createdAt);
   });
@@ -237,16 +231,14 @@ describe("history after a retired agent's name is taken", { timeout: 90_000 }, (
   });
 
   it("Ada restores her agent once the name is free, with its id and its history", async () => {
-    const access = { view: ["user:bob@example.com"], run: ["user:bob@example.com"] };
-    const manifest = helpdesk("user:ada@example.com", adasServer.url, access);
-    const blocked = await api("ada", "POST", "/agents", manifest);
+    const blocked = await registerHelpdesk("ada", adasServer.url, bobOnly);
     expect(blocked.status).toBe(409);
     expect(blocked.body.error.message).toMatch(
       /Your retired agent "helpdesk" cannot be restored while another agent has its name/,
     );
 
     expect((await api("carol", "DELETE", "/agents/helpdesk")).status).toBe(204);
-    const restored = await api("ada", "POST", "/agents", manifest);
+    const restored = await registerHelpdesk("ada", adasServer.url, bobOnly);
     expect([restored.status, restored.body.outcome]).toEqual([201, "restored"]);
     expect(restored.body.agent.created_at).toBe(bobs.createdAt);
 
