@@ -98,9 +98,7 @@ export class Teams {
    */
   async syncRegistrars(): Promise<{ added: string[]; removed: string[] }> {
     const stored = await this.authorizer.read({ object: PLATFORM, relation: "agent_registrar" });
-    const have = new Set(
-      stored.flatMap((t) => TEAM_MEMBERS.exec(t.user)?.slice(1, 2) ?? ([] as string[])),
-    );
+    const have = new Set(stored.flatMap((t) => TEAM_MEMBERS.exec(t.user)?.[1] ?? []));
     if (this.registration === "admins") {
       const removed = [...have];
       if (removed.length > 0) await this.authorizer.write([], removed.map(teamRegistrarTuple));
