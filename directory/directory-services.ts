@@ -11,6 +11,7 @@ import {
   AgentRegistry,
   type RuntimeSettingsCheck,
 } from "./registry/index.js";
+import { SiteSessions } from "./site/index.js";
 
 export interface DirectoryServices {
   /** The agents table and its access tuples, without permission checks (CLI, bootstrap). */
@@ -18,6 +19,8 @@ export interface DirectoryServices {
   /** The directory as a person sees it: what the API and the site call. */
   directory: AgentDirectory;
   keys: ApiKeys;
+  /** The site's signed-in sessions (the site checks them; admins and the CLI end them). */
+  siteSessions: SiteSessions;
   /** The audit log the registry and keys write to (the site's admin page reads it). */
   audit: AuditLog;
 }
@@ -41,6 +44,7 @@ export function createDirectoryServices(parts: {
     registry,
     directory: new AgentDirectory(registry, parts.access),
     keys: new ApiKeys(parts.knex, audit),
+    siteSessions: new SiteSessions(parts.knex, audit),
     audit,
   };
 }

@@ -66,6 +66,7 @@ export {
 export {
   type ChatLinkSettings,
   type ChatLinks,
+  type CookieSecurity,
   CSRF_HEADER,
   chatLinks,
   createDirectorySite,
@@ -77,8 +78,11 @@ export {
   type OidcSettings,
   OidcSignIn,
   SessionCookies,
+  type SessionSummary,
+  type SignInMethod,
   type SignInModes,
   type SiteAuth,
+  SiteSessions,
   sessionCookieStrategy,
 } from "./site/index.js";
 export {

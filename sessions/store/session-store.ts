@@ -100,6 +100,19 @@ export class SessionStore {
     return rows.map((row) => row.agent_id);
   }
 
+  /** Whether the person asked for a turn in this conversation, with any agent. */
+  async tookPart(
+    userId: string,
+    surface: SessionSurface,
+    conversationKey: string,
+  ): Promise<boolean> {
+    const row = await this.knex("runs as r")
+      .join("sessions as s", "s.id", "r.session_id")
+      .where({ "s.surface": surface, "s.conversation_key": conversationKey, "r.user_id": userId })
+      .first("r.id");
+    return row !== undefined;
+  }
+
   /**
    * The session for this conversation, created on first use. Two requests racing to create
    * it end with one row: the unique key decides and the loser reads the winner's.

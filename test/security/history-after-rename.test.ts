@@ -107,6 +107,7 @@ beforeAll(async () => {
     env: {
       ...env,
       SWITCHBOARD_ADMINS: "root@example.com",
+      RUNTIME_EGRESS_ALLOW: "127.0.0.1",
       AUTH_TRUSTED_HEADER: "x-forwarded-email",
       AUTH_TRUSTED_PROXIES: "127.0.0.1, ::1",
     },
