@@ -28,6 +28,8 @@ beforeAll(async () => {
         run: ['"user:*"'],
       }),
     },
+    // Naming an agent picks it for people who use it, their team's, or featured ones.
+    commands: [["agents", "feature", "slow"]],
     env: { RUN_MAX_PER_USER: "1" },
   });
   ({ slack, events } = harness);
