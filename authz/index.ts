@@ -28,7 +28,7 @@ export {
 } from "./open-authorizer.js";
 export { openFgaTarget } from "./openfga/conformance-target.js";
 export { OpenFgaAuthorizer } from "./openfga/openfga-authorizer.js";
-export { loadPolicyModel } from "./policy-model.js";
+export { loadPolicyModel, userPlacesOf } from "./policy-model.js";
 export {
   actorOf,
   agentObject,

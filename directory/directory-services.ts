@@ -5,7 +5,12 @@ import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
-import { AgentDirectory, AgentRegistry, type RuntimeSettingsCheck } from "./registry/index.js";
+import {
+  AgentDirectory,
+  type AgentRegistration,
+  AgentRegistry,
+  type RuntimeSettingsCheck,
+} from "./registry/index.js";
 import { SiteSessions } from "./site/index.js";
 
 export interface DirectoryServices {
@@ -27,9 +32,14 @@ export function createDirectoryServices(parts: {
   access: AccessPolicy;
   /** Checks runtime settings when a manifest is applied (the runtime registry's `check`). */
   checkRuntime?: RuntimeSettingsCheck;
+  /** Who may register agents (AGENT_REGISTRATION); default `team_members`. */
+  registration?: AgentRegistration;
 }): DirectoryServices {
   const audit = new AuditLog(parts.knex);
-  const registry = new AgentRegistry(parts.knex, parts.authorizer, audit, parts.checkRuntime);
+  const registry = new AgentRegistry(parts.knex, parts.authorizer, audit, {
+    checkRuntime: parts.checkRuntime,
+    registration: parts.registration,
+  });
   return {
     registry,
     directory: new AgentDirectory(registry, parts.access),

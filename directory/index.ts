@@ -46,6 +46,7 @@ export {
   type AgentFilter,
   type AgentPage,
   type AgentPermissions,
+  type AgentRegistration,
   AgentRegistry,
   type AgentState,
   type ApplyOutcome,
@@ -58,7 +59,9 @@ export {
   type Facets,
   type ListRequest,
   type RequestContext,
+  registrarsInWords,
   runnableAgents,
+  Teams,
 } from "./registry/index.js";
 export {
   type ChatLinkSettings,

@@ -6,6 +6,7 @@
 export type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
 export { newWorkerId, RunEngine, type RunEngineOptions } from "./engine/run-engine.js";
 export type { RunKey, RunKeys } from "./engine/run-keys.js";
+export { mayReadHistory, retiredConversation } from "./history-access.js";
 export { BullMqQueue } from "./queue/bullmq-queue.js";
 export { InProcessQueue } from "./queue/in-process-queue.js";
 export type { DrainHandler, DrainJob, RunQueue } from "./queue/run-queue.js";

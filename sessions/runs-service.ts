@@ -10,6 +10,7 @@ import {
 import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../core/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
+import { mayReadHistory, retiredConversation } from "./history-access.js";
 import type { RunQueue } from "./queue/run-queue.js";
 import {
   FINISHED_STATUSES,
@@ -65,7 +66,9 @@ export interface RunsServiceOptions {
 /**
  * Runs and sessions as people reach them, from every surface (API, site, Slack, Teams):
  * starting needs `runner` on the agent; reading a run or a session needs to be its person
- * or an editor of the agent; anything else is "not found".
+ * or an editor of the agent (for a retired agent: its original owner or a platform admin,
+ * see `mayReadHistory`); anything else is "not found". A conversation with a retired agent
+ * is not continued, by that agent or by a new one with its name.
  */
 export class RunsService {
   private readonly runs: RunStore;
@@ -79,10 +82,15 @@ export class RunsService {
   async start(principal: Principal, request: StartRunRequest): Promise<StartedRun> {
     const user = requireUser(principal);
     const input = validInput(request.input);
+    // Before the name is looked up: it may be another agent's by now.
+    const session = request.sessionId ? await this.ownSession(user, request.sessionId) : undefined;
+    if (request.conversation) await this.refuseRetiredConversation(request);
     const agent = await this.runnableAgent(user, request.agentName);
-    const session = request.sessionId
-      ? await this.ownSession(user, request.sessionId, agent)
-      : undefined;
+    if (session && session.agentId !== agent.id) {
+      throw conflict(
+        `The session ${session.id} is a conversation with another agent; start a new session for "${agent.name}".`,
+      );
+    }
     const created = await this.runs.create({
       agent: { id: agent.id, runtime: agent.runtime.type },
       userId: user.userId,
@@ -101,6 +109,18 @@ export class RunsService {
     });
     if (created.created) await this.enqueue(created.run);
     return { ...created, agent };
+  }
+
+  /** A chat conversation that was with a retired agent of this name goes no further. */
+  private async refuseRetiredConversation(request: StartRunRequest): Promise<void> {
+    const { surface, conversationKey } = request.conversation ?? {};
+    if (!surface || !conversationKey) return;
+    for (const agentId of await this.sessions.agentsOfConversation(surface, conversationKey)) {
+      const agent = await this.options.agents.byId(agentId);
+      if (agent?.retired && agent.name === request.agentName) {
+        throw retiredConversation(agent.name, "thread");
+      }
+    }
   }
 
   private async enqueue(run: Run): Promise<void> {
@@ -146,17 +166,13 @@ export class RunsService {
     return agent;
   }
 
-  private async ownSession(
-    user: UserPrincipal,
-    sessionId: string,
-    agent: RunnableAgent,
-  ): Promise<Session> {
+  /** The person's own session, still open: its agent has not been retired. */
+  private async ownSession(user: UserPrincipal, sessionId: string): Promise<Session> {
     const session = isUuid(sessionId) ? await this.sessions.get(sessionId) : undefined;
     if (!session || session.userId !== user.userId) throw notFound(`The session ${sessionId}`);
-    if (session.agentId !== agent.id) {
-      throw conflict(
-        `The session ${sessionId} is a conversation with another agent; start a new session for "${agent.name}".`,
-      );
+    const agent = await this.options.agents.byId(session.agentId);
+    if (!agent || agent.retired) {
+      throw retiredConversation(agent?.name ?? "its agent", { sessionId: session.id });
     }
     return session;
   }
@@ -171,6 +187,16 @@ export class RunsService {
   ): Promise<RunnableAgent | undefined> {
     const session = await this.sessions.latestForConversation(surface, conversationKey);
     return session ? this.options.agents.byId(session.agentId) : undefined;
+  }
+
+  /** Whether the person asked for a turn in this conversation (a thread they took part in). */
+  async tookPart(
+    principal: Principal,
+    surface: SessionSurface,
+    conversationKey: string,
+  ): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    return this.sessions.tookPart(principal.userId, surface, conversationKey);
   }
 
   /**
@@ -278,7 +304,8 @@ export class RunsService {
       limit?: number | undefined;
     },
   ): Promise<{
-    items: { session: Session; agentName: string | null }[];
+    /** `agentRetired`: the agent is retired, and its name may now be another agent's. */
+    items: { session: Session; agentName: string | null; agentRetired: boolean }[];
     nextCursor: string | null;
   }> {
     const user = requireUser(principal);
@@ -293,17 +320,17 @@ export class RunsService {
       cursor: options.cursor,
       limit: Math.min(Math.max(options.limit ?? 20, 1), 100),
     });
-    const names = new Map<string, string | null>();
+    const agents = new Map<string, RunnableAgent | undefined>();
     for (const session of page.items) {
-      if (!names.has(session.agentId)) {
-        names.set(session.agentId, (await this.options.agents.byId(session.agentId))?.name ?? null);
+      if (!agents.has(session.agentId)) {
+        agents.set(session.agentId, await this.options.agents.byId(session.agentId));
       }
     }
     return {
-      items: page.items.map((session) => ({
-        session,
-        agentName: names.get(session.agentId) ?? null,
-      })),
+      items: page.items.map((session) => {
+        const agent = agents.get(session.agentId);
+        return { session, agentName: agent?.name ?? null, agentRetired: agent?.retired ?? true };
+      }),
       nextCursor: page.nextCursor,
     };
   }
@@ -321,14 +348,12 @@ export class RunsService {
     return { session, agent, transcript, runs };
   }
 
-  private async mayRead(
+  private mayRead(
     principal: Principal,
-    ownerId: string,
+    personId: string,
     agent: RunnableAgent | undefined,
   ): Promise<boolean> {
-    if (principal.kind !== "user") return false;
-    if (principal.userId === ownerId) return true;
-    return agent ? this.options.access.can(principal, "editor", agentObject(agent.name)) : false;
+    return mayReadHistory(this.options.access, principal, personId, agent);
   }
 }
 

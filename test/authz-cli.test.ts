@@ -56,6 +56,20 @@ describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, ()
     ).toBe(1);
   });
 
+  it("makes the members of a team it brings into being ones who may register agents", async () => {
+    const registrar = [
+      "authz",
+      "check",
+      "bob@example.com",
+      "agent_registrar",
+      "platform:switchboard",
+    ];
+    await runSwitchboard(["authz", "grant", "bob@example.com", "member", "team:newcomers"], env);
+    expect((await runSwitchboard(registrar, env)).stdout).toBe("allowed\n");
+    await runSwitchboard(["authz", "revoke", "bob@example.com", "member", "team:newcomers"], env);
+    expect((await runSwitchboard(registrar, env)).stdout).toBe("denied\n");
+  });
+
   it("refuses a grant the model does not allow, saying why", async () => {
     const result = await runSwitchboard(["authz", "grant", "agent:x", "runner", "agent:y"], env);
     expect(result.code).toBe(1);
@@ -143,6 +157,33 @@ describeWithOpenFga(
         });
       } finally {
         await serve.kill();
+        await own.stop();
+      }
+    });
+
+    it("serve with AGENT_REGISTRATION=admins takes registering away from existing teams' members", async () => {
+      const own = await OpenFgaServer.start(openFgaBinaryPath());
+      const port = await freePort();
+      const env = { SWITCHBOARD_DATA_DIR: dataDir(), OPENFGA_API_URL: own.url, LOG_LEVEL: "warn" };
+      // `authz check` only asks the server: it runs beside serve on a database of its own.
+      const registrar = () =>
+        runSwitchboard(
+          ["authz", "check", "bob@example.com", "agent_registrar", "platform:switchboard"],
+          { ...env, SWITCHBOARD_DATA_DIR: dataDir() },
+        );
+      let serve: SwitchboardProcess | undefined;
+      try {
+        await runSwitchboard(["authz", "grant", "bob@example.com", "member", "team:support"], env);
+        expect((await registrar()).stdout).toBe("allowed\n");
+        serve = new SwitchboardProcess(["serve"], {
+          ...env,
+          PORT: String(port),
+          AGENT_REGISTRATION: "admins",
+        });
+        await serve.waitFor(`http://127.0.0.1:${port}/readyz`);
+        expect((await registrar()).stdout).toBe("denied\n");
+      } finally {
+        await serve?.kill();
         await own.stop();
       }
     });

@@ -7,6 +7,7 @@ import {
   runConformance,
   totalsOf,
 } from "../../authz/index.js";
+import { Teams } from "../../directory/index.js";
 import { AuditLog } from "../../governance/index.js";
 import type { Config } from "../config/index.js";
 import { withAuthorizer } from "./cli-context.js";
@@ -41,6 +42,11 @@ export async function authzTest(
   return totals.failed;
 }
 
+/**
+ * Adds or removes one tuple. Making someone a member or admin of a team brings the team
+ * into being if no manifest has named it yet (its row, and its tuples: platform admins reach
+ * it, and under AGENT_REGISTRATION=team_members its members may register agents).
+ */
 export async function authzGrant(
   config: Config,
   change: "grant" | "revoke",
@@ -52,9 +58,12 @@ export async function authzGrant(
     relation: args.relation,
     object: args.object,
   };
+  const team = /^team:([^#]+)$/.exec(tuple.object)?.[1];
+  const joinsTeam = change === "grant" && team && ["member", "admin"].includes(tuple.relation);
   await withAuthorizer(config, async (authorizer, db) => {
     if (change === "grant") await authorizer.write([tuple]);
     else await authorizer.write([], [tuple]);
+    if (joinsTeam) await new Teams(db.knex, authorizer, config.AGENT_REGISTRATION).ensure([team]);
     await new AuditLog(db.knex).record({
       actor: "system:cli",
       action: change === "grant" ? "authz.granted" : "authz.revoked",

@@ -48,6 +48,7 @@ export function withDirectory<T>(
         authorizer,
         access,
         checkRuntime: checkRuntimeSettings,
+        registration: config.AGENT_REGISTRATION,
       }),
       db,
     );

@@ -114,7 +114,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     authorizer: ctx.authorization.authorizer,
     access: ctx.authorization.access,
     checkRuntime: checkRuntimeSettings,
+    registration: config.AGENT_REGISTRATION,
   });
+  // Who may register agents follows AGENT_REGISTRATION, for teams made before it was set too.
+  const registrars = await directory.registry.teams.syncRegistrars();
+  if (registrars.added.length > 0 || registrars.removed.length > 0) {
+    logger.info(
+      { ...registrars, registration: config.AGENT_REGISTRATION },
+      "teams whose members may register agents updated",
+    );
+  }
   // A newcomer's catalog is not empty: on the embedded default only, and only once.
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {
     logger.info("registered the built-in demo agent");

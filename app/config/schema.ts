@@ -131,6 +131,12 @@ export const configSchema = z.object({
   SWITCHBOARD_ADMINS: emailList
     .default([])
     .describe("Comma-separated emails of platform admins, granted on start-up."),
+  AGENT_REGISTRATION: z
+    .enum(["team_members", "admins"], { error: "must be team_members or admins" })
+    .default("team_members")
+    .describe(
+      "Who may register agents: `team_members` (members of any team, and platform admins) or `admins` (platform admins only). Applied to every team at start-up. The CLI registers agents regardless.",
+    ),
   SESSION_SECRET: z
     .string()
     .min(32, { error: "must be at least 32 characters" })

@@ -19,6 +19,7 @@ export function refusalText(error: unknown, agentName: string, agentUrl: string)
     case "authz_unavailable":
       return "I couldn't check your access just now, so nothing was started. Please try again in a minute.";
     case "bad_request":
+    case "agent_retired":
       return error.message;
     default:
       return `Nothing was started: ${error.message}`;

@@ -57,10 +57,11 @@ export async function homeBlocks(deps: SlackDeps, person: UserPrincipal): Promis
     section(
       sessions.items.length > 0
         ? sessions.items
-            .map(({ session, agentName }) => {
+            .map(({ session, agentName, agentRetired }) => {
               const title = escapeMrkdwn(session.title || "(untitled)");
+              const agent = agentName && agentRetired ? `${agentName} (retired)` : agentName;
               const when = Math.floor(session.lastActivityAt.getTime() / 1000);
-              return `• *${agentName ?? "a retired agent"}*: <${deps.publicUrl}/sessions/${session.id}|${title}>  ·  <!date^${when}^{date_short_pretty} {time}|${session.lastActivityAt.toISOString()}>`;
+              return `• *${agent ?? "a retired agent"}*: <${deps.publicUrl}/sessions/${session.id}|${title}>  ·  <!date^${when}^{date_short_pretty} {time}|${session.lastActivityAt.toISOString()}>`;
             })
             .join("\n")
         : "No sessions yet: mention `@agents` in a channel to start one.",

@@ -1,5 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
+import { retiredConversation } from "../../sessions/index.js";
 import { type ChatRequest, namedAgent, parseRequest, refusalText } from "../core/index.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps, SlackPlace } from "./slack-deps.js";
@@ -27,7 +28,8 @@ export interface IncomingMessage {
  * - `@agents <request>`, or naming an agent that is not theirs, offers the agents the
  *   person may run that fit, as buttons;
  * - a later message in a thread with a session (no mention needed), or a direct message,
- *   continues with the thread's agent when it is one of theirs.
+ *   continues with the thread's agent when it is one of theirs; when that agent was retired,
+ *   nothing runs, and those who talked in the thread are told why.
  * Bots (this one included), edits and other subtypes are ignored.
  */
 export async function handleIncoming(
@@ -114,6 +116,13 @@ async function pickAgent(
   const request = await parseRequest(text, theirs);
   if (request.agentName) return { request, agentName: request.agentName };
   const thread = await deps.runs.conversationAgent("slack", place.conversationKey);
+  // Its agent was retired: nothing runs, and whoever talked in the thread is told why.
+  if (thread?.retired) {
+    if (await deps.runs.tookPart(person, "slack", place.conversationKey)) {
+      throw retiredConversation(thread.name, "thread");
+    }
+    return { request, agentName: undefined };
+  }
   const continues = thread && (await theirs(thread.name)) === "theirs";
   return { request, agentName: continues ? thread.name : undefined };
 }

@@ -69,7 +69,7 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
       operationId: "createAgent",
       summary: "Register an agent from a manifest",
       description:
-        "Whoever will own the agent may register it: platform admins, admins of the owning team, or the person named as owner.",
+        "Needs `agent_registrar` (by default: members of any team, and platform admins), as whoever will own the agent: a platform admin, an admin of the owning team, or the person named as owner. A name a live agent has is refused (409); a caller who may not view that agent is told only that the name is not available. A retired agent's name registers a new agent, unless the manifest names the retired agent's owner, which restores it.",
       authenticated: true,
       body: agentManifestSchema,
       response: { status: 201, description: "Registered", schema: applyResponse },
@@ -106,7 +106,8 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
       path: "/agents/{name}",
       operationId: "deleteAgent",
       summary: "Retire an agent (owners only)",
-      description: "Its access is removed and it leaves the directory; its history is kept.",
+      description:
+        "Every tuple naming it is removed and it leaves the directory; its history is kept for its people, its owner and platform admins, and its name is free for a new agent.",
       authenticated: true,
       params: agentNameParams,
       response: { status: 204, description: "Retired" },

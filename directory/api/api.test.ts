@@ -115,9 +115,17 @@ beforeAll(async () => {
   await inner.write([
     { user: "user:ada@example.com", relation: "admin", object: "team:support" },
     { user: "user:carol@example.com", relation: "member", object: "team:support" },
+    { user: "user:bob@example.com", relation: "member", object: "team:research" },
   ]);
+  // As `switchboard authz grant` does: the teams come with their tuples (members may register).
+  await services.registry.teams.ensure(["support", "research"]);
   const users = new UserDirectory(db.knex);
-  for (const email of ["ada@example.com", "bob@example.com", "carol@example.com"]) {
+  for (const email of [
+    "ada@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "erin@example.com",
+  ]) {
     const user = await users.ensureUser(email);
     const created = await services.keys.create(
       { userId: user.id, userEmail: email },
@@ -206,6 +214,51 @@ describe("agents", () => {
     expect([refused.status, refused.body.error.code]).toEqual([403, "forbidden"]);
     const taken = await call("ada", "POST", "/agents", manifest("triage"));
     expect([taken.status, taken.body.error.code]).toEqual([409, "conflict"]);
+  });
+
+  it("refuses to register for someone in no team, saying who may and how to ask", async () => {
+    const refused = await call(
+      "erin",
+      "POST",
+      "/agents",
+      manifest("erins", { owner: "user:erin@example.com" }),
+    );
+    expect([refused.status, refused.body.error.message]).toEqual([
+      403,
+      "Only members of a team and platform admins may register agents here: ask a platform admin to add you to a team.",
+    ]);
+    // Not even a hidden agent's name tells her more.
+    const hidden = await call(
+      "erin",
+      "POST",
+      "/agents",
+      manifest("private", { owner: "user:erin@example.com" }),
+    );
+    expect([hidden.status, hidden.body.error.message]).toEqual([403, refused.body.error.message]);
+  });
+
+  it("answers a clash with a hidden agent's name without saying that the agent exists", async () => {
+    const hidden = await call(
+      "bob",
+      "POST",
+      "/agents",
+      manifest("private", { owner: "user:bob@example.com" }),
+    );
+    expect([hidden.status, hidden.body.error.code]).toEqual([409, "name_unavailable"]);
+    expect(hidden.body.error.message).toBe(
+      'The name "private" is not available; choose another name. If you believe the name should be yours, ask a platform admin.',
+    );
+    // A name he may view: he is told what he can see for himself.
+    const visible = await call(
+      "bob",
+      "POST",
+      "/agents",
+      manifest("triage", { owner: "user:bob@example.com" }),
+    );
+    expect([visible.status, visible.body.error.message]).toEqual([
+      409,
+      'An agent named "triage" already exists; choose another name.',
+    ]);
   });
 
   it("explains an invalid manifest field by field", async () => {

@@ -30,11 +30,12 @@ export function presentRun(run: Run, agentName: string | null): z.infer<typeof r
 
 export function presentSession(
   session: Session,
-  agentName: string | null,
+  agent: { name: string | null; retired: boolean },
 ): z.infer<typeof sessionSummary> {
   return {
     id: session.id,
-    agent: agentName,
+    agent: agent.name,
+    agent_retired: agent.retired,
     surface: session.surface,
     title: session.title,
     status: session.status,
@@ -46,7 +47,7 @@ export function presentSession(
 export function presentSessionDetail(detail: SessionDetail): z.infer<typeof sessionDetail> {
   const name = detail.agent?.name ?? null;
   return {
-    ...presentSession(detail.session, name),
+    ...presentSession(detail.session, { name, retired: detail.agent?.retired ?? true }),
     transcript: detail.transcript.map((entry) => ({
       role: entry.role,
       content: entry.content,

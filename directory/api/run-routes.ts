@@ -45,7 +45,7 @@ export function runRoutes(runs: RunsService): Route[] {
       operationId: "startRun",
       summary: "Run an agent: one turn, in a new session or one of yours",
       description:
-        "Needs `runner` on the agent. Answers at once with the queued run; follow it at links.events or poll links.self. With an Idempotency-Key header, repeating the request returns the run the first one started (200) instead of starting another.",
+        "Needs `runner` on the agent. Answers at once with the queued run; follow it at links.events or poll links.self. With an Idempotency-Key header, repeating the request returns the run the first one started (200) instead of starting another. A session whose agent was retired cannot be continued (409 agent_retired).",
       authenticated: true,
       params: agentRunParams,
       body: startRunBody,
@@ -79,7 +79,8 @@ export function runRoutes(runs: RunsService): Route[] {
       path: "/runs/{id}",
       operationId: "getRun",
       summary: "A run, with its output once it has finished",
-      description: "Readable by the person who ran it and by the agent's editors.",
+      description:
+        "Readable by the person who ran it and by the agent's editors; for a retired agent, by its original owner and platform admins instead of editors.",
       authenticated: true,
       params: runIdParams,
       response: { status: 200, description: "The run", schema: runResponse },
@@ -174,7 +175,9 @@ export function runRoutes(runs: RunsService): Route[] {
         });
         return {
           body: {
-            items: page.items.map((item) => presentSession(item.session, item.agentName)),
+            items: page.items.map((item) =>
+              presentSession(item.session, { name: item.agentName, retired: item.agentRetired }),
+            ),
             next_cursor: page.nextCursor,
           },
         };
@@ -185,7 +188,8 @@ export function runRoutes(runs: RunsService): Route[] {
       path: "/sessions/{id}",
       operationId: "getSession",
       summary: "A session with its transcript and runs",
-      description: "Readable by its person and by the agent's editors.",
+      description:
+        "Readable by its person and by the agent's editors; for a retired agent, by its original owner and platform admins instead of editors.",
       authenticated: true,
       params: sessionIdParams,
       response: { status: 200, description: "The session", schema: sessionDetail },

@@ -65,6 +65,11 @@ export const runResponse = z.object({
 export const sessionSummary = z.object({
   id: uuid,
   agent: z.string().nullable(),
+  agent_retired: z
+    .boolean()
+    .describe(
+      "The agent was retired: the session cannot be continued, and its name may now belong to another agent",
+    ),
   surface: z.string(),
   title: z.string().nullable(),
   status: z.string(),

@@ -1,4 +1,4 @@
-import type { TupleKey } from "../../authz/index.js";
+import type { Authorizer, TupleKey } from "../../authz/index.js";
 import { agentObject, PLATFORM } from "../../authz/index.js";
 import type { AgentManifest } from "../manifest/index.js";
 
@@ -40,17 +40,16 @@ export function teamsNamedIn(manifest: AgentManifest): string[] {
   return [...new Set(subjects.filter((s) => s.startsWith("team:")).map((s) => s.slice(5)))];
 }
 
-/** The tuple that lets platform admins reach a team, written when the team is created. */
-export const teamPlatformTuple = (slug: string): TupleKey => ({
-  user: PLATFORM,
-  relation: "platform",
-  object: `team:${slug}`,
-});
-
 const keyOf = (t: TupleKey) => `${t.object}#${t.relation}@${t.user}`;
 
 function dedupe(tuples: TupleKey[]): TupleKey[] {
   return [...new Map(tuples.map((t) => [keyOf(t), t])).values()];
+}
+
+/** The tuples of `tuples` that are not in `taken`. */
+export function without(tuples: readonly TupleKey[], taken: readonly TupleKey[]): TupleKey[] {
+  const drop = new Set(taken.map(keyOf));
+  return tuples.filter((t) => !drop.has(keyOf(t)));
 }
 
 /** What to write and delete to turn the stored managed tuples into the wanted ones. */
@@ -65,4 +64,33 @@ export function diffTuples(
     writes: wanted.filter((t) => !have.has(keyOf(t))),
     deletes: managed.filter((t) => !want.has(keyOf(t))),
   };
+}
+
+/** Where the model lets an agent be a tuple's user (e.g. `secret:S#user_agent@agent:A`). */
+export interface AgentUserPlace {
+  objectType: string;
+  userset?: string | undefined;
+}
+
+/**
+ * Every stored tuple that names the agent: its access (the agent as object) and what was
+ * granted to it (the agent as user, read type by type as an OpenFGA server requires).
+ * Retiring removes them all, so a new agent that takes the name inherits none of them.
+ */
+export async function tuplesNaming(
+  authorizer: Authorizer,
+  name: string,
+  places: readonly AgentUserPlace[],
+): Promise<TupleKey[]> {
+  const object = agentObject(name);
+  const reads = await Promise.all([
+    authorizer.read({ object }),
+    ...places.map((place) =>
+      authorizer.read({
+        user: place.userset ? `${object}#${place.userset}` : object,
+        object: `${place.objectType}:`,
+      }),
+    ),
+  ]);
+  return dedupe(reads.flat());
 }

@@ -6,11 +6,12 @@ import {
   type Principal,
   userSubject,
 } from "../../authz/index.js";
-import { badRequest, conflict, forbidden, notFound } from "../../core/index.js";
+import { badRequest, conflict, forbidden, notFound, SwitchboardError } from "../../core/index.js";
 import { canonicalJson, validateManifest } from "../manifest/index.js";
 import type { Agent, AgentState } from "./agent-record.js";
 import type { AgentRegistry, ApplyResult } from "./agent-registry.js";
 import { type AgentFilter, decodeCursor, encodeCursor, type Facets } from "./agent-search.js";
+import { registrarsInWords } from "./teams.js";
 
 export interface ListRequest extends AgentFilter {
   cursor?: string | undefined;
@@ -32,6 +33,14 @@ export interface AgentPermissions {
   run: boolean;
   edit: boolean;
   own: boolean;
+}
+
+export interface AgentRegistrationAnswer {
+  allowed: boolean;
+  /** e.g. "members of a team and platform admins". */
+  who: string;
+  /** Who may, and how to ask: for a person who may not. */
+  refusal: string;
 }
 
 export interface RequestContext {
@@ -147,6 +156,12 @@ export class AgentDirectory {
     return { run: run === true, edit: edit === true, own: own === true };
   }
 
+  /** Whether the person may register agents; who may, and what to do if not, in words. */
+  async registration(principal: Principal): Promise<AgentRegistrationAnswer> {
+    const allowed = await this.access.can(principal, "agent_registrar", PLATFORM);
+    return { allowed, ...registrarsInWords(this.registry.teams.registration) };
+  }
+
   async create(
     principal: Principal,
     body: unknown,
@@ -154,15 +169,42 @@ export class AgentDirectory {
   ): Promise<ApplyResult> {
     const entry = validateManifest(body);
     const { name, owner } = entry.manifest.metadata;
+    const registration = await this.registration(principal);
+    if (!registration.allowed) throw forbidden(registration.refusal);
     if (!(await this.mayCreateFor(principal, owner))) {
       throw forbidden(
         `Only platform admins${owner.startsWith("team:") ? ` and admins of ${owner}` : ""} may register an agent owned by ${owner}.`,
       );
     }
-    if (await this.registry.find(name)) {
-      throw conflict(`An agent named "${name}" already exists; choose another name.`);
-    }
+    if (await this.registry.find(name)) throw await this.nameTaken(principal, name, owner);
     return this.registry.apply(entry, { actor: actorOf(principal), ...context });
+  }
+
+  /**
+   * The refusal of a name a live agent has. Whoever may view that agent is told it exists;
+   * anyone else is told only that the name is not available, so creating cannot be used to
+   * learn which hidden agents exist.
+   */
+  private async nameTaken(
+    principal: Principal,
+    name: string,
+    owner: string,
+  ): Promise<SwitchboardError> {
+    const [visible, retired] = await Promise.all([
+      this.access.can(principal, "viewer", agentObject(name)),
+      this.registry.findRetired(name, owner),
+    ]);
+    const restore = retired
+      ? ` Your retired agent "${name}" cannot be restored while another agent has its name.`
+      : "";
+    if (visible) {
+      return conflict(`An agent named "${name}" already exists; choose another name.${restore}`);
+    }
+    return new SwitchboardError(
+      "name_unavailable",
+      `The name "${name}" is not available; choose another name.${restore} If you believe the name should be yours, ask a platform admin.`,
+      { status: 409 },
+    );
   }
 
   async update(

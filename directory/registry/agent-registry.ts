@@ -1,9 +1,16 @@
 import type { Knex } from "knex";
-import { type Authorizer, agentObject, type TupleKey } from "../../authz/index.js";
-import { notFound } from "../../core/index.js";
+import { type Authorizer, agentObject, type TupleKey, userPlacesOf } from "../../authz/index.js";
+import { conflict, notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import { canonicalJson, ManifestError, type ValidatedManifest } from "../manifest/index.js";
-import { accessTuplesFor, diffTuples, teamPlatformTuple, teamsNamedIn } from "./access-tuples.js";
+import {
+  type AgentUserPlace,
+  accessTuplesFor,
+  diffTuples,
+  teamsNamedIn,
+  tuplesNaming,
+  without,
+} from "./access-tuples.js";
 import {
   type Agent,
   type AgentRow,
@@ -12,6 +19,7 @@ import {
   columnsOf,
 } from "./agent-record.js";
 import { type AgentFilter, type Facets, facetCounts, whereMatches } from "./agent-search.js";
+import { type AgentRegistration, Teams } from "./teams.js";
 
 /** Problems with an agent's `spec.runtime` settings, as the runtime's adapter sees them. */
 export type RuntimeSettingsCheck = (
@@ -29,6 +37,15 @@ export interface ApplyResult {
   granted: TupleKey[];
   revoked: TupleKey[];
   agent: Agent | undefined;
+}
+
+export interface AgentRegistryOptions {
+  /** The runtime adapters' own check of `spec.runtime`; unset: settings are not checked. */
+  checkRuntime?: RuntimeSettingsCheck | undefined;
+  /** Who may register agents (AGENT_REGISTRATION); default `team_members`. */
+  registration?: AgentRegistration | undefined;
+  /** Where the model lets an agent be a tuple's user; default: read from authz/model.fga. */
+  agentUserPlaces?: readonly AgentUserPlace[] | undefined;
 }
 
 /** Who is making a change, for the audit log. */
@@ -58,24 +75,51 @@ function changedFields(before: Agent["manifest"] | undefined, after: Agent["mani
  * checks here: callers decide who may ask (the CLI acts as the operator; `AgentDirectory`
  * checks a person's rights first).
  *
+ * A name belongs to one live agent at a time. A retired agent keeps its row and history;
+ * applying a manifest with its name brings it back ("restored", same id) only when the
+ * manifest names the same owner, and otherwise registers a new agent (new id, no history).
+ *
  * Tuples change before the row does: a refused or failed authorizer write leaves nothing
  * changed, and a failed database write puts the tuples back. Re-applying an unchanged
  * manifest repairs tuples that drifted.
  */
 export class AgentRegistry {
+  private readonly checkRuntime: RuntimeSettingsCheck | undefined;
+  private readonly agentUserPlaces: readonly AgentUserPlace[];
+  /** The teams table and the tuples each team comes with. */
+  readonly teams: Teams;
+
   constructor(
     private readonly knex: Knex,
     private readonly authorizer: Authorizer,
     private readonly audit: AuditLog,
-    /** The runtime adapters' own check of `spec.runtime`; unset: settings are not checked. */
-    private readonly checkRuntime?: RuntimeSettingsCheck,
-  ) {}
+    options: AgentRegistryOptions = {},
+  ) {
+    this.checkRuntime = options.checkRuntime;
+    this.agentUserPlaces = options.agentUserPlaces ?? userPlacesOf("agent");
+    this.teams = new Teams(knex, authorizer, options.registration ?? "team_members");
+  }
 
-  /** The agent by name; retired ones only when asked for. */
+  /**
+   * The live agent with this name. With `retired`, when none is live, the one retired last:
+   * a name may have had several agents, one after another.
+   */
   async find(name: string, options: { retired?: boolean } = {}): Promise<Agent | undefined> {
     const query = this.knex<AgentRow>("agents").where({ name });
     if (!options.retired) query.whereNull("retired_at");
-    const row = (await query.first()) as AgentRow | undefined;
+    const row = (await query.orderByRaw("retired_at desc nulls first").first()) as
+      | AgentRow
+      | undefined;
+    return row && agentFromRow(row);
+  }
+
+  /** The agent with this name and owner retired last: the one a manifest may restore. */
+  async findRetired(name: string, owner: string): Promise<Agent | undefined> {
+    const row = (await this.knex<AgentRow>("agents")
+      .where({ name, owner })
+      .whereNotNull("retired_at")
+      .orderBy("retired_at", "desc")
+      .first()) as AgentRow | undefined;
     return row && agentFromRow(row);
   }
 
@@ -155,7 +199,11 @@ export class AgentRegistry {
     return rows.map((row) => row.name);
   }
 
-  /** Creates, updates or restores the agent a manifest describes; unchanged when the digest matches. */
+  /**
+   * Creates, updates or restores the agent a manifest describes; unchanged when the digest
+   * matches. A live agent with the name is updated; else the owner's retired one is restored;
+   * else a new agent is created, even when others once had the name.
+   */
   async apply(entry: ValidatedManifest, context: ChangeContext): Promise<ApplyResult> {
     const { manifest, digest } = entry;
     const name = manifest.metadata.name;
@@ -165,10 +213,12 @@ export class AgentRegistry {
         runtimeProblems.map((problem) => ({ ...problem, file: entry.file, line: entry.line })),
       );
     }
-    const existing = await this.find(name, { retired: true });
+    const live = await this.find(name);
+    const retired = live ? undefined : await this.findRetired(name, manifest.metadata.owner);
+    const existing = live ?? retired;
     const outcome: ApplyOutcome = !existing
       ? "created"
-      : existing.retiredAt
+      : retired
         ? "restored"
         : existing.manifestDigest === digest
           ? "unchanged"
@@ -176,17 +226,11 @@ export class AgentRegistry {
     const changes = outcome === "unchanged" ? [] : changedFields(existing?.manifest, manifest);
     const stored = await this.authorizer.read({ object: agentObject(name) });
     const { writes, deletes } = diffTuples(stored, accessTuplesFor(manifest));
-    const teams = teamsNamedIn(manifest);
-    const knownTeams = new Set(
-      ((await this.knex("teams").whereIn("slug", teams).select("slug")) as { slug: string }[]).map(
-        (row) => row.slug,
-      ),
-    );
-    const newTeams = teams.filter((slug) => !knownTeams.has(slug));
+    const newTeams = await this.teams.unknown(teamsNamedIn(manifest));
     const result = { name, outcome, changes, granted: writes, revoked: deletes };
     if (context.dryRun) return { ...result, agent: existing };
 
-    const teamTuples = newTeams.map(teamPlatformTuple);
+    const teamTuples = this.teams.tuplesFor(newTeams);
     if (writes.length + deletes.length + teamTuples.length > 0) {
       await this.authorizer.write([...writes, ...teamTuples], deletes);
     }
@@ -197,7 +241,7 @@ export class AgentRegistry {
           action: "agent.access_repaired",
           targetType: "agent",
           targetId: name,
-          details: { granted: writes.length, revoked: deletes.length },
+          details: { agent_id: existing?.id, granted: writes.length, revoked: deletes.length },
           requestId: context.requestId,
         });
       }
@@ -205,61 +249,85 @@ export class AgentRegistry {
     }
     try {
       const agent = await this.knex.transaction(async (trx) => {
-        if (newTeams.length > 0) {
-          await trx("teams")
-            .insert(newTeams.map((slug) => ({ slug, name: slug })))
-            .onConflict("slug")
-            .ignore();
-        }
-        const columns = { ...columnsOf(manifest, digest), updated_at: trx.fn.now() };
-        const [row] = (await trx("agents")
-          .insert({ ...columns, state: "enabled" })
-          .onConflict("name")
-          // A restored agent starts afresh: enabled, whatever state it was retired in, and
-          // not featured (whoever registers the name again did not earn that).
-          .merge(
-            outcome === "restored"
-              ? {
-                  ...columns,
-                  retired_at: null,
-                  state: "enabled",
-                  state_reason: null,
-                  featured: false,
-                }
-              : columns,
-          )
-          .returning("*")) as AgentRow[];
+        await this.teams.insert(newTeams, trx);
+        const row = await this.writeRow(trx, { ...columnsOf(manifest, digest) }, existing);
         await this.audit.record(
           {
             actor: context.actor,
             action: `agent.${outcome}`,
             targetType: "agent",
             targetId: name,
-            details: { changes, digest, granted: writes.length, revoked: deletes.length },
+            details: {
+              agent_id: row.id,
+              changes,
+              digest,
+              granted: writes.length,
+              revoked: deletes.length,
+            },
             requestId: context.requestId,
           },
           trx,
         );
-        return agentFromRow(row as AgentRow);
+        return agentFromRow(row);
       });
       return { ...result, agent };
     } catch (error) {
-      // Best effort: put access back as it was; the error that matters is the first one.
-      await this.authorizer.write(deletes, writes).catch(() => {});
+      // Best effort: put access back as it was; the error that matters is the first one. When
+      // another registration of the name won a race, the grants it wants stay: it wrote them
+      // before its row, so before this one's insert failed.
+      const raced = isUniqueViolation(error);
+      const winner = raced ? await this.find(name).catch(() => undefined) : undefined;
+      const undo = winner ? without(writes, accessTuplesFor(winner.manifest)) : writes;
+      await this.authorizer.write(deletes, undo).catch(() => {});
+      if (raced) {
+        throw conflict(`An agent named "${name}" was registered at the same moment; try again.`);
+      }
       throw error;
     }
   }
 
-  /** Takes an agent out of the directory: its access goes, its row stays for history. */
+  /** Inserts a new agent, or updates (and for a retired one, restores) the existing row. */
+  private async writeRow(
+    trx: Knex.Transaction,
+    columns: ReturnType<typeof columnsOf>,
+    existing: Agent | undefined,
+  ): Promise<AgentRow> {
+    const changed = { ...columns, updated_at: trx.fn.now() };
+    const query = existing
+      ? trx("agents")
+          .where({ id: existing.id })
+          // A restored agent starts afresh: enabled, whatever state it was retired in, and
+          // not featured until platform admins feature it again.
+          .update(
+            existing.retiredAt
+              ? {
+                  ...changed,
+                  retired_at: null,
+                  state: "enabled",
+                  state_reason: null,
+                  featured: false,
+                }
+              : changed,
+          )
+      : trx("agents").insert({ ...changed, state: "enabled" });
+    const [row] = (await query.returning("*")) as AgentRow[];
+    return row as AgentRow;
+  }
+
+  /**
+   * Takes an agent out of the directory: every tuple naming it goes (its access, and what was
+   * granted to it), so nobody who later registers its name inherits any of them; its row
+   * stays for history.
+   */
   async retire(name: string, context: ChangeContext): Promise<Agent> {
     const agent = await this.require(name);
     if (context.dryRun) return agent;
-    const stored = await this.authorizer.read({ object: agentObject(name) });
+    const stored = await tuplesNaming(this.authorizer, name, this.agentUserPlaces);
     if (stored.length > 0) await this.authorizer.write([], stored);
     try {
       return await this.knex.transaction(async (trx) => {
         const [row] = (await trx("agents")
-          .where({ name })
+          .where({ id: agent.id })
           .update({ retired_at: trx.fn.now(), updated_at: trx.fn.now() })
           .returning("*")) as AgentRow[];
         await this.audit.record(
@@ -268,6 +336,7 @@ export class AgentRegistry {
             action: "agent.retired",
             targetType: "agent",
             targetId: name,
+            details: { agent_id: agent.id, revoked: stored.length },
             requestId: context.requestId,
           },
           trx,
@@ -336,4 +405,9 @@ export class AgentRegistry {
       return agentFromRow(row as AgentRow);
     });
   }
+}
+
+/** PostgreSQL's unique_violation (from pg and PGlite alike). */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "23505";
 }

@@ -7,6 +7,7 @@ export {
   AgentDirectory,
   type AgentPage,
   type AgentPermissions,
+  type AgentRegistrationAnswer,
   type ListRequest,
   type RequestContext,
 } from "./agent-directory.js";
@@ -14,6 +15,7 @@ export { AGENT_STATES, type Agent, type AgentState } from "./agent-record.js";
 export type { RuntimeSettingsCheck } from "./agent-registry.js";
 export {
   AgentRegistry,
+  type AgentRegistryOptions,
   type ApplyOutcome,
   type ApplyResult,
   type ChangeContext,
@@ -26,3 +28,4 @@ export type {
 } from "./agent-search.js";
 export { DEMO_MANIFEST, ensureDemoAgent } from "./demo-agent.js";
 export { runnableAgents } from "./runnable-agents.js";
+export { type AgentRegistration, registrarsInWords, Teams } from "./teams.js";

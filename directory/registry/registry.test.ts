@@ -54,6 +54,8 @@ const person = (email: string): UserPrincipal => ({
 });
 const ada = person("ada@example.com");
 const bob = person("bob@example.com");
+const carol = person("carol@example.com");
+const root = person("root@example.com");
 const cli = { actor: "system:cli" };
 
 interface Backend {
@@ -136,7 +138,12 @@ function describeRegistry(open: () => Promise<Backend>): void {
     directory = new AgentDirectory(registry, new AccessPolicy(authorizer, 5_000));
     await authorizer.write([
       { user: "user:ada@example.com", relation: "admin", object: "team:support" },
+      { user: "user:bob@example.com", relation: "member", object: "team:research" },
+      { user: "user:carol@example.com", relation: "member", object: "team:research" },
+      { user: "user:root@example.com", relation: "admin", object: "platform:switchboard" },
     ]);
+    // As `switchboard authz grant bob member team:research` does: the team comes with its tuples.
+    await registry.teams.ensure(["research"]);
   }, 60_000);
   afterAll(async () => {
     await authorizer.close();
@@ -316,6 +323,142 @@ function describeRegistry(open: () => Promise<Backend>): void {
     );
     expect(again.outcome).toBe("restored");
     expect(await directory.get(bob, "bobs")).toMatchObject({ retiredAt: null, state: "enabled" });
+  });
+
+  it("registers a retired agent's name for another owner as a new agent, with none of its access", async () => {
+    const old = await registry.apply(
+      validateManifest(manifest("helpdesk", { owner: "user:bob@example.com" })),
+      cli,
+    );
+    await authorizer.write([
+      { user: "user:ada@example.com", relation: "editor", object: "agent:helpdesk" },
+    ]);
+    await directory.retire(bob, "helpdesk");
+    const taken = await directory.create(
+      carol,
+      manifest("helpdesk", { owner: "user:carol@example.com" }),
+    );
+    expect(taken.outcome).toBe("created");
+    expect(taken.agent?.id).not.toBe(old.agent?.id);
+    // The old agent's hand-granted editor went with it; the new one has only its own grants.
+    expect(
+      (await authorizer.read({ object: "agent:helpdesk" })).map((t) => `${t.relation}@${t.user}`),
+    ).not.toContain("editor@user:ada@example.com");
+    expect((await registry.findById(old.agent?.id as string))?.retiredAt).toBeInstanceOf(Date);
+    const [entry] = await audit.recent({ targetType: "agent", targetId: "helpdesk" });
+    expect(entry).toMatchObject({
+      actor: "user:carol@example.com",
+      action: "agent.created",
+      details: { agent_id: taken.agent?.id },
+    });
+  });
+
+  it("restores a retired agent only for its own owner, and says so while the name is taken", async () => {
+    const [retired] = (await db
+      .knex("agents")
+      .where({ name: "helpdesk" })
+      .whereNotNull("retired_at")) as { id: string }[];
+    // Carol's live helpdesk is hidden from bob: his answer does not say it exists.
+    const blocked = await directory
+      .create(bob, manifest("helpdesk", { owner: "user:bob@example.com" }))
+      .catch((error: unknown) => error);
+    expect(blocked).toMatchObject({ status: 409, code: "name_unavailable" });
+    expect((blocked as Error).message).toMatch(/not available.*cannot be restored/);
+    expect((blocked as Error).message).not.toMatch(/exist/);
+    await directory.retire(carol, "helpdesk");
+    const restored = await directory.create(
+      bob,
+      manifest("helpdesk", { owner: "user:bob@example.com" }),
+    );
+    expect([restored.outcome, restored.agent?.id]).toEqual(["restored", retired?.id]);
+    // The operator follows the same rule: another owner's manifest makes another agent.
+    await registry.retire("helpdesk", cli);
+    const operator = await registry.apply(
+      validateManifest(manifest("helpdesk", { owner: "team:support" })),
+      cli,
+    );
+    expect(operator.outcome).toBe("created");
+    const rows = await db.knex("agents").where({ name: "helpdesk" }).select("id");
+    expect(rows).toHaveLength(3);
+  });
+
+  it("answers a clash with a name the caller may not view without revealing the agent", async () => {
+    // triage is visible to support only; n8n-invoices to everyone.
+    const hidden = await directory
+      .create(bob, manifest("triage", { owner: "user:bob@example.com" }))
+      .catch((error: unknown) => error);
+    expect(hidden).toMatchObject({ status: 409, code: "name_unavailable" });
+    expect((hidden as Error).message).toBe(
+      'The name "triage" is not available; choose another name. If you believe the name should be yours, ask a platform admin.',
+    );
+    const visible = await directory
+      .create(bob, manifest("n8n-invoices", { owner: "user:bob@example.com" }))
+      .catch((error: unknown) => error);
+    expect(visible).toMatchObject({ status: 409, code: "conflict" });
+    expect((visible as Error).message).toMatch(/already exists/);
+  });
+
+  it("lets team members and platform admins register, or only platform admins when so set", async () => {
+    const stranger = person("stranger@example.com");
+    const refused = await directory
+      .create(stranger, manifest("strangers", { owner: "user:stranger@example.com" }))
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 403, code: "forbidden" });
+    expect((refused as Error).message).toBe(
+      "Only members of a team and platform admins may register agents here: ask a platform admin to add you to a team.",
+    );
+    expect((await directory.registration(bob)).allowed).toBe(true);
+
+    const adminsOnly = new AgentRegistry(db.knex, authorizer, audit, { registration: "admins" });
+    const strict = new AgentDirectory(adminsOnly, new AccessPolicy(authorizer, 5_000));
+    try {
+      expect((await adminsOnly.teams.syncRegistrars()).removed.sort()).toEqual([
+        "research",
+        "support",
+      ]);
+      await expect(
+        strict.create(bob, manifest("bobs-second", { owner: "user:bob@example.com" })),
+      ).rejects.toMatchObject({
+        status: 403,
+        message:
+          "Only platform admins may register agents here: ask one to register the agent for you.",
+      });
+      expect(
+        (await strict.create(root, manifest("roots", { owner: "user:root@example.com" }))).outcome,
+      ).toBe("created");
+      // A team made under this setting does not make its members registrars either.
+      await adminsOnly.teams.ensure(["newcomers"]);
+      expect(
+        await authorizer.check({
+          user: "team:newcomers#member",
+          relation: "agent_registrar",
+          object: "platform:switchboard",
+        }),
+      ).toBe(false);
+    } finally {
+      const back = await registry.teams.syncRegistrars();
+      expect(back.added).toEqual(["newcomers", "research", "support"]);
+    }
+    expect((await directory.registration(bob)).allowed).toBe(true);
+  });
+
+  it("registers one of two agents created under one name at the same moment", async () => {
+    const attempts = await Promise.allSettled([
+      directory.create(bob, manifest("twin", { owner: "user:bob@example.com" })),
+      directory.create(carol, manifest("twin", { owner: "user:carol@example.com" })),
+    ]);
+    expect(attempts.map((a) => a.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = attempts.find((a) => a.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ status: 409 });
+    expect(await db.knex("agents").where({ name: "twin" }).select("id")).toHaveLength(1);
+    // The winner keeps exactly its own access; none of the loser's grants stayed behind.
+    const winner = await registry.require("twin");
+    const keys = (tuples: { user: string; relation: string }[]) =>
+      tuples.map((t) => `${t.relation}@${t.user}`).sort();
+    expect(keys(await authorizer.read({ object: "agent:twin" }))).toEqual([
+      `owner@${winner.owner}`,
+      "platform@platform:switchboard",
+    ]);
   });
 
   it("features an agent through updates, with an audit entry; a name registered again is not featured", async () => {

@@ -7,6 +7,7 @@ function runnable(agent: Agent): RunnableAgent {
     id: agent.id,
     name: agent.name,
     title: agent.title,
+    owner: agent.owner,
     state: agent.state,
     stateReason: agent.stateReason,
     retired: agent.retiredAt !== null,

@@ -49,10 +49,11 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
 
   router.get("/admin", ...session, signedIn, adminOnly, async (req, res) => {
     const principal = principalOf(res);
-    const [page, entries, live] = await Promise.all([
+    const [page, entries, live, registration] = await Promise.all([
       directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
       audit.recent({ limit: 30 }),
       sessions.list({ limit: ADMIN_SESSION_LIMIT + 1 }),
+      directory.registration(principal),
     ]);
     const ended = Number.parseInt(one(req.query.ended, 10) ?? "", 10);
     const sessionList = sessionsSection(live.slice(0, ADMIN_SESSION_LIMIT), {
@@ -63,7 +64,7 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
     await send(res, {
       title: "Administration",
       section: "admin",
-      body: adminPage(page.items, entries, page.nextCursor !== null, sessionList),
+      body: adminPage(page.items, entries, page.nextCursor !== null, sessionList, registration.who),
     });
   });
 

@@ -119,10 +119,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
         .send(catalogBody(query, page, runCounts).text);
       return;
     }
+    const registration = await directory.registration(principalOf(res));
     await send(res, {
       title: query.q ? `“${query.q}”` : "Catalog",
       section: "catalog",
-      body: catalogPage(query, page, runCounts),
+      body: catalogPage(query, page, runCounts, registration),
     });
   });
 

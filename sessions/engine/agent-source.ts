@@ -3,6 +3,8 @@ export interface RunnableAgent {
   id: string;
   name: string;
   title: string;
+  /** `team:SLUG` or `user:EMAIL`: whose history a retired agent's runs and sessions are. */
+  owner: string;
   /** enabled agents run; suspended and disabled ones are refused. */
   state: string;
   stateReason: string | null;

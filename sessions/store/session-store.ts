@@ -92,6 +92,27 @@ export class SessionStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
+  /** Every agent this conversation has had a session with (a thread may change agents). */
+  async agentsOfConversation(surface: SessionSurface, conversationKey: string): Promise<string[]> {
+    const rows = (await this.knex("sessions")
+      .distinct("agent_id")
+      .where({ surface, conversation_key: conversationKey })) as { agent_id: string }[];
+    return rows.map((row) => row.agent_id);
+  }
+
+  /** Whether the person asked for a turn in this conversation, with any agent. */
+  async tookPart(
+    userId: string,
+    surface: SessionSurface,
+    conversationKey: string,
+  ): Promise<boolean> {
+    const row = await this.knex("runs as r")
+      .join("sessions as s", "s.id", "r.session_id")
+      .where({ "s.surface": surface, "s.conversation_key": conversationKey, "r.user_id": userId })
+      .first("r.id");
+    return row !== undefined;
+  }
+
   /**
    * The session for this conversation, created on first use. Two requests racing to create
    * it end with one row: the unique key decides and the loser reads the winner's.

@@ -121,6 +121,7 @@ export class EngineFixture {
       id: row.id,
       name,
       title: name,
+      owner: "team:test",
       state: "enabled",
       stateReason: null,
       retired: false,

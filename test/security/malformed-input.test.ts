@@ -72,6 +72,12 @@ describe.each(databases)("malformed input on $name", { timeout: 180_000 }, ({ po
     if (database) expect((await runSwitchboard(["migrate", "up"], env)).code).toBe(0);
     const created = await runSwitchboard(["keys", "create", "--user", "mallory@example.com"], env);
     key = lastLine(created.stdout);
+    // An ordinary person in a team, so she may register agents of her own.
+    const joined = await runSwitchboard(
+      ["authz", "grant", "mallory@example.com", "member", "team:sales"],
+      env,
+    );
+    expect(joined.code, joined.stderr).toBe(0);
     server = new SwitchboardProcess(["serve"], env);
     base = `http://127.0.0.1:${port}`;
     await server.waitFor(`${base}/readyz`);

@@ -125,6 +125,10 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     // The hidden agent is tagged "support" too: the facet counts only what Ada may see.
     const supportFacet = page.locator(".facet-link", { hasText: "support" }).first();
     await expect(supportFacet.locator(".count").innerText()).resolves.toMatch(/^1\b/);
+    // Ada is in no team: the catalog says who may register agents, and how to become one.
+    await expect(page.locator("#registration").innerText()).resolves.toBe(
+      "You may not register agents. Only members of a team and platform admins may register agents here: ask a platform admin to add you to a team.",
+    );
     await screenshot(page, "catalog");
   });
 
@@ -245,8 +249,14 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
 
     const admin = await newContext();
     const tab = await signIn(admin, "admin@example.com");
+    await expect(tab.locator("#registration").innerText()).resolves.toMatch(
+      /^You may register agents/,
+    );
     await tab.getByRole("link", { name: "Admin" }).click();
     await tab.waitForURL(`${base}/admin`);
+    await expect(tab.locator("#registration").innerText()).resolves.toBe(
+      "Who may register agents: members of a team and platform admins (AGENT_REGISTRATION).",
+    );
     const suspended = tab.locator("section", { has: tab.locator("#state-suspended") });
     await expect(suspended.innerText()).resolves.toContain("Release notes writer");
     const audit = await tab.locator("section", { has: tab.locator("#audit") }).innerText();

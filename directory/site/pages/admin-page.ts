@@ -18,16 +18,19 @@ function agentTable(agents: Agent[]): Html {
 
 /**
  * Platform admins' view: every agent by state (suspended and disabled first), the signed-in
- * sessions (`sessions`, made by `sessionsSection`), then the audit log.
+ * sessions (`sessions`, made by `sessionsSection`), then the audit log; and who may register
+ * agents (`registrars`).
  */
 export function adminPage(
   agents: Agent[],
   audit: AuditRecord[],
   more: boolean,
   sessions: Html,
+  registrars: string,
 ): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
-<p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p></div>
+<p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p>
+<p class="muted small" id="registration">Who may register agents: ${registrars} (<code>AGENT_REGISTRATION</code>).</p></div>
 ${STATE_ORDER.map((state) => {
   const list = agents.filter((a) => a.state === state);
   return html`<section class="admin-section" aria-labelledby="state-${state}">

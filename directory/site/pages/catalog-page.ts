@@ -1,4 +1,10 @@
-import type { Agent, AgentPage, FacetName, Facets } from "../../registry/index.js";
+import type {
+  Agent,
+  AgentPage,
+  AgentRegistrationAnswer,
+  FacetName,
+  Facets,
+} from "../../registry/index.js";
 import { type Html, html } from "../html.js";
 import { agentIcon, lifecycleBadge } from "./badges.js";
 import { subjectLabel } from "./layout.js";
@@ -108,15 +114,25 @@ export function catalogBody(
 </div>`;
 }
 
+/** Whether the person may register agents of their own, and if not who may. */
+function registrationNote(registration: AgentRegistrationAnswer | undefined): Html | undefined {
+  if (!registration) return undefined;
+  return registration.allowed
+    ? html`<p class="muted small" id="registration">You may register agents: send a manifest to <code>POST /api/v1/agents</code>, or have an operator apply it with <code>switchboard agents apply</code>.</p>`
+    : html`<p class="muted small" id="registration">You may not register agents. ${registration.refusal}</p>`;
+}
+
 /** The catalog: a GET search form (works without JS; site.js narrows as you type) and the body. */
 export function catalogPage(
   query: CatalogQuery,
   page: AgentPage,
   runCounts?: ReadonlyMap<string, number>,
+  registration?: AgentRegistrationAnswer,
 ): Html {
   return html`<div class="page-intro">
   <h1>Find an agent</h1>
   <p class="lede">Every agent you may use, whatever it runs on. Search, filter, then open one to see what it does and how to reach it.</p>
+  ${registrationNote(registration)}
 </div>
 <form class="search" role="search" method="get" action="/" data-live-search>
   <label for="q">Search agents</label>

@@ -5,6 +5,16 @@ import { formatDuration, formatTime, formatUsd, surfaceLabel } from "./format.js
 export interface SessionListItem {
   session: Session;
   agentName: string | null;
+  /** Retired: its name may be another agent's now, so it is not linked to. */
+  agentRetired: boolean;
+}
+
+/** The agent's name, linked to its page while it is live. */
+function agentLink(name: string | null, retired: boolean, label = name): Html {
+  if (!name) return html`<span class="muted">removed</span>`;
+  return retired
+    ? html`${label} <span class="muted">(retired)</span>`
+    : html`<a href="/agents/${name}">${label}</a>`;
 }
 
 const time = (date: Date) =>
@@ -30,9 +40,9 @@ ${
   <caption class="visually-hidden">Your sessions, newest activity first</caption>
   <thead><tr><th scope="col">Conversation</th><th scope="col">Agent</th><th scope="col">Where</th><th scope="col">Last activity</th></tr></thead>
   <tbody>${items.map(
-    ({ session, agentName }) => html`<tr>
+    ({ session, agentName, agentRetired }) => html`<tr>
     <td><a href="/sessions/${session.id}">${titleOf(session, agentName)}</a></td>
-    <td>${agentName ? html`<a href="/agents/${agentName}">${agentName}</a>` : html`<span class="muted">removed</span>`}</td>
+    <td>${agentLink(agentName, agentRetired)}</td>
     <td>${surfaceLabel(session.surface)}</td>
     <td class="nowrap">${time(session.lastActivityAt)}</td>
   </tr>`,
@@ -101,8 +111,9 @@ export function sessionPage(options: SessionPageOptions): Html {
   const notes = transcript.filter((e) => e.role === "system");
   return html`<nav class="breadcrumb" aria-label="Breadcrumb"><a href="/sessions">My sessions</a> <span aria-hidden="true">/</span> <span>${titleOf(session, agent?.name ?? null)}</span></nav>
 <h1 class="session-title">${titleOf(session, agent?.name ?? null)}</h1>
-<p class="muted session-meta">With ${agent ? html`<a href="/agents/${agent.name}">${agent.title}</a>` : "a removed agent"} · ${surfaceLabel(session.surface)} · started ${time(session.createdAt)} · last activity ${time(session.lastActivityAt)}</p>
+<p class="muted session-meta">With ${agent ? agentLink(agent.name, agent.retired, agent.title) : "a removed agent"} · ${surfaceLabel(session.surface)} · started ${time(session.createdAt)} · last activity ${time(session.lastActivityAt)}</p>
 ${notes.map((n) => html`<p class="notice">${n.content}</p>`)}
+${agent?.retired && html`<p class="notice">${agent.title} has been retired, so this conversation cannot be continued.</p>`}
 <section aria-labelledby="transcript">
   <h2 id="transcript">Transcript</h2>
   ${
