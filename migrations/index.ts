@@ -27,9 +27,8 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0300_proxy", ...proxy },
   { name: "20261124_0400_runs", ...runs },
   { name: "20261124_0500_chat", ...chat },
+  { name: "20261205_0200_agent_names", ...agentNames },
   { name: "20261205_0300_site_sessions", ...siteSessions },
   { name: "20261205_0400_featured_agents", ...featuredAgents },
   { name: "20261205_0500_run_limits", ...runLimits },
-  // Listed last, after those that landed first, although its name sorts before them.
-  { name: "20261205_0200_agent_names", ...agentNames },
 ];
