@@ -6,7 +6,15 @@ import {
   type Principal,
   userSubject,
 } from "../../authz/index.js";
-import { badRequest, conflict, forbidden, notFound, SwitchboardError } from "../../core/index.js";
+import {
+  badRequest,
+  conflict,
+  describeUnstorableInput,
+  findUnstorableInput,
+  forbidden,
+  notFound,
+  SwitchboardError,
+} from "../../core/index.js";
 import { canonicalJson, validateManifest } from "../manifest/index.js";
 import type { Agent, AgentState } from "./agent-record.js";
 import type { AgentRegistry, ApplyResult } from "./agent-registry.js";
@@ -80,6 +88,9 @@ export class AgentDirectory {
    * page's own rows are read whole.
    */
   async list(principal: Principal, request: ListRequest = {}): Promise<AgentPage> {
+    // Every surface searches through here (the API, the site, Slack's /agents search).
+    const unstorable = findUnstorableInput(request);
+    if (unstorable) throw badRequest(describeUnstorableInput("The search", unstorable));
     const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
     // A search scans every agent that matches it, mostly ones the person may not view; facet

@@ -281,6 +281,11 @@ function describeRegistry(open: () => Promise<Backend>): void {
     expect(await names("FINANCE invoice")).toEqual(["n8n-invoices"]);
     expect(await names("100%")).toEqual(["n8n-invoices"]);
     expect(await names("10_%")).toEqual([]);
+    // From any surface (Slack's /agents search too): words in error, not a failed query.
+    await expect(directory.list(bob, { q: "in\u0000voice" })).rejects.toMatchObject({
+      status: 400,
+      message: "The search's q contains a NUL character (\\u0000), which no text field takes.",
+    });
     expect((await directory.list(bob, { runtime: "n8n" })).items.map((a) => a.name)).toEqual([
       "n8n-invoices",
     ]);
