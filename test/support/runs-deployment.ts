@@ -8,7 +8,8 @@ import { eventually } from "./eventually.js";
 import { apiRequest, type JsonBody, readJson } from "./http.js";
 import { freePort } from "./ports.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
-import { runSwitchboard, SwitchboardProcess } from "./switchboard-process.js";
+import { serveWithAgents } from "./serve-with-agents.js";
+import { SwitchboardProcess } from "./switchboard-process.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
@@ -70,20 +71,15 @@ export class RunsDeployment {
   private async setUp(): Promise<void> {
     const manifests = join(this.dir, "agents.yaml");
     writeFileSync(manifests, this.options.agents);
-    const applied = await runSwitchboard(["agents", "apply", manifests], this.env);
-    expect(applied.code, applied.stderr).toBe(0);
-    for (const person of this.options.people) {
-      const created = await runSwitchboard(["keys", "create", "--user", person], this.env);
-      expect(created.code, created.stderr).toBe(0);
-      this.keys.set(person, created.stdout.trim().split("\n").at(-1) ?? "");
-    }
-    const port = await freePort();
-    this.base = `http://127.0.0.1:${port}`;
-    this.serve = new SwitchboardProcess(["serve", ...(this.options.serveArgs ?? [])], {
-      ...this.env,
-      PORT: String(port),
-    });
-    await this.serve.waitFor(`${this.base}/readyz`, 120_000);
+    const served = await serveWithAgents(
+      manifests,
+      this.env,
+      this.options.people,
+      this.options.serveArgs,
+    );
+    this.serve = served.serve;
+    this.base = served.base;
+    for (const [person, key] of served.keys) this.keys.set(person, key);
     for (let i = 0; i < this.options.workers; i++) await this.startWorker();
   }
 

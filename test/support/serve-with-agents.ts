@@ -6,26 +6,34 @@ export interface ServedAgents {
   serve: SwitchboardProcess;
   /** `http://127.0.0.1:<port>` */
   base: string;
-  /** An API key of `user`'s. */
+  /** An API key of the first person's. */
   key: string;
+  /** Each person's API key. */
+  keys: Map<string, string>;
 }
 
 /**
- * A Switchboard started the way its operator starts one: `agents apply` on a folder of
- * manifests, an API key for `user`, then `serve`, waited on until it is ready.
+ * A Switchboard started the way its operator starts one: `agents apply` on manifests (a file
+ * or a folder), an API key for each person, then `serve` (with `args`), waited on until it
+ * is ready.
  */
 export async function serveWithAgents(
-  agentsDir: string,
+  agents: string,
   env: Record<string, string>,
-  user: string,
+  people: string | readonly string[],
+  args: readonly string[] = [],
 ): Promise<ServedAgents> {
-  const applied = await runSwitchboard(["agents", "apply", agentsDir], env);
+  const applied = await runSwitchboard(["agents", "apply", agents], env);
   expect(applied.code, applied.stderr).toBe(0);
-  const created = await runSwitchboard(["keys", "create", "--user", user], env);
-  const key = created.stdout.trim().split("\n").at(-1) ?? "";
+  const keys = new Map<string, string>();
+  for (const person of typeof people === "string" ? [people] : people) {
+    const created = await runSwitchboard(["keys", "create", "--user", person], env);
+    expect(created.code, created.stderr).toBe(0);
+    keys.set(person, created.stdout.trim().split("\n").at(-1) ?? "");
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
-  await serve.waitFor(`${base}/readyz`, 90_000);
-  return { serve, base, key };
+  const serve = new SwitchboardProcess(["serve", ...args], { ...env, PORT: String(port) });
+  await serve.waitFor(`${base}/readyz`, 120_000);
+  return { serve, base, key: [...keys.values()][0] ?? "", keys };
 }
