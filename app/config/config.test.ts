@@ -61,6 +61,13 @@ describe("loadConfig", () => {
     );
   });
 
+  it("bounds every wait in milliseconds to what a timer can hold", () => {
+    expect(problemsOf({ RUN_RETRY_BACKOFF_MS: "3000000000" })).toContain(
+      'RUN_RETRY_BACKOFF_MS: must be at most 2147483647 milliseconds (about 24 days), the longest a timer waits (got "3000000000")',
+    );
+    expect(loadConfig({ RUN_LEASE_MS: "2147483647" }).RUN_LEASE_MS).toBe(2_147_483_647);
+  });
+
   it("limits runs in progress per person and per agent, 5 and 10 unless set", () => {
     expect(loadConfig({})).toMatchObject({ RUN_MAX_PER_USER: 5, RUN_MAX_PER_AGENT: 10 });
     expect(loadConfig({ RUN_MAX_PER_USER: "2" }).RUN_MAX_PER_USER).toBe(2);

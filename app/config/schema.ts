@@ -29,10 +29,16 @@ function urlWithScheme(schemes: string[]) {
   );
 }
 
+/** The longest delay Node's timers take; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const positiveMs = z.coerce
   .number({ error: "must be a number of milliseconds" })
   .int({ error: "must be a whole number of milliseconds" })
-  .positive({ error: "must be a positive number of milliseconds" });
+  .positive({ error: "must be a positive number of milliseconds" })
+  .max(MAX_TIMER_MS, {
+    error: `must be at most ${MAX_TIMER_MS} milliseconds (about 24 days), the longest a timer waits`,
+  });
 
 const runLimit = z.coerce
   .number({ error: "must be a whole number from 1 to 10000" })
@@ -257,7 +263,9 @@ export const configSchema = z.object({
     ),
   RUN_RETRY_BACKOFF_MS: positiveMs
     .default(1000)
-    .describe("Wait before the second try of a turn; doubled for each further try."),
+    .describe(
+      "Wait before the second try of a turn; doubled for each further try, up to 5 minutes.",
+    ),
   RUN_LEASE_MS: positiveMs
     .default(30000)
     .describe(

@@ -37,6 +37,14 @@ export interface ExecutorOptions {
   runKeys?: RunKeys | undefined;
 }
 
+/** However the backoff doubles, a try waits no longer than this (and never overflows a timer). */
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+/** The wait after failed attempt number `attempt`: the backoff, doubled each time, capped. */
+export function retryDelayMs(backoffMs: number, attempt: number): number {
+  return Math.min(backoffMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
+}
+
 /**
  * A worker dying mid-turn (a deploy, kill -9) is not the runtime failing: a run gets this
  * many tries beyond RUN_MAX_ATTEMPTS before it is given up as `worker_lost`, so a setting
@@ -176,7 +184,7 @@ export class RunExecutor {
         }
         const failure = describeFailure(error, stopped, agent);
         if (failure.retryable && attempt < this.options.maxAttempts) {
-          const retryInMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
+          const retryInMs = retryDelayMs(this.options.retryBackoffMs, attempt);
           writer.add("attempt.failed", { ...failure.error, attempt, retryInMs });
           await writer.flush();
           log.info({ attempt, retryInMs, code: failure.error.code }, "turn failed; trying again");
