@@ -190,7 +190,7 @@ function addDirectoryCommands(program: Command): void {
     .description("Check manifests without applying them; problems name the file, line and field.")
     .argument("<path...>", "manifest files or folders")
     .action(async (paths: string[]) => {
-      exitWith(await agentsValidate(paths));
+      exitWith(await agentsValidate(configWith(program, {}), paths));
     });
   agents
     .command("list")

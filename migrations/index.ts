@@ -4,6 +4,7 @@ import * as directory from "./20261124_0200_directory.js";
 import * as proxy from "./20261124_0300_proxy.js";
 import * as runs from "./20261124_0400_runs.js";
 import * as chat from "./20261124_0500_chat.js";
+import * as secrets from "./20261205_0100_secrets.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0300_proxy", ...proxy },
   { name: "20261124_0400_runs", ...runs },
   { name: "20261124_0500_chat", ...chat },
+  { name: "20261205_0100_secrets", ...secrets },
 ];

@@ -22,7 +22,7 @@ import {
   type ReadinessCheck,
   startHttpServer,
 } from "../http/index.js";
-import { checkRuntimeSettings, openRuns } from "../runs.js";
+import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
@@ -104,7 +104,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     knex: ctx.db.knex,
     authorizer: ctx.authorization.authorizer,
     access: ctx.authorization.access,
-    checkRuntime: checkRuntimeSettings,
+    checkRuntime: runtimeSettingsCheck(config),
   });
   // A newcomer's catalog is not empty: on the embedded default only, and only once.
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseKeyring } from "../../secrets/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -57,6 +58,31 @@ const ipList = z
       }),
     ),
   );
+
+const environmentNames = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: "must be a comma-separated list of environment variable names",
+      }),
+    ),
+  );
+
+/** Checked with the store's own parser; the message never holds a key. */
+const keyring = z.string().superRefine((value, ctx) => {
+  try {
+    parseKeyring(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -128,6 +154,16 @@ export const configSchema = z.object({
     .optional()
     .describe(
       "Key that signs the directory site's session cookies; give every web process the same one. Unset: a random key per process (people sign in again after a restart).",
+    ),
+  SECRETS_KEYS: keyring
+    .optional()
+    .describe(
+      "Keys that encrypt the secret store's data keys: comma-separated id:base64, 32 bytes each (e.g. main:$(openssl rand -base64 32)); give every process the same. The first wraps new data keys, the others still unwrap: to rotate, put a new key first, run `switchboard secrets rotate`, then drop the old one. Unset on the embedded default: a key file made under SWITCHBOARD_DATA_DIR. Unset with DATABASE_URL: the secret store is off.",
+    ),
+  RUNTIME_ENV_ALLOWLIST: environmentNames
+    .default([])
+    .describe(
+      "Comma-separated names of environment variables that agents' runtime settings may read as { env: NAME }. Empty: none, so no manifest reads the server's environment; keep agents' credentials in the secret store ({ secret: NAME }).",
     ),
   AUTH_TRUSTED_HEADER: z
     .string()

@@ -1,11 +1,4 @@
-import {
-  type AccessPolicy,
-  actorOf,
-  agentObject,
-  PLATFORM,
-  type Principal,
-  userSubject,
-} from "../../authz/index.js";
+import { type AccessPolicy, actorOf, agentObject, type Principal } from "../../authz/index.js";
 import { badRequest, conflict, forbidden, notFound } from "../../core/index.js";
 import { canonicalJson, validateManifest } from "../manifest/index.js";
 import type { Agent, AgentState } from "./agent-record.js";
@@ -154,7 +147,7 @@ export class AgentDirectory {
   ): Promise<ApplyResult> {
     const entry = validateManifest(body);
     const { name, owner } = entry.manifest.metadata;
-    if (!(await this.mayCreateFor(principal, owner))) {
+    if (!(await this.access.mayCreateFor(principal, owner))) {
       throw forbidden(
         `Only platform admins${owner.startsWith("team:") ? ` and admins of ${owner}` : ""} may register an agent owned by ${owner}.`,
       );
@@ -215,13 +208,5 @@ export class AgentDirectory {
       actor: actorOf(principal),
       ...context,
     });
-  }
-
-  private async mayCreateFor(principal: Principal, owner: string): Promise<boolean> {
-    if (principal.kind !== "user") return false;
-    if (owner === userSubject(principal.email)) return true;
-    if (owner.startsWith("team:") && (await this.access.can(principal, "admin", owner)))
-      return true;
-    return this.access.can(principal, "admin", PLATFORM);
   }
 }

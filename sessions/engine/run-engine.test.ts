@@ -6,7 +6,6 @@ import { z } from "zod";
 import { type Database, migrateLatest, openDatabase } from "../../app/db/index.js";
 import {
   type AgentRuntime,
-  environmentSecrets,
   RuntimeError,
   type RuntimeEvent,
   RuntimeRegistry,
@@ -23,6 +22,7 @@ import { RunStore } from "../store/run-store.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { RunEngine } from "./run-engine.js";
+import type { AgentSecrets } from "./run-executor.js";
 import type { RunKeyIssuer } from "./run-keys.js";
 
 type Script = (request: TurnRequest<unknown>) => AsyncIterable<RuntimeEvent>;
@@ -64,6 +64,11 @@ const untilAborted: Script = async function* (request) {
   yield { type: "handle", handle: { turn: 1 } };
   yield { type: "status", status: "working" };
   await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }));
+};
+
+/** A deployment without secrets: every reference fails, as the real resolver words it. */
+const noSecrets: AgentSecrets = () => async (reference) => {
+  throw new RuntimeError("missing_secret", `${JSON.stringify(reference)} is not available`);
 };
 
 describe("RunEngine on PostgreSQL", () => {
@@ -118,6 +123,7 @@ describe("RunEngine on PostgreSQL", () => {
       timeoutMs?: number;
       leaseMs?: number;
       runKeys?: RunKeyIssuer;
+      secrets?: AgentSecrets;
     } = {},
   ): RunEngine {
     const engine = new RunEngine({
@@ -126,7 +132,7 @@ describe("RunEngine on PostgreSQL", () => {
       signals: new LocalRunSignals(),
       agents: source,
       runtimes: new RuntimeRegistry([runtime]),
-      secrets: environmentSecrets({}),
+      secrets: options.secrets ?? noSecrets,
       logger,
       concurrency: 4,
       leaseMs: options.leaseMs ?? 3_000,
@@ -331,6 +337,59 @@ describe("RunEngine on PostgreSQL", () => {
     expect(done.error?.message).not.toContain("undefined");
   });
 
+  it("resolves each turn's secrets for the run's own agent, at the runtime's call", async () => {
+    const agent = await addAgent("keyed");
+    const boundTo: string[] = [];
+    const secrets: AgentSecrets = (bound) => {
+      boundTo.push(bound.name);
+      return async () => `value-for-${bound.name}`;
+    };
+    runtime.script = async function* (request) {
+      const value = await request.secrets({ secret: "api-key" });
+      yield { type: "message", text: value.length > 0 ? "resolved" : "empty" };
+    };
+    const engine = startEngine({ secrets });
+    const done = await finished((await ask(engine, agent, "hello")).id);
+    expect(done).toMatchObject({ status: "succeeded", output: "resolved" });
+    expect(boundTo).toEqual(["keyed"]);
+  });
+
+  it("keeps a resolved secret out of everything the run stores and shows, even echoed back", async () => {
+    const agent = await addAgent("echoing");
+    const value = "sk-live-0123456789abcdef";
+    const secrets: AgentSecrets = () => async () => value;
+    let turn = 0;
+    runtime.script = async function* (request) {
+      const key = await request.secrets({ secret: "api-key" });
+      turn += 1;
+      yield { type: "handle", handle: { session: `s-${key}` } };
+      yield { type: "status", status: "working", message: `authenticated with ${key}` };
+      // Split across deltas: no one delta holds the whole value.
+      yield { type: "message_delta", text: `your key is ${key.slice(0, 10)}` };
+      yield { type: "message_delta", text: `${key.slice(10)}, keep it safe` };
+      yield { type: "tool_use", name: "call", input: { headers: { authorization: key } } };
+      if (turn === 2) throw new RuntimeError("runtime_rejected", `The agent refused ${key}`);
+    };
+    const engine = startEngine({ secrets });
+    const first = await finished((await ask(engine, agent, "hello")).id);
+    const failed = await finished((await ask(engine, agent, "again")).id);
+    expect(first.status).toBe("succeeded");
+    expect(first.output).toBe("your key is [secret], keep it safe");
+    expect(failed.error?.message).toBe("The agent refused [secret]");
+    const stored = JSON.stringify([
+      first,
+      failed,
+      await runs.events(first.id),
+      await runs.events(failed.id),
+      await sessions.get(first.sessionId),
+      await db.knex("messages").select("content"),
+    ]);
+    expect(stored).not.toContain(value);
+    expect(stored).not.toContain(value.slice(0, 10) + value.slice(10, 14));
+    const deltas = (await runs.events(first.id)).filter((event) => event.type === "message.delta");
+    expect(deltas.map((event) => event.data.text).join("")).toBe(first.output);
+  });
+
   it("stops a turn that runs past its time limit, telling the runtime", async () => {
     const agent = await addAgent("slow");
     runtime.script = untilAborted;
@@ -372,7 +431,7 @@ describe("RunEngine on PostgreSQL", () => {
       signals,
       agents: source,
       runtimes: new RuntimeRegistry([runtime]),
-      secrets: environmentSecrets({}),
+      secrets: noSecrets,
       logger,
       concurrency: 2,
       leaseMs: 3_000,

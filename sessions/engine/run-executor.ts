@@ -16,6 +16,13 @@ import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
 import type { RunKey, RunKeyIssuer } from "./run-keys.js";
+import { SecretScrubber } from "./secret-scrubber.js";
+
+/**
+ * Makes the secret resolver for one turn of an agent: it resolves only what that agent may
+ * use, checked when the runtime asks (see secrets/).
+ */
+export type AgentSecrets = (agent: { id: string; name: string }) => SecretResolver;
 
 export interface ExecutorOptions {
   runs: RunStore;
@@ -23,7 +30,7 @@ export interface ExecutorOptions {
   agents: AgentSource;
   runtimes: RuntimeRegistry;
   signals: RunSignals;
-  secrets: SecretResolver;
+  secrets: AgentSecrets;
   logger: Logger;
   workerId: string;
   maxAttempts: number;
@@ -120,9 +127,11 @@ export class RunExecutor {
     }
 
     const usage: RuntimeUsage[] = [];
+    // Every value this run's turns resolve is kept out of what it stores and shows.
+    const scrubber = new SecretScrubber();
     for (;;) {
       try {
-        const result = await this.turn(run, agent, attempt, writer, control);
+        const result = await this.turn(run, agent, attempt, writer, control, scrubber);
         usage.push(...result.usage);
         await this.close(
           run,
@@ -148,7 +157,7 @@ export class RunExecutor {
           });
           return;
         }
-        const failure = describeFailure(error, stopped, agent);
+        const failure = describeFailure(error, stopped, agent, scrubber);
         if (failure.retryable && attempt < this.options.maxAttempts) {
           const retryInMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
           writer.add("attempt.failed", { ...failure.error, attempt, retryInMs });
@@ -161,7 +170,7 @@ export class RunExecutor {
           writer.add("run.status", { status: "running", attempt });
           continue;
         }
-        if (!failure.expected) log.error({ err: error }, "run failed unexpectedly");
+        if (!failure.expected) log.error({ err: scrubber.error(error) }, "run failed unexpectedly");
         await this.close(run, attempt, await writer.take(), {
           status: "failed",
           error: failure.error,
@@ -180,6 +189,7 @@ export class RunExecutor {
     attempt: number,
     writer: EventWriter,
     control: RunControl,
+    scrubber: SecretScrubber,
   ): Promise<TurnResult> {
     if (control.signal.aborted) throw control.signal.reason;
     const { runtimes, sessions } = this.options;
@@ -197,6 +207,10 @@ export class RunExecutor {
     let deltas = "";
     let final: string | undefined;
     const usage: RuntimeUsage[] = [];
+    const streamed = scrubber.stream();
+    const addDelta = (text: string) => {
+      if (text) writer.add("message.delta", { text });
+    };
     try {
       for await (const event of runtime.turn({
         settings,
@@ -208,33 +222,40 @@ export class RunExecutor {
         runId: run.id,
         attempt,
         signal: control.signal,
-        secrets: this.options.secrets,
+        secrets: scrubber.watch(this.options.secrets({ id: agent.id, name: agent.name })),
         modelProxy: key?.access,
       })) {
         if (control.signal.aborted) break;
         switch (event.type) {
           case "handle":
-            await sessions.setHandle(session.id, event.handle);
+            await sessions.setHandle(session.id, scrubber.deep(event.handle));
             break;
           case "status":
-            writer.add("runtime.status", { status: event.status, message: event.message });
+            writer.add("runtime.status", {
+              status: scrubber.text(event.status),
+              message: event.message === undefined ? undefined : scrubber.text(event.message),
+            });
             break;
           case "message_delta":
             deltas += event.text;
-            writer.add("message.delta", { text: event.text });
+            addDelta(streamed.push(event.text));
             break;
           case "tool_use":
-            writer.add("tool.use", { name: event.name, input: event.input, id: event.id });
+            writer.add(
+              "tool.use",
+              scrubber.deep({ name: event.name, input: event.input, id: event.id }),
+            );
             break;
           case "message":
             final = event.text;
             break;
           case "usage":
-            usage.push(event.usage);
-            writer.add("usage", { ...event.usage });
+            usage.push(scrubber.deep(event.usage));
+            writer.add("usage", scrubber.deep({ ...event.usage }));
             break;
         }
       }
+      addDelta(streamed.end());
     } finally {
       clearTimeout(timer);
       await key?.revoke().catch((error) => {
@@ -246,7 +267,7 @@ export class RunExecutor {
       });
     }
     if (control.signal.aborted) throw control.signal.reason;
-    return { output: final ?? deltas, usage };
+    return { output: scrubber.text(final ?? deltas), usage };
   }
 
   /** The attempt's model proxy key; a proxy that cannot issue one fails the try as retryable. */
@@ -333,6 +354,7 @@ function describeFailure(
   error: unknown,
   stopped: StopReason | undefined,
   agent: RunnableAgent,
+  scrubber: SecretScrubber,
 ): { error: RunError; retryable: boolean; expected: boolean } {
   if (stopped === "timeout") {
     return {
@@ -346,7 +368,7 @@ function describeFailure(
   }
   if (isRuntimeError(error)) {
     return {
-      error: { code: error.code, message: error.message },
+      error: { code: error.code, message: scrubber.text(error.message) },
       retryable: error.retryable,
       expected: true,
     };

@@ -1,0 +1,28 @@
+/**
+ * The secret store behind `{ secret: NAME }` in agents' runtime settings: values encrypted at
+ * rest (AES-256-GCM under a data key per value, data keys wrapped by a keyring from the
+ * environment or a KMS), managed by their owners, and used only by the agents their owners
+ * granted them to, checked in the authorizer at the moment of each runtime call. Values
+ * go in and never come out, except into that runtime call. Depends on authz, governance
+ * (the audit log), runtimes (the resolver's shape) and core.
+ */
+
+export { KEY_FILE, keyFileEntries } from "./crypto/key-file.js";
+export {
+  KeyUnavailableError,
+  type KeyWrapper,
+  KeyWrappers,
+  type WrappedKey,
+} from "./crypto/key-wrapper.js";
+export { type KeyringEntry, LocalKeyring, parseKeyring } from "./crypto/keyring.js";
+export { MAX_VALUE_BYTES, secretNameOf } from "./secret-names.js";
+export { agentSecrets, type SecretResolutionOptions } from "./secret-resolution.js";
+export {
+  type SecretChange,
+  SecretService,
+  type SecretSummary,
+  type SecretWrite,
+  secretWriteSchema,
+} from "./secret-service.js";
+export { type RotationReport, rotateDataKeys } from "./store/rotation.js";
+export { type SecretRecord, SecretStore, storeOff } from "./store/secret-store.js";
