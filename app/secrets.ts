@@ -1,5 +1,5 @@
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
-import type { AuditLog } from "../governance/index.js";
+import type { DirectoryServices } from "../directory/index.js";
 import {
   agentSecrets,
   type KeyWrapper,
@@ -38,14 +38,21 @@ export function runSecrets(config: Config, store: SecretStore, access: AccessPol
   });
 }
 
-/** The store as people and the operator manage it (API, site, CLI). */
+/** The store as people and the operator manage it (API, site, CLI); grants go to live agents. */
 export function secretService(parts: {
   db: Database;
   store: SecretStore;
   authorizer: Authorizer;
   access: AccessPolicy;
-  audit: AuditLog;
-  agentExists(name: string): Promise<boolean>;
+  directory: DirectoryServices;
 }): SecretService {
-  return new SecretService({ ...parts, knex: parts.db.knex });
+  const { registry, audit } = parts.directory;
+  return new SecretService({
+    knex: parts.db.knex,
+    store: parts.store,
+    authorizer: parts.authorizer,
+    access: parts.access,
+    audit,
+    agentExists: async (name) => (await registry.find(name)) !== undefined,
+  });
 }

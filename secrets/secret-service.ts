@@ -12,6 +12,7 @@ import {
 import { badRequest, conflict, forbidden, notFound } from "../core/index.js";
 import type { AuditLog } from "../governance/index.js";
 import { requireOwner, requireSecretName, requireValue, secretObject } from "./secret-names.js";
+import { type RotationReport, rotateDataKeys } from "./store/rotation.js";
 import type { SecretRecord, SecretStore } from "./store/secret-store.js";
 
 /** A secret as its owner sees it: metadata and who may use it, never the value. */
@@ -129,14 +130,19 @@ export class SecretService {
     return { outcome: "updated", secret: await this.summarize(updated) };
   }
 
-  /** Deletes the secret and every grant of it. */
-  async remove(principal: Principal, rawName: string, context: RequestContext = {}): Promise<void> {
+  /** Deletes the secret and every grant of it; answers its name as stored. */
+  async remove(
+    principal: Principal,
+    rawName: string,
+    context: RequestContext = {},
+  ): Promise<string> {
     const secret = await this.owned(principal, rawName);
     await this.parts.knex.transaction(async (trx) => {
       await this.parts.store.remove(secret.name, trx);
       await this.record(principal, "secret.deleted", secret.name, context, trx);
     });
     await this.clearTuples(secret.name);
+    return secret.name;
   }
 
   /** Lets the agent's runs use the secret. */
@@ -167,6 +173,30 @@ export class SecretService {
     return this.summarize(secret);
   }
 
+  /**
+   * Re-wraps every data key under the current key-encryption key (see `rotateDataKeys`):
+   * the operator's job, after putting a new key first.
+   */
+  async rotate(
+    principal: Principal,
+    options: { batchSize?: number } = {},
+  ): Promise<RotationReport> {
+    if (principal.kind !== "system")
+      throw forbidden("Only the operator rotates the secret store's keys.");
+    const report = await rotateDataKeys(this.parts.knex, this.parts.store.wrapper(), options);
+    await this.parts.audit.record({
+      actor: actorOf(principal),
+      action: "secrets.rotated",
+      targetType: "secret",
+      details: {
+        key_id: report.currentKeyId,
+        rewrapped: report.rewrapped,
+        failed: report.failed.map((failure) => failure.name),
+      },
+    });
+    return report;
+  }
+
   private async create(
     principal: Principal,
     name: string,
@@ -184,22 +214,27 @@ export class SecretService {
       );
     }
     const { store, authorizer } = this.parts;
-    const actor = actorOf(principal);
     const created = await this.parts.knex.transaction(async (trx) => {
       const record = await store.create(
-        { name, owner, description: write.description ?? "", value, actor },
+        { name, owner, description: write.description ?? "", value, actor: actorOf(principal) },
         trx,
       );
       if (!record) {
         throw conflict(`A secret named "${name}" already exists; choose another name.`);
       }
-      // The name is ours now (the insert holds it): tuples left by a deleted namesake go, so
-      // no old grant carries over to the new secret.
-      await this.clearTuples(name);
-      await authorizer.write(ownerTuples(name, owner));
       await this.record(principal, "secret.created", name, context, trx, { owner });
       return record;
     });
+    // The name is this secret's now (its row won the insert): tuples a deleted namesake left
+    // go, so no old grant carries over, then its owner's are written. Not inside the
+    // transaction: the embedded authorizer writes through the same database.
+    try {
+      await this.clearTuples(name);
+      await authorizer.write(ownerTuples(name, owner));
+    } catch (error) {
+      await store.remove(name).catch(() => {});
+      throw error;
+    }
     return { ...created, agents: [] };
   }
 

@@ -23,6 +23,7 @@ import {
   startHttpServer,
 } from "../http/index.js";
 import { openRuns, runtimeSettingsCheck } from "../runs.js";
+import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
@@ -133,9 +134,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
     routes.use(slack.router);
   }
+  const secrets = secretService({
+    db: ctx.db,
+    store: ctx.secrets,
+    authorizer: ctx.authorization.authorizer,
+    access: ctx.authorization.access,
+    directory,
+  });
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service, secrets),
   );
   routes.use(
     createDirectorySite({
@@ -143,6 +151,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       access: ctx.authorization.access,
       audit: directory.audit,
       runs: runs.service,
+      secrets,
       usage: new AgentUsage(ctx.db.knex),
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,

@@ -14,6 +14,7 @@ import {
 } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
+import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
@@ -28,6 +29,7 @@ import { layout, type PageChrome, type Section } from "./pages/layout.js";
 import { signInPage } from "./pages/sign-in-page.js";
 import { usageSection } from "./pages/usage-charts.js";
 import { mountRunPages } from "./run-pages.js";
+import { mountSecretPages } from "./secret-pages.js";
 import { type SiteAuth, sessionOf, setSession, siteSession } from "./site-auth.js";
 
 export interface DirectorySiteOptions {
@@ -38,6 +40,8 @@ export interface DirectorySiteOptions {
   chat?: ChatLinks | undefined;
   /** The runs engine: chat panels, "My sessions". Without it the site only lists agents. */
   runs?: RunsService | undefined;
+  /** The secret store: the "Secrets" page. */
+  secrets?: SecretService | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
 }
@@ -84,6 +88,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       csrfToken: auth.cookies.csrfToken(sessionOf(res)),
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
       sessions: options.runs !== undefined,
+      secrets: options.secrets !== undefined,
     };
   }
 
@@ -259,6 +264,16 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     mountRunPages(router, {
       runs: options.runs,
       directory,
+      session,
+      signedIn,
+      send,
+      csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
+    });
+  }
+
+  if (options.secrets) {
+    mountSecretPages(router, {
+      secrets: options.secrets,
       session,
       signedIn,
       send,
