@@ -79,6 +79,7 @@ export async function openProcessContext(
   if (authorization.readiness) checks.push(authorization.readiness);
 
   const secrets = openSecretStore(config, db);
+  lifecycle.onStop("secret store", () => secrets.close());
   if (!secrets.enabled) {
     logger.warn(
       "the secret store is off: set SECRETS_KEYS (or SECRETS_KMS_KEY_ID) to keep agents' credentials in it",

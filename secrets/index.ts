@@ -15,6 +15,7 @@ export {
   type WrappedKey,
 } from "./crypto/key-wrapper.js";
 export { type KeyringEntry, LocalKeyring, parseKeyring } from "./crypto/keyring.js";
+export { AwsKmsKeyWrapper, type AwsKmsSettings } from "./kms/aws-kms.js";
 export { MAX_VALUE_BYTES, secretNameOf } from "./secret-names.js";
 export { agentSecrets, type SecretResolutionOptions } from "./secret-resolution.js";
 export {

@@ -58,7 +58,7 @@ export function agentSecrets(
       value = await options.store.reveal(name);
     } catch (error) {
       // Granted, so whoever runs the agent may hear why: the operator's keys are wrong or gone.
-      if (isSwitchboardError(error)) {
+      if (isSwitchboardError(error) && error.status < 503) {
         throw new RuntimeError(RUNTIME_ERROR_CODES.missingSecret, error.message, { cause: error });
       }
       throw new RuntimeError(

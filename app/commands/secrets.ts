@@ -15,11 +15,15 @@ type Print = (line: string) => void;
 const cli = { kind: "system", name: "cli" } as const;
 
 function withSecrets<T>(config: Config, work: (secrets: SecretService) => Promise<T>): Promise<T> {
-  return withAuthorizer(config, (authorizer, db) => {
+  return withAuthorizer(config, async (authorizer, db) => {
     const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
     const directory = createDirectoryServices({ knex: db.knex, authorizer, access });
     const store = openSecretStore(config, db);
-    return work(secretService({ db, store, authorizer, access, directory }));
+    try {
+      return await work(secretService({ db, store, authorizer, access, directory }));
+    } finally {
+      await store.close();
+    }
   });
 }
 

@@ -160,6 +160,32 @@ export const configSchema = z.object({
     .describe(
       "Keys that encrypt the secret store's data keys: comma-separated id:base64, 32 bytes each (e.g. main:$(openssl rand -base64 32)); give every process the same. The first wraps new data keys, the others still unwrap: to rotate, put a new key first, run `switchboard secrets rotate`, then drop the old one. Unset on the embedded default: a key file made under SWITCHBOARD_DATA_DIR. Unset with DATABASE_URL: the secret store is off.",
     ),
+  SECRETS_KMS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "An AWS KMS key (id, ARN or alias/NAME) that wraps the secret store's data keys, so the key-encryption key never leaves KMS; needs AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. SECRETS_KEYS, if also set, still unwraps: moving to KMS is setting this and running `switchboard secrets rotate`.",
+    ),
+  SECRETS_KMS_ENDPOINT: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Another AWS KMS endpoint (a VPC endpoint); unset: https://kms.AWS_REGION.amazonaws.com.",
+    ),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, { error: "must be an AWS region, e.g. eu-west-1" })
+    .optional()
+    .describe("The AWS region of SECRETS_KMS_KEY_ID."),
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .optional()
+    .describe("The AWS access key Switchboard calls KMS with (SECRETS_KMS_KEY_ID)."),
+  AWS_SECRET_ACCESS_KEY: z.string().optional().describe("The secret of AWS_ACCESS_KEY_ID."),
+  AWS_SESSION_TOKEN: z
+    .string()
+    .optional()
+    .describe("The session token of temporary AWS credentials, with AWS_ACCESS_KEY_ID."),
   RUNTIME_ENV_ALLOWLIST: environmentNames
     .default([])
     .describe(

@@ -19,6 +19,8 @@ export interface KeyWrapper {
   wrap(dataKey: Buffer, context: string): Promise<WrappedKey>;
   /** Throws `KeyUnavailableError` when the key is not held or does not unwrap it. */
   unwrap(key: WrappedKey, context: string): Promise<Buffer>;
+  /** Releases connections (a KMS client's), when the process stops. */
+  close?(): Promise<void>;
 }
 
 /** A data key that cannot be unwrapped here, in words an operator can act on. */
@@ -57,6 +59,10 @@ export class KeyWrappers implements KeyWrapper {
     const holder = this.all.find((wrapper) => wrapper.holds(key.keyId));
     if (!holder) throw missingKey(key.keyId);
     return holder.unwrap(key, context);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((wrapper) => wrapper.close?.()));
   }
 }
 

@@ -74,17 +74,22 @@ export function storeOff(): SwitchboardError {
   );
 }
 
-/** A stored secret that cannot be read with the keys this process has. */
+/**
+ * A stored secret that cannot be read: with the keys this process has (500, the operator's
+ * to fix), or because the KMS that holds its key could not be reached (503, may pass).
+ */
 export function unreadable(name: string, error: unknown): SwitchboardError {
-  const reason =
-    error instanceof KeyUnavailableError ? error.message : "its key could not be reached";
+  if (error instanceof KeyUnavailableError) {
+    return new SwitchboardError(
+      "secret_unreadable",
+      `The secret "${name}" cannot be read: ${error.message}`,
+      { status: 500, cause: error },
+    );
+  }
   return new SwitchboardError(
-    "secret_unreadable",
-    `The secret "${name}" cannot be read: ${reason}`,
-    {
-      status: 500,
-      cause: error,
-    },
+    "secret_store_unavailable",
+    `The secret "${name}" cannot be read just now: the key service that holds its key did not answer.`,
+    { status: 503, cause: error },
   );
 }
 
@@ -200,6 +205,10 @@ export class SecretStore {
       }
       throw unreadable(name, error);
     }
+  }
+
+  async close(): Promise<void> {
+    await this.keys?.close?.();
   }
 
   /** The key wrapper; throws `secret_store_off` when there is none. */
