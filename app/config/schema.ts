@@ -33,47 +33,38 @@ const positiveMs = z.coerce
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
 
-const emailList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((email) => email.trim().toLowerCase())
-      .filter((email) => email.length > 0),
-  )
-  .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
+/** A comma-separated list (blanks dropped), each item checked by `item`. */
+function commaList(
+  item: z.ZodType<string, string>,
+  normalize: (entry: string) => string = (e) => e,
+) {
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => normalize(entry.trim()))
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(z.array(item));
+}
 
-const ipList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((address) => address.trim())
-      .filter((address) => address.length > 0),
-  )
-  .pipe(
-    z.array(
-      z.string().refine((address) => isIP(address) !== 0, {
-        error: "must be a comma-separated list of IP addresses",
-      }),
-    ),
-  );
+const emailList = commaList(
+  z.email({ error: "must be a comma-separated list of email addresses" }),
+  (email) => email.toLowerCase(),
+);
 
-const environmentNames = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((name) => name.trim())
-      .filter((name) => name.length > 0),
-  )
-  .pipe(
-    z.array(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-        error: "must be a comma-separated list of environment variable names",
-      }),
-    ),
-  );
+const ipList = commaList(
+  z.string().refine((address) => isIP(address) !== 0, {
+    error: "must be a comma-separated list of IP addresses",
+  }),
+);
+
+const environmentNames = commaList(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    error: "must be a comma-separated list of environment variable names",
+  }),
+);
 
 /** Checked with the store's own parser; the message never holds a key. */
 const keyring = z.string().superRefine((value, ctx) => {

@@ -260,25 +260,17 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     );
   }
 
-  if (options.runs) {
-    mountRunPages(router, {
-      runs: options.runs,
-      directory,
-      session,
-      signedIn,
-      send,
-      csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
-    });
-  }
+  // What the pages mounted from other files share: the session, sign-in, the frame.
+  const pages = {
+    session,
+    signedIn,
+    send,
+    csrfToken: (res: Response) => auth.cookies.csrfToken(sessionOf(res)),
+  };
+  if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
 
   if (options.secrets) {
-    mountSecretPages(router, {
-      secrets: options.secrets,
-      session,
-      signedIn,
-      send,
-      csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
-    });
+    mountSecretPages(router, { ...pages, secrets: options.secrets });
   }
 
   router.use(siteErrors(send));
