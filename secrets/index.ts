@@ -7,23 +7,23 @@
  * (the audit log), runtimes (the resolver's shape) and core.
  */
 
-export { KEY_FILE, keyFileEntries } from "./crypto/key-file.js";
+export { keyFileEntries } from "./crypto/key-file.js";
 export {
   KeyUnavailableError,
   type KeyWrapper,
   KeyWrappers,
   type WrappedKey,
 } from "./crypto/key-wrapper.js";
-export { type KeyringEntry, LocalKeyring, parseKeyring } from "./crypto/keyring.js";
+export { LocalKeyring, parseKeyring } from "./crypto/keyring.js";
 export { AwsKmsKeyWrapper, type AwsKmsSettings } from "./kms/aws-kms.js";
-export { MAX_VALUE_BYTES, secretNameOf } from "./secret-names.js";
+export { isAgentName, secretNameOf } from "./secret-names.js";
 export { agentSecrets, type SecretResolutionOptions } from "./secret-resolution.js";
+export { SecretService } from "./secret-service.js";
 export {
   type SecretChange,
-  SecretService,
   type SecretSummary,
   type SecretWrite,
   secretWriteSchema,
-} from "./secret-service.js";
-export { type RotationReport, rotateDataKeys } from "./store/rotation.js";
-export { type SecretRecord, SecretStore, storeOff } from "./store/secret-store.js";
+} from "./secret-write.js";
+export type { RotationReport } from "./store/rotation.js";
+export { type SecretRecord, SecretStore } from "./store/secret-store.js";

@@ -50,6 +50,11 @@ export function requireValue(value: unknown): string {
   return value;
 }
 
+/** Whether `name` could name an agent (a slug); anything else names none. */
+export function isAgentName(name: string): boolean {
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name);
+}
+
 /** The OpenFGA object for a secret: `secret:NAME`. */
 export function secretObject(name: string): string {
   return `secret:${name}`;

@@ -9,7 +9,8 @@ import {
   secretUnavailable,
 } from "../runtimes/index.js";
 import { secretNameOf, secretObject } from "./secret-names.js";
-import { type SecretStore, storeOff } from "./store/secret-store.js";
+import type { SecretStore } from "./store/secret-store.js";
+import { storeOff } from "./store/store-errors.js";
 
 export interface SecretResolutionOptions {
   store: SecretStore;

@@ -1,46 +1,33 @@
 import type { Knex } from "knex";
-import { z } from "zod";
 import {
   type AccessPolicy,
   type Authorizer,
   actorOf,
   agentObject,
-  PLATFORM,
   type Principal,
-  type TupleKey,
 } from "../authz/index.js";
 import { badRequest, conflict, forbidden, notFound } from "../core/index.js";
 import type { AuditLog } from "../governance/index.js";
-import { requireOwner, requireSecretName, requireValue, secretObject } from "./secret-names.js";
+import {
+  isAgentName,
+  requireOwner,
+  requireSecretName,
+  requireValue,
+  secretObject,
+} from "./secret-names.js";
+import { SecretTuples } from "./secret-tuples.js";
+import {
+  parseSecretWrite,
+  type SecretChange,
+  type SecretSummary,
+  type SecretWrite,
+} from "./secret-write.js";
 import { type RotationReport, rotateDataKeys } from "./store/rotation.js";
 import type { SecretRecord, SecretStore } from "./store/secret-store.js";
-
-/** A secret as its owner sees it: metadata and who may use it, never the value. */
-export interface SecretSummary extends SecretRecord {
-  /** Names of the agents granted it. */
-  agents: string[];
-}
-
-/** What `PUT /secrets/{name}` and the site's form send. */
-export const secretWriteSchema = z.strictObject({
-  value: z.string().optional().describe("The value; required to create. Never shown again."),
-  owner: z.string().optional().describe("user:EMAIL or team:SLUG; required to create."),
-  description: z.string().max(500).optional().describe("What the secret is for."),
-});
-export type SecretWrite = z.output<typeof secretWriteSchema>;
-
-export interface SecretChange {
-  outcome: "created" | "updated";
-  secret: SecretSummary;
-}
 
 export interface RequestContext {
   requestId?: string | undefined;
 }
-
-/** Agent names are slugs; anything else names no agent. */
-const AGENT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const USED_BY = "used_by";
 
 /**
  * The secret store as a person sees it, and as the operator (the CLI, a system principal)
@@ -52,6 +39,8 @@ const USED_BY = "used_by";
  * name would go to whoever registers that name next.
  */
 export class SecretService {
+  private readonly tuples: SecretTuples;
+
   constructor(
     private readonly parts: {
       knex: Knex;
@@ -62,7 +51,9 @@ export class SecretService {
       /** Whether a live (not retired) agent has this name. */
       agentExists(name: string): Promise<boolean>;
     },
-  ) {}
+  ) {
+    this.tuples = new SecretTuples(parts.authorizer);
+  }
 
   /** The secrets the principal owns (every one, for the operator), by name. */
   async list(principal: Principal): Promise<SecretSummary[]> {
@@ -91,14 +82,7 @@ export class SecretService {
     context: RequestContext = {},
   ): Promise<SecretChange> {
     const name = requireSecretName(rawName);
-    const parsed = secretWriteSchema.safeParse(body);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (i) => `${i.path.join(".") || "body"}: ${i.message}`,
-      );
-      throw badRequest(`The secret is not valid: ${problems.join("; ")}`);
-    }
-    const write = parsed.data;
+    const write = parseSecretWrite(body);
     const existing = await this.parts.store.find(name);
     if (!existing)
       return { outcome: "created", secret: await this.create(principal, name, write, context) };
@@ -141,7 +125,7 @@ export class SecretService {
       await this.parts.store.remove(secret.name, trx);
       await this.record(principal, "secret.deleted", secret.name, context, trx);
     });
-    await this.clearTuples(secret.name);
+    await this.tuples.clear(secret.name);
     return secret.name;
   }
 
@@ -154,7 +138,7 @@ export class SecretService {
   ): Promise<SecretSummary> {
     const secret = await this.owned(principal, rawName);
     if (!(await this.mayGrantTo(principal, agent))) throw notFound(`The agent "${agent}"`);
-    await this.parts.authorizer.write([usedBy(secret.name, agent)]);
+    await this.tuples.grant(secret.name, agent);
     await this.record(principal, "secret.granted", secret.name, context, undefined, { agent });
     return this.summarize(secret);
   }
@@ -167,8 +151,8 @@ export class SecretService {
     context: RequestContext = {},
   ): Promise<SecretSummary> {
     const secret = await this.owned(principal, rawName);
-    if (!AGENT_NAME.test(agent)) throw notFound(`The agent "${agent}"`);
-    await this.parts.authorizer.write([], [usedBy(secret.name, agent)]);
+    if (!isAgentName(agent)) throw notFound(`The agent "${agent}"`);
+    await this.tuples.revoke(secret.name, agent);
     await this.record(principal, "secret.revoked", secret.name, context, undefined, { agent });
     return this.summarize(secret);
   }
@@ -213,7 +197,7 @@ export class SecretService {
         `Only platform admins${owner.startsWith("team:") ? ` and admins of ${owner}` : ""} may create a secret owned by ${owner}.`,
       );
     }
-    const { store, authorizer } = this.parts;
+    const { store } = this.parts;
     const created = await this.parts.knex.transaction(async (trx) => {
       const record = await store.create(
         { name, owner, description: write.description ?? "", value, actor: actorOf(principal) },
@@ -225,12 +209,10 @@ export class SecretService {
       await this.record(principal, "secret.created", name, context, trx, { owner });
       return record;
     });
-    // The name is this secret's now (its row won the insert): tuples a deleted namesake left
-    // go, so no old grant carries over, then its owner's are written. Not inside the
-    // transaction: the embedded authorizer writes through the same database.
+    // The name is this secret's now (its row won the insert), so its owner's tuples go in.
+    // Not inside the transaction: the embedded authorizer writes through the same database.
     try {
-      await this.clearTuples(name);
-      await authorizer.write(ownerTuples(name, owner));
+      await this.tuples.own(name, owner);
     } catch (error) {
       await store.remove(name).catch(() => {});
       throw error;
@@ -251,24 +233,14 @@ export class SecretService {
   }
 
   private async mayGrantTo(principal: Principal, agent: string): Promise<boolean> {
-    if (!AGENT_NAME.test(agent) || !(await this.parts.agentExists(agent))) return false;
+    if (!isAgentName(agent) || !(await this.parts.agentExists(agent))) return false;
     return (
       principal.kind === "system" || this.parts.access.can(principal, "viewer", agentObject(agent))
     );
   }
 
   private async summarize(record: SecretRecord): Promise<SecretSummary> {
-    const tuples = await this.parts.authorizer.read({
-      object: secretObject(record.name),
-      relation: USED_BY,
-    });
-    const agents = tuples.map((tuple) => tuple.user.slice("agent:".length)).sort();
-    return { ...record, agents };
-  }
-
-  private async clearTuples(name: string): Promise<void> {
-    const stale = await this.parts.authorizer.read({ object: secretObject(name) });
-    if (stale.length > 0) await this.parts.authorizer.write([], stale);
+    return { ...record, agents: await this.tuples.agentsOf(record.name) };
   }
 
   private record(
@@ -291,18 +263,4 @@ export class SecretService {
       trx,
     );
   }
-}
-
-function usedBy(secret: string, agent: string): TupleKey {
-  return { user: agentObject(agent), relation: USED_BY, object: secretObject(secret) };
-}
-
-function ownerTuples(name: string, owner: string): TupleKey[] {
-  const object = secretObject(name);
-  return [
-    { user: PLATFORM, relation: "platform", object },
-    owner.startsWith("team:")
-      ? { user: owner, relation: "owner_team", object }
-      : { user: owner, relation: "owner", object },
-  ];
 }

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from "express";
 import { type UserPrincipal, userSubject } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
-import { type SecretService, secretNameOf } from "../../secrets/index.js";
+import { isAgentName, type SecretService, secretNameOf } from "../../secrets/index.js";
 import type { Html } from "./html.js";
 import type { Section } from "./pages/layout.js";
 import { type SecretsPageOptions, secretsPage } from "./pages/secrets-page.js";
@@ -25,12 +25,10 @@ type Done = {
   agent?: string;
 };
 
-const AGENT = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /** The notice for `?done=…&secret=…&agent=…`, when those are what a change could have said. */
 function doneNotice(query: Request["query"]): string | undefined {
   const secret = typeof query.secret === "string" ? secretNameOf(query.secret) : undefined;
-  const agent = typeof query.agent === "string" && AGENT.test(query.agent) ? query.agent : "";
+  const agent = typeof query.agent === "string" && isAgentName(query.agent) ? query.agent : "";
   if (!secret) return undefined;
   switch (query.done) {
     case "created":

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { conflict, SwitchboardError } from "../../core/index.js";
+import { conflict } from "../../core/index.js";
 import { newDataKey, open, SealError, seal } from "../crypto/envelope.js";
 import { KeyUnavailableError, type KeyWrapper } from "../crypto/key-wrapper.js";
+import { storeOff, unreadable } from "./store-errors.js";
 
 /** What is known of a secret besides its value: all that is ever shown. */
 export interface SecretRecord {
@@ -64,34 +65,6 @@ function recordOf(row: Pick<SecretRow, (typeof METADATA)[number]>): SecretRecord
 /** What the value and its data key are sealed to: this secret, this version. */
 export const valueContext = (id: string, version: number) => `secret-value:${id}:v${version}`;
 export const dataKeyContext = (id: string, version: number) => `secret-data-key:${id}:v${version}`;
-
-/** The store is off (PostgreSQL without a key): every use says which setting turns it on. */
-export function storeOff(): SwitchboardError {
-  return new SwitchboardError(
-    "secret_store_off",
-    "The secret store is off: set SECRETS_KEYS (comma-separated id:base64 keys, e.g. main:$(openssl rand -base64 32)) or SECRETS_KMS_KEY_ID on every Switchboard process to turn it on.",
-    { status: 503 },
-  );
-}
-
-/**
- * A stored secret that cannot be read: with the keys this process has (500, the operator's
- * to fix), or because the KMS that holds its key could not be reached (503, may pass).
- */
-export function unreadable(name: string, error: unknown): SwitchboardError {
-  if (error instanceof KeyUnavailableError) {
-    return new SwitchboardError(
-      "secret_unreadable",
-      `The secret "${name}" cannot be read: ${error.message}`,
-      { status: 500, cause: error },
-    );
-  }
-  return new SwitchboardError(
-    "secret_store_unavailable",
-    `The secret "${name}" cannot be read just now: the key service that holds its key did not answer.`,
-    { status: 503, cause: error },
-  );
-}
 
 /**
  * The `secrets` table: values sealed (AES-256-GCM) under a fresh data key each, data keys
