@@ -22,7 +22,9 @@ const CONNECT_ATTEMPTS = 5;
 /**
  * Opens the configured authorizer (retrying an OpenFGA server that is still starting, as
  * in docker compose), makes the platform admins match SWITCHBOARD_ADMINS, and gives /readyz
- * a check for the OpenFGA server when there is one.
+ * a check for the OpenFGA server, or for the embedded evaluator's change feed when
+ * processes share PostgreSQL (while it reconnects, other processes' grants and revocations
+ * do not reach this one).
  */
 export async function openAuthorization(
   config: Config,
@@ -38,8 +40,7 @@ export async function openAuthorization(
         openFgaApiToken: config.OPENFGA_API_TOKEN,
         knex: db.knex,
         databaseUrl: config.DATABASE_URL,
-        onFeedError: (error) =>
-          logger.warn({ err: error }, "authorization change feed lost; reconnecting"),
+        logger,
       });
     } catch (error) {
       if (attempt >= CONNECT_ATTEMPTS || !config.OPENFGA_API_URL) {
@@ -61,6 +62,10 @@ export async function openAuthorization(
     authorizer: ready,
     access: new AccessPolicy(ready, config.OPENFGA_TIMEOUT_MS),
     users: new UserDirectory(db.knex),
-    readiness: config.OPENFGA_API_URL ? { name: "openfga", check: () => ready.ping() } : undefined,
+    readiness: config.OPENFGA_API_URL
+      ? { name: "openfga", check: () => ready.ping() }
+      : config.DATABASE_URL
+        ? { name: "authorization", check: () => ready.ping() }
+        : undefined,
   };
 }

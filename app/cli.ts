@@ -3,6 +3,7 @@ import { ProxyConfigError } from "../proxy/index.js";
 import {
   agentsApply,
   agentsList,
+  agentsSetFeatured,
   agentsSetState,
   agentsShow,
   agentsValidate,
@@ -20,6 +21,7 @@ import {
   secretsSet,
 } from "./commands/secrets.js";
 import { serve } from "./commands/serve.js";
+import { sessionsList, sessionsRevoke } from "./commands/sessions.js";
 import { worker } from "./commands/worker.js";
 import { type Config, ConfigError, loadConfig } from "./config/index.js";
 
@@ -175,7 +177,7 @@ export function buildCli(): Command {
   return program;
 }
 
-/** `switchboard agents …` and `switchboard keys …`: the directory, as its operator. */
+/** `switchboard agents …`, `switchboard keys …` and `switchboard sessions …`: the directory, as its operator. */
 function addDirectoryCommands(program: Command): void {
   const exitWith = (code: number) => {
     if (code !== 0) process.exitCode = code;
@@ -229,6 +231,22 @@ function addDirectoryCommands(program: Command): void {
         exitWith(await agentsSetState(configWith(program, {}), name, state, options.reason));
       });
   }
+  for (const [verb, featured, what] of [
+    [
+      "feature",
+      true,
+      "Offer agents to everyone who may run them: in chat, naming one picks it, as for agents a person already uses.",
+    ],
+    ["unfeature", false, "Stop featuring agents."],
+  ] as const) {
+    agents
+      .command(verb)
+      .description(what)
+      .argument("<name...>", "the agents' names")
+      .action(async (names: string[]) => {
+        exitWith(await agentsSetFeatured(configWith(program, {}), names, featured));
+      });
+  }
 
   const keys = program.command("keys").description("Make, list and revoke REST API keys.");
   keys
@@ -253,6 +271,27 @@ function addDirectoryCommands(program: Command): void {
     .argument("<id>", "the key's id, from keys list")
     .action(async (id: string) => {
       exitWith(await keysRevoke(configWith(program, {}), id));
+    });
+
+  const sessions = program
+    .command("sessions")
+    .description("List and end people's signed-in sessions on the directory site.");
+  sessions
+    .command("list")
+    .description("List signed-in sessions, most recently seen first (never their tokens).")
+    .option("--user <email>", "only this person's sessions")
+    .action(async (options: { user?: string }) => {
+      exitWith(await sessionsList(configWith(program, {}), options));
+    });
+  sessions
+    .command("revoke")
+    .description(
+      "End a session by its id, or every session of --user: the browser is signed out at its next request. Audited.",
+    )
+    .argument("[id]", "the session's id, from sessions list")
+    .option("--user <email>", "end every session of this person")
+    .action(async (id: string | undefined, options: { user?: string }) => {
+      exitWith(await sessionsRevoke(configWith(program, {}), { id, user: options.user }));
     });
 }
 

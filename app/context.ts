@@ -49,6 +49,7 @@ export async function openProcessContext(
     url: config.DATABASE_URL,
     dataDir: config.SWITCHBOARD_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
+    logger,
   });
   lifecycle.onStop("database", () => db.close());
   logger.info(

@@ -1,11 +1,13 @@
 import type { Knex } from "knex";
-import { issueProxyKey, revokeProxyKey } from "../proxy/index.js";
+import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
   DemoRuntime,
+  EgressPolicy,
   environmentReferences,
   HttpRuntime,
+  isLoopbackAddress,
   N8nRuntime,
   RuntimeRegistry,
 } from "../runtimes/index.js";
@@ -16,24 +18,43 @@ import {
   LocalRunSignals,
   RedisRunSignals,
   RunEngine,
-  type RunKeyIssuer,
+  type RunKeys,
   type RunQueue,
   type RunSignals,
   RunsService,
 } from "../sessions/index.js";
 import type { Config } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
+import type { Logger } from "./logger.js";
+import { redisRetryStrategy } from "./redis.js";
 import { runSecrets } from "./secrets.js";
 
-/** Every runtime adapter this build drives, by manifest `spec.runtime.type`. */
-export function defaultRuntimes(): RuntimeRegistry {
+/**
+ * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
+ * only the addresses `egress` allows (no internal ones unless told).
+ */
+export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
   return new RuntimeRegistry([
     new DemoRuntime(),
-    new A2aRuntime(),
-    new HttpRuntime(),
-    new N8nRuntime(),
-    new ClaudeManagedAgentsRuntime(),
+    new A2aRuntime({ egress }),
+    new HttpRuntime({ egress }),
+    new N8nRuntime({ egress }),
+    new ClaudeManagedAgentsRuntime({ egress }),
   ]);
+}
+
+/**
+ * Where this process's agents may connect: public addresses, plus RUNTIME_EGRESS_ALLOW.
+ * On the embedded default (no DATABASE_URL) bound to loopback, loopback too: that is one
+ * developer's machine, where their own agents run, and nobody else can reach it.
+ */
+export function egressPolicyFor(config: Config): EgressPolicy {
+  const host = config.HOST.replace(/^\[(.*)\]$/, "$1");
+  const onLoopback = host === "localhost" || isLoopbackAddress(host);
+  return new EgressPolicy({
+    allow: config.RUNTIME_EGRESS_ALLOW,
+    allowLoopback: !config.DATABASE_URL && onLoopback,
+  });
 }
 
 let settingsChecker: RuntimeRegistry | undefined;
@@ -68,9 +89,14 @@ export interface RunsParts {
   engine: RunEngine | undefined;
 }
 
-function createQueue(config: Config): RunQueue {
+function createQueue(config: Config, logger: Logger): RunQueue {
   return config.REDIS_URL
-    ? new BullMqQueue(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+    ? new BullMqQueue({
+        redisUrl: config.REDIS_URL,
+        prefix: config.REDIS_KEY_PREFIX,
+        logger,
+        retryStrategy: redisRetryStrategy,
+      })
     : new InProcessQueue();
 }
 
@@ -81,23 +107,27 @@ function createQueue(config: Config): RunQueue {
  */
 /**
  * Model proxy keys for runs: one per attempt, naming the run, its session, agent and
- * person, with the agent's per-run budget; revoked when the attempt ends.
+ * person, with the agent's per-run budget; revoked when the attempt ends, or when the run
+ * is recovered after its worker died.
  */
-function runKeysThrough(knex: Knex, baseUrl: string): RunKeyIssuer {
-  return async (run, agent, expiresAt) => {
-    const issued = await issueProxyKey(knex, {
-      name: `run ${run.id}`,
-      userId: run.userId,
-      agentId: run.agentId,
-      runId: run.id,
-      sessionId: run.sessionId,
-      budgetUsd: agent.maxCostUsdPerRun,
-      expiresAt,
-    });
-    return {
-      access: { baseUrl: baseUrl.replace(/\/+$/, ""), apiKey: issued.key },
-      revoke: () => revokeProxyKey(knex, issued.id),
-    };
+function runKeysThrough(knex: Knex, baseUrl: string): RunKeys {
+  return {
+    issue: async (run, agent, expiresAt) => {
+      const issued = await issueProxyKey(knex, {
+        name: `run ${run.id}`,
+        userId: run.userId,
+        agentId: run.agentId,
+        runId: run.id,
+        sessionId: run.sessionId,
+        budgetUsd: agent.maxCostUsdPerRun,
+        expiresAt,
+      });
+      return {
+        access: { baseUrl: baseUrl.replace(/\/+$/, ""), apiKey: issued.key },
+        revoke: () => revokeProxyKey(knex, issued.id),
+      };
+    },
+    revokeLeftOver: (runId) => revokeRunKeys(knex, runId),
   };
 }
 
@@ -112,13 +142,13 @@ export async function openRuns(
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
   const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
-  const runtimes = defaultRuntimes();
+  const runtimes = defaultRuntimes(egressPolicyFor(config));
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
-    ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX)
+    ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX, logger)
     : new LocalRunSignals();
   lifecycle.onStop("run signals", () => signals.close());
-  const queue = createQueue(config);
+  const queue = createQueue(config, logger);
   const service = new RunsService({
     knex: ctx.db.knex,
     agents,
@@ -141,6 +171,7 @@ export async function openRuns(
     secrets: runSecrets(config, ctx.secrets, ctx.authorization.access),
     logger: logger.child({ module: "runs" }),
     concurrency: config.RUN_CONCURRENCY,
+    limits: { perUser: config.RUN_MAX_PER_USER, perAgent: config.RUN_MAX_PER_AGENT },
     leaseMs: config.RUN_LEASE_MS,
     maxAttempts: config.RUN_MAX_ATTEMPTS,
     retryBackoffMs: config.RUN_RETRY_BACKOFF_MS,

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { OutageLogger } from "../core/index.js";
 import type { Authorizer } from "./authorizer.js";
 import { EmbeddedAuthorizer } from "./embedded-store/embedded-authorizer.js";
 import { OpenFgaAuthorizer } from "./openfga/openfga-authorizer.js";
@@ -14,7 +15,8 @@ export interface AuthorizerSettings {
   databaseUrl?: string | undefined;
   /** Another model instead of authz/model.fga (tests). */
   modelDsl?: string;
-  onFeedError?: (error: Error) => void;
+  /** Where the embedded evaluator's change feed says it lost its connection and got it back. */
+  logger?: OutageLogger | undefined;
 }
 
 /** The authorizer the configuration asks for, with Switchboard's policy model in place. */
@@ -32,7 +34,7 @@ export async function openAuthorizer(settings: AuthorizerSettings): Promise<Auth
     knex: settings.knex,
     modelDsl,
     databaseUrl: settings.databaseUrl,
-    onFeedError: settings.onFeedError,
+    logger: settings.logger,
   });
 }
 

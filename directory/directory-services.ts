@@ -7,6 +7,7 @@ import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
 import { AgentDirectory, AgentRegistry, type RuntimeSettingsCheck } from "./registry/index.js";
+import { SiteSessions } from "./site/index.js";
 
 export interface DirectoryServices {
   /** The agents table and its access tuples, without permission checks (CLI, bootstrap). */
@@ -14,6 +15,8 @@ export interface DirectoryServices {
   /** The directory as a person sees it: what the API and the site call. */
   directory: AgentDirectory;
   keys: ApiKeys;
+  /** The site's signed-in sessions (the site checks them; admins and the CLI end them). */
+  siteSessions: SiteSessions;
   /** The audit log the registry and keys write to (the site's admin page reads it). */
   audit: AuditLog;
 }
@@ -32,6 +35,7 @@ export function createDirectoryServices(parts: {
     registry,
     directory: new AgentDirectory(registry, parts.access),
     keys: new ApiKeys(parts.knex, audit),
+    siteSessions: new SiteSessions(parts.knex, audit),
     audit,
   };
 }

@@ -63,6 +63,7 @@ export {
 export {
   type ChatLinkSettings,
   type ChatLinks,
+  type CookieSecurity,
   CSRF_HEADER,
   chatLinks,
   createDirectorySite,
@@ -74,8 +75,11 @@ export {
   type OidcSettings,
   OidcSignIn,
   SessionCookies,
+  type SessionSummary,
+  type SignInMethod,
   type SignInModes,
   type SiteAuth,
+  SiteSessions,
   sessionCookieStrategy,
 } from "./site/index.js";
 export {

@@ -5,6 +5,9 @@ import * as proxy from "./20261124_0300_proxy.js";
 import * as runs from "./20261124_0400_runs.js";
 import * as chat from "./20261124_0500_chat.js";
 import * as secrets from "./20261205_0100_secrets.js";
+import * as siteSessions from "./20261205_0300_site_sessions.js";
+import * as featuredAgents from "./20261205_0400_featured_agents.js";
+import * as runLimits from "./20261205_0500_run_limits.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -24,5 +27,8 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0300_proxy", ...proxy },
   { name: "20261124_0400_runs", ...runs },
   { name: "20261124_0500_chat", ...chat },
+  { name: "20261205_0300_site_sessions", ...siteSessions },
+  { name: "20261205_0400_featured_agents", ...featuredAgents },
+  { name: "20261205_0500_run_limits", ...runLimits },
   { name: "20261205_0100_secrets", ...secrets },
 ];

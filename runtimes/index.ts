@@ -9,6 +9,15 @@ export {
   type ClaudeManagedAgentsSettings,
 } from "./claude-managed-agents/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
+export {
+  EgressPolicy,
+  type EgressPolicyOptions,
+  egressAllowProblem,
+  type HostResolver,
+  isLoopbackAddress,
+  type ResolvedAddress,
+} from "./egress/index.js";
+export { EXCERPT_LENGTH, excerpt } from "./excerpt.js";
 export { HttpRuntime, type HttpSettings } from "./http/index.js";
 export { N8nRuntime, type N8nSettings } from "./n8n/index.js";
 export type {

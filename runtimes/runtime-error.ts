@@ -1,3 +1,6 @@
+import { egressRefusalIn } from "./egress/index.js";
+import { excerpt } from "./excerpt.js";
+
 /**
  * How an adapter says a turn failed. `retryable` decides whether the engine tries the turn
  * again (with backoff): true for what may pass (5xx, refused or reset connections, 429),
@@ -38,6 +41,8 @@ export const RUNTIME_ERROR_CODES = {
   badResponse: "runtime_bad_response",
   /** A secret reference in the settings is not set on this worker. */
   missingSecret: "missing_secret",
+  /** The agent's address (or a redirect's) is internal and not allowed by RUNTIME_EGRESS_ALLOW. */
+  egressRefused: "egress_refused",
 } as const;
 
 /**
@@ -46,7 +51,8 @@ export const RUNTIME_ERROR_CODES = {
  */
 export function httpStatusError(what: string, status: number, detail?: string): RuntimeError {
   const retryable = status === 429 || status >= 500;
-  const suffix = detail ? `: ${detail}` : "";
+  const shown = detail ? excerpt(detail) : "";
+  const suffix = shown ? `: ${shown}` : "";
   return new RuntimeError(
     retryable ? RUNTIME_ERROR_CODES.unavailable : RUNTIME_ERROR_CODES.rejected,
     `${what} answered HTTP ${status}${suffix}`,
@@ -54,12 +60,44 @@ export function httpStatusError(what: string, status: number, detail?: string): 
   );
 }
 
-/** A network failure (refused, reset, DNS, timeout) reaching the runtime: retryable. */
+/**
+ * A network failure (refused, reset, DNS, timeout) reaching the runtime: retryable. A
+ * connection the egress policy refused is not: the same address will be refused again.
+ */
 export function unreachableError(what: string, cause: unknown): RuntimeError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const refusal = egressRefusalIn(cause);
+  if (refusal) {
+    return new RuntimeError(
+      RUNTIME_ERROR_CODES.egressRefused,
+      `${what} could not be called: ${refusal.message}.`,
+      { cause },
+    );
+  }
   return new RuntimeError(
     RUNTIME_ERROR_CODES.unavailable,
-    `${what} could not be reached (${reason})`,
+    `${what} could not be reached (${networkReason(cause)})`,
     { retryable: true, cause },
   );
+}
+
+/** Network error codes in words: the raw messages quote resolved addresses and ports. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: "the connection was refused",
+  ECONNRESET: "the connection was reset",
+  EPIPE: "the connection was reset",
+  ENOTFOUND: "its host name was not found",
+  EAI_AGAIN: "its host name could not be looked up",
+  ETIMEDOUT: "connecting timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connecting timed out",
+  EHOSTUNREACH: "its host is unreachable",
+  ENETUNREACH: "its network is unreachable",
+};
+
+function networkReason(cause: unknown): string {
+  for (let error = cause, depth = 0; error instanceof Error && depth < 6; depth++) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && NETWORK_REASONS[code]) return NETWORK_REASONS[code];
+    error = error.cause;
+  }
+  return excerpt(cause instanceof Error ? cause.message : String(cause));
 }

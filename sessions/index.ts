@@ -6,7 +6,7 @@
 export type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
 export { newWorkerId, RunEngine, type RunEngineOptions } from "./engine/run-engine.js";
 export type { AgentSecrets } from "./engine/run-executor.js";
-export type { RunKey, RunKeyIssuer } from "./engine/run-keys.js";
+export type { RunKey, RunKeys } from "./engine/run-keys.js";
 export { REDACTED } from "./engine/secret-scrubber.js";
 export { BullMqQueue } from "./queue/bullmq-queue.js";
 export { InProcessQueue } from "./queue/in-process-queue.js";
@@ -33,4 +33,5 @@ export {
   type StartRunRequest,
 } from "./runs-service.js";
 export { LocalRunSignals, RedisRunSignals, type RunSignals } from "./signals/run-signals.js";
+export type { RunLimits } from "./store/run-slots.js";
 export type { SessionPage } from "./store/session-store.js";

@@ -63,7 +63,9 @@ export interface Run {
 
 /**
  * What a run's timeline holds, in order (`seq` from 1). SSE clients resume from a seq.
- * - `run.status`: the run's own status changed ({ status, attempt?, error? })
+ * - `run.status`: the run's own status changed ({ status, attempt?, error? }); also
+ *   `waiting` ({ status, reason, message }) while a queued run waits for a place because
+ *   its person or agent has as many runs in progress as allowed (the run stays `queued`)
  * - `runtime.status`: the runtime's progress ({ status, message? })
  * - `message.delta`: a piece of the answer ({ text })
  * - `tool.use`: the agent used a tool ({ name, input?, id? })

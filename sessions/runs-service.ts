@@ -173,12 +173,6 @@ export class RunsService {
     return session ? this.options.agents.byId(session.agentId) : undefined;
   }
 
-  /** Whether a live agent has this name (a chat reads `@agents <name> …` with it); no rights checked. */
-  async agentExists(name: string): Promise<boolean> {
-    const agent = await this.options.agents.byName(name);
-    return agent !== undefined && !agent.retired;
-  }
-
   /**
    * A run without a permission check: for a surface replying to the person who started it
    * (the Slack replier), never for answering a request.
@@ -351,6 +345,11 @@ function validInput(input: unknown): string {
   if (typeof input !== "string" || input.trim().length === 0) {
     throw badRequest(
       'Send the request as {"input": "what you want the agent to do"}: input must be non-empty text.',
+    );
+  }
+  if (input.includes("\u0000")) {
+    throw badRequest(
+      "The input contains a NUL character (\\u0000), which cannot be stored; remove it and send it again.",
     );
   }
   if (input.length > MAX_INPUT_CHARS) {

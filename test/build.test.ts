@@ -29,7 +29,16 @@ describe("the production build (what the container runs)", () => {
       cwd: root,
     });
     expect(stdout).toContain("Usage: switchboard");
-    for (const command of ["serve", "worker", "proxy", "migrate", "authz", "agents", "keys"])
+    for (const command of [
+      "serve",
+      "worker",
+      "proxy",
+      "migrate",
+      "authz",
+      "agents",
+      "keys",
+      "sessions",
+    ])
       expect(stdout).toContain(command);
     // The site's stylesheet and script are read at run time too.
     expect(existsSync(`${outDir}/directory/site/assets/site.css`)).toBe(true);

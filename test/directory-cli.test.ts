@@ -104,8 +104,11 @@ describe("switchboard agents and keys", { timeout: 180_000 }, () => {
     expect(suspended.stdout.trim()).toBe("suspended secret: under review");
     const listed = await runSwitchboard(["agents", "list"], env);
     expect(listed.stdout).toMatch(/secret +suspended +experimental +a2a +team:support/);
+    const featured = await runSwitchboard(["agents", "feature", "triage"], env);
+    expect(featured.stdout.trim()).toBe("featured triage");
     const shown = await runSwitchboard(["agents", "show", "triage"], env);
     expect(shown.stdout).toContain("title: Ticket triage");
+    expect(shown.stdout).toContain("# featured: offered in chat to everyone who may run it");
     const missing = await runSwitchboard(["agents", "show", "nope"], env);
     expect([missing.code, missing.stderr.trim()]).toEqual([
       1,
@@ -142,6 +145,11 @@ describe("switchboard agents and keys", { timeout: 180_000 }, () => {
         headers: { authorization: `Bearer ${bob}` },
       });
       expect(hidden.status).toBe(404);
+      // Featured by the operator above: the API says so.
+      const triage = await fetch(`http://127.0.0.1:${port}/api/v1/agents/triage`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect((await readJson(triage)).featured).toBe(true);
     } finally {
       serve.signal("SIGTERM");
       await serve.exited;

@@ -11,8 +11,8 @@ import { httpSseFixture } from "./runtime-contract/http-fixture.js";
 import { n8nFixture } from "./runtime-contract/n8n-fixture.js";
 import { eventually } from "./support/eventually.js";
 import { apiRequest, type JsonBody, readJson } from "./support/http.js";
-import { freePort } from "./support/ports.js";
-import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
+import { serveWithAgents } from "./support/serve-with-agents.js";
+import type { SwitchboardProcess } from "./support/switchboard-process.js";
 
 /**
  * The issue's "done when", end to end: `switchboard serve` on its embedded defaults, one
@@ -77,14 +77,7 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
       };
       writeFileSync(join(agentsDir, `${name}.yaml`), stringify(manifest));
     }
-    const applied = await runSwitchboard(["agents", "apply", agentsDir], env);
-    expect(applied.code, applied.stderr).toBe(0);
-    const created = await runSwitchboard(["keys", "create", "--user", "ada@example.com"], env);
-    key = created.stdout.trim().split("\n").at(-1) ?? "";
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    serve = new SwitchboardProcess(["serve"], { ...env, PORT: String(port) });
-    await serve.waitFor(`${base}/readyz`, 90_000);
+    ({ serve, base, key } = await serveWithAgents(agentsDir, env, "ada@example.com"));
   }, 200_000);
 
   afterAll(async () => {

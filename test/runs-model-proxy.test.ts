@@ -83,7 +83,13 @@ beforeAll(async () => {
       "  limits: { max_cost_usd_per_run: 0.5 }",
     ].join("\n"),
   );
-  const env = { DATABASE_URL: database.url, LOG_LEVEL: "warn", UPSTREAM_KEY: "upstream-secret" };
+  // The agent runs on loopback, which a Switchboard on PostgreSQL must be told it may reach.
+  const env = {
+    DATABASE_URL: database.url,
+    LOG_LEVEL: "warn",
+    UPSTREAM_KEY: "upstream-secret",
+    RUNTIME_EGRESS_ALLOW: "127.0.0.1",
+  };
   expect((await runSwitchboard(["agents", "apply", join(dir, "agent.yaml")], env)).code).toBe(0);
   const created = await runSwitchboard(["keys", "create", "--user", "ada@example.com"], env);
   apiKey = created.stdout.trim().split("\n").at(-1) ?? "";

@@ -487,7 +487,13 @@ describe("following streamed answers while the database is busy", { timeout: 300
       const db = await createTestDatabase("runs_sse");
       databases.push(db);
       // Few connections for many runs: event batches and closing transactions queue for them.
-      const env = { DATABASE_URL: db.url, DATABASE_POOL_MAX: "3", LOG_LEVEL: "warn" };
+      // The agent runs on loopback, which a Switchboard on PostgreSQL must be told it may reach.
+      const env = {
+        DATABASE_URL: db.url,
+        DATABASE_POOL_MAX: "3",
+        LOG_LEVEL: "warn",
+        RUNTIME_EGRESS_ALLOW: "127.0.0.1",
+      };
       const { port: agentPort } = agent.address() as AddressInfo;
       const key = await setUp(
         env,

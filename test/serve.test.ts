@@ -104,6 +104,7 @@ describe("bad configuration", () => {
     const result = await runSwitchboard(["serve"], {
       LOG_LEVEL: "loud",
       REDIS_URL: "http://127.0.0.1:6379",
+      RUNTIME_EGRESS_ALLOW: "agents.corp.internal,10.0.0.0/33",
       SWITCHBOARD_DATA_DIR: emptyDataDir(),
     });
     expect(result.code).toBe(2);
@@ -111,6 +112,7 @@ describe("bad configuration", () => {
       "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent",
     );
     expect(result.stderr).toContain("REDIS_URL: must be a URL starting with redis:// or rediss://");
+    expect(result.stderr).toContain('RUNTIME_EGRESS_ALLOW: "10.0.0.0/33" is not a host name');
   });
 
   it("treats an empty variable as unset", async () => {

@@ -172,6 +172,8 @@ beforeAll(async () => {
         run: ["user:ada@example.com"],
       }),
     },
+    // Naming an agent in a mention picks it for people who use it, or a featured one.
+    commands: [["agents", "feature", "priced"]],
   });
 }, 180_000);
 
@@ -192,8 +194,9 @@ describe("/agents", { timeout: 60_000 }, () => {
     expect(response.status).toBe(200);
     const help = await nextResponse();
     expect(help.response_type).toBe("ephemeral");
-    expect(help.text).toContain("/agents search <words>");
-    expect(help.text).toContain("/agents run <agent> <request>");
+    // Slack shows the escaped `&lt;words&gt;` as `<words>`.
+    expect(help.text).toContain("/agents search &lt;words&gt;");
+    expect(help.text).toContain("/agents run &lt;agent&gt; &lt;request&gt;");
     await events().command("UADA", "/agents", "help");
     expect((await nextResponse(2)).text).toBe(help.text);
   });
@@ -561,6 +564,7 @@ describe("Socket Mode", { timeout: 90_000 }, () => {
           run: ['"user:*"'],
         }),
       },
+      commands: [["agents", "feature", "helpdesk"]],
       env: { SLACK_APP_TOKEN: APP_TOKEN },
       beforeServe: async (double) => {
         // The app-level token opens the connection; its URL is the local WebSocket.

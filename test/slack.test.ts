@@ -120,6 +120,8 @@ beforeAll(async () => {
         run: everyone,
       }),
     },
+    // Naming an agent picks it for people who use it, their team's, or featured ones.
+    commands: [["agents", "feature", "helpdesk", "restricted", "slow", "broken"]],
   });
   ({ slack, serve, events } = harness);
 }, 180_000);

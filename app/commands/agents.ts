@@ -135,8 +135,25 @@ export async function agentsShow(config: Config, name: string, print: Print = co
   await withDirectory(config, async ({ registry }) => {
     const agent = await registry.require(name);
     print(`# state: ${agent.state}${agent.stateReason ? ` (${agent.stateReason})` : ""}`);
+    if (agent.featured) print("# featured: offered in chat to everyone who may run it");
     print(`# updated: ${agent.updatedAt.toISOString()}`);
     print(stringify(agent.manifest).trimEnd());
+  });
+  return 0;
+}
+
+/** Features agents, or stops featuring them; prints one line per agent. */
+export async function agentsSetFeatured(
+  config: Config,
+  names: string[],
+  featured: boolean,
+  print: Print = console.log,
+): Promise<number> {
+  await withDirectory(config, async ({ registry }) => {
+    for (const name of names) {
+      await registry.setFeatured(name, featured, cli);
+      print(`${featured ? "featured" : "unfeatured"} ${name}`);
+    }
   });
   return 0;
 }

@@ -21,6 +21,7 @@ export async function proxy(config: Config, options: ProxyOptions): Promise<void
     url: config.DATABASE_URL,
     dataDir: config.SWITCHBOARD_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
+    logger,
   });
   lifecycle.onStop("database", () => db.close());
   if (options.migrate) await migrateLatest(db);

@@ -11,6 +11,7 @@ import {
   runnableAgents,
   SessionCookies,
   type SignInModes,
+  type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
 import { startProxy } from "../../proxy/index.js";
@@ -32,14 +33,22 @@ const DEFAULT_PROXY_PORT = 4000;
 
 /**
  * How the site signs people in. The development form takes any email, so it exists only where
- * nobody else can reach it: the embedded database (one machine) bound to loopback.
+ * nobody else can reach it (the embedded database, one machine, bound to loopback) and only
+ * when no real way in is configured: beside OIDC or an SSO proxy it would be a back door.
  */
-function signInModes(config: Config, database: "pglite" | "postgres"): SignInModes {
+export function signInModes(
+  config: Config,
+  database: "pglite" | "postgres",
+  oidc: SignInModes["oidc"],
+): SignInModes {
+  const trustedHeader = config.AUTH_TRUSTED_HEADER
+    ? { header: config.AUTH_TRUSTED_HEADER, proxies: config.AUTH_TRUSTED_PROXIES }
+    : undefined;
+  const alone = !trustedHeader && !config.OIDC_ISSUER_URL;
   return {
-    development: database === "pglite" && LOOPBACK_HOSTS.has(config.HOST),
-    trustedHeader: config.AUTH_TRUSTED_HEADER
-      ? { header: config.AUTH_TRUSTED_HEADER, proxies: config.AUTH_TRUSTED_PROXIES }
-      : undefined,
+    development: alone && database === "pglite" && LOOPBACK_HOSTS.has(config.HOST),
+    trustedHeader,
+    oidc,
   };
 }
 
@@ -111,10 +120,17 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   if (ctx.db.kind === "pglite" && (await ensureDemoAgent(directory.registry))) {
     logger.info("registered the built-in demo agent");
   }
-  const cookies = new SessionCookies(
-    config.SESSION_SECRET,
-    (config.PUBLIC_URL ?? "").startsWith("https:"),
-  );
+  // Secure always behind an https PUBLIC_URL; else when the request came over TLS.
+  const cookieSecurity = {
+    always: (config.PUBLIC_URL ?? "").startsWith("https:"),
+    tlsProxies: config.AUTH_TRUSTED_PROXIES,
+  };
+  const auth: SiteAuth = {
+    cookies: new SessionCookies(config.SESSION_SECRET, cookieSecurity),
+    sessions: directory.siteSessions,
+    users: ctx.authorization.users,
+    modes: signInModes(config, ctx.db.kind, siteOidc(oidc, config, cookieSecurity, logger)),
+  };
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
     consume: !config.REDIS_URL,
@@ -143,7 +159,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   });
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(cookies)], runs.service, secrets),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
   );
   routes.use(
     createDirectorySite({
@@ -158,11 +174,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
         slackTeamId: config.SLACK_TEAM_ID,
         teamsAppId: config.TEAMS_APP_ID,
       }),
-      auth: {
-        cookies,
-        users: ctx.authorization.users,
-        modes: { ...signInModes(config, ctx.db.kind), oidc: siteOidc(oidc, config, logger) },
-      },
+      auth,
     }),
   );
   if (config.AUTH_TRUSTED_HEADER && config.AUTH_TRUSTED_PROXIES.length === 0) {

@@ -1,4 +1,5 @@
 import {
+  type CookieSecurity,
   FlowCookies,
   OIDC_CALLBACK_PATH,
   type OidcSettings,
@@ -49,6 +50,7 @@ export function oidcSettings(config: Config): OidcSettings | undefined {
 export function siteOidc(
   settings: OidcSettings | undefined,
   config: Config,
+  cookieSecurity: CookieSecurity,
   logger: Logger,
 ): SignInModes["oidc"] {
   if (!settings) return undefined;
@@ -64,6 +66,5 @@ export function siteOidc(
   void signIn.problem().then((problem) => {
     if (!problem) log.info({ issuer: settings.issuer.href }, "OIDC sign-in ready");
   });
-  const secure = settings.redirectUri.protocol === "https:";
-  return { signIn, flows: new FlowCookies(config.SESSION_SECRET, secure) };
+  return { signIn, flows: new FlowCookies(config.SESSION_SECRET, cookieSecurity) };
 }

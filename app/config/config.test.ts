@@ -54,6 +54,21 @@ describe("loadConfig", () => {
     );
   });
 
+  it("bounds a turn's time limit to 24 hours, as manifests are", () => {
+    expect(loadConfig({ RUN_TIMEOUT_SECONDS: "86400" }).RUN_TIMEOUT_SECONDS).toBe(86_400);
+    expect(problemsOf({ RUN_TIMEOUT_SECONDS: "3000000" })).toContain(
+      'RUN_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 86400 (24 hours) (got "3000000")',
+    );
+  });
+
+  it("limits runs in progress per person and per agent, 5 and 10 unless set", () => {
+    expect(loadConfig({})).toMatchObject({ RUN_MAX_PER_USER: 5, RUN_MAX_PER_AGENT: 10 });
+    expect(loadConfig({ RUN_MAX_PER_USER: "2" }).RUN_MAX_PER_USER).toBe(2);
+    expect(problemsOf({ RUN_MAX_PER_AGENT: "0" })).toContain(
+      'RUN_MAX_PER_AGENT: must be a whole number from 1 to 10000 (got "0")',
+    );
+  });
+
   it("reads admins as a lower-cased email list and refuses a bad entry once", () => {
     expect(
       loadConfig({ SWITCHBOARD_ADMINS: "Ada@Example.com, bob@example.com," }).SWITCHBOARD_ADMINS,
@@ -92,6 +107,18 @@ describe("loadConfig", () => {
     );
     expect(problemsOf({ SESSION_SECRET: "short" })).toContain(
       "SESSION_SECRET: must be at least 32 characters",
+    );
+  });
+
+  it("reads RUNTIME_EGRESS_ALLOW's host names, addresses and ranges, and names a bad entry", () => {
+    expect(loadConfig({}).RUNTIME_EGRESS_ALLOW).toEqual([]);
+    expect(
+      loadConfig({ RUNTIME_EGRESS_ALLOW: " agents.corp.internal, 10.20.0.0/16 ,fd00::/8,,[::1]" })
+        .RUNTIME_EGRESS_ALLOW,
+    ).toEqual(["agents.corp.internal", "10.20.0.0/16", "fd00::/8", "[::1]"]);
+    const message = problemsOf({ RUNTIME_EGRESS_ALLOW: "10.0.0.0/8, 10.0.0.0/33" });
+    expect(message).toContain(
+      'RUNTIME_EGRESS_ALLOW: "10.0.0.0/33" is not a host name, an IP address or a CIDR range',
     );
   });
 });

@@ -1,5 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
+import { egressAllowProblem } from "../../runtimes/index.js";
 import { parseKeyring } from "../../secrets/index.js";
 
 /**
@@ -33,37 +35,45 @@ const positiveMs = z.coerce
   .int({ error: "must be a whole number of milliseconds" })
   .positive({ error: "must be a positive number of milliseconds" });
 
-/** A comma-separated list (blanks dropped), each item checked by `item`. */
-function commaList(
-  item: z.ZodType<string, string>,
-  normalize: (entry: string) => string = (e) => e,
-) {
-  return z
-    .string()
-    .transform((value) =>
-      value
-        .split(",")
-        .map((entry) => normalize(entry.trim()))
-        .filter((entry) => entry.length > 0),
-    )
-    .pipe(z.array(item));
-}
+const runLimit = z.coerce
+  .number({ error: "must be a whole number from 1 to 10000" })
+  .int({ error: "must be a whole number from 1 to 10000" })
+  .min(1, { error: "must be a whole number from 1 to 10000" })
+  .max(10_000, { error: "must be a whole number from 1 to 10000" });
 
-const emailList = commaList(
-  z.email({ error: "must be a comma-separated list of email addresses" }),
-  (email) => email.toLowerCase(),
+/** A comma-separated setting's entries, trimmed, empty ones dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0),
 );
 
-const ipList = commaList(
-  z.string().refine((address) => isIP(address) !== 0, {
-    error: "must be a comma-separated list of IP addresses",
-  }),
+const emailList = commaList
+  .transform((emails) => emails.map((email) => email.toLowerCase()))
+  .pipe(z.array(z.email({ error: "must be a comma-separated list of email addresses" })));
+
+const ipList = commaList.pipe(
+  z.array(
+    z.string().refine((address) => isIP(address) !== 0, {
+      error: "must be a comma-separated list of IP addresses",
+    }),
+  ),
 );
 
-const environmentNames = commaList(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-    error: "must be a comma-separated list of environment variable names",
-  }),
+const egressAllowList = commaList.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const problem = egressAllowProblem(entry);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }
+});
+
+const environmentNames = commaList.pipe(
+  z.array(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      error: "must be a comma-separated list of environment variable names",
+    }),
+  ),
 );
 
 /** Checked with the store's own parser; the message never holds a key. */
@@ -193,7 +203,7 @@ export const configSchema = z.object({
   AUTH_TRUSTED_PROXIES: ipList
     .default([])
     .describe(
-      "Comma-separated IP addresses of the SSO proxies whose AUTH_TRUSTED_HEADER is believed; the header is ignored from anyone else.",
+      "Comma-separated IP addresses of the proxies in front of Switchboard whose AUTH_TRUSTED_HEADER and X-Forwarded-Proto are believed (`https` there makes the site's cookies Secure); both headers are ignored from anyone else.",
     ),
   OIDC_ISSUER_URL: urlWithScheme(["http", "https"])
     .optional()
@@ -251,6 +261,11 @@ export const configSchema = z.object({
     .describe(
       "The model proxy's address as agents reach it. Set: every run gets a proxy key of its own, handed to the agent, so its model calls are booked to the run and held to the agent's per-run budget. Unset with `serve --proxy-config`: the in-process proxy.",
     ),
+  RUNTIME_EGRESS_ALLOW: egressAllowList
+    .default([])
+    .describe(
+      "Comma-separated host names, IP addresses and CIDR ranges (e.g. agents.corp.internal,10.20.0.0/16) that agents may be reached at although they are internal. Agents may reach every public address; loopback, private, link-local (cloud metadata) and reserved ones are refused unless listed here, checked after DNS resolution and on every redirect. On the embedded default (no DATABASE_URL) with a loopback HOST, loopback is allowed too.",
+    ),
   RUN_CONCURRENCY: z.coerce
     .number({ error: "must be a whole number from 1 to 1000" })
     .int({ error: "must be a whole number from 1 to 1000" })
@@ -260,13 +275,24 @@ export const configSchema = z.object({
     .describe(
       "Most sessions one worker (or the in-process queue) runs at once; turns of one session always run one at a time.",
     ),
+  RUN_MAX_PER_USER: runLimit
+    .default(5)
+    .describe(
+      "Most runs one person may have in progress at once, across every worker. Their further runs wait (they are told so) without holding a worker, and start as theirs finish; one person cannot fill the workers and starve everyone else.",
+    ),
+  RUN_MAX_PER_AGENT: runLimit
+    .default(10)
+    .describe(
+      "Most runs of one agent in progress at once, across every worker and person. Further runs wait; when a place frees, the person with the fewest runs in progress goes first, then whoever has waited longest.",
+    ),
   RUN_TIMEOUT_SECONDS: z.coerce
-    .number({ error: "must be a whole number of seconds" })
-    .int({ error: "must be a whole number of seconds" })
-    .positive({ error: "must be a positive number of seconds" })
+    .number({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .int({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .positive({ error: `must be ${RUN_TIMEOUT_RULE}` })
+    .max(MAX_RUN_TIMEOUT_SECONDS, { error: `must be ${RUN_TIMEOUT_RULE}` })
     .default(900)
     .describe(
-      "How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds.",
+      `How long one turn may run before it is stopped and failed, unless the agent's manifest sets limits.timeout_seconds; at most ${MAX_RUN_TIMEOUT_SECONDS} (24 hours), as for the manifest.`,
     ),
   RUN_MAX_ATTEMPTS: z.coerce
     .number({ error: "must be a whole number from 1 to 20" })

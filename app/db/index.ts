@@ -6,3 +6,4 @@ export {
   migrationStatus,
 } from "./migrate.js";
 export { type Database, type DatabaseKind, type DatabaseOptions, openDatabase } from "./open.js";
+export { isDatabaseUnavailable } from "./unavailable.js";

@@ -27,6 +27,7 @@ const TABLES = [
   "run_events",
   "runs",
   "sessions",
+  "site_sessions",
   "team_members",
   "teams",
   "user_identities",

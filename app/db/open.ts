@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import knex, { type Knex } from "knex";
 import pg from "pg";
+import type { Logger } from "../logger.js";
 import { DataDirLock } from "./data-dir-lock.js";
 import { PgliteKnexClient } from "./pglite-client.js";
 import { sharedParsers } from "./types.js";
@@ -25,6 +26,8 @@ export interface DatabaseOptions {
   url?: string | undefined;
   dataDir: string;
   poolMax?: number;
+  /** Where knex's own warnings go (a pooled connection found dead); unset: stderr. */
+  logger?: Logger | undefined;
 }
 
 const pgTypes = {
@@ -33,12 +36,38 @@ const pgTypes = {
   },
 };
 
-function openPostgres(url: string, poolMax: number): Database {
+/**
+ * knex's warnings as JSON log lines instead of coloured text on stderr. A backend terminated
+ * under an idle pool makes one warning per pooled connection, all alike: the same text within
+ * a few seconds is written once.
+ */
+function knexLog(logger: Logger): Knex.Config["log"] {
+  let last = { message: "", at: 0 };
+  const once = (level: "warn" | "error", message: unknown) => {
+    // Some carry their error's stack after the first line; the first line says it.
+    const text = String(message).split("\n")[0] ?? "";
+    if (text === last.message && Date.now() - last.at < 10_000) return;
+    last = { message: text, at: Date.now() };
+    logger[level]({ source: "knex" }, text);
+  };
+  return {
+    warn: (message) => once("warn", message),
+    error: (message) => once("error", message),
+    deprecate: (message) => logger.warn({ source: "knex" }, String(message)),
+    debug: (message) => logger.debug({ source: "knex", message }, "knex debug"),
+  };
+}
+
+function openPostgres(url: string, poolMax: number, logger: Logger | undefined): Database {
+  // An idle pooled connection whose backend ends is marked dead by knex's own "error"
+  // listener and replaced when next taken: a restarted PostgreSQL costs the queries in
+  // flight, nothing more.
   const db = knex({
     client: "pg",
     connection: { connectionString: url, types: pgTypes } as Knex.PgConnectionConfig,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10_000,
+    ...(logger ? { log: knexLog(logger) } : {}),
   });
   return {
     kind: "postgres",
@@ -85,6 +114,6 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.poolMax ?? 10);
+  if (options.url) return openPostgres(options.url, options.poolMax ?? 10, options.logger);
   return openPglite(options.dataDir);
 }

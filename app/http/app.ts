@@ -6,6 +6,7 @@ import type { Logger } from "../logger.js";
 import { errorHandler, routeNotFound } from "./errors.js";
 import { healthRouter, type ReadinessCheck } from "./health.js";
 import type { HttpMetrics } from "./metrics.js";
+import { securityHeaders } from "./security-headers.js";
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -40,6 +41,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }),
   );
   app.use(options.metrics.middleware);
+  app.use(securityHeaders);
   app.use(
     healthRouter({
       checks: options.checks,

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isSwitchboardError, SwitchboardError } from "../../core/index.js";
+import { isDatabaseUnavailable } from "../db/index.js";
 
 /**
  * The one place errors become responses: `{ "error": { code, message, request_id } }`.
@@ -10,6 +11,8 @@ interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
+  /** zlib's code when a compressed body would not decompress, e.g. Z_DATA_ERROR. */
+  code?: string;
 }
 
 function fromBodyParser(error: BodyParserError): SwitchboardError | undefined {
@@ -32,6 +35,14 @@ function fromBodyParser(error: BodyParserError): SwitchboardError | undefined {
     case "charset.unsupported":
       return new SwitchboardError("unsupported_encoding", error.message, { status: 415 });
     default:
+      // A body whose Content-Encoding (gzip, deflate, br) does not match what was sent.
+      if (error.status === 400 && error.code?.startsWith("Z_")) {
+        return new SwitchboardError(
+          "bad_encoding",
+          `The request body could not be decompressed: its Content-Encoding header does not match the bytes sent (${error.message}).`,
+          { status: 400 },
+        );
+      }
       return undefined;
   }
 }
@@ -40,6 +51,13 @@ export function toSwitchboardError(error: unknown): SwitchboardError {
   if (isSwitchboardError(error)) return error;
   const parsed = error instanceof Error ? fromBodyParser(error as BodyParserError) : undefined;
   if (parsed) return parsed;
+  if (isDatabaseUnavailable(error)) {
+    return new SwitchboardError(
+      "database_unavailable",
+      "Switchboard cannot reach its database right now; try again in a moment.",
+      { status: 503, cause: error },
+    );
+  }
   return new SwitchboardError(
     "internal_error",
     "Something went wrong on our side. The request id helps us find out what.",

@@ -41,6 +41,12 @@ beforeAll(async () => {
       app.get("/boom", () => {
         throw new Error("database password is hunter2");
       });
+      app.get("/restarting", () => {
+        // What pg throws at a query whose backend PostgreSQL cut while shutting down.
+        throw Object.assign(new Error("terminating connection due to administrator command"), {
+          code: "57P01",
+        });
+      });
     },
   });
   server = await startHttpServer(app, { host: "127.0.0.1", port: 0 });
@@ -75,6 +81,15 @@ describe("errors", () => {
       .map((line) => JSON.parse(line))
       .find((entry) => entry.req?.id === "trace-42");
     expect(logged?.err?.message).toBe("database password is hunter2");
+  });
+
+  it("answer a database that cannot be reached with a 503 a client may retry, not a 500", async () => {
+    const response = await fetch(`${server.url}/restarting`);
+    expect(response.status).toBe(503);
+    expect((await readJson(response)).error).toMatchObject({
+      code: "database_unavailable",
+      message: "Switchboard cannot reach its database right now; try again in a moment.",
+    });
   });
 
   it("explain malformed JSON and bodies over the limit", async () => {
@@ -136,5 +151,19 @@ describe("readiness and metrics", () => {
       /switchboard_http_requests_total\{method="GET",route="\/teapot",status="400"\} \d+/,
     );
     expect(text).toContain("switchboard_process_cpu_user_seconds_total");
+  });
+});
+
+describe("security headers", () => {
+  it("go on every answer, errors and health included: no framing, no sniffing, no referrer to other sites, nothing loaded", async () => {
+    for (const path of ["/teapot", "/healthz", "/no-such-route"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get("content-security-policy")).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      );
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("referrer-policy")).toBe("same-origin");
+    }
   });
 });

@@ -1,107 +1,148 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import pg from "pg";
-import type { TupleKey } from "../types.js";
+import { backoffDelay, OutageLog, type OutageLogger } from "../../core/index.js";
+import { decodeChanges, encodeChanges, type TupleChanges } from "./feed-messages.js";
+
+export type { TupleChanges } from "./feed-messages.js";
 
 /**
  * Keeps every process's in-memory tuples current when several share one PostgreSQL
  * database (web replicas, workers) without an OpenFGA server. A write announces its changes
  * with NOTIFY inside its transaction, so they go out exactly when it commits, in commit
- * order; the other processes LISTEN and apply them. After a lost connection a process
- * reloads everything, since it may have missed changes.
+ * order; the other processes LISTEN and apply them.
+ *
+ * The LISTEN connection outlives any one server: when it is lost (PostgreSQL restarting, a
+ * backend terminated) the feed connects again, backing off, and then reloads everything,
+ * since notifications sent meanwhile are gone.
  */
 
 const CHANNEL = "switchboard_authz_tuples";
-// NOTIFY payloads must stay under 8000 bytes.
-const MAX_PAYLOAD = 7000;
 
-export interface TupleChanges {
-  written: TupleKey[];
-  deleted: TupleKey[];
+export interface ChangeFeedOptions {
+  databaseUrl: string;
+  onChanges: (changes: TupleChanges) => void;
+  /** Called once listening again after a lost connection: reload what may have been missed. */
+  onResync: () => Promise<void>;
+  logger?: OutageLogger | undefined;
 }
 
-interface Message extends TupleChanges {
-  origin: string;
-}
+const silent: OutageLogger = { warn() {}, info() {} };
 
 export class TupleChangeFeed {
   /** Identifies this process's own notifications, which it has already applied. */
   readonly origin = randomUUID();
+  /** The client listening now; undefined while (re)connecting. */
   private client: pg.Client | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private readonly outages: OutageLog;
 
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly onChanges: (changes: TupleChanges) => void,
-    private readonly onResync: () => Promise<void>,
-    private readonly onError: (error: Error) => void,
-  ) {}
+  constructor(private readonly options: ChangeFeedOptions) {
+    this.outages = new OutageLog(options.logger ?? silent, "authorization change feed");
+  }
+
+  /** Why the feed is not listening, while it is not (for /readyz). */
+  get failure(): string | undefined {
+    if (this.closed) return "closed";
+    return this.client ? undefined : (this.outages.failure ?? "connecting");
+  }
 
   /** Announces changes from inside the writing transaction. */
   async publish(trx: Knex.Transaction, changes: TupleChanges): Promise<void> {
-    for (const payload of this.payloads(changes)) {
+    for (const payload of encodeChanges(this.origin, changes)) {
       await trx.raw("select pg_notify(?, ?)", [CHANNEL, payload]);
     }
   }
 
+  /** Starts listening; fails if PostgreSQL cannot be reached now (start-up says so). */
   async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on("notification", (message) => {
-      if (!message.payload) return;
-      const parsed = JSON.parse(message.payload) as Message;
-      if (parsed.origin !== this.origin) this.onChanges(parsed);
-    });
-    client.on("error", (error) => this.reconnect(error));
-    client.on("end", () => this.reconnect(new Error("authorization change feed disconnected")));
-    await client.connect();
-    await client.query(`listen ${CHANNEL}`);
-    this.client = client;
+    this.client = await this.listen();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    await this.client?.end().catch(() => {});
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
   }
 
-  private reconnect(error: Error): void {
-    if (this.closed || this.retry) return;
-    this.onError(error);
-    this.client?.removeAllListeners();
+  /** A client listening on the channel. */
+  private async listen(): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: "switchboard authz change feed",
+    });
+    // For the client's whole life, never removed: pg emits "error" more than once for one
+    // loss (the server's FATAL message, then the socket's end), and an "error" event with
+    // no listener ends the process.
+    client.on("error", (error) => this.lost(client, error));
+    client.on("end", () => this.lost(client, new Error("the connection ended")));
+    client.on("notification", (message) => {
+      if (client === this.client && message.payload) this.receive(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+      return client;
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Another process's changes; a payload that is not one of ours is ignored. */
+  private receive(payload: string): void {
+    const message = decodeChanges(payload);
+    if (message && message.origin !== this.origin) {
+      this.options.onChanges({ written: message.written, deleted: message.deleted });
+    }
+  }
+
+  /** The listening client failed: drop it (later events from it are ignored) and reconnect. */
+  private lost(client: pg.Client, error: Error): void {
+    if (client !== this.client || this.closed) return;
     this.client = undefined;
-    this.retry = setTimeout(async () => {
-      this.retry = undefined;
-      try {
-        await this.start();
-        await this.onResync();
-      } catch (failure) {
-        this.reconnect(failure as Error);
-      }
-    }, 1_000);
+    client.end().catch(() => {});
+    this.outages.failed(error);
+    this.reconnect();
+  }
+
+  private reconnect(): void {
+    if (this.closed || this.retry) return;
+    this.attempts += 1;
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        void this.resume();
+      },
+      backoffDelay(this.attempts, { firstMs: 250, maxMs: 5_000 }),
+    );
     this.retry.unref();
   }
 
-  private *payloads(changes: TupleChanges): Generator<string> {
-    let current: Message = { origin: this.origin, written: [], deleted: [] };
-    let size = 100;
-    const flush = () => {
-      const payload = JSON.stringify(current);
-      current = { origin: this.origin, written: [], deleted: [] };
-      size = 100;
-      return payload;
-    };
-    for (const [list, key] of [
-      [changes.deleted, "deleted"],
-      [changes.written, "written"],
-    ] as const) {
-      for (const tuple of list) {
-        const tupleSize = JSON.stringify(tuple).length + 1;
-        if (size + tupleSize > MAX_PAYLOAD) yield flush();
-        current[key].push(tuple);
-        size += tupleSize;
+  private async resume(): Promise<void> {
+    let client: pg.Client | undefined;
+    try {
+      client = await this.listen();
+      if (this.closed) {
+        await client.end().catch(() => {});
+        return;
       }
+      this.client = client;
+      await this.options.onResync();
+      this.attempts = 0;
+      this.outages.restored();
+    } catch (error) {
+      if (this.closed) return;
+      this.outages.failed(error);
+      if (client && client === this.client) {
+        this.client = undefined;
+        client.end().catch(() => {});
+      }
+      this.reconnect();
     }
-    if (current.written.length > 0 || current.deleted.length > 0) yield flush();
   }
 }

@@ -132,6 +132,19 @@ describe("embedded authorizers in two processes sharing PostgreSQL", () => {
     expect(await web.listObjects(ada)).toContain("agent:lister");
   });
 
+  it("ignore notifications on their channel that are not theirs, and keep listening", async () => {
+    const [web, worker] = authorizers as [EmbeddedAuthorizer, EmbeddedAuthorizer];
+    // Anyone who may connect may NOTIFY; a listener that threw would end the process.
+    for (const payload of ["not json", '{"origin":"x","written":"nope"}', "null", "[]"]) {
+      await (dbs[0] as Database).knex.raw("select pg_notify('switchboard_authz_tuples', ?)", [
+        payload,
+      ]);
+    }
+    const grant = { user: "user:eve@example.com", relation: "viewer", object: "agent:after" };
+    await web.write([grant]);
+    await eventually(async () => expect(await worker.check(grant)).toBe(true));
+  });
+
   it("carry a large write across, however many notifications it takes", async () => {
     const [web, worker] = authorizers as [EmbeddedAuthorizer, EmbeddedAuthorizer];
     const grants = Array.from({ length: 600 }, (_, i) => ({

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { OutageLogger } from "../../core/index.js";
 import type { Authorizer, BatchCheck } from "../authorizer.js";
 import { compileModel, ModelEvaluator, TupleIndex } from "../embedded/index.js";
 import type {
@@ -19,7 +20,8 @@ export interface EmbeddedOptions {
   modelDsl: string;
   /** Set on PostgreSQL so processes sharing the database see each other's writes. */
   databaseUrl?: string | undefined;
-  onFeedError?: (error: Error) => void;
+  /** Where the change feed says it lost its connection and got it back. */
+  logger?: OutageLogger | undefined;
 }
 
 /**
@@ -39,6 +41,8 @@ export class EmbeddedAuthorizer implements Authorizer {
    * write, from this process or through the change feed, empties it, so it is never stale.
    */
   private readonly listCache = new Map<string, string[]>();
+  /** Changes that arrive while a reload reads the table, applied on top of what it read. */
+  private heldDuringReload: TupleChanges[] | undefined;
 
   private constructor(
     private readonly knex: Knex,
@@ -51,12 +55,12 @@ export class EmbeddedAuthorizer implements Authorizer {
     const authorizer = new EmbeddedAuthorizer(options.knex, options.modelDsl);
     if (options.databaseUrl) {
       // Listen before loading, so no change committed in between is missed.
-      authorizer.feed = new TupleChangeFeed(
-        options.databaseUrl,
-        (changes) => authorizer.apply(changes),
-        () => authorizer.reload(),
-        options.onFeedError ?? (() => {}),
-      );
+      authorizer.feed = new TupleChangeFeed({
+        databaseUrl: options.databaseUrl,
+        onChanges: (changes) => authorizer.apply(changes),
+        onResync: () => authorizer.reload(),
+        logger: options.logger,
+      });
       await authorizer.feed.start();
     }
     await authorizer.reload();
@@ -110,7 +114,10 @@ export class EmbeddedAuthorizer implements Authorizer {
     return this.index.read(filter);
   }
 
+  /** Also fails while the change feed is reconnecting: answers may miss other processes' writes. */
   async ping(): Promise<void> {
+    const feedDown = this.feed?.failure;
+    if (feedDown) throw new Error(`change feed is reconnecting (${feedDown})`);
     await this.knex.raw("select 1");
   }
 
@@ -119,15 +126,31 @@ export class EmbeddedAuthorizer implements Authorizer {
   }
 
   private apply(changes: TupleChanges): void {
+    if (this.heldDuringReload) {
+      this.heldDuringReload.push(changes);
+      return;
+    }
     if (changes.deleted.length + changes.written.length > 0) this.listCache.clear();
     for (const tuple of changes.deleted) this.index.remove(tuple);
     for (const tuple of changes.written) this.index.add(tuple);
   }
 
+  /**
+   * Reads every tuple again. Changes that arrive meanwhile may be newer than what the read
+   * sees, so they are held and applied on top, in order (applying one the read already saw
+   * changes nothing).
+   */
   private async reload(): Promise<void> {
-    const tuples = await loadAllTuples(this.knex);
-    this.listCache.clear();
-    this.index.clear();
-    for (const tuple of tuples) this.index.add(tuple);
+    this.heldDuringReload = [];
+    try {
+      const tuples = await loadAllTuples(this.knex);
+      this.listCache.clear();
+      this.index.clear();
+      for (const tuple of tuples) this.index.add(tuple);
+    } finally {
+      const held = this.heldDuringReload;
+      this.heldDuringReload = undefined;
+      for (const changes of held) this.apply(changes);
+    }
   }
 }

@@ -5,23 +5,23 @@
  */
 
 import { describeWithOpenFga } from "../../test/support/openfga-server.js";
+import { sharedData, withSharedData } from "../../test/support/shared-data.js";
 import { describeConformanceFile } from "../conformance/describe-conformance.js";
 import { loadConformanceFile } from "../conformance/index.js";
 import { openFgaTarget } from "./conformance-target.js";
 
-const suite = new URL(
-  "../../../shared/conformance/openfga/consolidated_1_1_tests.yaml",
-  import.meta.url,
-);
+const suite = sharedData("conformance/openfga/consolidated_1_1_tests.yaml");
 const policy = new URL("../model.fga.yaml", import.meta.url);
 
 describeWithOpenFga("against a real OpenFGA server", (openFga) => {
   const target = () => openFgaTarget(openFga().url);
 
-  describeConformanceFile(
-    "OpenFGA conformance suite (consolidated_1_1_tests.yaml)",
-    loadConformanceFile(suite),
-    target,
+  withSharedData(suite, (url) =>
+    describeConformanceFile(
+      "OpenFGA conformance suite (consolidated_1_1_tests.yaml)",
+      loadConformanceFile(url),
+      target,
+    ),
   );
   describeConformanceFile(
     "Switchboard policy (authz/model.fga.yaml)",

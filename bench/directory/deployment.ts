@@ -96,10 +96,13 @@ export class BenchDeployment {
     this.cookie = response.headers.get("set-cookie")?.split(";")[0] ?? "";
   }
 
-  /** A signed-in GET; the body is read whole, as a client would, and returned. */
+  /**
+   * A signed-in GET, through the "SSO proxy" (the header on every request, as a proxy sends
+   * it: a header session is re-checked each time); the body is read whole and returned.
+   */
   async get(path: string): Promise<{ status: number; body: string }> {
     const response = await fetch(`${this.base}${path}`, {
-      headers: { cookie: this.cookie },
+      headers: { cookie: this.cookie, "x-forwarded-email": BENCH_USER },
       redirect: "manual",
     });
     return { status: response.status, body: await response.text() };

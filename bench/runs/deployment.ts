@@ -41,6 +41,10 @@ export class Deployment {
     const database = mode === "in-process-pglite" ? undefined : await createTestDatabase("bench");
     const env: Record<string, string> = {
       LOG_LEVEL: "warn",
+      // One person and one agent run everything here, standing for many: the per-person and
+      // per-agent run limits would otherwise measure themselves rather than the engine.
+      RUN_MAX_PER_USER: "10000",
+      RUN_MAX_PER_AGENT: "10000",
       ...(database ? { DATABASE_URL: database.url } : { SWITCHBOARD_DATA_DIR: join(dir, "data") }),
       ...(mode === "bullmq"
         ? { REDIS_URL, REDIS_KEY_PREFIX: `sbbench-${randomBytes(4).toString("hex")}` }

@@ -34,14 +34,17 @@ function score(agent: Agent, wanted: ReadonlySet<string>): number {
 /**
  * The agents this person may run that fit a request naming none: the ones sharing words
  * with it first, then the rest by name, so there is always something to pick from when the
- * person may run anything at all. Enabled agents only.
+ * person may run anything at all. Enabled agents only. `include` is an agent the request
+ * named but did not pick (see named-agent.ts): it is among them when the person may run
+ * it, so one click picks it deliberately.
  */
 export async function suggestAgents(
   deps: { access: AccessPolicy; registry: AgentRegistry },
   principal: Principal,
   request: string,
-  limit = 5,
+  options: { limit?: number; include?: string | undefined } = {},
 ): Promise<Agent[]> {
+  const limit = options.limit ?? 5;
   const runnable = (await deps.access.list(principal, "runner", "agent"))
     .map((object) => object.slice("agent:".length))
     .sort()
@@ -50,9 +53,12 @@ export async function suggestAgents(
     (agent): agent is Agent => agent !== undefined && agent.state === "enabled",
   );
   const wanted = new Set(words(request));
-  return agents
+  const ranked = agents
     .map((agent) => ({ agent, score: score(agent, wanted) }))
     .sort((a, b) => b.score - a.score || a.agent.name.localeCompare(b.agent.name))
-    .slice(0, limit)
     .map((entry) => entry.agent);
+  const shown = ranked.slice(0, limit);
+  const named = ranked.find((agent) => agent.name === options.include);
+  if (named && !shown.includes(named)) shown.splice(limit - 1, 1, named);
+  return shown;
 }

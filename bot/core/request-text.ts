@@ -1,11 +1,17 @@
+import type { NamedAgent } from "./named-agent.js";
 import { SLUG_PATTERN } from "./slug.js";
 
 /** What a person wrote to the bot, with the agent they named (if the first word names one). */
 export interface ChatRequest {
-  /** The first word, when it is an agent's name; undefined when the text names none. */
+  /** The first word, when it names one of the person's agents; undefined otherwise. */
   agentName: string | undefined;
-  /** The request for the agent: the text without the mention and the agent's name. */
+  /** The request: the text without the mention and, when it picked one, the agent's name. */
   text: string;
+  /**
+   * The first word names an agent the person may see but has not made theirs: it is not
+   * picked, the person is asked. `text` is then the request without that word.
+   */
+  passedOver?: { agentName: string; text: string } | undefined;
 }
 
 /** Slack's `<@U123ABC>` user mentions (with an optional `|name`). */
@@ -24,18 +30,27 @@ export function plainText(text: string): string {
 
 /**
  * Splits `@agents ticket-triage why is this ticket stuck?` into the agent's name and the
- * request. The first word is the agent's name only when `isAgent` says an agent by that
- * name exists (people also start requests with ordinary words).
+ * request. The first word picks an agent only when `kindOf` says it is one of the person's
+ * (see named-agent.ts): a word that is merely some agent's name picks nothing.
  */
 export async function parseRequest(
   text: string,
-  isAgent: (name: string) => Promise<boolean>,
+  kindOf: (name: string) => Promise<NamedAgent>,
 ): Promise<ChatRequest> {
   const plain = plainText(text);
   const [first = "", ...rest] = plain.split(" ");
   const candidate = first.toLowerCase().replace(/[:,]$/, "");
-  if (SLUG_PATTERN.test(candidate) && (await isAgent(candidate))) {
-    return { agentName: candidate, text: rest.join(" ").trim() };
+  if (SLUG_PATTERN.test(candidate)) {
+    const kind = await kindOf(candidate);
+    const after = rest.join(" ").trim();
+    if (kind === "theirs") return { agentName: candidate, text: after };
+    if (kind === "not_theirs") {
+      return {
+        agentName: undefined,
+        text: plain,
+        passedOver: { agentName: candidate, text: after },
+      };
+    }
   }
   return { agentName: undefined, text: plain };
 }

@@ -1,6 +1,7 @@
 import type { types } from "@slack/bolt";
 import type { Agent } from "../../directory/index.js";
 import { chatButton, linkButton } from "./chat-buttons.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 
 type KnownBlock = types.KnownBlock;
 
@@ -19,11 +20,6 @@ export interface AgentCardOptions {
 
 function shorten(text: string, limit: number): string {
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
-}
-
-/** Slack mrkdwn treats these three as markup; an agent's own text must not break a link. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** `team:platform` reads as "team platform"; a person owner as their address. */
@@ -62,7 +58,7 @@ export function agentCardBlocks(agent: Agent, options: AgentCardOptions): KnownB
       elements: [
         {
           type: "mrkdwn",
-          text: `Owner: ${escapeMrkdwn(ownerText(agent.owner))}  ·  Runtime: ${agent.runtimeType}${status}`,
+          text: `Owner: ${escapeMrkdwn(ownerText(agent.owner))}  ·  Runtime: ${escapeMrkdwn(agent.runtimeType)}${status}`,
         },
       ],
     },

@@ -2,8 +2,8 @@ import type { App, types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
 import { costText } from "../core/index.js";
-import { escapeMrkdwn } from "./agent-card-blocks.js";
 import { monthlySpend } from "./monthly-spend.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps } from "./slack-deps.js";
 
 type KnownBlock = types.KnownBlock;
@@ -22,7 +22,9 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
     const team = context.teamId ?? "";
     const person = await deps.identities.person(client, team, event.user);
     const blocks =
-      "refusal" in person ? [section(person.refusal)] : await homeBlocks(deps, person.principal);
+      "refusal" in person
+        ? [section(escapeMrkdwn(person.refusal))]
+        : await homeBlocks(deps, person.principal);
     await client.views.publish({ user_id: event.user, view: { type: "home", blocks } });
   });
 }
@@ -48,7 +50,7 @@ export async function homeBlocks(deps: SlackDeps, person: UserPrincipal): Promis
         : `None yet. Browse the directory and ask for access on an agent's page.`,
     ),
     context(
-      `<${deps.publicUrl}/agents|Browse the directory>  ·  Run one with \`/agents run <agent> <request>\` or \`@agents <agent> <request>\` in a channel`,
+      `<${deps.publicUrl}/agents|Browse the directory>  ·  Run one with \`/agents run &lt;agent&gt; &lt;request&gt;\` or \`@agents &lt;agent&gt; &lt;request&gt;\` in a channel`,
     ),
     { type: "divider" },
     section("*Your recent sessions*"),

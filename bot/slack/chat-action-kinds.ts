@@ -1,6 +1,7 @@
 import type { App, webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import { CHAT_ACTION_PATTERN, LINK_ACTION_PATTERN } from "./chat-buttons.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { RUN_SUGGESTED_AGENT } from "./suggestion-blocks.js";
 
@@ -19,7 +20,7 @@ export interface ActionClick {
   messageTs: string | undefined;
   /** For opening a modal (valid for 3 s). */
   triggerId: string;
-  /** Tells the person something only they see. */
+  /** Tells the person something only they see, in plain words (escaped for Slack here). */
   tell(text: string): Promise<void>;
   /**
    * Marks the button used: true for the first claim, false for every later one (a double
@@ -64,7 +65,8 @@ export function registerChatActions(app: App, deps: SlackDeps, kinds: ChatAction
   const dispatch: Parameters<App["action"]>[1] = async ({ ack, body, action, client, respond }) => {
     await ack();
     if (body.type !== "block_actions" || action.type !== "button" || !action.value) return;
-    const tell = async (text: string) => {
+    const tell = async (words: string) => {
+      const text = escapeMrkdwn(words);
       // Clicks in App Home come without a response_url: answer in the bot's DM instead.
       const sent = body.response_url
         ? respond({ response_type: "ephemeral", replace_original: false, text })

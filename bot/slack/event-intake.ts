@@ -3,9 +3,10 @@ import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
 import type { Logger } from "pino";
 import { type FastRoute, readBody, requestPath } from "../../core/index.js";
 import { QuietGate } from "./quiet-gate.js";
+import { eventBodyProblem } from "./slack-bodies.js";
 
 /** Slack's event payloads are a few KB; anything near this is not Slack. */
-const MAX_BODY_BYTES = 1_000_000;
+export const MAX_BODY_BYTES = 1_000_000;
 /**
  * Handling starts once no event has come for this long (a burst has been answered)… With
  * 5 ms, a sender's own pause in the middle of a burst on a busy machine let handling start
@@ -58,7 +59,8 @@ export class SlackEventIntake {
   private take(req: IncomingMessage, res: ServerResponse): boolean {
     const { path } = this.options;
     if (req.method !== "POST" || requestPath(req) !== path) return false;
-    if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
+    const type = String(req.headers["content-type"] ?? "").toLowerCase();
+    if (!type.startsWith("application/json")) return false;
     this.gate.arrived();
     readBody(req, MAX_BODY_BYTES, {
       bodyRead: (body) => this.received(req, res, body.toString("utf8")),
@@ -87,12 +89,21 @@ export class SlackEventIntake {
       answer(res, 400, "the body is not JSON");
       return;
     }
+    // Signed, but not a body Slack sends: Bolt would throw on it, here in a stream listener.
+    const problem = eventBodyProblem(parsed);
+    if (problem) {
+      logger.info({ problem }, "refused a signed Slack event that is not one Slack sends");
+      answer(res, 400, `${problem}: this is not an event Slack sends`);
+      return;
+    }
     if (parsed.type === "url_verification") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ challenge: parsed.challenge }));
       return;
     }
     answer(res, 200, "");
+    // app_rate_limited and any newer type: acknowledged, nothing for Bolt to do.
+    if (parsed.type !== "event_callback") return;
     const retryNum = Number(req.headers["x-slack-retry-num"]);
     const retryReason = req.headers["x-slack-retry-reason"];
     const event: ReceiverEvent = {

@@ -1,5 +1,7 @@
 import type { webApi } from "@slack/bolt";
-import { parseRequest } from "../core/index.js";
+import type { UserPrincipal } from "../../authz/index.js";
+import { type ChatRequest, namedAgent, parseRequest, refusalText } from "../core/index.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps, SlackPlace } from "./slack-deps.js";
 import { suggestionBlocks } from "./suggestion-blocks.js";
 import { runInThread } from "./thread-runs.js";
@@ -20,10 +22,12 @@ export interface IncomingMessage {
 /**
  * One message to the bot, from an `app_mention` or a `message` event (Slack sends a mention
  * as both; whichever comes first is handled, the other finds it claimed):
- * - `@agents <agent> <request>` runs the agent in the thread's session;
- * - `@agents <request>` offers the agents the person may run that fit, as buttons;
+ * - `@agents <agent> <request>` runs the agent in the thread's session, when it is one of
+ *   the person's (they use it, their team owns it, or it is featured);
+ * - `@agents <request>`, or naming an agent that is not theirs, offers the agents the
+ *   person may run that fit, as buttons;
  * - a later message in a thread with a session (no mention needed), or a direct message,
- *   continues with the thread's agent.
+ *   continues with the thread's agent when it is one of theirs.
  * Bots (this one included), edits and other subtypes are ignored.
  */
 export async function handleIncoming(
@@ -45,23 +49,31 @@ export async function handleIncoming(
   const deliveryKey = `${message.team}:${message.channel}:${message.ts}`;
   if (!(await deps.deliveries.claim("slack", deliveryKey))) return;
 
-  const person = await deps.identities.person(client, message.team, message.user);
-  if ("refusal" in person) {
+  const refuse = async (words: string) => {
     await client.chat.postMessage({
       channel: place.channel,
       thread_ts: place.threadTs,
-      text: person.refusal,
+      text: escapeMrkdwn(words),
     });
-    return;
-  }
-  const request = await parseRequest(message.text, async (name) =>
-    Boolean(await deps.runs.agentExists(name)),
+  };
+  const person = await deps.identities.person(client, message.team, message.user);
+  if ("refusal" in person) return refuse(person.refusal);
+  const picked = await pickAgent(deps, person.principal, message.text, place).catch(
+    (error: unknown) => ({ refusal: refusalText(error, "", "") }),
   );
-  const agentName =
-    request.agentName ?? (await deps.runs.conversationAgent("slack", place.conversationKey))?.name;
+  if ("refusal" in picked) return refuse(picked.refusal);
+  const { request, agentName } = picked;
 
   if (!agentName) {
-    const suggestion = await suggestionBlocks(deps, person.principal, request.text, place);
+    // A reply in a thread whose agent someone else picked, not addressed to the bot.
+    if (!isDirect && !mentioned) return;
+    const suggestion = await suggestionBlocks(
+      deps,
+      person.principal,
+      request.text,
+      place,
+      request.passedOver,
+    );
     await client.chat.postMessage({
       channel: place.channel,
       thread_ts: place.threadTs,
@@ -85,6 +97,25 @@ export async function handleIncoming(
     place,
     deliveryKey,
   });
+}
+
+/**
+ * The agent a message goes to: the one its first word names, if it is one of the person's;
+ * else the thread's agent, if that is one of theirs (someone else may have picked it);
+ * else none, and the person is asked. See named-agent.ts for what makes an agent theirs.
+ */
+async function pickAgent(
+  deps: SlackDeps,
+  person: UserPrincipal,
+  text: string,
+  place: SlackPlace,
+): Promise<{ request: ChatRequest; agentName: string | undefined }> {
+  const theirs = (name: string) => namedAgent(deps, person, name);
+  const request = await parseRequest(text, theirs);
+  if (request.agentName) return { request, agentName: request.agentName };
+  const thread = await deps.runs.conversationAgent("slack", place.conversationKey);
+  const continues = thread && (await theirs(thread.name)) === "theirs";
+  return { request, agentName: continues ? thread.name : undefined };
 }
 
 /**

@@ -3,12 +3,13 @@ import type { UserPrincipal } from "../../authz/index.js";
 import { forbidden, SwitchboardError } from "../../core/index.js";
 import type { Agent } from "../../directory/index.js";
 import { refusalText } from "../core/index.js";
-import { escapeMrkdwn } from "./agent-card-blocks.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
 import { runInThread } from "./thread-runs.js";
 
 /**
- * Why this person may not run the agent, in words for them; undefined when they may. Checked
+ * Why this person may not run the agent, in plain words for them (not yet escaped: it may go
+ * to a modal's plain-text error); the agent when they may. Checked
  * before anything is posted in a channel, so a refused `/agents run` leaves no trace there.
  * An agent they may not view reads as unknown, as everywhere else.
  */

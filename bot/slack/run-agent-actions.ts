@@ -1,5 +1,6 @@
 import type { App, types } from "@slack/bolt";
 import type { ChatActionKind } from "./chat-action-kinds.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun, whyNotRun } from "./posted-runs.js";
 import type { SlackDeps, SlackPlace } from "./slack-deps.js";
 import { runInThread } from "./thread-runs.js";
@@ -135,7 +136,7 @@ export function registerRunForm(app: App, deps: SlackDeps): void {
     if (refused) {
       // The form is closed: say it in the bot's DM with the person.
       await client.chat
-        .postMessage({ channel: body.user.id, text: refused.refusal })
+        .postMessage({ channel: body.user.id, text: escapeMrkdwn(refused.refusal) })
         .catch(() => undefined);
     }
   });

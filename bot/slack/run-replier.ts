@@ -5,7 +5,8 @@ type WebClient = webApi.WebClient;
 import type { Logger } from "pino";
 import { isClosingEvent, type RunsService } from "../../sessions/index.js";
 import type { ChatReplies } from "../core/index.js";
-import { answerBlocks, failureText, workingText } from "./reply-blocks.js";
+import { agentMarkdown, settledAgentMarkdown } from "./mrkdwn.js";
+import { answerBlocks, failureText, waitingText, workingText } from "./reply-blocks.js";
 
 /** Where a run's answer goes in Slack. */
 export interface SlackTarget {
@@ -122,6 +123,7 @@ export class SlackRunReplier {
       let text = "";
       let shown = "";
       let lastPush = 0;
+      let waiting = false;
       for await (const event of this.deps.runs.follow(runId, 0, this.stopping.signal)) {
         if (event.type === "message.delta") {
           text += String(event.data.text ?? "");
@@ -135,6 +137,8 @@ export class SlackRunReplier {
           await this.finish(runId, target, progress, text, shown);
           await replies.done(runId);
           return;
+        } else if (event.type === "run.status" && !text) {
+          waiting = await this.showWaiting(target, progress, event.data, waiting, save);
         }
       }
     } catch (error) {
@@ -168,7 +172,40 @@ export class SlackRunReplier {
     progress.messageTs = posted.ts;
   }
 
-  /** Shows the answer so far: appended to a stream, or the working message updated. */
+  /**
+   * A run waiting for a place (its person or agent has as many runs in progress as
+   * allowed): the thread says why and when it starts, in the message the answer will
+   * replace; once it runs, the message says it is working again. Answers whether the
+   * thread now shows the run waiting.
+   */
+  private async showWaiting(
+    target: SlackTarget,
+    progress: Progress,
+    data: Record<string, unknown>,
+    shownWaiting: boolean,
+    save: () => Promise<void>,
+  ): Promise<boolean> {
+    const { client } = this.deps;
+    if (data.status === "waiting") {
+      const text = waitingText(target.agentName, String(data.message ?? ""));
+      await this.showInMessage(target, progress, text, save);
+      return true;
+    }
+    if (data.status === "running" && shownWaiting && progress.messageTs) {
+      await client.chat.update({
+        channel: target.channel,
+        ts: progress.messageTs,
+        text: workingText(target.agentName),
+      });
+    }
+    return shownWaiting && data.status !== "running";
+  }
+
+  /**
+   * Shows the answer so far: appended to a stream, or the working message updated. A stream
+   * gets the answer rendered for Slack (mrkdwn.ts) as far as it is settled, and `shown` is
+   * that rendering: what is appended never has to change as the answer goes on.
+   */
   private async push(
     target: SlackTarget,
     progress: Progress,
@@ -178,14 +215,16 @@ export class SlackRunReplier {
   ): Promise<string> {
     const { client } = this.deps;
     const streamingRefused = (this.noStreaming.get(target.team) ?? 0) > Date.now();
+    const settled = settledAgentMarkdown(text);
     if (!progress.streamTs && !streamingRefused && target.threadTs) {
+      if (!settled) return shown; // nothing to start a stream with yet
       const started = await client.chat
         .startStream({
           channel: target.channel,
           thread_ts: target.threadTs,
           recipient_team_id: target.team,
           recipient_user_id: target.user,
-          markdown_text: text,
+          markdown_text: settled,
         })
         .catch(() => undefined);
       if (started?.ts) {
@@ -197,32 +236,46 @@ export class SlackRunReplier {
           progress.messageTs = undefined;
         }
         await save();
-        return text;
+        return settled;
       }
       this.noStreaming.set(target.team, Date.now() + RETRY_STREAMING_AFTER_MS);
     }
     if (progress.streamTs) {
-      const more = text.slice(shown.length);
+      // Not a continuation (the answer was replaced): the closing message sorts it out.
+      if (!settled.startsWith(shown)) return shown;
+      const more = settled.slice(shown.length);
       if (more)
         await client.chat.appendStream({
           channel: target.channel,
           ts: progress.streamTs,
           markdown_text: more,
         });
-      return text;
+      return settled;
     }
-    if (!progress.messageTs) {
-      const posted = await client.chat.postMessage({
-        channel: target.channel,
-        thread_ts: target.threadTs,
-        text,
-      });
-      progress.messageTs = posted.ts;
-      await save();
-    } else {
+    // A whole new text each time: rendered afresh, nothing to keep settled.
+    await this.showInMessage(target, progress, agentMarkdown(text), save);
+    return shown;
+  }
+
+  /** Shows `text` in the run's message in the thread: posted the first time, then updated. */
+  private async showInMessage(
+    target: SlackTarget,
+    progress: Progress,
+    text: string,
+    save: () => Promise<void>,
+  ): Promise<void> {
+    const { client } = this.deps;
+    if (progress.messageTs) {
       await client.chat.update({ channel: target.channel, ts: progress.messageTs, text });
+      return;
     }
-    return text;
+    const posted = await client.chat.postMessage({
+      channel: target.channel,
+      thread_ts: target.threadTs,
+      text,
+    });
+    progress.messageTs = posted.ts;
+    await save();
   }
 
   /** The closing message: the whole answer with cost and link, or the failure in plain words. */
@@ -248,17 +301,19 @@ export class SlackRunReplier {
     if (progress.streamTs) {
       // Close the stream with the rest of the answer and its footer; a stream that cannot be
       // closed (it expired while this process was down) gets the answer as a new message.
-      const rest = answer?.startsWith(shown) ? answer.slice(shown.length) : "";
+      const rendered = answer === undefined ? undefined : agentMarkdown(answer);
+      const continues = rendered?.startsWith(shown) ?? false;
+      const rest = continues && rendered ? rendered.slice(shown.length) : "";
       const closed = await client.chat
         .stopStream({
           channel: target.channel,
           ts: progress.streamTs,
           ...(rest ? { markdown_text: rest } : {}),
-          ...(answer?.startsWith(shown) ? { blocks: body.blocks?.slice(-1) } : {}),
+          ...(continues ? { blocks: body.blocks?.slice(-1) } : {}),
         })
         .then(() => true)
         .catch(() => false);
-      if (!closed || answer === undefined || !answer.startsWith(shown)) {
+      if (!closed || !continues) {
         await client.chat.postMessage({
           channel: target.channel,
           thread_ts: target.threadTs,

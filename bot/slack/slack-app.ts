@@ -11,6 +11,7 @@ import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
 import { SlackEventIntake } from "./event-intake.js";
+import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, runStoredRequest } from "./run-agent-actions.js";
 import { SlackRunReplier } from "./run-replier.js";
@@ -74,6 +75,13 @@ export async function startSlack(
   const router = Router();
   // A fresh object per client: Socket Mode's client writes its own retry settings into it.
   const clientOptions = () => (settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {});
+  // Ahead of the receiver's own route: Bolt never sees a signed form it cannot read.
+  if (!socketMode) {
+    router.post(
+      SLACK_EVENTS_PATH,
+      slackFormGuard({ signingSecret: settings.signingSecret ?? "", logger }),
+    );
+  }
   const receiver = socketMode
     ? // Built here rather than by App: App hands Socket Mode only its installerOptions, so
       // apps.connections.open would ignore SLACK_API_URL and always go to slack.com.

@@ -3,6 +3,7 @@ import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
 import { SLUG_PATTERN } from "../core/slug.js";
 import { type AgentCardOptions, agentCardBlocks, agentListBlocks } from "./agent-card-blocks.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun, whyNotRun } from "./posted-runs.js";
 import { agentPageUrl, type SlackDeps } from "./slack-deps.js";
 
@@ -56,8 +57,13 @@ export function parseCommand(text: string): Command {
 export function registerSlashCommand(app: App, deps: SlackDeps): void {
   app.command(AGENTS_COMMAND, async ({ ack, command, client, respond }) => {
     await ack();
+    // Plain words (they may quote the person's own text), escaped for mrkdwn here.
     const tell = (text: string, blocks?: types.KnownBlock[]) =>
-      respond({ response_type: "ephemeral", text, ...(blocks ? { blocks } : {}) });
+      respond({
+        response_type: "ephemeral",
+        text: escapeMrkdwn(text),
+        ...(blocks ? { blocks } : {}),
+      });
     const parsed = parseCommand(command.text ?? "");
     if (parsed.kind === "help") return void (await tell(helpText(deps.publicUrl)));
 
@@ -131,7 +137,7 @@ async function search(ctx: CommandContext, words: string): Promise<void> {
     : [];
   const heading = words ? `Agents matching “${words}”:` : "Agents you can see:";
   await ctx.tell(`${heading} ${page.items.map((agent) => agent.name).join(", ")}`, [
-    { type: "section", text: { type: "mrkdwn", text: `*${heading}*` } },
+    { type: "section", text: { type: "mrkdwn", text: `*${escapeMrkdwn(heading)}*` } },
     ...agentListBlocks(cards),
     ...more,
   ]);

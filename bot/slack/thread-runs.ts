@@ -1,6 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import { refusalText } from "../core/index.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
 
 /**
@@ -38,7 +39,9 @@ export async function runInThread(
     await client.chat.postMessage({
       channel: place.channel,
       thread_ts: place.threadTs,
-      text: refusalText(error, request.agentName, agentPageUrl(deps, request.agentName)),
+      text: escapeMrkdwn(
+        refusalText(error, request.agentName, agentPageUrl(deps, request.agentName)),
+      ),
     });
     return;
   }

@@ -14,6 +14,7 @@ export function presentSummary(agent: Agent): z.infer<typeof agentSummary> {
     lifecycle: agent.lifecycle,
     state: agent.state,
     state_reason: agent.stateReason,
+    featured: agent.featured,
     tags: agent.tags,
     icon: agent.manifest.metadata.icon ?? null,
     updated_at: agent.updatedAt.toISOString(),

@@ -7,6 +7,7 @@ import type { AgentDirectory } from "../registry/index.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
 import { openApiDocument } from "./openapi.js";
+import { refuseUnstorableInput } from "./refuse-unstorable-input.js";
 import { defineRoute, type Route } from "./route-table.js";
 import { runRoutes, runSchemas } from "./run-routes.js";
 import { jsonDocument } from "./schemas.js";
@@ -70,7 +71,7 @@ function register(router: Router, route: Route, strategies: readonly AuthStrateg
 /** The REST API's router, to mount at `API_BASE`. Errors fall through to the app's one handler. */
 export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
-  router.use(express.json({ limit: "256kb" }));
+  router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
     ...agentRoutes(options.directory),
     ...(options.runs ? runRoutes(options.runs) : []),

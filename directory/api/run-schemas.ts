@@ -92,5 +92,5 @@ export const sessionDetail = sessionSummary.extend({
 export const runEventStream = z
   .string()
   .describe(
-    "Server-Sent Events: `id` is the event's seq, `event` its type (run.status, runtime.status, message.delta, tool.use, message, usage, attempt.failed), `data` its JSON. The stream ends after the run's closing run.status event.",
+    "Server-Sent Events: `id` is the event's seq, `event` its type (run.status, runtime.status, message.delta, tool.use, message, usage, attempt.failed), `data` its JSON. A queued run that must wait for a place (its person or agent has as many runs in progress as allowed) gets a run.status `waiting` with a `reason` and a `message` for the person. The stream ends after the run's closing run.status event.",
   );

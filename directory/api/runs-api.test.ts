@@ -168,6 +168,7 @@ beforeAll(async () => {
     secrets: () => allowedEnvironment({}, []),
     logger,
     concurrency: 4,
+    limits: { perUser: 100, perAgent: 100 },
     leaseMs: 5_000,
     maxAttempts: 2,
     retryBackoffMs: 50,

@@ -41,6 +41,11 @@ export const agentSummary = z.object({
   lifecycle: z.enum(LIFECYCLES),
   state: z.enum(AGENT_STATES),
   state_reason: z.string().nullable(),
+  featured: z
+    .boolean()
+    .describe(
+      "Featured by platform admins: in chat, naming it picks it for everyone who may run it",
+    ),
   tags: z.array(z.string()),
   icon: z.string().nullable(),
   updated_at: timestamp,

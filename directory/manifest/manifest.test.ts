@@ -82,6 +82,17 @@ describe("agent manifests", () => {
     ]);
   });
 
+  it("bound a turn's time limit to 24 hours, saying so", () => {
+    const limited = (seconds: string) =>
+      triage.replace("  access:\n", `  limits: { timeout_seconds: ${seconds} }\n  access:\n`);
+    expect(parseManifestText(limited("86400"), "t.yaml").problems).toEqual([]);
+    for (const seconds of ["3000000", "86401", "0", "1.5"]) {
+      expect(messages(parseManifestText(limited(seconds), "t.yaml").problems)).toEqual([
+        "t.yaml:18: spec.limits.timeout_seconds: must be a whole number of seconds from 1 to 86400 (24 hours)",
+      ]);
+    }
+  });
+
   it("read several documents from one file and report YAML syntax errors by line", () => {
     const second = triage.replace("name: triage", "name: faq");
     const { manifests } = parseManifestText(`${triage}---\n${second}---\n`, "both.yaml");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
 import { findInlineSecrets } from "./secret-references.js";
 
 /**
@@ -93,9 +94,17 @@ const access = z.strictObject({
   run: z.array(accessSubject).default([]),
 });
 
+/** The bound is the engine's (core's MAX_RUN_TIMEOUT_SECONDS); a person reads it here first. */
+const timeoutMessage = `must be ${RUN_TIMEOUT_RULE}`;
+
 const limits = z.strictObject({
   max_cost_usd_per_run: z.number({ error: "must be a number" }).positive().optional(),
-  timeout_seconds: z.number({ error: "must be a number" }).int().positive().optional(),
+  timeout_seconds: z
+    .number({ error: timeoutMessage })
+    .int({ error: timeoutMessage })
+    .positive({ error: timeoutMessage })
+    .max(MAX_RUN_TIMEOUT_SECONDS, { error: timeoutMessage })
+    .optional(),
 });
 
 const spec = z.strictObject({

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
+import { findUnstorableInput } from "../../core/index.js";
 import { type FieldPath, formatPath, ManifestError, type ManifestProblem } from "./problems.js";
 import { type AgentManifest, agentManifestSchema } from "./schema.js";
 
@@ -67,6 +68,21 @@ export function checkManifest(
   source: { file?: string | undefined; lineOf?: LineOf } = {},
 ): { ok: true; value: ValidatedManifest } | { ok: false; problems: ManifestProblem[] } {
   const lineOf = source.lineOf ?? (() => undefined);
+  // Before the schema: its checks (and the digest) recurse, and storage refuses NUL.
+  const unstorable = findUnstorableInput(input);
+  if (unstorable) {
+    return {
+      ok: false,
+      problems: [
+        {
+          file: source.file,
+          line: lineOf(unstorable.segments),
+          path: unstorable.path,
+          message: unstorable.problem,
+        },
+      ],
+    };
+  }
   const parsed = agentManifestSchema.safeParse(input);
   if (!parsed.success) {
     return { ok: false, problems: problemsOf(parsed.error, input, source.file, lineOf) };

@@ -19,6 +19,8 @@ export interface Agent {
   lifecycle: Lifecycle;
   state: AgentState;
   stateReason: string | null;
+  /** Marked by platform admins: offered in chat by name to everyone who may run it. */
+  featured: boolean;
   tags: string[];
   manifest: AgentManifest;
   manifestDigest: string;
@@ -37,6 +39,7 @@ export interface AgentRow {
   lifecycle: string;
   state: string;
   state_reason: string | null;
+  featured: boolean;
   tags: string[];
   manifest: AgentManifest;
   manifest_digest: string;
@@ -56,6 +59,7 @@ export function agentFromRow(row: AgentRow): Agent {
     lifecycle: row.lifecycle as Lifecycle,
     state: row.state as AgentState,
     stateReason: row.state_reason,
+    featured: row.featured,
     tags: row.tags,
     manifest: row.manifest,
     manifestDigest: row.manifest_digest,

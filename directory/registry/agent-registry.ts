@@ -215,10 +215,17 @@ export class AgentRegistry {
         const [row] = (await trx("agents")
           .insert({ ...columns, state: "enabled" })
           .onConflict("name")
-          // A restored agent starts afresh: enabled, whatever state it was retired in.
+          // A restored agent starts afresh: enabled, whatever state it was retired in, and
+          // not featured (whoever registers the name again did not earn that).
           .merge(
             outcome === "restored"
-              ? { ...columns, retired_at: null, state: "enabled", state_reason: null }
+              ? {
+                  ...columns,
+                  retired_at: null,
+                  state: "enabled",
+                  state_reason: null,
+                  featured: false,
+                }
               : columns,
           )
           .returning("*")) as AgentRow[];
@@ -280,20 +287,48 @@ export class AgentRegistry {
     reason: string | undefined,
     context: ChangeContext,
   ): Promise<Agent> {
+    return this.changeLive(
+      name,
+      { state, state_reason: reason ?? null },
+      { action: `agent.${state}`, details: reason ? { reason } : {} },
+      context,
+    );
+  }
+
+  /**
+   * Features an agent, or stops featuring it: a platform admin's call (the CLI acts as the
+   * operator). Featured agents are offered in chat by name to everyone who may run them.
+   */
+  async setFeatured(name: string, featured: boolean, context: ChangeContext): Promise<Agent> {
+    return this.changeLive(
+      name,
+      { featured },
+      { action: featured ? "agent.featured" : "agent.unfeatured", details: {} },
+      context,
+    );
+  }
+
+  /** Changes columns of a live agent that no manifest decides, with its audit entry. */
+  private async changeLive(
+    name: string,
+    columns: Record<string, unknown>,
+    audit: { action: string; details: Record<string, unknown> },
+    context: ChangeContext,
+  ): Promise<Agent> {
     await this.require(name);
     return this.knex.transaction(async (trx) => {
       const [row] = (await trx("agents")
         .where({ name })
         .whereNull("retired_at")
-        .update({ state, state_reason: reason ?? null, updated_at: trx.fn.now() })
+        .update({ ...columns, updated_at: trx.fn.now() })
         .returning("*")) as AgentRow[];
       await this.audit.record(
         {
           actor: context.actor,
-          action: `agent.${state}`,
+          action: audit.action,
           targetType: "agent",
           targetId: name,
-          details: reason ? { reason } : {},
+          details: audit.details,
           requestId: context.requestId,
         },
         trx,

@@ -33,10 +33,14 @@ export const DEMO_MANIFEST = {
 
 /**
  * Registers the demo agent the first time only: once it exists (even retired, by someone who
- * did not want it), it is left alone. Resolves to whether it was created.
+ * did not want it), it is left alone. Resolves to whether it was created. It is featured, so
+ * `@agents demo hello` runs it for a newcomer (in chat, naming an agent picks it only among
+ * the person's own or featured ones).
  */
 export async function ensureDemoAgent(registry: AgentRegistry): Promise<boolean> {
   if (await registry.find(DEMO_MANIFEST.metadata.name, { retired: true })) return false;
-  await registry.apply(validateManifest(DEMO_MANIFEST), { actor: "system:bootstrap" });
+  const bootstrap = { actor: "system:bootstrap" };
+  await registry.apply(validateManifest(DEMO_MANIFEST), bootstrap);
+  await registry.setFeatured(DEMO_MANIFEST.metadata.name, true, bootstrap);
   return true;
 }

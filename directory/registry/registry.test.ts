@@ -317,4 +317,25 @@ function describeRegistry(open: () => Promise<Backend>): void {
     expect(again.outcome).toBe("restored");
     expect(await directory.get(bob, "bobs")).toMatchObject({ retiredAt: null, state: "enabled" });
   });
+
+  it("features an agent through updates, with an audit entry; a name registered again is not featured", async () => {
+    await registry.apply(validateManifest(manifest("faq", { view: ["user:*"] })), cli);
+    expect((await registry.setFeatured("faq", true, cli)).featured).toBe(true);
+    expect((await directory.get(bob, "faq")).featured).toBe(true);
+    const [entry] = await audit.recent({ targetType: "agent", targetId: "faq" });
+    expect(entry?.action).toBe("agent.featured");
+    const updated = await registry.apply(
+      validateManifest(manifest("faq", { view: ["user:*"], title: "FAQ" })),
+      cli,
+    );
+    expect(updated.agent?.featured).toBe(true);
+    // Whoever registers a retired name again did not earn what the old agent had.
+    await registry.retire("faq", cli);
+    const again = await registry.apply(
+      validateManifest(manifest("faq", { owner: "user:bob@example.com" })),
+      cli,
+    );
+    expect(again.agent?.featured).toBe(false);
+    expect((await registry.setFeatured("faq", false, cli)).featured).toBe(false);
+  });
 }

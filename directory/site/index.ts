@@ -11,6 +11,7 @@ export {
   OidcSignIn,
 } from "./oidc/index.js";
 export type { ChatLinks } from "./pages/agent-page.js";
+export type { CookieSecurity } from "./request-origin.js";
 export { SessionCookies } from "./session-cookie.js";
 export {
   CSRF_HEADER,
@@ -19,3 +20,8 @@ export {
   sessionCookieStrategy,
 } from "./site-auth.js";
 export { createDirectorySite, type DirectorySiteOptions } from "./site-router.js";
+export {
+  type SessionSummary,
+  type SignInMethod,
+  SiteSessions,
+} from "./site-sessions.js";

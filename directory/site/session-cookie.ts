@@ -1,22 +1,33 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Request } from "express";
+import { type CookieSecurity, isSecureCookie } from "./request-origin.js";
+import { SESSION_MAX_AGE_SECONDS, type SessionUser, type SignInMethod } from "./site-sessions.js";
 
 /**
- * The site's session, carried whole in one signed cookie (no session table): an id that
- * CSRF tokens are tied to, and the person once they have signed in. A visitor gets an
- * anonymous session on their first page, so even the sign-in form is CSRF-protected; signing
- * in issues a new id, so a session id planted before sign-in is worth nothing after it.
+ * The site's session as a request carries it. Every visitor has one: an anonymous one from
+ * their first page (so even the sign-in form is CSRF-protected), lived in the cookie alone;
+ * signing in replaces it with one stored on the server (`SiteSessions`), whose token the
+ * cookie carries. A new id on sign-in means a session id planted before it is worthless after.
  */
 export interface SiteSession {
-  /** Random id; CSRF tokens are an HMAC of it. */
+  /** Random id (for a signed-in session, the stored session's token); CSRF tokens are an HMAC of it. */
   sid: string;
-  user?: { id: string; email: string; displayName?: string | undefined } | undefined;
-  /** Seconds since the epoch when it was issued. */
+  /** Seconds since the epoch when the cookie was issued. */
   iat: number;
+  /** Signed in: the stored session behind `sid`. */
+  stored?: { id: string; method: SignInMethod } | undefined;
+  /** Signed in: the person, read from the store on every request (never from the cookie). */
+  user?: SessionUser | undefined;
+}
+
+/** What the cookie says, signed: the id, when it was issued, whether the server holds it. */
+export interface SessionCookie {
+  sid: string;
+  iat: number;
+  stored: boolean;
 }
 
 export const SESSION_COOKIE = "switchboard_session";
-/** Signed-in sessions last a working week; the cookie is re-issued on sign-in only. */
-export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
 
 const b64 = (data: string | Buffer) => Buffer.from(data).toString("base64url");
 
@@ -26,17 +37,18 @@ export class SessionCookies {
   /** `secret`: SESSION_SECRET, or random per process (sessions then end on restart). */
   constructor(
     secret: string | undefined,
-    private readonly secure: boolean,
+    private readonly security: CookieSecurity,
   ) {
     this.key = secret ? Buffer.from(secret) : randomBytes(32);
   }
 
-  create(user?: SiteSession["user"]): SiteSession {
-    return { sid: randomBytes(18).toString("base64url"), user, iat: Math.floor(Date.now() / 1000) };
+  /** A visitor's session before they sign in. */
+  anonymous(): SiteSession {
+    return { sid: randomBytes(18).toString("base64url"), iat: Math.floor(Date.now() / 1000) };
   }
 
-  /** The session in a Cookie header, or undefined when absent, tampered with or expired. */
-  read(cookieHeader: string | undefined): SiteSession | undefined {
+  /** The session cookie in a Cookie header, or undefined when absent, tampered with or expired. */
+  read(cookieHeader: string | undefined): SessionCookie | undefined {
     const value = parseCookies(cookieHeader)[SESSION_COOKIE];
     if (!value) return undefined;
     const [payload, signature] = value.split(".");
@@ -44,18 +56,19 @@ export class SessionCookies {
       return undefined;
     }
     try {
-      const session = JSON.parse(Buffer.from(payload, "base64url").toString()) as SiteSession;
-      if (typeof session.sid !== "string" || typeof session.iat !== "number") return undefined;
-      if (Date.now() / 1000 - session.iat > SESSION_MAX_AGE_SECONDS) return undefined;
-      return session;
+      const cookie = JSON.parse(Buffer.from(payload, "base64url").toString()) as SessionCookie;
+      if (typeof cookie.sid !== "string" || typeof cookie.iat !== "number") return undefined;
+      if (Date.now() / 1000 - cookie.iat > SESSION_MAX_AGE_SECONDS) return undefined;
+      return { sid: cookie.sid, iat: cookie.iat, stored: cookie.stored === true };
     } catch {
       return undefined;
     }
   }
 
-  /** The Set-Cookie header value for a session. */
-  serialize(session: SiteSession): string {
-    const payload = b64(JSON.stringify(session));
+  /** The Set-Cookie header value for a session, answering `req`. */
+  serialize(session: SiteSession, req?: Request): string {
+    const cookie: SessionCookie = { sid: session.sid, iat: session.iat, stored: !!session.stored };
+    const payload = b64(JSON.stringify(cookie));
     const value = `${payload}.${this.sign(`session:${payload}`)}`;
     return [
       `${SESSION_COOKIE}=${value}`,
@@ -63,16 +76,16 @@ export class SessionCookies {
       "HttpOnly",
       "SameSite=Lax",
       `Max-Age=${SESSION_MAX_AGE_SECONDS}`,
-      ...(this.secure ? ["Secure"] : []),
+      ...(isSecureCookie(this.security, req) ? ["Secure"] : []),
     ].join("; ");
   }
 
   /** The CSRF token for a session: sent back in a form field or the x-csrf-token header. */
-  csrfToken(session: SiteSession): string {
+  csrfToken(session: Pick<SiteSession, "sid">): string {
     return this.sign(`csrf:${session.sid}`);
   }
 
-  csrfValid(session: SiteSession, token: unknown): boolean {
+  csrfValid(session: Pick<SiteSession, "sid">, token: unknown): boolean {
     return typeof token === "string" && this.matches(this.csrfToken(session), token);
   }
 

@@ -3,11 +3,17 @@ import { normalizeEmail, type UserDirectory, type UserPrincipal } from "../../au
 import { SwitchboardError } from "../../core/index.js";
 import type { AuthStrategy } from "../api/authenticate.js";
 import type { FlowCookies, OidcSignIn } from "./oidc/index.js";
+import { clientAddress, peerAddress } from "./request-origin.js";
 import type { SessionCookies, SiteSession } from "./session-cookie.js";
+import type { SessionUser, SignInMethod, SiteSessions } from "./site-sessions.js";
 
-/** How people sign in to the site; any mix of these may be on at once. */
+/** How people sign in to the site; any mix of these may be on at once, except the first. */
 export interface SignInModes {
-  /** A form that takes any email: only on the embedded default bound to loopback. */
+  /**
+   * A form that takes any email: only on the embedded default bound to loopback, and never
+   * beside another way in (see `serve`'s `signInModes`). Each request to it must also be
+   * addressed to, and for a post come from, a loopback address at the server's port.
+   */
   development: boolean;
   /** A header set by an SSO proxy, believed only when the request comes from one of `proxies`. */
   trustedHeader?: { header: string; proxies: readonly string[] } | undefined;
@@ -17,6 +23,7 @@ export interface SignInModes {
 
 export interface SiteAuth {
   cookies: SessionCookies;
+  sessions: SiteSessions;
   users: UserDirectory;
   modes: SignInModes;
 }
@@ -33,7 +40,7 @@ export function csrfRefused(): SwitchboardError {
   );
 }
 
-export function principalFor(user: NonNullable<SiteSession["user"]>): UserPrincipal {
+export function principalFor(user: SessionUser): UserPrincipal {
   return {
     kind: "user",
     userId: user.id,
@@ -43,48 +50,109 @@ export function principalFor(user: NonNullable<SiteSession["user"]>): UserPrinci
   };
 }
 
-/** The peer's address as the socket saw it, without the IPv4-mapped IPv6 prefix. */
-export function peerAddress(req: Request): string {
-  return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+/** The email a trusted proxy vouches for on this request, if the request came from one. */
+function vouchedEmail(auth: SiteAuth, req: Request): string | undefined {
+  const trusted = auth.modes.trustedHeader;
+  if (!trusted?.proxies.includes(peerAddress(req))) return undefined;
+  const value = req.headers[trusted.header];
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  try {
+    return normalizeEmail(value);
+  } catch {
+    return undefined;
+  }
 }
 
-export function setSession(res: Response, auth: SiteAuth, session: SiteSession): void {
+/**
+ * The session a request's cookie names, checked on every request: a signed-in one must still
+ * be stored (not signed out, revoked or expired), and one the trusted header made must still
+ * be vouched for by the header, from a trusted proxy, for the same person. A session that
+ * fails the header check is ended, not just skipped. Undefined: no usable session.
+ */
+async function currentSession(auth: SiteAuth, req: Request): Promise<SiteSession | undefined> {
+  const cookie = auth.cookies.read(req.headers.cookie);
+  if (!cookie?.stored) return cookie && { sid: cookie.sid, iat: cookie.iat };
+  const live = await auth.sessions.find(cookie.sid);
+  if (!live) return undefined;
+  if (live.method === "trusted_header" && vouchedEmail(auth, req) !== live.user.email) {
+    await auth.sessions.end(cookie.sid);
+    return undefined;
+  }
+  return {
+    sid: cookie.sid,
+    iat: cookie.iat,
+    stored: { id: live.id, method: live.method },
+    user: live.user,
+  };
+}
+
+export function setSession(req: Request, res: Response, auth: SiteAuth, session: SiteSession) {
   res.locals.session = session;
-  res.append("set-cookie", auth.cookies.serialize(session));
+  res.append("set-cookie", auth.cookies.serialize(session, req));
 }
 
 export function sessionOf(res: Response): SiteSession {
   return res.locals.session as SiteSession;
 }
 
+/** Signs a person in: a new stored session (and id) in place of whatever the browser had. */
+export async function startSession(
+  req: Request,
+  res: Response,
+  auth: SiteAuth,
+  person: { id: string; email: string; displayName?: string | null | undefined },
+  method: SignInMethod,
+): Promise<void> {
+  const user: SessionUser = {
+    id: person.id,
+    email: person.email,
+    displayName: person.displayName ?? undefined,
+  };
+  await endSession(res, auth);
+  const { token, id } = await auth.sessions.start({
+    userId: user.id,
+    method,
+    userAgent: req.headers["user-agent"],
+    address: clientAddress(req, auth.modes.trustedHeader?.proxies ?? []),
+  });
+  const session: SiteSession = {
+    sid: token,
+    iat: Math.floor(Date.now() / 1000),
+    stored: { id, method },
+    user,
+  };
+  setSession(req, res, auth, session);
+  res.locals.principal = principalFor(user);
+}
+
+/** Ends the request's stored session on the server, if it has one; the cookie is the caller's to replace. */
+export async function endSession(res: Response, auth: SiteAuth): Promise<void> {
+  const session = res.locals.session as SiteSession | undefined;
+  if (session?.stored) await auth.sessions.end(session.sid);
+  res.locals.principal = undefined;
+}
+
 /**
- * Every site request: finds the session (issuing an anonymous one on first sight), signs the
- * person in from the trusted header when it comes from a trusted proxy, and refuses unsafe
- * methods without the session's CSRF token. Leaves `res.locals.principal` set when signed in.
+ * Every site request: finds the session (issuing an anonymous one when there is none), signs
+ * the person in from the trusted header when a trusted proxy vouches for someone else than
+ * the session's person, and refuses unsafe methods without the session's CSRF token. Leaves
+ * `res.locals.principal` set when signed in.
  */
 export function siteSession(auth: SiteAuth): RequestHandler {
-  const trusted = auth.modes.trustedHeader;
   return async (req, res, next) => {
-    let session = auth.cookies.read(req.headers.cookie);
-    const fresh = !session;
-    if (!session) session = auth.cookies.create();
+    const session = await currentSession(auth, req);
     res.locals.session = session;
-    if (trusted?.proxies.includes(peerAddress(req))) {
-      const value = req.headers[trusted.header];
-      if (typeof value === "string" && value.trim() !== "") {
-        const email = normalizeEmail(value);
-        if (session.user?.email !== email) {
-          const user = await auth.users.ensureUser(email);
-          session = auth.cookies.create({ id: user.id, email: user.email });
-          setSession(res, auth, session);
-        }
-      }
+    if (session?.user) res.locals.principal = principalFor(session.user);
+    const vouched = vouchedEmail(auth, req);
+    if (vouched && session?.user?.email !== vouched) {
+      const user = await auth.users.ensureUser(vouched);
+      await startSession(req, res, auth, user, "trusted_header");
+    } else if (!session) {
+      setSession(req, res, auth, auth.cookies.anonymous());
     }
-    if (fresh && !res.getHeader("set-cookie")) setSession(res, auth, session);
-    if (session.user) res.locals.principal = principalFor(session.user);
     if (!SAFE_METHODS.has(req.method)) {
       const token = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
-      if (!auth.cookies.csrfValid(session, token ?? req.headers[CSRF_HEADER])) {
+      if (!auth.cookies.csrfValid(sessionOf(res), token ?? req.headers[CSRF_HEADER])) {
         throw csrfRefused();
       }
     }
@@ -93,14 +161,21 @@ export function siteSession(auth: SiteAuth): RequestHandler {
 }
 
 /**
- * The session cookie as a REST API credential, so the site's own scripts can call /api/v1.
- * Unsafe methods must echo the CSRF token in the x-csrf-token header.
+ * The session cookie as a REST API credential, so the site's own scripts can call /api/v1,
+ * held to the same checks as a page. Unsafe methods must echo the CSRF token in the
+ * x-csrf-token header.
  */
-export function sessionCookieStrategy(cookies: SessionCookies): AuthStrategy {
+export function sessionCookieStrategy(auth: SiteAuth): AuthStrategy {
   return async (req) => {
-    const session = cookies.read(req.headers.cookie);
+    const session = await currentSession(auth, req);
     if (!session?.user) return undefined;
-    if (!SAFE_METHODS.has(req.method) && !cookies.csrfValid(session, req.headers[CSRF_HEADER])) {
+    // A trusted proxy naming someone else: this cookie is not theirs.
+    const vouched = vouchedEmail(auth, req);
+    if (vouched && vouched !== session.user.email) return undefined;
+    if (
+      !SAFE_METHODS.has(req.method) &&
+      !auth.cookies.csrfValid(session, req.headers[CSRF_HEADER])
+    ) {
       throw csrfRefused();
     }
     return principalFor(session.user);

@@ -1,36 +1,32 @@
 import { readFileSync } from "node:fs";
 import express, {
   type ErrorRequestHandler,
-  type Request,
   type RequestHandler,
   type Response,
   Router,
 } from "express";
-import {
-  type AccessPolicy,
-  normalizeEmail,
-  PLATFORM,
-  type UserPrincipal,
-} from "../../authz/index.js";
+import { type AccessPolicy, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
-import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
+import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
+import type { AgentDirectory } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
+import { mountAdminRoutes } from "./admin-routes.js";
+import { one } from "./form-values.js";
 import type { Html } from "./html.js";
-import { oidcRoutes } from "./oidc/index.js";
-import { adminPage } from "./pages/admin-page.js";
 import { agentPage, type ChatLinks } from "./pages/agent-page.js";
 import { type CatalogQuery, catalogBody, catalogPage } from "./pages/catalog-page.js";
 import { chatPanel } from "./pages/chat-panel.js";
 import { errorPage } from "./pages/error-page.js";
 import { layout, type PageChrome, type Section } from "./pages/layout.js";
-import { signInPage } from "./pages/sign-in-page.js";
 import { usageSection } from "./pages/usage-charts.js";
 import { mountRunPages } from "./run-pages.js";
 import { mountSecretPages } from "./secret-pages.js";
-import { type SiteAuth, sessionOf, setSession, siteSession } from "./site-auth.js";
+import { mountSignInRoutes } from "./sign-in-routes.js";
+import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
+import { siteHeaders } from "./site-headers.js";
 
 export interface DirectorySiteOptions {
   directory: AgentDirectory;
@@ -47,20 +43,8 @@ export interface DirectorySiteOptions {
 }
 
 const CATALOG_PAGE_SIZE = 24;
-const ADMIN_AGENT_LIMIT = 100;
 
 const asset = (file: string) => readFileSync(new URL(`./assets/${file}`, import.meta.url), "utf8");
-
-function one(value: unknown, max = 200): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  return typeof text === "string" && text.trim() !== "" ? text.trim().slice(0, max) : undefined;
-}
-
-/** Only same-site paths, so the sign-in form cannot be made to redirect elsewhere. */
-function localPath(value: unknown): string {
-  const path = one(value, 2000);
-  return path?.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
-}
 
 /**
  * The directory site: catalog, agent pages, admin and sign-in, rendered on the server. Every
@@ -72,7 +56,12 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   const router = Router();
   const css = asset("site.css");
   const js = asset("site.js");
-  const session = [express.urlencoded({ extended: false, limit: "16kb" }), siteSession(auth)];
+  const session = [
+    express.urlencoded({ extended: false, limit: "16kb" }),
+    siteSession(auth),
+    refuseUnstorableInput,
+  ];
+  router.use(siteHeaders);
 
   router.get("/assets/site.css", (_req, res) => {
     res.type("text/css").set("cache-control", "public, max-age=300").send(css);
@@ -168,98 +157,6 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     });
   });
 
-  router.get("/admin", ...session, signedIn, async (_req, res) => {
-    const principal = principalOf(res);
-    if (!(await access.can(principal, "admin", PLATFORM))) {
-      await send(res, {
-        title: "Not found",
-        section: "other",
-        body: errorPage(404, ""),
-        status: 404,
-      });
-      return;
-    }
-    const [page, entries] = await Promise.all([
-      directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
-      audit.recent({ limit: 30 }),
-    ]);
-    await send(res, {
-      title: "Administration",
-      section: "admin",
-      body: adminPage(page.items, entries, page.nextCursor !== null),
-    });
-  });
-
-  const oidc = auth.modes.oidc;
-  const signInBody = async (res: Response, next: string, error?: string) =>
-    signInPage({
-      development: auth.modes.development,
-      trustedHeader: auth.modes.trustedHeader !== undefined,
-      // Asking for the problem retries discovery of an issuer that was down; an error says enough.
-      oidc: oidc && {
-        name: oidc.signIn.name,
-        problem: error ? undefined : await oidc.signIn.problem(),
-      },
-      csrfToken: auth.cookies.csrfToken(sessionOf(res)),
-      next,
-      error,
-    });
-
-  router.get("/sign-in", ...session, async (req, res) => {
-    const next = localPath(req.query.next);
-    if (res.locals.principal) {
-      res.redirect(303, next);
-      return;
-    }
-    await send(res, { title: "Sign in", section: "other", body: await signInBody(res, next) });
-  });
-
-  router.post("/sign-in", ...session, async (req: Request, res) => {
-    const form = req.body as Record<string, unknown>;
-    const next = localPath(form.next);
-    if (!auth.modes.development) {
-      await send(res, {
-        title: "Not found",
-        section: "other",
-        body: errorPage(404, ""),
-        status: 404,
-      });
-      return;
-    }
-    let email: string;
-    try {
-      email = normalizeEmail(one(form.email) ?? "");
-    } catch {
-      const body = await signInBody(res, next, "Enter an email address, like you@example.com.");
-      await send(res, { title: "Sign in", section: "other", body, status: 400 });
-      return;
-    }
-    const user = await auth.users.ensureUser(email);
-    // A new session id on sign-in: one planted before it is worthless after.
-    setSession(res, auth, auth.cookies.create({ id: user.id, email: user.email }));
-    res.redirect(303, next);
-  });
-
-  router.post("/sign-out", ...session, (_req, res) => {
-    setSession(res, auth, auth.cookies.create());
-    res.redirect(303, "/sign-in");
-  });
-
-  if (oidc) {
-    router.use(
-      oidcRoutes({
-        auth,
-        oidc: oidc.signIn,
-        flows: oidc.flows,
-        session,
-        refuse: async (res, next, message, status) => {
-          const body = await signInBody(res, next, message);
-          await send(res, { title: "Sign in", section: "other", body, status });
-        },
-      }),
-    );
-  }
-
   // What the pages mounted from other files share: the session, sign-in, the frame.
   const pages = {
     session,
@@ -267,11 +164,10 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     send,
     csrfToken: (res: Response) => auth.cookies.csrfToken(sessionOf(res)),
   };
+  mountAdminRoutes(router, { ...pages, directory, access, audit, sessions: auth.sessions });
+  mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
-
-  if (options.secrets) {
-    mountSecretPages(router, { ...pages, secrets: options.secrets });
-  }
+  if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
 
   router.use(siteErrors(send));
   return router;

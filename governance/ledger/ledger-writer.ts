@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { OutageLog } from "../../core/index.js";
 import type { LedgerEntry } from "./ledger-entry.js";
 import { insertLedgerEntries } from "./ledger-insert.js";
 
@@ -33,8 +34,9 @@ function defaultBatchSize(knex: Knex): number {
 
 /**
  * Writes ledger entries in batches, off the caller's path: `record` only queues. A failed
- * write keeps the rows and is retried on the next tick (the dedupe key makes a retry of a
- * batch that did land harmless); `close` writes what is left.
+ * write (the database restarting) keeps the rows and is retried on the next tick, however
+ * long the outage (the dedupe key makes a retry of a batch that did land harmless; past
+ * `maxQueued` the oldest rows go, and say so); `close` writes what is left.
  */
 export class LedgerWriter {
   private queue: LedgerEntry[] = [];
@@ -42,9 +44,11 @@ export class LedgerWriter {
   private readonly timer: NodeJS.Timeout;
   private readonly batchSize: number;
   private readonly maxQueued: number;
-  private failures = 0;
+  /** One line when writes start failing, one when they succeed again; not one per tick. */
+  private readonly outages: OutageLog;
 
   constructor(private readonly options: LedgerWriterOptions) {
+    this.outages = new OutageLog(options.logger, "ledger writes");
     this.batchSize = options.batchSize ?? defaultBatchSize(options.knex);
     this.maxQueued = options.maxQueued ?? 100_000;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 1000);
@@ -86,16 +90,9 @@ export class LedgerWriter {
       try {
         await insertLedgerEntries(this.options.knex, batch);
         this.queue.splice(0, batch.length);
-        this.failures = 0;
+        this.outages.restored();
       } catch (error) {
-        this.failures += 1;
-        // One line per outage, not one per tick.
-        if (this.failures === 1) {
-          this.options.logger.warn(
-            { err: error, queued: this.queue.length },
-            "ledger write failed; will retry",
-          );
-        }
+        this.outages.failed(error, { queued: this.queue.length });
         return;
       }
     }

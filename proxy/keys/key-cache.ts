@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { OutageLog } from "../../core/index.js";
 import { spendByApiKey } from "../../governance/index.js";
 import { ProxyError } from "../errors.js";
 import {
@@ -48,8 +49,11 @@ export class KeyCache {
   private readonly master: { hash: string; key: VirtualKey } | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly negativeTtlMs: number;
+  /** Reads and refreshes failing while the database is away: logged once, not per request. */
+  private readonly outages: OutageLog;
 
   constructor(private readonly options: KeyCacheOptions) {
+    this.outages = new OutageLog(options.logger, "proxy key store");
     this.negativeTtlMs = options.negativeTtlMs ?? 10_000;
     if (options.masterKey) this.master = { hash: hashKey(options.masterKey), key: masterKey() };
     if (options.knex) {
@@ -92,9 +96,11 @@ export class KeyCache {
 
   private async load(knex: Knex, hash: string): Promise<VirtualKey | null> {
     try {
-      return await this.read(knex, hash);
+      const key = await this.read(knex, hash);
+      this.outages.restored();
+      return key;
     } catch (error) {
-      this.options.logger.warn({ err: error }, "reading a proxy key failed");
+      this.outages.failed(error, { doing: "reading a key" });
       throw new ProxyError(
         "key_store_unavailable",
         "The API key cannot be checked right now; try again shortly.",
@@ -139,10 +145,19 @@ export class KeyCache {
       }
       const used = [...this.used];
       this.used.clear();
-      if (used.length > 0)
-        await knex("api_keys").whereIn("id", used).update({ last_used_at: knex.fn.now() });
+      if (used.length > 0) {
+        await knex("api_keys")
+          .whereIn("id", used)
+          .update({ last_used_at: knex.fn.now() })
+          .catch((error) => {
+            for (const id of used) this.used.add(id); // written at the next refresh
+            throw error;
+          });
+      }
+      this.outages.restored();
     } catch (error) {
-      this.options.logger.warn({ err: error }, "refreshing cached proxy keys failed; will retry");
+      // Cached keys keep answering meanwhile, as of their last refresh.
+      this.outages.failed(error, { doing: "refreshing cached keys" });
     }
   }
 

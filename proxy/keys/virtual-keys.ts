@@ -80,6 +80,17 @@ export async function revokeProxyKey(knex: Knex, id: string): Promise<void> {
   await knex("api_keys").where({ id, kind: "proxy" }).update({ revoked_at: knex.fn.now() });
 }
 
+/**
+ * Revokes every key of a run that is still live: those an attempt left behind when its
+ * worker died before it could revoke its own. Answers how many were revoked.
+ */
+export async function revokeRunKeys(knex: Knex, runId: string): Promise<number> {
+  return knex("api_keys")
+    .where({ run_id: runId, kind: "proxy" })
+    .whereNull("revoked_at")
+    .update({ revoked_at: knex.fn.now() });
+}
+
 export interface ApiKeyRow {
   id: string;
   user_id: string | null;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { A2aAgentDouble, type A2aAgentOptions } from "../../test/doubles/a2a-agent.js";
 import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
+import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
 import { isRuntimeError, RUNTIME_ERROR_CODES, type RuntimeError } from "../runtime-error.js";
 import { A2aRuntime, CARD_TTL_MS, cardUrlFor } from "./index.js";
@@ -47,7 +48,7 @@ const v03Plain = { protocol: "0.3", streaming: false, authorization: TOKEN } as 
 
 let runtime: A2aRuntime;
 beforeAll(() => {
-  runtime = new A2aRuntime({ pollIntervalMs: 10 });
+  runtime = new A2aRuntime({ egress: loopbackEgress, pollIntervalMs: 10 });
 });
 afterEach(() => {
   for (const double of doubles.values()) {
@@ -216,6 +217,15 @@ describe("a2a turns", () => {
     }
   });
 
+  it("keeps a failed task's reason short and on one line, however long the agent made it", async () => {
+    const double = await agent(v1Streaming);
+    double.answerNextWith({ state: "failed", text: `Stack:\n${"at frame ".repeat(10_000)}` });
+    const failed = asRuntimeError((await run(runtime, settingsFor(double), "plan")).error);
+    expect(failed.message).toMatch(/could not finish the task: Stack: at frame at frame/);
+    expect(failed.message.length).toBeLessThan(300);
+    expect(failed.message).not.toContain("\n");
+  });
+
   it("cancels the running task with tasks/cancel when the run is cancelled, streamed or not", async () => {
     for (const [options, cancelMethod] of [
       [v1Streaming, "CancelTask"],
@@ -246,7 +256,7 @@ describe("a2a turns", () => {
 describe("a2a agent cards", () => {
   it("fetches the card once for many turns and again after it expires", async () => {
     const double = await agent(v1Plain);
-    const fresh = new A2aRuntime({ pollIntervalMs: 10 });
+    const fresh = new A2aRuntime({ egress: loopbackEgress, pollIntervalMs: 10 });
     try {
       vi.useFakeTimers({ toFake: ["Date"] });
       await run(fresh, settingsFor(double), "one");
@@ -284,7 +294,7 @@ describe("a2a agent cards", () => {
       new Response(JSON.stringify({ hello: "world" }), {
         headers: { "content-type": "application/json" },
       });
-    const odd = new A2aRuntime({ fetch: stub });
+    const odd = new A2aRuntime({ egress: loopbackEgress, fetch: stub });
     const outcome = await run(odd, { type: "a2a", url: "http://127.0.0.1:1/card.json" }, "hi");
     const error = asRuntimeError(outcome.error);
     expect(error.code).toBe(RUNTIME_ERROR_CODES.badResponse);
@@ -293,7 +303,7 @@ describe("a2a agent cards", () => {
 
   it("returns promptly when the run is cancelled while the card is still being fetched", async () => {
     const stalled: typeof fetch = () => new Promise<Response>(() => {});
-    const slow = new A2aRuntime({ fetch: stalled });
+    const slow = new A2aRuntime({ egress: loopbackEgress, fetch: stalled });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = Date.now();
@@ -346,7 +356,7 @@ describe("a2a failures", () => {
       if (reply && init?.method === "POST") return reply();
       return fetch(input, init);
     };
-    const picky = new A2aRuntime({ fetch: stub, pollIntervalMs: 10 });
+    const picky = new A2aRuntime({ egress: loopbackEgress, fetch: stub, pollIntervalMs: 10 });
     try {
       reply = () => new Response("Bad request", { status: 400 });
       const refused = asRuntimeError((await run(picky, settingsFor(double), "a")).error);
@@ -383,7 +393,7 @@ describe("a2a failures", () => {
       });
       return new Response(body, { headers: { "content-type": "text/event-stream" } });
     };
-    const flaky = new A2aRuntime({ fetch: stub });
+    const flaky = new A2aRuntime({ egress: loopbackEgress, fetch: stub });
     const outcome = await run(flaky, settingsFor(double), "hello");
     const error = asRuntimeError(outcome.error);
     expect(error.retryable).toBe(true);

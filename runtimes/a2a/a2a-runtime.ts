@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelTaskRequest, GetTaskRequest, SendMessageRequest } from "@a2a-js/sdk";
 import { A2AError, TaskNotFoundError } from "@a2a-js/sdk/errors";
+import type { Agent } from "undici";
+import { checkedAgent, checkedFetch, EgressPolicy } from "../egress/index.js";
+import { excerpt } from "../excerpt.js";
 import type {
   AgentRuntime,
   RuntimeEvent,
@@ -17,7 +20,12 @@ import { agentName, guardedFetch, networkCause } from "./http.js";
 import { type A2aSettings, a2aSettings } from "./settings.js";
 
 export interface A2aRuntimeOptions {
-  /** The fetch the SDK and the card reader use (tests may wrap it); global fetch by default. */
+  /** Where agents may be; without it, internal addresses are refused. */
+  egress?: EgressPolicy;
+  /**
+   * The fetch under the SDK and the card reader (tests wrap it); global fetch by default.
+   * It is handed the checked dispatcher with every request.
+   */
   fetch?: typeof fetch;
   /** Pause between `tasks/get` polls of a non-streamed task. */
   pollIntervalMs?: number;
@@ -49,9 +57,12 @@ export class A2aRuntime implements AgentRuntime<A2aSettings> {
   readonly settings = a2aSettings;
   private readonly cards: AgentCards;
   private readonly pollIntervalMs: number;
+  private readonly dispatcher: Agent;
 
   constructor(options: A2aRuntimeOptions = {}) {
-    this.cards = new AgentCards(guardedFetch(options.fetch ?? ((...args) => fetch(...args))));
+    this.dispatcher = checkedAgent(options.egress ?? new EgressPolicy());
+    // Card fetches, SDK calls and the redirects they follow all connect through the dispatcher.
+    this.cards = new AgentCards(guardedFetch(checkedFetch(this.dispatcher, options.fetch)));
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
   }
 
@@ -82,6 +93,7 @@ export class A2aRuntime implements AgentRuntime<A2aSettings> {
 
   async close(): Promise<void> {
     this.cards.clear();
+    await this.dispatcher.close();
   }
 
   /** One message to the agent and everything until its task answers, fails or is cancelled. */
@@ -152,7 +164,7 @@ export class A2aRuntime implements AgentRuntime<A2aSettings> {
 /** The final event of a task that stopped running: its answer, or why it ended without one. */
 function finish(reader: AnswerReader, cardUrl: string): RuntimeEvent {
   const who = agentName(cardUrl);
-  const reason = reader.reason();
+  const reason = excerpt(reader.reason());
   switch (reader.outcome) {
     case "failed":
       throw new RuntimeError(
@@ -240,13 +252,13 @@ function toRuntimeError(error: unknown, url: string): RuntimeError {
     if (code === -32603 || status >= 500) {
       return new RuntimeError(
         RUNTIME_ERROR_CODES.unavailable,
-        `${who} had an internal error: ${a2a.message}`,
+        `${who} had an internal error: ${excerpt(a2a.message)}`,
         { retryable: true, cause: error },
       );
     }
     return new RuntimeError(
       RUNTIME_ERROR_CODES.rejected,
-      `${who} refused the request: ${a2a.message}`,
+      `${who} refused the request: ${excerpt(a2a.message)}`,
       { cause: error },
     );
   }
@@ -257,7 +269,7 @@ function toRuntimeError(error: unknown, url: string): RuntimeError {
   const detail = error instanceof Error ? error.message : String(error);
   return new RuntimeError(
     RUNTIME_ERROR_CODES.badResponse,
-    `${who} answered with something Switchboard cannot read (${detail.slice(0, 200)}).`,
+    `${who} answered with something Switchboard cannot read (${excerpt(detail)}).`,
     { cause: error },
   );
 }

@@ -6,6 +6,7 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory,
 } from "@a2a-js/sdk/client";
+import { excerpt } from "../excerpt.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { agentName } from "./http.js";
 
@@ -130,7 +131,7 @@ export class AgentCards {
     try {
       card = this.resolver.normalizeAgentCard(raw);
     } catch (error) {
-      throw notACard(error instanceof Error ? error.message : String(error));
+      throw notACard(excerpt(error instanceof Error ? error.message : String(error)));
     }
     if (!Array.isArray(card.supportedInterfaces) || card.supportedInterfaces.length === 0) {
       throw notACard("it names no endpoint to call");
@@ -154,7 +155,7 @@ function pickInterfaces(
     BINDINGS.includes(candidate.protocolBinding?.toUpperCase()),
   );
   if (usable.length === 0) {
-    const offered = card.supportedInterfaces.map((i) => i.protocolBinding).join(", ");
+    const offered = excerpt(card.supportedInterfaces.map((i) => i.protocolBinding).join(", "));
     throw new RuntimeError(
       RUNTIME_ERROR_CODES.rejected,
       `${who} offers A2A only over ${offered}; Switchboard speaks A2A over JSON-RPC or HTTP+JSON.`,

@@ -1,3 +1,4 @@
+import { excerpt } from "../excerpt.js";
 import { httpStatusError, unreachableError } from "../runtime-error.js";
 
 /** How messages name the agent: by host, because the path means nothing to a reader. */
@@ -76,6 +77,5 @@ function statusDetail(status: number, body: string): string {
   } catch {
     // plain text body
   }
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+  return excerpt(text);
 }

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
+import type { Agent } from "undici";
+import { checkedAgent, checkedFetch, EgressPolicy } from "../egress/index.js";
 import type {
   AgentRuntime,
   RuntimeEvent,
@@ -46,9 +48,14 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
   private readonly clients = new Map<string, Client>();
   private readonly names = new NameLookup();
   private readonly interruptTimeoutMs: number;
+  private readonly dispatcher: Agent;
+  private readonly fetch: typeof fetch;
 
-  constructor(options: { interruptTimeoutMs?: number } = {}) {
+  /** `egress`: where the API may be (a base_url); without it, internal addresses are refused. */
+  constructor(options: { interruptTimeoutMs?: number; egress?: EgressPolicy } = {}) {
     this.interruptTimeoutMs = options.interruptTimeoutMs ?? 5_000;
+    this.dispatcher = checkedAgent(options.egress ?? new EgressPolicy());
+    this.fetch = checkedFetch(this.dispatcher);
   }
 
   async *turn(request: TurnRequest<ClaudeManagedAgentsSettings>): AsyncIterable<RuntimeEvent> {
@@ -134,6 +141,7 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
 
   async close(): Promise<void> {
     this.clients.clear();
+    await this.dispatcher.close();
   }
 
   /** One SDK client per API address and key, made on first use. */
@@ -151,6 +159,8 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
         baseURL: settings.base_url,
         maxRetries: 0,
         logLevel: "off",
+        // Every call, and every redirect it follows, connects through the checked dialer.
+        fetch: this.fetch,
       });
       this.clients.set(account, client);
     }

@@ -6,6 +6,7 @@ import {
   ManagedAgentsWireDouble,
 } from "../../test/doubles/managed-agents-wire.js";
 import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
+import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { allowedEnvironment } from "../secrets.js";
@@ -53,7 +54,7 @@ beforeAll(async () => {
 afterEach(() => {
   const unexpected = double.unexpected();
   double.reset();
-  runtime = new ClaudeManagedAgentsRuntime();
+  runtime = new ClaudeManagedAgentsRuntime({ egress: loopbackEgress });
   expect(unexpected).toEqual([]);
 });
 
@@ -61,7 +62,7 @@ afterAll(async () => {
   await double.close();
 });
 
-runtime = new ClaudeManagedAgentsRuntime();
+runtime = new ClaudeManagedAgentsRuntime({ egress: loopbackEgress });
 
 describe("ClaudeManagedAgentsRuntime", () => {
   it("looks an agent's name up once, skips archived ones, and never creates an agent or environment", async () => {

@@ -1,4 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
+import { excerpt } from "../excerpt.js";
 import {
   httpStatusError,
   RUNTIME_ERROR_CODES,
@@ -29,7 +30,7 @@ export function isSessionGone(error: unknown): boolean {
 
 /** The API's own wording of an error, when it sent one (never contains the key). */
 function apiDetail(error: APIError): string | undefined {
-  return error.apiMessage?.trim() || undefined;
+  return excerpt(error.apiMessage ?? "") || undefined;
 }
 
 /**
@@ -90,7 +91,7 @@ export function toRuntimeError(error: unknown, context: CallContext): RuntimeErr
     const retryable = type === "overloaded_error" || type === "api_error" || type === "";
     return new RuntimeError(
       retryable ? RUNTIME_ERROR_CODES.unavailable : RUNTIME_ERROR_CODES.badResponse,
-      `${RUNTIME_NAME} broke off the answer${detail ? `: ${detail}` : ` (${type || "unknown error"})`}`,
+      `${RUNTIME_NAME} broke off the answer${detail ? `: ${detail}` : ` (${excerpt(type) || "unknown error"})`}`,
       { retryable, cause: error },
     );
   }
@@ -102,7 +103,9 @@ export function toRuntimeError(error: unknown, context: CallContext): RuntimeErr
     );
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new RuntimeError(RUNTIME_ERROR_CODES.badResponse, `${RUNTIME_NAME} failed: ${reason}`, {
-    cause: error,
-  });
+  return new RuntimeError(
+    RUNTIME_ERROR_CODES.badResponse,
+    `${RUNTIME_NAME} failed: ${excerpt(reason)}`,
+    { cause: error },
+  );
 }

@@ -73,4 +73,22 @@ describe("TurnReader", () => {
     const broke = readAll([running, idle("budget_reached")]).reader.end;
     expect(broke?.kind === "failed" && broke.error.message).toMatch(/spending limit/);
   });
+
+  it("keeps the session's own error words short and on one line", () => {
+    const long = `Sandbox crashed\n${"trace ".repeat(5_000)}`;
+    const error = {
+      type: "session.error",
+      id: "x",
+      processed_at: at,
+      error: { type: "unknown_error", message: long, retry_status: { type: "retrying" } },
+    } as unknown as StreamEvent;
+    const { reader, out } = readAll([running, error, idle("retries_exhausted")]);
+    const status = out.find((event) => event.type === "status" && event.status === "retrying");
+    expect(status?.type === "status" && status.message?.length).toBeLessThanOrEqual(200);
+    const end = reader.end;
+    const failure = end?.kind === "failed" ? end.error.message : "";
+    expect(failure).toMatch(/^The agent gave up after repeated errors: Sandbox crashed trace/);
+    expect(failure.length).toBeLessThan(300);
+    expect(failure).not.toContain("\n");
+  });
 });

@@ -1,4 +1,5 @@
 import type { BetaManagedAgentsStreamSessionEvents as StreamEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events";
+import { excerpt } from "../excerpt.js";
 import type { RuntimeEvent } from "../runtime.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { RUNTIME_NAME } from "./errors.js";
@@ -104,9 +105,9 @@ export class TurnReader {
           },
         ];
       case "session.error": {
-        this.lastError = event.error.message;
+        this.lastError = excerpt(event.error.message);
         if (event.error.retry_status.type === "retrying") {
-          return [{ type: "status", status: "retrying", message: event.error.message }];
+          return [{ type: "status", status: "retrying", message: this.lastError }];
         }
         return [];
       }
@@ -151,7 +152,7 @@ export class TurnReader {
         );
         return [];
       case "refusal": {
-        const why = event.stop_details?.explanation;
+        const why = excerpt(event.stop_details?.explanation ?? "");
         this.end = failed(`The agent declined to answer${why ? `: ${why}` : "."}`);
         return [];
       }

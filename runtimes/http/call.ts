@@ -1,4 +1,5 @@
 import { type Dispatcher, request } from "undici";
+import { excerpt } from "../excerpt.js";
 import { RUNTIME_ERROR_CODES, RuntimeError, unreachableError } from "../runtime-error.js";
 
 /**
@@ -106,17 +107,13 @@ export function errorDetail(text: string): string | undefined {
         record.message ??
         (typeof record.error === "string" ? record.error : undefined) ??
         nested?.message;
-      if (typeof message === "string" && message.trim()) return clip(message.trim());
+      if (typeof message === "string" && message.trim()) return excerpt(message);
     }
     return undefined;
   } catch {
     const plain = text.trim();
     // An HTML error page says nothing a person can use in a chat reply.
     if (!plain || plain.startsWith("<")) return undefined;
-    return clip(plain);
+    return excerpt(plain);
   }
-}
-
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { event, HttpAgentDouble } from "../../test/doubles/http-agent.js";
 import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
+import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
 import { freePort } from "../../test/support/ports.js";
 import { RuntimeError } from "../runtime-error.js";
@@ -21,7 +22,7 @@ function failure(error: unknown): RuntimeError {
 }
 
 describe("http runtime", () => {
-  const runtime = new HttpRuntime();
+  const runtime = new HttpRuntime({ egress: loopbackEgress });
   let json: HttpAgentDouble;
   let sse: HttpAgentDouble;
   const settings = (double: HttpAgentDouble, extra: Record<string, unknown> = {}) => ({

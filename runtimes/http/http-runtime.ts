@@ -1,4 +1,6 @@
-import { Agent, request as undiciRequest } from "undici";
+import { type Agent, request as undiciRequest } from "undici";
+import { checkedAgent, EgressPolicy } from "../egress/index.js";
+import { excerpt } from "../excerpt.js";
 import type { AgentRuntime, RuntimeEvent, TurnRequest } from "../runtime.js";
 import { httpStatusError, RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { readServerSentEvents } from "../sse-reader.js";
@@ -33,7 +35,12 @@ const handleOf = (runtimeSession: string | null): RuntimeEvent => ({
 export class HttpRuntime implements AgentRuntime<HttpSettings> {
   readonly type = "http";
   readonly settings = httpSettings;
-  private readonly dispatcher = new Agent({ connect: { timeout: 10_000 } });
+  private readonly dispatcher: Agent;
+
+  /** `egress`: where agents may be; without it, internal addresses are refused. */
+  constructor(options: { egress?: EgressPolicy } = {}) {
+    this.dispatcher = checkedAgent(options.egress ?? new EgressPolicy());
+  }
 
   async *turn(request: Request): AsyncIterable<RuntimeEvent> {
     const headers: Record<string, string> = { accept: "text/event-stream, application/json" };
@@ -192,7 +199,7 @@ export class HttpRuntime implements AgentRuntime<HttpSettings> {
           const message = typeof data.message === "string" ? data.message : "no details given";
           throw new RuntimeError(
             retryable ? RUNTIME_ERROR_CODES.unavailable : RUNTIME_ERROR_CODES.agentFailed,
-            `${AGENT} reported an error: ${message}`,
+            `${AGENT} reported an error: ${excerpt(message)}`,
             { retryable },
           );
         }

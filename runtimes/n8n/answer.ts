@@ -1,3 +1,4 @@
+import { excerpt } from "../excerpt.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 
 /**
@@ -70,7 +71,7 @@ export function readWorkflowJson(value: unknown): WorkflowAnswer {
     if (!hasAnswerField && error !== undefined) {
       throw new RuntimeError(
         RUNTIME_ERROR_CODES.agentFailed,
-        `${WORKFLOW} reported an error: ${clip(error)}`,
+        `${WORKFLOW} reported an error: ${excerpt(error)}`,
       );
     }
     const text = textOf(item);
@@ -112,8 +113,4 @@ export function readStreamLine(line: string): StreamLine {
     };
   }
   return { kind: "result", value: parsed };
-}
-
-export function clip(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }

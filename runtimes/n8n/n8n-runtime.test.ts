@@ -6,6 +6,7 @@ import {
   n8nChunk,
 } from "../../test/doubles/n8n-webhook.js";
 import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
+import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
 import { RuntimeError } from "../runtime-error.js";
 import { N8nRuntime } from "./index.js";
@@ -20,7 +21,7 @@ function failure(error: unknown): RuntimeError {
 }
 
 describe("n8n runtime", () => {
-  const runtime = new N8nRuntime();
+  const runtime = new N8nRuntime({ egress: loopbackEgress });
   const doubles: N8nWebhookDouble[] = [];
   afterEach(async () => {
     for (const double of doubles.splice(0)) {

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Agent } from "undici";
+import type { Agent } from "undici";
+import { checkedAgent, EgressPolicy } from "../egress/index.js";
+import { excerpt } from "../excerpt.js";
 import { callRuntime, errorDetail, type RuntimeResponse } from "../http/index.js";
 import type { AgentRuntime, RuntimeEvent, TurnRequest } from "../runtime.js";
 import { httpStatusError, RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
@@ -7,7 +9,6 @@ import { readLines } from "../sse-reader.js";
 import { primeWithTranscript, sessionRestarted } from "../transcript.js";
 import {
   badResponse,
-  clip,
   readStreamLine,
   readWorkflowJson,
   WORKFLOW,
@@ -33,7 +34,12 @@ const handleOf = (sessionId: string, turns: number): RuntimeEvent => ({
 export class N8nRuntime implements AgentRuntime<N8nSettings> {
   readonly type = "n8n";
   readonly settings = n8nSettings;
-  private readonly dispatcher = new Agent({ connect: { timeout: 10_000 } });
+  private readonly dispatcher: Agent;
+
+  /** `egress`: where workflows may be; without it, internal addresses are refused. */
+  constructor(options: { egress?: EgressPolicy } = {}) {
+    this.dispatcher = checkedAgent(options.egress ?? new EgressPolicy());
+  }
 
   async *turn(request: Request): AsyncIterable<RuntimeEvent> {
     const headers: Record<string, string> = { accept: "application/json, text/plain;q=0.8" };
@@ -182,7 +188,7 @@ export class N8nRuntime implements AgentRuntime<N8nSettings> {
         } else if (parsed.type === "error") {
           throw new RuntimeError(
             RUNTIME_ERROR_CODES.agentFailed,
-            `${WORKFLOW} reported an error: ${clip(parsed.content || "a node failed")}`,
+            `${WORKFLOW} reported an error: ${excerpt(parsed.content || "a node failed")}`,
           );
         }
       }

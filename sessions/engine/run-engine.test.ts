@@ -1,199 +1,39 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { type Database, migrateLatest, openDatabase } from "../../app/db/index.js";
-import {
-  type AgentRuntime,
-  RuntimeError,
-  type RuntimeEvent,
-  RuntimeRegistry,
-  type TurnRequest,
-} from "../../runtimes/index.js";
+import type { Database } from "../../app/db/index.js";
+import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../../proxy/index.js";
+import { RuntimeError } from "../../runtimes/index.js";
 import { eventually } from "../../test/support/eventually.js";
-import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
 import { BullMqQueue } from "../queue/bullmq-queue.js";
-import { InProcessQueue } from "../queue/in-process-queue.js";
-import type { RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
 import { LocalRunSignals } from "../signals/run-signals.js";
-import { RunStore } from "../store/run-store.js";
-import { SessionStore } from "../store/session-store.js";
-import type { AgentSource, RunnableAgent } from "./agent-source.js";
-import { RunEngine } from "./run-engine.js";
+import type { RunStore } from "../store/run-store.js";
+import type { SessionStore } from "../store/session-store.js";
+import { EngineFixture, echo, untilAborted } from "../testing/engine-fixture.js";
 import type { AgentSecrets } from "./run-executor.js";
-import type { RunKeyIssuer } from "./run-keys.js";
-
-type Script = (request: TurnRequest<unknown>) => AsyncIterable<RuntimeEvent>;
-
-/** A runtime whose behaviour each test writes, recording every turn it was given. */
-class ScriptedRuntime implements AgentRuntime<{ type: "scripted" }> {
-  readonly type = "scripted";
-  readonly settings = z.object({ type: z.literal("scripted") });
-  readonly received: TurnRequest<unknown>[] = [];
-  active = 0;
-  maxActive = 0;
-  script: Script = echo();
-
-  async *turn(request: TurnRequest<unknown>): AsyncIterable<RuntimeEvent> {
-    this.received.push(request);
-    this.active += 1;
-    this.maxActive = Math.max(this.maxActive, this.active);
-    try {
-      yield* this.script(request);
-    } finally {
-      this.active -= 1;
-    }
-  }
-}
-
-/** Answers "<input> (turn N)", N carried in the handle, after `delayMs`. */
-function echo(delayMs = 0): Script {
-  return async function* (request) {
-    const turn = ((request.handle?.turn as number | undefined) ?? 0) + 1;
-    yield { type: "handle", handle: { turn } };
-    if (delayMs > 0) await sleep(delayMs);
-    yield { type: "message_delta", text: `${request.input} ` };
-    yield { type: "message_delta", text: `(turn ${turn})` };
-  };
-}
-
-/** Waits until the run is aborted, then ends as a runtime does when told to stop. */
-const untilAborted: Script = async function* (request) {
-  yield { type: "handle", handle: { turn: 1 } };
-  yield { type: "status", status: "working" };
-  await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }));
-};
-
-/** A deployment without secrets: every reference fails, as the real resolver words it. */
-const noSecrets: AgentSecrets = () => async (reference) => {
-  throw new RuntimeError("missing_secret", `${JSON.stringify(reference)} is not available`);
-};
+import type { RunKeys } from "./run-keys.js";
 
 describe("RunEngine on PostgreSQL", () => {
-  let pg: TestDatabase;
+  let fixture: EngineFixture;
   let db: Database;
   let runs: RunStore;
   let sessions: SessionStore;
   let userId: string;
-  const runtime = new ScriptedRuntime();
-  const agents = new Map<string, RunnableAgent>();
-  const engines: RunEngine[] = [];
-  const logger = pino({ level: "silent" });
-
-  const source: AgentSource = {
-    byName: async (name) => [...agents.values()].find((agent) => agent.name === name),
-    byId: async (id) => agents.get(id),
-  };
-
-  async function addAgent(
-    name: string,
-    extra: Partial<RunnableAgent> = {},
-  ): Promise<RunnableAgent> {
-    const [row] = await db.knex("agents").insert(
-      {
-        name,
-        title: name,
-        owner: "team:test",
-        runtime_type: "scripted",
-        manifest: JSON.stringify({ spec: { runtime: { type: "scripted" } } }),
-        manifest_digest: name,
-      },
-      ["id"],
-    );
-    const agent: RunnableAgent = {
-      id: row.id,
-      name,
-      title: name,
-      state: "enabled",
-      stateReason: null,
-      retired: false,
-      runtime: { type: "scripted" },
-      ...extra,
-    };
-    agents.set(agent.id, agent);
-    return agent;
-  }
-
-  function startEngine(
-    options: {
-      queue?: RunQueue;
-      maxAttempts?: number;
-      timeoutMs?: number;
-      leaseMs?: number;
-      runKeys?: RunKeyIssuer;
-      secrets?: AgentSecrets;
-    } = {},
-  ): RunEngine {
-    const engine = new RunEngine({
-      knex: db.knex,
-      queue: options.queue ?? new InProcessQueue(),
-      signals: new LocalRunSignals(),
-      agents: source,
-      runtimes: new RuntimeRegistry([runtime]),
-      secrets: options.secrets ?? noSecrets,
-      logger,
-      concurrency: 4,
-      leaseMs: options.leaseMs ?? 3_000,
-      maxAttempts: options.maxAttempts ?? 3,
-      retryBackoffMs: 20,
-      defaultTimeoutMs: options.timeoutMs ?? 10_000,
-      singleProcess: false,
-      runKeys: options.runKeys,
-    });
-    engines.push(engine);
-    return engine;
-  }
-
-  /** Asks for a run the way the runs service does: stored first, then a drain job. */
-  async function ask(
-    engine: RunEngine | undefined,
-    agent: RunnableAgent,
-    input: string,
-    conversation = randomUUID(),
-    idempotencyKey?: string,
-  ): Promise<Run> {
-    const { run } = await runs.create({
-      agent: { id: agent.id, runtime: "scripted" },
-      userId,
-      input,
-      conversation: { surface: "api", conversationKey: conversation },
-      idempotencyKey,
-    });
-    await engine?.drain({ sessionId: run.sessionId, runId: run.id });
-    return run;
-  }
-
-  async function finished(runId: string): Promise<Run> {
-    return eventually(async () => {
-      const run = await runs.get(runId);
-      expect(run?.status).toMatch(/succeeded|failed|cancelled/);
-      return run as Run;
-    });
-  }
+  let runtime: EngineFixture["runtime"];
+  const addAgent: EngineFixture["addAgent"] = (...args) => fixture.addAgent(...args);
+  const startEngine: EngineFixture["startEngine"] = (...args) => fixture.startEngine(...args);
+  const ask: EngineFixture["ask"] = (...args) => fixture.ask(...args);
+  const finished: EngineFixture["finished"] = (...args) => fixture.finished(...args);
 
   beforeAll(async () => {
-    pg = await createTestDatabase("runs_engine");
-    db = await openDatabase({ url: pg.url, dataDir: "" });
-    await migrateLatest(db);
-    runs = new RunStore(db.knex);
-    sessions = new SessionStore(db.knex);
-    const [user] = await db.knex("users").insert({ email: "ada@example.com" }, ["id"]);
-    userId = user.id;
+    fixture = await EngineFixture.open("runs_engine");
+    ({ db, runs, sessions, userId, runtime } = fixture);
   });
   afterAll(async () => {
-    await db.close();
-    await pg.drop();
+    await fixture.close();
   });
-  beforeEach(() => {
-    runtime.received.length = 0;
-    runtime.maxActive = 0;
-    runtime.script = echo();
-  });
-  afterEach(async () => {
-    await Promise.all(engines.splice(0).map((engine) => engine.stop()));
-  });
+  beforeEach(() => runtime.reset());
+  afterEach(() => fixture.stopEngines());
 
   it("runs the turns of one session one at a time, in order, continuing the runtime's session", async () => {
     const agent = await addAgent("ordered");
@@ -399,6 +239,14 @@ describe("RunEngine on PostgreSQL", () => {
     expect(runtime.received[0]?.signal.aborted).toBe(true);
   });
 
+  it("holds a time limit stored before the bound to 24 hours, rather than failing the turn at once", async () => {
+    // 3,000,000 s is past setTimeout's 2^31-1 ms: unbounded, the timer fires at once.
+    const agent = await addAgent("patient", { timeoutSeconds: 3_000_000 });
+    runtime.script = echo(100);
+    const done = await finished((await ask(startEngine(), agent, "take your time")).id);
+    expect(done).toMatchObject({ status: "succeeded", output: "take your time (turn 1)" });
+  });
+
   it("refuses to run a suspended agent, giving the reason", async () => {
     const agent = await addAgent("paused", { state: "suspended", stateReason: "being upgraded" });
     const engine = startEngine();
@@ -425,22 +273,7 @@ describe("RunEngine on PostgreSQL", () => {
     const agent = await addAgent("cancel-running");
     runtime.script = untilAborted;
     const signals = new LocalRunSignals();
-    const engine = new RunEngine({
-      knex: db.knex,
-      queue: new InProcessQueue(),
-      signals,
-      agents: source,
-      runtimes: new RuntimeRegistry([runtime]),
-      secrets: noSecrets,
-      logger,
-      concurrency: 2,
-      leaseMs: 3_000,
-      maxAttempts: 3,
-      retryBackoffMs: 20,
-      defaultTimeoutMs: 10_000,
-      singleProcess: false,
-    });
-    engines.push(engine);
+    const engine = startEngine({ signals, concurrency: 2 });
     await engine.start();
     const run = await ask(undefined, agent, "a long task");
     const draining = engine.drain({ sessionId: run.sessionId });
@@ -488,6 +321,43 @@ describe("RunEngine on PostgreSQL", () => {
       { status: "running", attempt: 2, recovered: true },
       { status: "succeeded" },
     ]);
+  });
+
+  it("revokes the model proxy key a dead attempt left live when it recovers the run; the new attempt's key works", async () => {
+    const agent = await addAgent("proxied-orphan");
+    const run = await ask(undefined, agent, "hello");
+    // The dead worker's attempt: running, its proxy key issued and never revoked.
+    expect(await runs.startAttempt(run.id, 1, "dead-worker")).toBe(true);
+    const dead = await issueProxyKey(db.knex, { name: `run ${run.id}`, runId: run.id });
+    const revokedAt = async (id: string) =>
+      (await db.knex("api_keys").select("revoked_at").where({ id }).first())?.revoked_at;
+    const keys: RunKeys = {
+      issue: async (attemptRun) => {
+        const issued = await issueProxyKey(db.knex, { runId: attemptRun.id });
+        return {
+          access: { baseUrl: "http://proxy.test", apiKey: issued.key },
+          revoke: () => revokeProxyKey(db.knex, issued.id),
+        };
+      },
+      revokeLeftOver: (runId) => revokeRunKeys(db.knex, runId),
+    };
+    const during: { deadRevoked: boolean; ownLive: boolean }[] = [];
+    runtime.script = async function* (request) {
+      const own = await db
+        .knex("api_keys")
+        .where({ run_id: run.id })
+        .whereNot({ id: dead.id })
+        .select("revoked_at");
+      during.push({
+        deadRevoked: Boolean(await revokedAt(dead.id)),
+        ownLive: own[0]?.revoked_at === null,
+      });
+      yield* echo()(request);
+    };
+    const engine = startEngine({ runKeys: keys });
+    await engine.drain({ sessionId: run.sessionId });
+    expect(await finished(run.id)).toMatchObject({ status: "succeeded", attempt: 2 });
+    expect(during).toEqual([{ deadRevoked: true, ownLive: true }]);
   });
 
   it("leaves a session alone while another worker's lease on it is live", async () => {
@@ -606,15 +476,18 @@ describe("RunEngine on PostgreSQL", () => {
   it("hands each attempt a model proxy key of its own, revoked when the attempt ends", async () => {
     const agent = await addAgent("proxied", { maxCostUsdPerRun: 0.25 });
     const issued: { runId: string; budget: number | undefined; revoked: boolean }[] = [];
-    const runKeys: RunKeyIssuer = async (run, runnable) => {
-      const entry = { runId: run.id, budget: runnable.maxCostUsdPerRun, revoked: false };
-      issued.push(entry);
-      return {
-        access: { baseUrl: "http://proxy.test", apiKey: `sk-run-${issued.length}` },
-        revoke: async () => {
-          entry.revoked = true;
-        },
-      };
+    const runKeys: RunKeys = {
+      issue: async (run, runnable) => {
+        const entry = { runId: run.id, budget: runnable.maxCostUsdPerRun, revoked: false };
+        issued.push(entry);
+        return {
+          access: { baseUrl: "http://proxy.test", apiKey: `sk-run-${issued.length}` },
+          revoke: async () => {
+            entry.revoked = true;
+          },
+        };
+      },
+      revokeLeftOver: async () => 0,
     };
     let calls = 0;
     runtime.script = async function* (request) {
@@ -638,10 +511,16 @@ describe("RunEngine on PostgreSQL", () => {
   it("tries again later when the model proxy cannot issue a key", async () => {
     const agent = await addAgent("proxy-down");
     let attempts = 0;
-    const runKeys: RunKeyIssuer = async () => {
-      attempts += 1;
-      if (attempts === 1) throw new Error("connect ECONNREFUSED");
-      return { access: { baseUrl: "http://proxy.test", apiKey: "sk-run" }, revoke: async () => {} };
+    const runKeys: RunKeys = {
+      issue: async () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error("connect ECONNREFUSED");
+        return {
+          access: { baseUrl: "http://proxy.test", apiKey: "sk-run" },
+          revoke: async () => {},
+        };
+      },
+      revokeLeftOver: async () => 0,
     };
     const engine = startEngine({ runKeys });
     const run = await ask(engine, agent, "hello");
@@ -685,11 +564,10 @@ describe("RunEngine on PostgreSQL", () => {
     const redisUrl = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
     const agent = await addAgent("queued-on-redis");
     runtime.script = echo(5);
-    const producer = new BullMqQueue(redisUrl, prefix);
-    const workers = [
-      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
-      startEngine({ queue: new BullMqQueue(redisUrl, prefix) }),
-    ];
+    const queue = () =>
+      new BullMqQueue({ redisUrl, prefix, logger: fixture.logger, retryStrategy: () => 100 });
+    const producer = queue();
+    const workers = [startEngine({ queue: queue() }), startEngine({ queue: queue() })];
     await Promise.all(workers.map((worker) => worker.start()));
     try {
       const conversations = Array.from({ length: 6 }, () => randomUUID());

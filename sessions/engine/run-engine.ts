@@ -2,15 +2,18 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { OutageLog } from "../../core/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
+import type { Run } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
+import { type RunLimits, RunSlots, type RunWait } from "../store/run-slots.js";
 import { RunStore } from "../store/run-store.js";
 import { SessionLeases } from "../store/session-leases.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource } from "./agent-source.js";
 import { type AgentSecrets, type RunControl, RunExecutor } from "./run-executor.js";
-import type { RunKeyIssuer } from "./run-keys.js";
+import type { RunKeys } from "./run-keys.js";
 
 export interface RunEngineOptions {
   knex: Knex;
@@ -22,6 +25,8 @@ export interface RunEngineOptions {
   secrets: AgentSecrets;
   logger: Logger;
   concurrency: number;
+  /** Runs in progress per person and per agent, across every worker. */
+  limits: RunLimits;
   leaseMs: number;
   maxAttempts: number;
   retryBackoffMs: number;
@@ -29,7 +34,7 @@ export interface RunEngineOptions {
   /** The embedded database has one process: leases found on start were its own, freed at once. */
   singleProcess: boolean;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
-  runKeys?: RunKeyIssuer | undefined;
+  runKeys?: RunKeys | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -47,17 +52,26 @@ export class RunEngine {
   readonly workerId = newWorkerId();
   private readonly runs: RunStore;
   private readonly leases: SessionLeases;
+  private readonly slots: RunSlots;
   private readonly executor: RunExecutor;
   private readonly controls = new Map<string, RunControl>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopCancelListener: (() => void) | undefined;
   private stopping = false;
+  /**
+   * The sweeper's and the lease heartbeats' database failures: one line when the database
+   * goes away, one when it is back, not one per session each second.
+   */
+  private readonly outages: OutageLog;
 
   constructor(private readonly options: RunEngineOptions) {
+    this.outages = new OutageLog(options.logger, "database (runs engine)");
     this.runs = new RunStore(options.knex);
     this.leases = new SessionLeases(options.knex, options.leaseMs);
+    this.slots = new RunSlots(options.knex, this.runs, this.leases, options.limits);
     this.executor = new RunExecutor({
       runs: this.runs,
+      slots: this.slots,
       sessions: new SessionStore(options.knex),
       agents: options.agents,
       runtimes: options.runtimes,
@@ -96,8 +110,10 @@ export class RunEngine {
   }
 
   /**
-   * Queues a drain for every session with unfinished runs that nobody holds. Job ids are
-   * per interval, so a sweep does not pile up jobs for a session already waiting.
+   * Queues a drain for every session with unfinished runs that nobody holds, and for those
+   * whose waiting run fits now (a wake-up that was lost, or a restart). Sessions whose run
+   * waits for a place are left alone until it fits. Job ids are per interval, so a sweep
+   * does not pile up jobs for a session already waiting.
    */
   async sweep(settleMs: number): Promise<number> {
     if (this.stopping) return 0;
@@ -107,14 +123,14 @@ export class RunEngine {
       for (const sessionId of sessions) {
         await this.options.queue.enqueue({ sessionId }, `sweep-${sessionId}-${bucket}`);
       }
+      this.outages.restored();
       if (sessions.length > 0)
         this.options.logger.info({ sessions: sessions.length }, "picked up unfinished runs");
-      return sessions.length;
+      const woken = await this.slots.wakeable(undefined);
+      await this.wake(woken, `sweep-${bucket}`);
+      return sessions.length + woken.length;
     } catch (error) {
-      this.options.logger.warn(
-        { err: error },
-        "could not sweep for unfinished runs; will try again",
-      );
+      this.outages.failed(error, { doing: "sweeping for unfinished runs" });
       return 0;
     }
   }
@@ -128,20 +144,28 @@ export class RunEngine {
     const { sessionId } = job;
     while (!this.stopping) {
       if (!(await this.leases.acquire(sessionId, this.workerId))) return;
-      const lost = await this.drainHeld(sessionId);
-      if (lost) return;
+      const ended = await this.drainHeld(sessionId);
+      if (ended === "lease_lost") return;
       await this.leases.release(sessionId, this.workerId);
+      // A waiting run is woken when a place frees (or by the sweeper), not looked at again.
+      if (ended === "waiting") return;
       if (!(await this.runs.nextUnfinished(sessionId))) return;
     }
   }
 
-  /** Resolves true when the lease was lost (another worker has the session now). */
-  private async drainHeld(sessionId: string): Promise<boolean> {
+  /**
+   * Runs the session's runs in order while the lease holds. Ends "waiting" when the next
+   * run must wait for a place (this worker's slot goes back to the queue meanwhile), or
+   * "lease_lost" when another worker has the session now.
+   */
+  private async drainHeld(sessionId: string): Promise<"drained" | "waiting" | "lease_lost"> {
     let leaseLost = false;
     let current: { runId: string; control: RunControl } | undefined;
     const heartbeat = setInterval(async () => {
       try {
-        if (!(await this.leases.renew(sessionId, this.workerId))) {
+        const renewed = await this.leases.renew(sessionId, this.workerId);
+        this.outages.restored();
+        if (!renewed) {
           leaseLost = true;
           current?.control.abort("lease_lost");
           return;
@@ -150,10 +174,7 @@ export class RunEngine {
           current.control.abort("cancelled");
         }
       } catch (error) {
-        this.options.logger.warn(
-          { err: error, session_id: sessionId },
-          "could not renew a session lease",
-        );
+        this.outages.failed(error, { doing: "renewing a session lease", session_id: sessionId });
       }
     }, this.heartbeatMs);
     try {
@@ -163,17 +184,46 @@ export class RunEngine {
         const control = newControl();
         current = { runId: run.id, control };
         this.controls.set(run.id, control);
+        let wait: RunWait | undefined;
         try {
-          await this.executor.execute(run, control);
+          wait = await this.executor.execute(run, control);
         } finally {
           this.controls.delete(run.id);
           current = undefined;
         }
+        if (wait) {
+          await this.wake(wait.aheadSessionIds ?? [], `ahead-${run.id}`);
+          return "waiting";
+        }
+        await this.wakeAfter(run);
       }
     } finally {
       clearInterval(heartbeat);
     }
-    return leaseLost;
+    return leaseLost ? "lease_lost" : "drained";
+  }
+
+  /** The run's place is free: the waiting runs of its person or agent that fit go next. */
+  private async wakeAfter(run: Run): Promise<void> {
+    try {
+      const scope = { userId: run.userId, agentId: run.agentId };
+      await this.wake(await this.slots.wakeable(scope, 20), `freed-${run.id}`);
+    } catch (error) {
+      // The sweeper wakes them on its next round.
+      this.options.logger.warn({ err: error, run_id: run.id }, "could not wake waiting runs");
+    }
+  }
+
+  /** Queues a drain for each session; `tag` makes the job ids new for this wake-up. */
+  private async wake(sessionIds: readonly string[], tag: string): Promise<void> {
+    for (const sessionId of sessionIds) {
+      try {
+        await this.options.queue.enqueue({ sessionId }, `wake-${sessionId}-${tag}`);
+      } catch (error) {
+        // The sweeper wakes it on its next round.
+        this.options.logger.warn({ err: error, session_id: sessionId }, "could not wake a run");
+      }
+    }
   }
 
   /** Stops taking jobs; runs in hand finish within the process's shutdown budget. */

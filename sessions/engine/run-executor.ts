@@ -1,22 +1,25 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import {
-  isRuntimeError,
-  RuntimeError,
-  type RuntimeRegistry,
-  type RuntimeUsage,
-  type SecretResolver,
-  type TranscriptMessage,
+import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
+import type {
+  RuntimeRegistry,
+  RuntimeUsage,
+  SecretResolver,
+  TranscriptMessage,
 } from "../../runtimes/index.js";
 import type { Run, RunError } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
+import type { RunSlots, RunWait } from "../store/run-slots.js";
 import type { NewRunEvent, RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
+import { AttemptKeys } from "./attempt-keys.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
-import type { RunKey, RunKeyIssuer } from "./run-keys.js";
+import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
+import type { RunKeys } from "./run-keys.js";
 import { SecretScrubber } from "./secret-scrubber.js";
+import { waitingMessage } from "./waiting-message.js";
 
 /**
  * Makes the secret resolver for one turn of an agent: it resolves only what that agent may
@@ -26,6 +29,7 @@ export type AgentSecrets = (agent: { id: string; name: string }) => SecretResolv
 
 export interface ExecutorOptions {
   runs: RunStore;
+  slots: RunSlots;
   sessions: SessionStore;
   agents: AgentSource;
   runtimes: RuntimeRegistry;
@@ -37,7 +41,7 @@ export interface ExecutorOptions {
   retryBackoffMs: number;
   defaultTimeoutMs: number;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
-  runKeys?: RunKeyIssuer | undefined;
+  runKeys?: RunKeys | undefined;
 }
 
 /**
@@ -46,12 +50,6 @@ export interface ExecutorOptions {
  * of 1 ("do not retry the runtime") still recovers from a restart.
  */
 const WORKER_LOSSES_FORGIVEN = 2;
-
-/** A run's model proxy key outlives its time limit by this, then expires on its own. */
-const KEY_GRACE_MS = 5 * 60_000;
-
-/** Why a turn was stopped from outside. */
-type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
 
 /** The attempt's own control: the drainer aborts it when the lease is lost or a cancel arrives. */
 export interface RunControl {
@@ -72,15 +70,26 @@ interface TurnResult {
  * drainer while it holds the session's lease.
  */
 export class RunExecutor {
-  constructor(private readonly options: ExecutorOptions) {}
+  private readonly keys: AttemptKeys;
 
-  async execute(run: Run, control: RunControl): Promise<void> {
+  constructor(private readonly options: ExecutorOptions) {
+    this.keys = new AttemptKeys(options.runKeys, options.logger);
+  }
+
+  /**
+   * Runs the run, or answers why it waits: a queued run starts only when its person and
+   * agent have a place free (RunSlots); a waiting one is told so in its timeline and left
+   * for the drainer to give its slot back.
+   */
+  async execute(run: Run, control: RunControl): Promise<RunWait | undefined> {
     const { runs, logger } = this.options;
     const log = logger.child({ run_id: run.id, session_id: run.sessionId });
     let attempt = run.attempt;
 
     // A run still `running` here was its worker's when it died (or stalled past its lease).
+    // It keeps the place it had; the keys that attempt was handed die with it.
     const recovered = run.status === "running";
+    if (recovered) await this.keys.revokeLeftOver(run);
     if (
       recovered &&
       (run.cancelRequested || attempt >= this.options.maxAttempts + WORKER_LOSSES_FORGIVEN)
@@ -95,18 +104,38 @@ export class RunExecutor {
               message: `The worker running this agent stopped ${attempt} times while running it; the run was given up.`,
             },
       });
-      return;
+      return undefined;
     }
 
     const agent = await this.options.agents.byId(run.agentId);
+    const refusal = agent
+      ? refusalFor(agent)
+      : { code: "agent_not_found", message: "This agent no longer exists." };
     attempt += 1;
-    if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+    let waited = false;
+    if (recovered || refusal || !agent) {
+      // A refused run needs no place: it ends at once.
+      if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return undefined;
+    } else {
+      const slots = this.options.slots;
+      const claim = await slots.claim(run, attempt, this.options.workerId, (wait) =>
+        waitingMessage(wait, slots.limits, agent.name),
+      );
+      if (claim.outcome === "gone") return undefined;
+      if (claim.outcome === "waiting") {
+        if (claim.announced) this.options.signals.eventsAdded(run.id);
+        return claim.wait;
+      }
+      waited = claim.waited;
+    }
     const writer = new EventWriter(
       runs,
       this.options.signals,
       run.id,
-      // A run never started has exactly its "queued" event; others are read.
-      run.status === "queued" && run.attempt === 0 ? 1 : await runs.lastSeq(run.id),
+      // A run that started at once has exactly its "queued" event; others are read.
+      run.status === "queued" && run.attempt === 0 && !waited && !refusal
+        ? 1
+        : await runs.lastSeq(run.id),
       (error) => {
         log.warn({ err: error }, "could not write the run's events; stopping this attempt");
         control.abort("lease_lost");
@@ -118,12 +147,9 @@ export class RunExecutor {
       ...(recovered ? { recovered: true } : {}),
     });
 
-    const refusal = agent
-      ? refusalFor(agent)
-      : { code: "agent_not_found", message: "This agent no longer exists." };
     if (refusal || !agent) {
       await this.close(run, attempt, await writer.take(), { status: "failed", error: refusal });
-      return;
+      return undefined;
     }
 
     const usage: RuntimeUsage[] = [];
@@ -144,18 +170,18 @@ export class RunExecutor {
             agent,
           },
         );
-        return;
+        return undefined;
       } catch (error) {
-        if (error instanceof LeaseLost) return;
+        if (error instanceof LeaseLost) return undefined;
         const stopped = control.signal.aborted ? (control.signal.reason as StopReason) : undefined;
-        if (stopped === "lease_lost" || stopped === "shutdown") return;
+        if (stopped === "lease_lost" || stopped === "shutdown") return undefined;
         if (stopped === "cancelled") {
           await this.close(run, attempt, await writer.take(), {
             status: "cancelled",
             usage,
             agent,
           });
-          return;
+          return undefined;
         }
         const failure = describeFailure(error, stopped, agent, scrubber);
         if (failure.retryable && attempt < this.options.maxAttempts) {
@@ -166,7 +192,7 @@ export class RunExecutor {
           await sleep(retryInMs, undefined, { signal: control.signal }).catch(() => undefined);
           if (control.signal.aborted) continue; // handled at the top of the next round
           attempt += 1;
-          if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return;
+          if (!(await runs.startAttempt(run.id, attempt, this.options.workerId))) return undefined;
           writer.add("run.status", { status: "running", attempt });
           continue;
         }
@@ -177,7 +203,7 @@ export class RunExecutor {
           usage,
           agent,
         });
-        return;
+        return undefined;
       }
     }
   }
@@ -199,10 +225,8 @@ export class RunExecutor {
     if (!session) throw new Error(`session ${run.sessionId} is gone`);
     const transcript = await this.transcriptBefore(run);
 
-    const timeoutMs = agent.timeoutSeconds
-      ? agent.timeoutSeconds * 1000
-      : this.options.defaultTimeoutMs;
-    const key = await this.issueKey(run, agent, timeoutMs);
+    const timeoutMs = turnTimeoutMs(agent.timeoutSeconds, this.options.defaultTimeoutMs);
+    const key = await this.keys.issue(run, agent, timeoutMs);
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
@@ -258,38 +282,10 @@ export class RunExecutor {
       addDelta(streamed.end());
     } finally {
       clearTimeout(timer);
-      await key?.revoke().catch((error) => {
-        // It expires on its own shortly after the run's time limit.
-        this.options.logger.warn(
-          { err: error, run_id: run.id },
-          "could not revoke a run's model proxy key",
-        );
-      });
+      await key?.revoke();
     }
     if (control.signal.aborted) throw control.signal.reason;
     return { output: scrubber.text(final ?? deltas), usage };
-  }
-
-  /** The attempt's model proxy key; a proxy that cannot issue one fails the try as retryable. */
-  private async issueKey(
-    run: Run,
-    agent: RunnableAgent,
-    timeoutMs: number,
-  ): Promise<RunKey | undefined> {
-    if (!this.options.runKeys) return undefined;
-    try {
-      return await this.options.runKeys(
-        run,
-        agent,
-        new Date(Date.now() + timeoutMs + KEY_GRACE_MS),
-      );
-    } catch (error) {
-      throw new RuntimeError(
-        "model_proxy_unavailable",
-        "Switchboard could not make this run's model proxy key; it will try again.",
-        { retryable: true, cause: error },
-      );
-    }
   }
 
   /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */
@@ -336,52 +332,14 @@ export class RunExecutor {
   }
 }
 
-/** Why an agent may not run at all, when it may not. */
-function refusalFor(agent: RunnableAgent): RunError | undefined {
-  if (agent.retired)
-    return { code: "agent_retired", message: `The agent "${agent.name}" has been retired.` };
-  if (agent.state !== "enabled") {
-    const reason = agent.stateReason ? `: ${agent.stateReason}` : "";
-    return {
-      code: "agent_unavailable",
-      message: `The agent "${agent.name}" is ${agent.state}${reason}.`,
-    };
-  }
-  return undefined;
-}
-
-function describeFailure(
-  error: unknown,
-  stopped: StopReason | undefined,
-  agent: RunnableAgent,
-  scrubber: SecretScrubber,
-): { error: RunError; retryable: boolean; expected: boolean } {
-  if (stopped === "timeout") {
-    return {
-      error: {
-        code: "timeout",
-        message: `The agent "${agent.name}" did not finish within its time limit.`,
-      },
-      retryable: false,
-      expected: true,
-    };
-  }
-  if (isRuntimeError(error)) {
-    return {
-      error: { code: error.code, message: scrubber.text(error.message) },
-      retryable: error.retryable,
-      expected: true,
-    };
-  }
-  return {
-    error: {
-      code: "internal_error",
-      message:
-        "Switchboard hit an unexpected error while running this agent; the error is in its logs.",
-    },
-    retryable: false,
-    expected: false,
-  };
+/**
+ * How long a turn may take: the manifest's limit, else RUN_TIMEOUT_SECONDS, never past
+ * MAX_RUN_TIMEOUT_SECONDS. Manifests stored before that bound may say more (3,000,000 s
+ * would overflow the timer and stop the turn at once); they get the bound.
+ */
+export function turnTimeoutMs(manifestSeconds: number | undefined, defaultMs: number): number {
+  const ms = manifestSeconds ? manifestSeconds * 1000 : defaultMs;
+  return Math.min(ms, MAX_RUN_TIMEOUT_SECONDS * 1000);
 }
 
 export { LeaseLost };

@@ -9,9 +9,20 @@ export interface RunKey {
 }
 
 /**
- * Makes the key an agent uses for its own model calls during a run: named after the run,
- * its session, agent and person (so the proxy books spend to them), with the agent's
- * per-run budget, expiring shortly after the run's time limit. The app provides it when a
- * model proxy is configured; the engine does not know how keys are stored.
+ * The keys an agent uses for its own model calls during a run. The app provides them when
+ * a model proxy is configured; the engine does not know how keys are stored.
  */
-export type RunKeyIssuer = (run: Run, agent: RunnableAgent, expiresAt: Date) => Promise<RunKey>;
+export interface RunKeys {
+  /**
+   * A key for one attempt: named after the run, its session, agent and person (so the proxy
+   * books spend to them), with the agent's per-run budget, expiring shortly after the
+   * run's time limit.
+   */
+  issue(run: Run, agent: RunnableAgent, expiresAt: Date): Promise<RunKey>;
+  /**
+   * Revokes every key of the run still live: what an attempt whose worker died left
+   * behind (it never reached its own revoke), so the agent it was handed to, or anyone who
+   * saw it, cannot spend on it until it expires.
+   */
+  revokeLeftOver(runId: string): Promise<number>;
+}

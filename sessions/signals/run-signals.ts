@@ -1,5 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { OutageLog } from "../../core/index.js";
 
 /**
  * Wake-ups between processes: "run R has new events" (so an SSE stream reads them now,
@@ -59,15 +61,21 @@ export class RedisRunSignals extends LocalRunSignals {
     super();
   }
 
-  /** `prefix` keeps deployments sharing one Redis apart (REDIS_KEY_PREFIX). */
-  static async connect(redis: Redis, prefix: string): Promise<RedisRunSignals> {
+  /**
+   * `prefix` keeps deployments sharing one Redis apart (REDIS_KEY_PREFIX). The subscriber
+   * reconnects as the app's client does and subscribes again by itself (ioredis's
+   * autoResubscribe); hints published meanwhile are lost, which costs readers latency only.
+   */
+  static async connect(redis: Redis, prefix: string, logger: Logger): Promise<RedisRunSignals> {
     // The app's client is lazy and has no offline queue: a copy of it would refuse to
     // subscribe before it has connected. This one connects now and waits for Redis.
-    const subscriber = redis.duplicate({
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-    });
+    const subscriber = new OutageLog(logger, "run signals (redis)").watch(
+      redis.duplicate({
+        lazyConnect: false,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+      }),
+    );
     const channel = `${prefix}:runs`;
     const signals = new RedisRunSignals(redis, subscriber, channel);
     subscriber.on("message", (_channel, payload: string) => {

@@ -188,16 +188,23 @@ export class RunStore {
    * Starts attempt `attempt` of a run that was at `attempt - 1`, for `workerId`. False when
    * the run moved on meanwhile (cancelled, or another worker's attempt).
    */
-  async startAttempt(runId: string, attempt: number, workerId: string): Promise<boolean> {
-    const updated = await this.knex("runs")
+  async startAttempt(
+    runId: string,
+    attempt: number,
+    workerId: string,
+    trx: Knex = this.knex,
+  ): Promise<boolean> {
+    const updated = await trx("runs")
       .where({ id: runId, attempt: attempt - 1 })
       .whereIn("status", ["queued", "running"])
       .update({
         status: "running",
         attempt,
         worker_id: workerId,
-        started_at: this.knex.raw("coalesce(started_at, now())"),
-        updated_at: this.knex.fn.now(),
+        started_at: trx.raw("coalesce(started_at, now())"),
+        updated_at: trx.fn.now(),
+        waiting_since: null,
+        waiting_reason: null,
       });
     return updated === 1;
   }

@@ -38,8 +38,8 @@ export class SessionLeases {
     return updated === 1;
   }
 
-  async release(sessionId: string, owner: string): Promise<void> {
-    await this.knex("sessions")
+  async release(sessionId: string, owner: string, trx: Knex = this.knex): Promise<void> {
+    await trx("sessions")
       .where({ id: sessionId, lease_owner: owner })
       .update({ lease_owner: null, lease_expires_at: null });
   }
@@ -56,8 +56,8 @@ export class SessionLeases {
 
   /**
    * Sessions with unfinished runs that nobody holds: their worker died, or their queue
-   * message was lost. Only runs asked for more than `settleMs` ago count, so a run whose
-   * job is on its way is not raced.
+   * message was lost (not those whose next run waits for a place). Only runs asked for
+   * more than `settleMs` ago count, so a run whose job is on its way is not raced.
    */
   async orphaned(settleMs: number, limit = 500): Promise<string[]> {
     const rows = await this.knex("runs as r")
@@ -71,6 +71,15 @@ export class SessionLeases {
       )
       .andWhere((q) =>
         q.whereNull("s.lease_owner").orWhere("s.lease_expires_at", "<", this.knex.fn.now()),
+      )
+      // A run waiting for a place is woken when one frees (RunSlots), not swept.
+      .whereNotExists((q) =>
+        q
+          .select(this.knex.raw("1"))
+          .from("runs as w")
+          .whereRaw("w.session_id = r.session_id")
+          .andWhere("w.status", "queued")
+          .whereNotNull("w.waiting_since"),
       )
       .limit(limit);
     return rows.map((row) => row.session_id as string);

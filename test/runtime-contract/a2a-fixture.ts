@@ -1,10 +1,11 @@
 import { A2aRuntime } from "../../runtimes/a2a/index.js";
 import { A2aAgentDouble, type A2aAgentOptions } from "../doubles/a2a-agent.js";
+import { loopbackEgress } from "../support/egress.js";
 import type { RuntimeFixture } from "./fixture.js";
 
 async function fixture(name: string, options: A2aAgentOptions): Promise<RuntimeFixture> {
   const double = await A2aAgentDouble.start(options);
-  const runtime = new A2aRuntime({ pollIntervalMs: 20 });
+  const runtime = new A2aRuntime({ pollIntervalMs: 20, egress: loopbackEgress });
   return {
     name,
     runtime,

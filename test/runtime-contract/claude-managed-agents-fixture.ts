@@ -1,5 +1,6 @@
 import { ClaudeManagedAgentsRuntime } from "../../runtimes/claude-managed-agents/index.js";
 import { ManagedAgentsWireDouble } from "../doubles/managed-agents-wire.js";
+import { loopbackEgress } from "../support/egress.js";
 import { freePort } from "../support/ports.js";
 import type { RuntimeFixture } from "./fixture.js";
 
@@ -12,7 +13,7 @@ const API_KEY = "sk-ant-contract-key";
  */
 export async function claudeManagedAgentsFixture(): Promise<RuntimeFixture> {
   const double = await ManagedAgentsWireDouble.start({ apiKey: API_KEY });
-  const runtime = new ClaudeManagedAgentsRuntime();
+  const runtime = new ClaudeManagedAgentsRuntime({ egress: loopbackEgress });
   const settings = {
     type: "claude-managed-agents",
     agent: "contract-agent",

@@ -1,5 +1,6 @@
 import { HttpRuntime } from "../../runtimes/http/index.js";
 import { HttpAgentDouble } from "../doubles/http-agent.js";
+import { loopbackEgress } from "../support/egress.js";
 import { freePort } from "../support/ports.js";
 import type { RuntimeFixture } from "./fixture.js";
 
@@ -11,7 +12,7 @@ async function httpFixtureFor(name: string, stream: boolean): Promise<RuntimeFix
     stream,
     requireHeaders: { "X-Api-Key": API_KEY },
   });
-  const runtime = new HttpRuntime();
+  const runtime = new HttpRuntime({ egress: loopbackEgress });
   const settings = {
     type: "http",
     url: double.url,

@@ -1,5 +1,6 @@
 import { N8nRuntime } from "../../runtimes/n8n/index.js";
 import { N8nWebhookDouble, type N8nWebhookOptions } from "../doubles/n8n-webhook.js";
+import { loopbackEgress } from "../support/egress.js";
 import { freePort } from "../support/ports.js";
 import type { RuntimeFixture } from "./fixture.js";
 
@@ -19,7 +20,7 @@ async function n8nFixtureFor(
     ...options,
     auth: { header: AUTH_HEADER, value: AUTH_VALUE },
   });
-  const runtime = new N8nRuntime();
+  const runtime = new N8nRuntime({ egress: loopbackEgress });
   const settings = {
     type: "n8n",
     webhook_url: double.url,

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /**
  * Debian's Chromium driven by playwright-core. Where it is missing the browser tests skip
@@ -49,4 +49,39 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const width = await page.evaluate<number>("document.documentElement.scrollWidth");
   if (width > PHONE.width) throw new Error(`${name} is ${width}px wide at ${PHONE.width}px`);
   await page.setViewportSize(DESKTOP);
+}
+
+/**
+ * What Chromium reports on the console of any page in `context` about the Content-Security-
+ * Policy: a script, style or connection the site's policy blocked. A test of a page that works
+ * under the policy expects none.
+ */
+export function cspViolations(context: BrowserContext, seen: string[] = []): string[] {
+  const watch = (page: Page) =>
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) seen.push(message.text());
+    });
+  for (const page of context.pages()) watch(page);
+  context.on("page", watch);
+  return seen;
+}
+
+/**
+ * Waits until `expression`, evaluated in the page, is true, across the page reloading.
+ * Playwright's waitForFunction runs a string through eval inside the page, which the site's
+ * Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate comes from the browser's
+ * debugging protocol, which the policy does not govern.
+ */
+export async function waitUntil(page: Page, expression: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  const holds = () =>
+    page.evaluate<boolean>(`Boolean(${expression})`).catch((error: Error) => {
+      // A navigation (the page reloading itself) mid-evaluation: ask the new page.
+      if (/context was destroyed|navigat/i.test(error.message)) return false;
+      throw error;
+    });
+  while (!(await holds())) {
+    if (Date.now() > deadline) throw new Error(`Waited ${timeoutMs} ms for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

@@ -5,7 +5,15 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
-import { DESKTOP, findChromium, launchChromium, SCREENSHOTS, screenshot } from "./browser.js";
+import {
+  cspViolations,
+  DESKTOP,
+  findChromium,
+  launchChromium,
+  SCREENSHOTS,
+  screenshot,
+  waitUntil,
+} from "./browser.js";
 import { CHAT_TEST_MANIFESTS } from "./chat-manifests.js";
 
 /**
@@ -38,6 +46,8 @@ describe.runIf(chromiumPath)(
     let ada: BrowserContext;
     let page: Page;
     let sessionUrl = "";
+    /** Every CSP violation a page reported: the chat must stream under the site's policy. */
+    const violations: string[] = [];
 
     async function signIn(context: BrowserContext, email: string): Promise<Page> {
       const tab = await context.newPage();
@@ -52,10 +62,9 @@ describe.runIf(chromiumPath)(
     const status = (tab: Page) => tab.locator("[data-chat-status]");
     /** Waits for the current run to end, and answers the status line ("Finished in 0.4 s · cost $0.00"). */
     async function settled(tab: Page): Promise<string> {
-      await tab.waitForFunction(
+      await waitUntil(
+        tab,
         `/^(Finished|Failed|Stopped)\\b.*cost/.test(document.querySelector("[data-chat-status]").textContent)`,
-        undefined,
-        { timeout: 30_000 },
       );
       return status(tab).innerText();
     }
@@ -77,6 +86,7 @@ describe.runIf(chromiumPath)(
       await server.waitFor(`${base}/readyz`);
       browser = await launchChromium(chromiumPath as string);
       ada = await browser.newContext({ viewport: DESKTOP });
+      cspViolations(ada, violations);
       page = await signIn(ada, "ada@example.com");
     }, 120_000);
 
@@ -161,7 +171,8 @@ describe.runIf(chromiumPath)(
       await page.getByRole("button", { name: "Send" }).click();
       const stop = page.getByRole("button", { name: "Stop" });
       // Stop once the answer has begun, so the run is really running.
-      await page.waitForFunction(
+      await waitUntil(
+        page,
         `document.querySelector("[data-chat-log] .msg-agent .msg-text")?.textContent.length > 0`,
       );
       // While it works: the answer marked busy, a status line, and Stop.
@@ -239,6 +250,7 @@ describe.runIf(chromiumPath)(
 
     it("answers 404 for someone else's session, and lists only one's own", async () => {
       const grace = await browser.newContext({ viewport: DESKTOP });
+      cspViolations(grace, violations);
       const tab = await signIn(grace, "grace@example.com");
       const response = await tab.goto(sessionUrl);
       expect(response?.status()).toBe(404);
@@ -324,16 +336,11 @@ describe.runIf(chromiumPath)(
       expect(started.status()).toBe(201);
       const run = (await started.json()) as { session_id: string };
       await page.goto(`${base}/sessions/${run.session_id}`);
-      await page.waitForFunction(
+      await waitUntil(
+        page,
         `document.querySelector("[data-follow-run] .msg-text")?.textContent.startsWith("You said")`,
       );
-      await page.waitForFunction(
-        `/Succeeded/.test(document.querySelector(".turn")?.innerText)`,
-        undefined,
-        {
-          timeout: 20_000,
-        },
-      );
+      await waitUntil(page, `/Succeeded/.test(document.querySelector(".turn")?.innerText)`, 20_000);
       await expect(page.locator(".turn .msg-agent").innerText()).resolves.toContain(
         demoAnswer("Watch me from the session page", 1),
       );
@@ -371,6 +378,10 @@ describe.runIf(chromiumPath)(
       const look = page.locator(".agent-card", { hasText: "Look-only agent" });
       await expect(look.innerText()).resolves.toMatch(/Use, last 30 days\s*no runs/);
       await screenshot(page, "catalog-with-use");
+    });
+
+    it("reported no Content-Security-Policy violation on any page", () => {
+      expect(violations).toEqual([]);
     });
   },
 );

@@ -1,11 +1,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
-import { DESKTOP, findChromium, launchChromium, SCREENSHOTS, screenshot } from "./browser.js";
+import {
+  cspViolations,
+  DESKTOP,
+  findChromium,
+  launchChromium,
+  SCREENSHOTS,
+  screenshot,
+  waitUntil,
+} from "./browser.js";
 import { SITE_TEST_MANIFESTS } from "./manifests.js";
 
 /**
@@ -34,6 +43,8 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
   let browser: Browser;
   let ada: BrowserContext;
   let page: Page;
+  /** Every CSP violation any page of the run reported: the site must work under its policy. */
+  const violations: string[] = [];
 
   async function signIn(context: BrowserContext, email: string): Promise<Page> {
     const tab = await context.newPage();
@@ -43,6 +54,13 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     await tab.getByRole("button", { name: "Sign in" }).click();
     await tab.waitForURL(`${base}/`);
     return tab;
+  }
+
+  /** A browser context whose pages' CSP violations are collected in `violations`. */
+  async function newContext(options: { javaScriptEnabled?: boolean } = {}) {
+    const context = await browser.newContext({ viewport: DESKTOP, ...options });
+    cspViolations(context, violations);
+    return context;
   }
 
   const cardTitles = (tab: Page) => tab.locator(".agent-card .card-title").allInnerTexts();
@@ -66,7 +84,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     });
     await server.waitFor(`${base}/readyz`);
     browser = await launchChromium(chromiumPath as string);
-    ada = await browser.newContext({ viewport: DESKTOP });
+    ada = await newContext();
   }, 120_000);
 
   afterAll(async () => {
@@ -76,7 +94,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
   });
 
   it("sends a signed-out visitor to sign in, and back to the catalog after", async () => {
-    const visitor = await browser.newContext({ viewport: DESKTOP });
+    const visitor = await newContext();
     const tab = await visitor.newPage();
     await tab.goto(`${base}/agents/ticket-triage`);
     expect(new URL(tab.url()).pathname).toBe("/sign-in");
@@ -112,17 +130,17 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
 
   it("narrows the catalog as you type", async () => {
     await page.locator("#q").pressSequentially("invoice", { delay: 20 });
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length === 1`);
     expect(await cardTitles(page)).toEqual(["Invoice helper"]);
     expect(new URL(page.url()).searchParams.get("q")).toBe("invoice");
     await expect(page.locator("#search-status").textContent()).resolves.toContain("1 agent");
     await page.locator("#q").fill("");
     await page.locator("#q").dispatchEvent("input");
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length > 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length > 1`);
   });
 
   it("searches without JavaScript, through the plain GET form", async () => {
-    const noScript = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
+    const noScript = await newContext({ javaScriptEnabled: false });
     await noScript.addCookies(await ada.cookies());
     const tab = await noScript.newPage();
     await tab.goto(`${base}/`);
@@ -168,7 +186,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     for (let i = 0; i < 15 && (await focused()) !== "q"; i++) await page.keyboard.press("Tab");
     expect(await focused()).toBe("q");
     await page.keyboard.type("triage", { delay: 20 });
-    await page.waitForFunction(`document.querySelectorAll(".agent-card").length === 1`);
+    await waitUntil(page, `document.querySelectorAll(".agent-card").length === 1`);
     for (let i = 0; i < 30 && (await focused()) !== "card-link"; i++)
       await page.keyboard.press("Tab");
     expect(await focused()).toBe("card-link");
@@ -225,7 +243,7 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     expect(notAdmin?.status()).toBe(404);
     expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
 
-    const admin = await browser.newContext({ viewport: DESKTOP });
+    const admin = await newContext();
     const tab = await signIn(admin, "admin@example.com");
     await tab.getByRole("link", { name: "Admin" }).click();
     await tab.waitForURL(`${base}/admin`);
@@ -238,11 +256,94 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     await admin.close();
   });
 
-  it("signs out", async () => {
+  it("lists signed-in sessions to admins, who can sign a person out everywhere", async () => {
+    const bob = await newContext();
+    const bobTab = await signIn(bob, "bob@example.com");
+    const admin = await newContext();
+    const tab = await signIn(admin, "admin@example.com");
+    await tab.goto(`${base}/admin`);
+    const list = tab.locator("#sessions");
+    const rows = await list.locator("tbody tr").allInnerTexts();
+    for (const email of ["ada@example.com", "bob@example.com", "admin@example.com"]) {
+      expect(rows.some((row) => row.includes(email) && row.includes("Development form"))).toBe(
+        true,
+      );
+    }
+    expect(await list.innerText()).toContain("127.0.0.1");
+    await list.screenshot({ path: join(SCREENSHOTS, "admin-sessions-desktop.png") });
+    await screenshot(tab, "admin-with-sessions");
+
+    // A person who is not an admin cannot end anyone's session, even with a good token.
     await page.goto(`${base}/`);
+    const token = (await page.locator('meta[name="csrf-token"]').getAttribute("content")) ?? "";
+    const refused = await ada.request.post(`${base}/admin/sessions/revoke`, {
+      form: { _csrf: token, user: "bob@example.com" },
+    });
+    expect(refused.status()).toBe(404);
+
+    // Nor can a page elsewhere make the admin's browser do it: no token, no change.
+    const forged = await admin.request.post(`${base}/admin/sessions/revoke`, {
+      form: { user: "bob@example.com" },
+    });
+    expect(forged.status()).toBe(403);
+    expect(await tab.reload().then(() => list.innerText())).toContain("bob@example.com");
+
+    await tab.getByRole("button", { name: "End all sessions of bob@example.com" }).click();
+    await tab.waitForURL(/\/admin\?ended=1#sessions$/);
+    await expect(tab.getByRole("status").first().innerText()).resolves.toBe("Ended 1 session.");
+    expect(await tab.locator("#sessions").innerText()).not.toContain("bob@example.com");
+    const audit = await tab.locator("section", { has: tab.locator("#audit") }).innerText();
+    expect(audit).toContain("site_session.revoked");
+    expect(audit).toContain("user:admin@example.com");
+    // Bob's browser is signed out at its next request.
+    await bobTab.reload();
+    expect(new URL(bobTab.url()).pathname).toBe("/sign-in");
+    await Promise.all([bob.close(), admin.close()]);
+  });
+
+  it("refuses to be framed by another site", async () => {
+    const framing: Server = createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(
+        `<!doctype html><title>Win a prize</title><iframe src="${base}/agents/invoice-helper?prompt=Pay%20invoice%2099" width="800" height="600"></iframe>`,
+      );
+    });
+    await new Promise<void>((resolve) => framing.listen(0, "127.0.0.1", resolve));
+    const attacker = await browser.newContext({ viewport: DESKTOP });
+    await attacker.addCookies(await ada.cookies());
+    const refusals = cspViolations(attacker);
+    try {
+      const tab = await attacker.newPage();
+      const { port } = framing.address() as { port: number };
+      // Another origin than the site's (localhost, not 127.0.0.1, and another port).
+      await tab.goto(`http://localhost:${port}/`);
+      await tab.waitForTimeout(1000);
+      const frame = tab.frames().find((f) => f !== tab.mainFrame());
+      expect(frame).toBeDefined();
+      expect(await frame?.locator("textarea").count()).toBe(0);
+      expect(refusals.join("\n")).toContain("frame-ancestors 'none'");
+    } finally {
+      await attacker.close();
+      await new Promise((resolve) => framing.close(resolve));
+    }
+  });
+
+  it("signs out, and a copy of the cookie taken before is refused after", async () => {
+    await page.goto(`${base}/`);
+    const copied = await ada.cookies();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in$/);
     await page.goto(`${base}/`);
     expect(new URL(page.url()).pathname).toBe("/sign-in");
+    const thief = await newContext();
+    await thief.addCookies(copied);
+    const tab = await thief.newPage();
+    await tab.goto(`${base}/`);
+    expect(new URL(tab.url()).pathname).toBe("/sign-in");
+    await thief.close();
+  });
+
+  it("reported no Content-Security-Policy violation on any page", () => {
+    expect(violations).toEqual([]);
   });
 });

@@ -14,6 +14,11 @@ export interface SlackHarnessOptions {
   users: SlackUser[];
   /** Agent manifests by file name, applied before serve starts. */
   agents: Record<string, string>;
+  /**
+   * `switchboard` commands run after the agents are applied, before serve starts: e.g.
+   * `["agents", "feature", "helpdesk"]`, so people may pick it by name in chat.
+   */
+  commands?: string[][];
   /** More environment for serve (e.g. SLACK_APP_TOKEN for Socket Mode). */
   env?: Record<string, string>;
   /** Called once the Web API double runs, before serve starts (Socket Mode needs its URL). */
@@ -60,6 +65,10 @@ export class SlackHarness {
     }
     const applied = await runSwitchboard(["agents", "apply", agents], env);
     if (applied.code !== 0) throw new Error(`agents apply failed:\n${applied.stderr}`);
+    for (const command of options.commands ?? []) {
+      const ran = await runSwitchboard(command, env);
+      if (ran.code !== 0) throw new Error(`${command.join(" ")} failed:\n${ran.stderr}`);
+    }
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const serve = new SwitchboardProcess(["serve"], {
@@ -91,6 +100,8 @@ export function agentManifest(options: {
   name: string;
   title: string;
   description?: string;
+  /** `team:SLUG` or `user:EMAIL`; team:platform unless given. */
+  owner?: string;
   runtime?: string;
   view?: string[];
   run: string[];
@@ -102,7 +113,7 @@ metadata:
   name: ${options.name}
   title: ${options.title}
   description: ${options.description ?? "Answers questions about laptops, VPN and passwords"}
-  owner: team:platform
+  owner: ${options.owner ?? "team:platform"}
 spec:
   runtime:
 ${options.runtime ?? "    type: demo"}

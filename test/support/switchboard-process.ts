@@ -47,6 +47,12 @@ export class SwitchboardProcess {
     return this.child.pid;
   }
 
+  /** How the process ended, or undefined while it still runs. */
+  get exit(): Exit | undefined {
+    const { exitCode: code, signalCode: signal } = this.child;
+    return code === null && signal === null ? undefined : { code, signal };
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }

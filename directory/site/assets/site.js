@@ -185,6 +185,9 @@
     source.addEventListener("run.status", (event) => {
       const data = parse(event);
       if (data.status === "queued") status.textContent = "Waiting to start…";
+      // Waiting for a place (the person or the agent has as many runs going as allowed).
+      else if (data.status === "waiting")
+        status.textContent = data.message || "Waiting for a place to run…";
       else if (data.status === "needs_approval")
         status.textContent = "Waiting for a budget approval…";
       else if (data.status === "running" && !text) status.textContent = "Working…";

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Request } from "express";
+import { type CookieSecurity, isSecureCookie } from "../request-origin.js";
 import { parseCookies } from "../session-cookie.js";
 
 /**
@@ -28,7 +30,7 @@ export class FlowCookies {
 
   constructor(
     secret: string | undefined,
-    private readonly secure: boolean,
+    private readonly security: CookieSecurity,
   ) {
     // A key of its own: a flow cookie can never pass for a session cookie, nor the reverse.
     this.key = createHmac("sha256", secret ?? randomBytes(32))
@@ -37,14 +39,14 @@ export class FlowCookies {
   }
 
   /** The Set-Cookie value that starts a flow. SameSite=Lax: the issuer's redirect back is a top-level GET. */
-  serialize(flow: SignInFlow): string {
+  serialize(flow: SignInFlow, req?: Request): string {
     const payload = Buffer.from(JSON.stringify(flow)).toString("base64url");
-    return this.cookie(`${payload}.${this.sign(payload)}`, FLOW_MAX_AGE_SECONDS);
+    return this.cookie(`${payload}.${this.sign(payload)}`, FLOW_MAX_AGE_SECONDS, req);
   }
 
   /** The Set-Cookie value that ends a flow, whatever its outcome: a flow is used once. */
-  clear(): string {
-    return this.cookie("", 0);
+  clear(req?: Request): string {
+    return this.cookie("", 0, req);
   }
 
   /** The flow in a Cookie header, or undefined when absent, tampered with or expired. */
@@ -66,14 +68,14 @@ export class FlowCookies {
     }
   }
 
-  private cookie(value: string, maxAge: number): string {
+  private cookie(value: string, maxAge: number, req: Request | undefined): string {
     return [
       `${FLOW_COOKIE}=${value}`,
       `Path=${FLOW_PATH}`,
       "HttpOnly",
       "SameSite=Lax",
       `Max-Age=${maxAge}`,
-      ...(this.secure ? ["Secure"] : []),
+      ...(isSecureCookie(this.security, req) ? ["Secure"] : []),
     ].join("; ");
   }
 

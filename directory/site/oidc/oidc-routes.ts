@@ -1,5 +1,6 @@
 import { type RequestHandler, type Response, Router } from "express";
-import { type SiteAuth, setSession } from "../site-auth.js";
+import { localPath } from "../form-values.js";
+import { type SiteAuth, startSession } from "../site-auth.js";
 import type { FlowCookies } from "./flow-cookie.js";
 import { OidcRefusal, type OidcSignIn } from "./oidc-sign-in.js";
 
@@ -16,12 +17,6 @@ export interface OidcRoutesOptions {
   refuse: (res: Response, next: string, message: string, status: number) => Promise<void>;
 }
 
-/** Only same-site paths: the flow must not be a way to send someone elsewhere after signing in. */
-function localPath(value: unknown): string {
-  const path = typeof value === "string" ? value.trim().slice(0, 2000) : "";
-  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
-}
-
 /**
  * GET /auth/oidc sends the browser to the issuer with a new flow in its cookie; GET
  * /auth/callback finishes that flow and signs the person in as the user with the email the
@@ -36,14 +31,14 @@ export function oidcRoutes(options: OidcRoutesOptions): Router {
     const problem = await oidc.problem();
     if (problem) return refuse(res, next, problem, 503);
     const { url, flow } = await oidc.begin(next);
-    res.append("set-cookie", flows.serialize(flow));
+    res.append("set-cookie", flows.serialize(flow, req));
     res.set("cache-control", "no-store").redirect(303, url.href);
   });
 
   router.get(OIDC_CALLBACK_PATH, ...session, async (req, res) => {
     const flow = flows.read(req.headers.cookie);
     // Used once, whatever happens next: a replayed callback finds no flow.
-    res.append("set-cookie", flows.clear());
+    res.append("set-cookie", flows.clear(req));
     if (!flow) {
       return refuse(
         res,
@@ -67,16 +62,8 @@ export function oidcRoutes(options: OidcRoutesOptions): Router {
     );
     // Only the signed-in session goes out (not the anonymous one this request may have been given).
     res.removeHeader("set-cookie");
-    res.append("set-cookie", flows.clear());
-    setSession(
-      res,
-      auth,
-      auth.cookies.create({
-        id: user.id,
-        email: user.email,
-        displayName: user.displayName ?? undefined,
-      }),
-    );
+    res.append("set-cookie", flows.clear(req));
+    await startSession(req, res, auth, user, "oidc");
     res.redirect(303, flow.next);
   });
 

@@ -8,18 +8,26 @@ const STATE_ORDER: AgentState[] = ["suspended", "disabled", "enabled"];
 
 function agentTable(agents: Agent[]): Html {
   return html`<div class="table-wrap"><table>
-  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Reason</th></tr></thead>
+  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Featured</th><th scope="col">Reason</th></tr></thead>
   <tbody>${agents.map(
     (a) =>
-      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.stateReason ?? ""}</td></tr>`,
+      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.featured ? "Featured" : ""}</td><td>${a.stateReason ?? ""}</td></tr>`,
   )}</tbody>
 </table></div>`;
 }
 
-/** Platform admins' view: every agent by state (suspended and disabled first), then the audit log. */
-export function adminPage(agents: Agent[], audit: AuditRecord[], more: boolean): Html {
+/**
+ * Platform admins' view: every agent by state (suspended and disabled first), the signed-in
+ * sessions (`sessions`, made by `sessionsSection`), then the audit log.
+ */
+export function adminPage(
+  agents: Agent[],
+  audit: AuditRecord[],
+  more: boolean,
+  sessions: Html,
+): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
-<p class="lede">Agents by state, and the latest changes anyone made.</p></div>
+<p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p></div>
 ${STATE_ORDER.map((state) => {
   const list = agents.filter((a) => a.state === state);
   return html`<section class="admin-section" aria-labelledby="state-${state}">
@@ -28,6 +36,7 @@ ${STATE_ORDER.map((state) => {
 </section>`;
 })}
 ${more && html`<p class="muted small">Showing the first ${agents.length} agents.</p>`}
+${sessions}
 <section class="admin-section" aria-labelledby="audit">
   <h2 id="audit">Recent audit entries</h2>
   ${

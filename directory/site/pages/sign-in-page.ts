@@ -12,12 +12,10 @@ export interface SignInPageOptions {
 }
 
 function oidcButton(oidc: NonNullable<SignInPageOptions["oidc"]>, next: string): Html {
-  // A GET form: starting a sign-in changes nothing here, and it works without JavaScript.
+  // A link, not a form: starting a sign-in changes nothing here, and the redirect to the
+  // issuer is then a navigation, which the site's CSP form-action 'self' does not cover.
   return html`${oidc.problem && html`<p class="notice notice-suspended" role="status">${oidc.problem}</p>`}
-  <form method="get" action="/auth/oidc">
-    <input type="hidden" name="next" value="${next}">
-    <p><button type="submit" class="button button-wide">Sign in with ${oidc.name}</button></p>
-  </form>`;
+  <p><a class="button button-wide" href="/auth/oidc?next=${encodeURIComponent(next)}">Sign in with ${oidc.name}</a></p>`;
 }
 
 function developmentForm(options: SignInPageOptions): Html {

@@ -1,0 +1,74 @@
+/**
+ * Input that no field of Switchboard can take, whatever the route: a NUL character (PostgreSQL
+ * text and jsonb cannot hold one, so it would fail deep inside a query as a 500) and nesting
+ * deeper than any real manifest or request needs (recursive code downstream, from schema
+ * validation to digests, would exhaust the stack). Checked where input arrives, so the
+ * person reads what is wrong and where, and nothing is half-written.
+ */
+
+/** Deeper than any manifest or request body has a reason to be. */
+export const MAX_INPUT_DEPTH = 32;
+
+export interface UnstorableInput {
+  /** Where, as `spec.runtime.headers.x` or `input`; empty for the value itself. */
+  path: string;
+  /** The same, field by field. */
+  segments: (string | number)[];
+  /** What is wrong, in words, to follow the path. */
+  problem: string;
+}
+
+const hasNul = (text: string) => text.includes("\u0000");
+
+function pathOf(parts: readonly (string | number)[]): string {
+  return parts
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join("");
+}
+
+/**
+ * The first reason `value` (parsed JSON, YAML, a query string object) cannot be stored, or
+ * undefined. Walks without recursion, so a hostile depth cannot overflow the stack here.
+ */
+export function findUnstorableInput(value: unknown): UnstorableInput | undefined {
+  const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value: node, path } = next;
+    if (typeof node === "string") {
+      if (hasNul(node))
+        return {
+          path: pathOf(path),
+          segments: path,
+          problem: "contains a NUL character (\\u0000), which no text field takes",
+        };
+      continue;
+    }
+    if (typeof node !== "object" || node === null) continue;
+    if (path.length >= MAX_INPUT_DEPTH) {
+      return {
+        path: pathOf(path),
+        segments: path,
+        problem: `is nested more than ${MAX_INPUT_DEPTH} levels deep`,
+      };
+    }
+    const entries: [string | number, unknown][] = Array.isArray(node)
+      ? node.map((item, index) => [index, item])
+      : Object.entries(node);
+    for (const [key, child] of entries) {
+      if (typeof key === "string" && hasNul(key)) {
+        return {
+          path: pathOf(path),
+          segments: path,
+          problem: "has a field name with a NUL character (\\u0000) in it",
+        };
+      }
+      pending.push({ value: child, path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
+/** The sentence for a person: "The request body's spec.title contains a NUL character…". */
+export function describeUnstorableInput(where: string, found: UnstorableInput): string {
+  return found.path ? `${where}'s ${found.path} ${found.problem}.` : `${where} ${found.problem}.`;
+}
