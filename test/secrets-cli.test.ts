@@ -24,7 +24,8 @@ const NEW = key("new");
 
 describe("switchboard secrets", { timeout: 240_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), "switchboard-secrets-cli-"));
-  const env: Record<string, string> = { LOG_LEVEL: "warn" };
+  // The agent double listens on loopback, which agents reach only when allowed.
+  const env: Record<string, string> = { LOG_LEVEL: "warn", RUNTIME_EGRESS_ALLOW: "127.0.0.1" };
   let pg: TestDatabase;
   let agent: HttpAgentDouble;
   const cli = (args: string[], keys: string, input?: string) =>

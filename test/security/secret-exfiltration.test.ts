@@ -95,7 +95,9 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     attacker.server = await RecordingServer.start();
     pg = await createTestDatabase("exfiltration");
     canaries.DATABASE_URL = pg.url;
-    env = { ...canaries, LOG_LEVEL: "warn" };
+    // The attacker's server listens on loopback: allowed, so only secret resolution stands
+    // between the agents and it.
+    env = { ...canaries, LOG_LEVEL: "warn", RUNTIME_EGRESS_ALLOW: "127.0.0.1" };
     // Mallory's agents that refer to what is not hers, stored before the operator narrowed
     // the allowlist (the CLI applies them with every name allowed): the run-time check
     // must hold on its own, not only the check at apply time.
