@@ -52,6 +52,7 @@ export class RunsDeployment {
       REDIS_URL,
       REDIS_KEY_PREFIX: `sbtest-${randomBytes(4).toString("hex")}`,
       LOG_LEVEL: "warn",
+      RUNTIME_EGRESS_ALLOW: "127.0.0.1",
       ...options.env,
     };
     const dir = mkdtempSync(join(tmpdir(), "switchboard-runs-deploy-"));
