@@ -12,6 +12,14 @@ import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.j
 import { keysCreate, keysList, keysRevoke } from "./commands/keys.js";
 import { migrate } from "./commands/migrate.js";
 import { proxy } from "./commands/proxy.js";
+import {
+  readValueFromStdin,
+  secretsDelete,
+  secretsGrant,
+  secretsList,
+  secretsRotate,
+  secretsSet,
+} from "./commands/secrets.js";
 import { serve } from "./commands/serve.js";
 import { sessionsList, sessionsRevoke } from "./commands/sessions.js";
 import { worker } from "./commands/worker.js";
@@ -165,6 +173,7 @@ export function buildCli(): Command {
     });
 
   addDirectoryCommands(program);
+  addSecretCommands(program);
   return program;
 }
 
@@ -192,7 +201,7 @@ function addDirectoryCommands(program: Command): void {
     .description("Check manifests without applying them; problems name the file, line and field.")
     .argument("<path...>", "manifest files or folders")
     .action(async (paths: string[]) => {
-      exitWith(await agentsValidate(paths));
+      exitWith(await agentsValidate(configWith(program, {}), paths));
     });
   agents
     .command("list")
@@ -283,6 +292,76 @@ function addDirectoryCommands(program: Command): void {
     .option("--user <email>", "end every session of this person")
     .action(async (id: string | undefined, options: { user?: string }) => {
       exitWith(await sessionsRevoke(configWith(program, {}), { id, user: options.user }));
+    });
+}
+
+/** `switchboard secrets …`: the secret store, as its operator. */
+function addSecretCommands(program: Command): void {
+  const exitWith = (code: number) => {
+    if (code !== 0) process.exitCode = code;
+  };
+  const secrets = program
+    .command("secrets")
+    .description(
+      "Keep agents' credentials in the encrypted secret store, grant them to agents, rotate its keys.",
+    );
+  secrets
+    .command("set")
+    .description(
+      "Create a secret or give it a new value, read from stdin (never from the command line): e.g. `switchboard secrets set triage-key --owner team:support < key.txt`.",
+    )
+    .argument("<name>", "the secret's name, as manifests refer to it: { secret: NAME }")
+    .option("--owner <owner>", "user:EMAIL or team:SLUG (required to create)")
+    .option("--description <text>", "what the secret is for")
+    .action(async (name: string, options: { owner?: string; description?: string }) => {
+      exitWith(
+        await secretsSet(configWith(program, {}), name, options, () => readValueFromStdin()),
+      );
+    });
+  secrets
+    .command("list")
+    .description("List every secret: name, owner, version, key and agents (never the values).")
+    .action(async () => {
+      exitWith(await secretsList(configWith(program, {})));
+    });
+  for (const change of ["grant", "revoke"] as const) {
+    secrets
+      .command(change)
+      .description(
+        change === "grant"
+          ? "Let an agent's runs use a secret."
+          : "Stop an agent's runs from using a secret, from their next runtime call.",
+      )
+      .argument("<name>", "the secret")
+      .argument("<agent>", "the agent's name")
+      .action(async (name: string, agent: string) => {
+        exitWith(await secretsGrant(configWith(program, {}), change, name, agent));
+      });
+  }
+  secrets
+    .command("delete")
+    .description("Delete a secret and every grant of it.")
+    .argument("<name>", "the secret")
+    .action(async (name: string) => {
+      exitWith(await secretsDelete(configWith(program, {}), name));
+    });
+  secrets
+    .command("rotate")
+    .description(
+      "Re-wrap every data key under the first key of SECRETS_KEYS; safe while Switchboard runs, and again.",
+    )
+    .option("--batch-size <n>", "secrets re-wrapped per batch", "100")
+    .action(async (options: { batchSize: string }) => {
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        program.error(
+          "switchboard secrets rotate: --batch-size must be a whole number, 1 or more.",
+          {
+            exitCode: 2,
+          },
+        );
+      }
+      exitWith(await secretsRotate(configWith(program, {}), { batchSize }));
     });
 }
 

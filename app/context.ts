@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { SecretStore } from "../secrets/index.js";
 import { type Authorization, openAuthorization } from "./authorization.js";
 import type { Config } from "./config/index.js";
 import { type Database, migrateLatest, openDatabase } from "./db/index.js";
@@ -6,6 +7,7 @@ import type { ReadinessCheck } from "./http/index.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
 import { connectRedis, redisReadiness } from "./redis.js";
+import { openSecretStore } from "./secrets.js";
 
 /** What every Switchboard process holds once started: its parts and how to stop them. */
 export interface ProcessContext {
@@ -15,6 +17,8 @@ export interface ProcessContext {
   db: Database;
   redis: Redis | undefined;
   authorization: Authorization;
+  /** The secret store (off with PostgreSQL and no key; see app/secrets.ts). */
+  secrets: SecretStore;
   /** What /readyz asks: the database, and Redis and OpenFGA when configured. */
   checks: ReadinessCheck[];
 }
@@ -75,5 +79,12 @@ export async function openProcessContext(
   lifecycle.onStop("authorization", () => authorization.authorizer.close());
   if (authorization.readiness) checks.push(authorization.readiness);
 
-  return { config, logger, lifecycle, db, redis, authorization, checks };
+  const secrets = openSecretStore(config, db);
+  lifecycle.onStop("secret store", () => secrets.close());
+  if (!secrets.enabled) {
+    logger.warn(
+      "the secret store is off: set SECRETS_KEYS (or SECRETS_KMS_KEY_ID) to keep agents' credentials in it",
+    );
+  }
+  return { config, logger, lifecycle, db, redis, authorization, secrets, checks };
 }

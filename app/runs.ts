@@ -5,7 +5,7 @@ import {
   ClaudeManagedAgentsRuntime,
   DemoRuntime,
   EgressPolicy,
-  environmentSecrets,
+  environmentReferences,
   HttpRuntime,
   isLoopbackAddress,
   N8nRuntime,
@@ -27,6 +27,7 @@ import type { Config } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import { redisRetryStrategy } from "./redis.js";
+import { runSecrets } from "./secrets.js";
 
 /**
  * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
@@ -59,12 +60,25 @@ export function egressPolicyFor(config: Config): EgressPolicy {
 let settingsChecker: RuntimeRegistry | undefined;
 
 /**
- * Checks an agent's `spec.runtime` with its adapter's own schema: the directory calls it
- * when a manifest is applied, so a wrong setting is refused then, not at the first run.
+ * Checks an agent's `spec.runtime` with its adapter's own schema, and that every `{ env: NAME }`
+ * in it is a name the operator allows (RUNTIME_ENV_ALLOWLIST): the directory calls it when a
+ * manifest is applied, so a wrong setting is refused then, not at the first run. The message
+ * says nothing of whether such a variable exists.
  */
-export function checkRuntimeSettings(runtime: { type: string } & Record<string, unknown>) {
-  settingsChecker ??= defaultRuntimes();
-  return settingsChecker.check(runtime);
+export function runtimeSettingsCheck(config: Pick<Config, "RUNTIME_ENV_ALLOWLIST">) {
+  const allowed = new Set(config.RUNTIME_ENV_ALLOWLIST);
+  return (runtime: { type: string } & Record<string, unknown>) => {
+    settingsChecker ??= defaultRuntimes();
+    const problems = settingsChecker.check(runtime);
+    for (const reference of environmentReferences(runtime)) {
+      if (allowed.has(reference.name)) continue;
+      problems.push({
+        path: ["spec.runtime", ...reference.path].join("."),
+        message: `{ env: ${reference.name} } is not an environment name the operator allows agents to read (RUNTIME_ENV_ALLOWLIST); keep the value in the secret store and refer to it as { secret: NAME }`,
+      });
+    }
+    return problems;
+  };
 }
 
 export interface RunsParts {
@@ -154,7 +168,7 @@ export async function openRuns(
     signals,
     agents,
     runtimes,
-    secrets: environmentSecrets(),
+    secrets: runSecrets(config, ctx.secrets, ctx.authorization.access),
     logger: logger.child({ module: "runs" }),
     concurrency: config.RUN_CONCURRENCY,
     limits: { perUser: config.RUN_MAX_PER_USER, perAgent: config.RUN_MAX_PER_AGENT },

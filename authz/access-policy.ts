@@ -1,7 +1,8 @@
 import { SwitchboardError } from "../core/index.js";
 import type { Authorizer } from "./authorizer.js";
 import { isAuthzError } from "./embedded/index.js";
-import { type Principal, userSubject } from "./principal.js";
+import { PLATFORM } from "./open-authorizer.js";
+import { agentObject, type Principal, userSubject } from "./principal.js";
 
 /**
  * The question every entry point asks, with the answers a person can act on. Deny by
@@ -25,6 +26,16 @@ export class AccessPolicy {
     if (principal.kind !== "user") return false;
     return this.bounded(() =>
       this.authorizer.check({ user: userSubject(principal.email), relation, object }, options),
+    );
+  }
+
+  /**
+   * Whether an agent (as the user of a tuple, `agent:NAME`) has `relation` on `object`: e.g.
+   * may use a secret. Asked at the moment of use, past the OpenFGA server's caches.
+   */
+  async agentCan(agentName: string, relation: string, object: string): Promise<boolean> {
+    return this.bounded(() =>
+      this.authorizer.check({ user: agentObject(agentName), relation, object }, { fresh: true }),
     );
   }
 
@@ -56,6 +67,18 @@ export class AccessPolicy {
     return this.bounded(() =>
       this.authorizer.listObjects({ user: userSubject(principal.email), relation, type }),
     );
+  }
+
+  /**
+   * Whether the principal may make something that `owner` (`user:EMAIL` or `team:SLUG`) will
+   * own, so they can go on to change it: the person named, an admin of the team named, or a
+   * platform admin. Used for registering agents and creating secrets.
+   */
+  async mayCreateFor(principal: Principal, owner: string): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    if (owner === userSubject(principal.email)) return true;
+    if (owner.startsWith("team:") && (await this.can(principal, "admin", owner))) return true;
+    return this.can(principal, "admin", PLATFORM);
   }
 
   /**

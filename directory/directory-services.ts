@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
 import { AuditLog } from "../governance/index.js";
+import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
@@ -51,16 +52,19 @@ export function createDirectoryServices(parts: {
 
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
- * session cookie, with its CSRF check). With `runs`, it also starts and follows runs.
+ * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
+ * `secrets`, it manages the secret store.
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
   extra: readonly AuthStrategy[] = [],
   runs?: RunsService,
+  secrets?: SecretService,
 ) {
   return createDirectoryApi({
     directory: services.directory,
     runs,
+    secrets,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

@@ -4,6 +4,7 @@ import * as directory from "./20261124_0200_directory.js";
 import * as proxy from "./20261124_0300_proxy.js";
 import * as runs from "./20261124_0400_runs.js";
 import * as chat from "./20261124_0500_chat.js";
+import * as secrets from "./20261205_0100_secrets.js";
 import * as agentNames from "./20261205_0200_agent_names.js";
 import * as siteSessions from "./20261205_0300_site_sessions.js";
 import * as featuredAgents from "./20261205_0400_featured_agents.js";
@@ -27,6 +28,7 @@ export const migrations: readonly Migration[] = [
   { name: "20261124_0300_proxy", ...proxy },
   { name: "20261124_0400_runs", ...runs },
   { name: "20261124_0500_chat", ...chat },
+  { name: "20261205_0100_secrets", ...secrets },
   { name: "20261205_0200_agent_names", ...agentNames },
   { name: "20261205_0300_site_sessions", ...siteSessions },
   { name: "20261205_0400_featured_agents", ...featuredAgents },

@@ -38,5 +38,14 @@ export {
   unreachableError,
 } from "./runtime-error.js";
 export { type AnyAgentRuntime, RuntimeRegistry, type SettingsProblem } from "./runtime-registry.js";
-export { environmentSecrets, type SecretReference, secretReference } from "./secrets.js";
+export {
+  allowedEnvironment,
+  describeReference,
+  type EnvironmentReference,
+  environmentReferences,
+  parseReference,
+  type SecretReference,
+  secretReference,
+  secretUnavailable,
+} from "./secrets.js";
 export { primeWithTranscript, sessionRestarted } from "./transcript.js";

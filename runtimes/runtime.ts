@@ -80,7 +80,11 @@ export interface TurnRequest<Settings = unknown> {
    * reading, and returns or throws promptly.
    */
   signal: AbortSignal;
-  /** Reads `{ env: NAME }` / `{ secret: NAME }` references in settings. */
+  /**
+   * Reads `{ secret: NAME }` / `{ env: NAME }` references in settings, for this turn's agent
+   * only. Call it right where the value is used (a header of the runtime call) and keep the
+   * value nowhere else: not in events, handles, messages or logs.
+   */
   secrets: SecretResolver;
   /**
    * Where the agent sends its own model calls: Switchboard's model proxy, with a key made
@@ -98,8 +102,11 @@ export interface ModelProxyAccess {
   apiKey: string;
 }
 
-/** Resolves a secret reference from a manifest to its value; throws a clear error when unset. */
-export type SecretResolver = (reference: unknown) => string;
+/**
+ * Resolves a secret reference from a manifest to its value, checking at that moment that the
+ * agent may use it; throws a `RuntimeError` (`missing_secret`) when it may not or it is unset.
+ */
+export type SecretResolver = (reference: unknown) => Promise<string>;
 
 /** Normalized events, the same for every runtime. */
 export type RuntimeEvent =

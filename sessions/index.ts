@@ -5,7 +5,9 @@
  */
 export type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
 export { newWorkerId, RunEngine, type RunEngineOptions } from "./engine/run-engine.js";
+export type { AgentSecrets } from "./engine/run-executor.js";
 export type { RunKey, RunKeys } from "./engine/run-keys.js";
+export { REDACTED } from "./engine/secret-scrubber.js";
 export { mayReadHistory, retiredConversation } from "./history-access.js";
 export { BullMqQueue } from "./queue/bullmq-queue.js";
 export { InProcessQueue } from "./queue/in-process-queue.js";

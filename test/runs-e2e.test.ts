@@ -64,6 +64,11 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
       const fixture = await factory();
       started[name] = fixture;
       Object.assign(env, fixture.env);
+      // The fixtures' { env: NAME } references: names the operator allows agents to read.
+      env.RUNTIME_ENV_ALLOWLIST = [
+        ...(env.RUNTIME_ENV_ALLOWLIST?.split(",").filter(Boolean) ?? []),
+        ...Object.keys(fixture.env ?? {}),
+      ].join(",");
       const manifest = {
         apiVersion: "switchboard/v1",
         kind: "Agent",

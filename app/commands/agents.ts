@@ -6,7 +6,7 @@ import {
   loadManifests,
 } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
-import { checkRuntimeSettings } from "../runs.js";
+import { runtimeSettingsCheck } from "../runs.js";
 import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 
 /**
@@ -17,11 +17,12 @@ import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
 type Print = (line: string) => void;
 
 /** The manifests under the paths, with their problems, runtime settings included. */
-function loadChecked(paths: string[]) {
+function loadChecked(config: Config, paths: string[]) {
   const loaded = loadManifests(paths);
   const problems = [...loaded.problems];
+  const checkRuntime = runtimeSettingsCheck(config);
   for (const entry of loaded.manifests) {
-    for (const problem of checkRuntimeSettings(entry.manifest.spec.runtime)) {
+    for (const problem of checkRuntime(entry.manifest.spec.runtime)) {
       problems.push({ file: entry.file, line: entry.line, ...problem });
     }
   }
@@ -32,11 +33,12 @@ const cli = { actor: CLI_ACTOR };
 
 /** Prints each problem as `file:line: field: message`; resolves to 1 if there were any. */
 export async function agentsValidate(
+  config: Config,
   paths: string[],
   print: Print = console.log,
   printError: Print = console.error,
 ): Promise<number> {
-  const { manifests, problems } = loadChecked(paths);
+  const { manifests, problems } = loadChecked(config, paths);
   for (const problem of problems) printError(formatProblem(problem));
   if (problems.length > 0) {
     printError(`${problems.length} problem${problems.length === 1 ? "" : "s"} found.`);
@@ -69,7 +71,7 @@ export async function agentsApply(
   print: Print = console.log,
   printError: Print = console.error,
 ): Promise<number> {
-  const { manifests, problems } = loadChecked(paths);
+  const { manifests, problems } = loadChecked(config, paths);
   if (problems.length > 0) {
     for (const problem of problems) printError(formatProblem(problem));
     printError(`Nothing was applied: ${problems.length} problem(s) found.`);

@@ -2,7 +2,7 @@ import { AccessPolicy, type Authorizer, openAuthorizer } from "../../authz/index
 import { createDirectoryServices, type DirectoryServices } from "../../directory/index.js";
 import type { Config } from "../config/index.js";
 import { type Database, migrateLatest, openDatabase } from "../db/index.js";
-import { checkRuntimeSettings } from "../runs.js";
+import { runtimeSettingsCheck } from "../runs.js";
 
 /**
  * The database (migrated) and the configured authorizer for one CLI command, closed again
@@ -47,7 +47,7 @@ export function withDirectory<T>(
         knex: db.knex,
         authorizer,
         access,
-        checkRuntime: checkRuntimeSettings,
+        checkRuntime: runtimeSettingsCheck(config),
         registration: config.AGENT_REGISTRATION,
       }),
       db,

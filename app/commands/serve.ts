@@ -23,7 +23,8 @@ import {
   type ReadinessCheck,
   startHttpServer,
 } from "../http/index.js";
-import { checkRuntimeSettings, openRuns } from "../runs.js";
+import { openRuns, runtimeSettingsCheck } from "../runs.js";
+import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
@@ -113,7 +114,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     knex: ctx.db.knex,
     authorizer: ctx.authorization.authorizer,
     access: ctx.authorization.access,
-    checkRuntime: checkRuntimeSettings,
+    checkRuntime: runtimeSettingsCheck(config),
     registration: config.AGENT_REGISTRATION,
   });
   // Who may register agents follows AGENT_REGISTRATION, for teams made before it was set too.
@@ -158,9 +159,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
     routes.use(slack.router);
   }
+  const secrets = secretService({
+    db: ctx.db,
+    store: ctx.secrets,
+    authorizer: ctx.authorization.authorizer,
+    access: ctx.authorization.access,
+    directory,
+  });
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
   );
   routes.use(
     createDirectorySite({
@@ -168,6 +176,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       access: ctx.authorization.access,
       audit: directory.audit,
       runs: runs.service,
+      secrets,
       usage: new AgentUsage(ctx.db.knex),
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,

@@ -3,7 +3,7 @@ import type { Config } from "../config/index.js";
 import { ConfigError } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
 import { createHttpApp, createHttpMetrics, startHttpServer } from "../http/index.js";
-import { checkRuntimeSettings, openRuns } from "../runs.js";
+import { openRuns, runtimeSettingsCheck } from "../runs.js";
 
 export interface WorkerOptions {
   migrate: boolean;
@@ -46,7 +46,7 @@ export async function worker(config: Config, options: WorkerOptions): Promise<vo
     knex: ctx.db.knex,
     authorizer: ctx.authorization.authorizer,
     access: ctx.authorization.access,
-    checkRuntime: checkRuntimeSettings,
+    checkRuntime: runtimeSettingsCheck(config),
   });
   const runs = await openRuns(ctx, runnableAgents(directory.registry), { consume: true });
   lifecycle.handleSignals();

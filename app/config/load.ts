@@ -15,6 +15,7 @@ export class ConfigError extends Error {
 }
 
 const known = new Set<string>(Object.keys(configSchema.shape));
+const SECRET_SETTING = /SECRET|TOKEN/;
 
 /**
  * Reads a config file: YAML or JSON, a flat map from variable name to value, e.g.
@@ -72,7 +73,8 @@ export function loadConfig(
   const problems = new Map<string, string>();
   for (const issue of result.error.issues) {
     const variable = String(issue.path[0] ?? "configuration") as ConfigVariable;
-    const got = raw[variable];
+    // A secret's value is not repeated: this message goes to terminals and logs.
+    const got = SECRET_SETTING.test(variable) ? undefined : raw[variable];
     if (!problems.has(variable)) {
       problems.set(variable, got === undefined ? issue.message : `${issue.message} (got "${got}")`);
     }

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { MAX_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_RULE } from "../../core/index.js";
 import { egressAllowProblem } from "../../runtimes/index.js";
+import { parseKeyring } from "../../secrets/index.js";
 
 /**
  * Every setting Switchboard reads, keyed by its environment variable. Each entry's
@@ -70,6 +71,23 @@ const egressAllowList = commaList.superRefine((entries, ctx) => {
   for (const entry of entries) {
     const problem = egressAllowProblem(entry);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }
+});
+
+const environmentNames = commaList.pipe(
+  z.array(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      error: "must be a comma-separated list of environment variable names",
+    }),
+  ),
+);
+
+/** Checked with the store's own parser; the message never holds a key. */
+const keyring = z.string().superRefine((value, ctx) => {
+  try {
+    parseKeyring(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
   }
 });
 
@@ -149,6 +167,42 @@ export const configSchema = z.object({
     .optional()
     .describe(
       "Key that signs the directory site's session cookies; give every web process the same one. Unset: a random key per process (people sign in again after a restart).",
+    ),
+  SECRETS_KEYS: keyring
+    .optional()
+    .describe(
+      "Keys that encrypt the secret store's data keys: comma-separated id:base64, 32 bytes each (e.g. main:$(openssl rand -base64 32)); give every process the same. The first wraps new data keys, the others still unwrap: to rotate, put a new key first, run `switchboard secrets rotate`, then drop the old one. Unset on the embedded default: a key file made under SWITCHBOARD_DATA_DIR. Unset with DATABASE_URL: the secret store is off.",
+    ),
+  SECRETS_KMS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "An AWS KMS key (id, ARN or alias/NAME) that wraps the secret store's data keys, so the key-encryption key never leaves KMS; needs AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. SECRETS_KEYS, if also set, still unwraps: moving to KMS is setting this and running `switchboard secrets rotate`.",
+    ),
+  SECRETS_KMS_ENDPOINT: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Another AWS KMS endpoint (a VPC endpoint); unset: https://kms.AWS_REGION.amazonaws.com.",
+    ),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, { error: "must be an AWS region, e.g. eu-west-1" })
+    .optional()
+    .describe("The AWS region of SECRETS_KMS_KEY_ID."),
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .optional()
+    .describe("The AWS access key Switchboard calls KMS with (SECRETS_KMS_KEY_ID)."),
+  AWS_SECRET_ACCESS_KEY: z.string().optional().describe("The secret of AWS_ACCESS_KEY_ID."),
+  AWS_SESSION_TOKEN: z
+    .string()
+    .optional()
+    .describe("The session token of temporary AWS credentials, with AWS_ACCESS_KEY_ID."),
+  RUNTIME_ENV_ALLOWLIST: environmentNames
+    .default([])
+    .describe(
+      "Comma-separated names of environment variables that agents' runtime settings may read as { env: NAME }. Empty: none, so no manifest reads the server's environment; keep agents' credentials in the secret store ({ secret: NAME }).",
     ),
   AUTH_TRUSTED_HEADER: z
     .string()

@@ -1,6 +1,7 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
+import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
@@ -10,6 +11,7 @@ import { refuseUnstorableInput } from "./refuse-unstorable-input.js";
 import { defineRoute, type Route } from "./route-table.js";
 import { runRoutes, runSchemas } from "./run-routes.js";
 import { jsonDocument } from "./schemas.js";
+import { secretRoutes, secretSchemas } from "./secret-routes.js";
 
 const API_VERSION = "1.0.0";
 
@@ -17,6 +19,8 @@ export interface DirectoryApiOptions {
   directory: AgentDirectory;
   /** Runs and sessions; without it the API is the directory alone. */
   runs?: RunsService | undefined;
+  /** The secret store; without it there are no /secrets routes. */
+  secrets?: SecretService | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -44,7 +48,7 @@ function register(router: Router, route: Route, strategies: readonly AuthStrateg
   const guard = route.authenticated ? [authenticate(strategies)] : [];
   router[route.method](expressPath(route.path), ...guard, async (req: Request, res: Response) => {
     if (route.body && (req.body === undefined || req.body === null)) {
-      throw badRequest("Send the manifest as a JSON body, with Content-Type: application/json.");
+      throw badRequest("Send a JSON body, with Content-Type: application/json.");
     }
     const result = await route.handle({
       principal: route.authenticated ? principalOf(res) : { kind: "system", name: "anonymous" },
@@ -71,12 +75,21 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const routes = [
     ...agentRoutes(options.directory),
     ...(options.runs ? runRoutes(options.runs) : []),
+    ...(options.secrets ? secretRoutes(options.secrets) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
     named: {
-      input: { ...agentSchemas.input, ...runSchemas.input },
-      output: { ...agentSchemas.output, ...(options.runs ? runSchemas.output : {}) },
+      input: {
+        ...agentSchemas.input,
+        ...runSchemas.input,
+        ...(options.secrets ? secretSchemas.input : {}),
+      },
+      output: {
+        ...agentSchemas.output,
+        ...(options.runs ? runSchemas.output : {}),
+        ...(options.secrets ? secretSchemas.output : {}),
+      },
     },
   });
   for (const route of [...routes, openApiRoute(() => document)]) {

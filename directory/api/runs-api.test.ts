@@ -16,7 +16,7 @@ import {
   loadPolicyModel,
   UserDirectory,
 } from "../../authz/index.js";
-import { DemoRuntime, environmentSecrets, RuntimeRegistry } from "../../runtimes/index.js";
+import { allowedEnvironment, DemoRuntime, RuntimeRegistry } from "../../runtimes/index.js";
 import { InProcessQueue, LocalRunSignals, RunEngine, RunsService } from "../../sessions/index.js";
 import { eventually } from "../../test/support/eventually.js";
 import type { JsonBody } from "../../test/support/http.js";
@@ -165,7 +165,7 @@ beforeAll(async () => {
     signals,
     agents,
     runtimes,
-    secrets: environmentSecrets({}),
+    secrets: () => allowedEnvironment({}, []),
     logger,
     concurrency: 4,
     limits: { perUser: 100, perAgent: 100 },

@@ -80,7 +80,7 @@ const runtime = z
     }
   })
   .describe(
-    "The runtime type and its settings; secrets only as { env: NAME } or { secret: NAME }.",
+    "The runtime type and its settings; secrets only as { secret: NAME } (the secret store, granted to this agent) or { env: NAME } (a name the operator allows).",
   );
 
 const skill = z.strictObject({

@@ -1,8 +1,8 @@
 /**
  * Secrets reach a runtime only by reference, never inline in a manifest: manifests live in
  * git, are shown to everyone who may view the agent and are stored in the database. A
- * setting whose name says it holds a secret must be `{ env: NAME }` (an environment
- * variable of the worker) or `{ secret: NAME }` (the secret store).
+ * setting whose name says it holds a secret must be `{ secret: NAME }` (the secret store)
+ * or `{ env: NAME }` (an environment variable of the worker that the operator allows).
  */
 
 const SECRET_NAME = /key|token|secret|password|passwd|credential/i;

@@ -4,7 +4,6 @@ import {
   agentObject,
   PLATFORM,
   type Principal,
-  userSubject,
 } from "../../authz/index.js";
 import {
   badRequest,
@@ -182,7 +181,7 @@ export class AgentDirectory {
     const { name, owner } = entry.manifest.metadata;
     const registration = await this.registration(principal);
     if (!registration.allowed) throw forbidden(registration.refusal);
-    if (!(await this.mayCreateFor(principal, owner))) {
+    if (!(await this.access.mayCreateFor(principal, owner))) {
       throw forbidden(
         `Only platform admins${owner.startsWith("team:") ? ` and admins of ${owner}` : ""} may register an agent owned by ${owner}.`,
       );
@@ -268,13 +267,5 @@ export class AgentDirectory {
       actor: actorOf(principal),
       ...context,
     });
-  }
-
-  private async mayCreateFor(principal: Principal, owner: string): Promise<boolean> {
-    if (principal.kind !== "user") return false;
-    if (owner === userSubject(principal.email)) return true;
-    if (owner.startsWith("team:") && (await this.access.can(principal, "admin", owner)))
-      return true;
-    return this.access.can(principal, "admin", PLATFORM);
   }
 }

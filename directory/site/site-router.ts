@@ -8,6 +8,7 @@ import express, {
 import { type AccessPolicy, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
+import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
 import type { AgentDirectory } from "../registry/index.js";
@@ -22,6 +23,7 @@ import { errorPage } from "./pages/error-page.js";
 import { layout, type PageChrome, type Section } from "./pages/layout.js";
 import { usageSection } from "./pages/usage-charts.js";
 import { mountRunPages } from "./run-pages.js";
+import { mountSecretPages } from "./secret-pages.js";
 import { mountSignInRoutes } from "./sign-in-routes.js";
 import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
 import { siteHeaders } from "./site-headers.js";
@@ -34,6 +36,8 @@ export interface DirectorySiteOptions {
   chat?: ChatLinks | undefined;
   /** The runs engine: chat panels, "My sessions". Without it the site only lists agents. */
   runs?: RunsService | undefined;
+  /** The secret store: the "Secrets" page. */
+  secrets?: SecretService | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
 }
@@ -73,6 +77,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       csrfToken: auth.cookies.csrfToken(sessionOf(res)),
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
       sessions: options.runs !== undefined,
+      secrets: options.secrets !== undefined,
     };
   }
 
@@ -153,28 +158,17 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     });
   });
 
-  mountAdminRoutes(router, {
-    directory,
-    access,
-    audit,
-    sessions: auth.sessions,
+  // What the pages mounted from other files share: the session, sign-in, the frame.
+  const pages = {
     session,
     signedIn,
     send,
-    csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
-  });
+    csrfToken: (res: Response) => auth.cookies.csrfToken(sessionOf(res)),
+  };
+  mountAdminRoutes(router, { ...pages, directory, access, audit, sessions: auth.sessions });
   mountSignInRoutes(router, { auth, session, send });
-
-  if (options.runs) {
-    mountRunPages(router, {
-      runs: options.runs,
-      directory,
-      session,
-      signedIn,
-      send,
-      csrfToken: (res) => auth.cookies.csrfToken(sessionOf(res)),
-    });
-  }
+  if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
+  if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
 
   router.use(siteErrors(send));
   return router;

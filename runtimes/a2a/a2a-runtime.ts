@@ -68,7 +68,7 @@ export class A2aRuntime implements AgentRuntime<A2aSettings> {
 
   async *turn(request: TurnRequest<A2aSettings>): AsyncIterable<RuntimeEvent> {
     const { settings, signal } = request;
-    const headers = resolveHeaders(settings, request.secrets);
+    const headers = await resolveHeaders(settings, request.secrets);
     let agent: ResolvedAgent;
     try {
       agent = await untilAborted(
@@ -215,10 +215,15 @@ async function cancel(turn: TurnContext, reader: AnswerReader): Promise<void> {
     .catch(() => undefined);
 }
 
-function resolveHeaders(settings: A2aSettings, secrets: SecretResolver): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(settings.headers ?? {}).map(([name, reference]) => [name, secrets(reference)]),
-  );
+async function resolveHeaders(
+  settings: A2aSettings,
+  secrets: SecretResolver,
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  for (const [name, reference] of Object.entries(settings.headers ?? {})) {
+    headers[name] = await secrets(reference);
+  }
+  return headers;
 }
 
 /**

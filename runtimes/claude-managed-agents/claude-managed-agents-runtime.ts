@@ -59,7 +59,7 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
   }
 
   async *turn(request: TurnRequest<ClaudeManagedAgentsSettings>): AsyncIterable<RuntimeEvent> {
-    const apiKey = request.secrets(request.settings.api_key);
+    const apiKey = await request.secrets(request.settings.api_key);
     const { client, account } = this.clientFor(request.settings, apiKey);
     // Our own controller: aborting it stops the stream we are reading and any call in flight.
     const controller = new AbortController();
@@ -121,9 +121,6 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
   /**
    * Archives the session when Switchboard closes its own: it stops taking turns but keeps
    * its transcript in the Console for review. A session already gone is fine.
-   *
-   * The interface passes no secret resolver here, so the key is read from the worker's
-   * environment, the only place `{ env: NAME }` references point to today.
    */
   async closeSession(
     settings: ClaudeManagedAgentsSettings,
@@ -132,7 +129,7 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
   ): Promise<void> {
     const id = sessionIdOf(handle);
     if (!id) return;
-    const apiKey = secrets(settings.api_key);
+    const apiKey = await secrets(settings.api_key);
     const { client } = this.clientFor(settings, apiKey);
     try {
       await client.beta.sessions.archive(id);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   CENTS_PER_TURN,
   DOUBLE_MODEL,
@@ -9,7 +9,7 @@ import { collectTurn } from "../../test/runtime-contract/collect-turn.js";
 import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
-import { environmentSecrets } from "../secrets.js";
+import { allowedEnvironment } from "../secrets.js";
 import { ClaudeManagedAgentsRuntime } from "./index.js";
 
 const KEY = "sk-ant-test-key-123";
@@ -119,7 +119,7 @@ describe("ClaudeManagedAgentsRuntime", () => {
     expect(outcome.events).toEqual([]);
   });
 
-  it("fails clearly when the key's environment variable is not set, before calling the API", async () => {
+  it("fails clearly when the key's reference is not available, before calling the API", async () => {
     const outcome = await collectTurn(
       runtime,
       settingsFor({ api_key: { env: "CMA_NOT_SET_ANYWHERE" } }),
@@ -129,7 +129,9 @@ describe("ClaudeManagedAgentsRuntime", () => {
       },
     );
     expect(errorOf(outcome).code).toBe(RUNTIME_ERROR_CODES.missingSecret);
-    expect(errorOf(outcome).message).toMatch(/CMA_NOT_SET_ANYWHERE.*not set/);
+    expect(errorOf(outcome).message).toMatch(
+      /\{ env: CMA_NOT_SET_ANYWHERE \}, which is not available to this agent/,
+    );
     expect(double.requests).toEqual([]);
   });
 
@@ -255,14 +257,10 @@ describe("ClaudeManagedAgentsRuntime", () => {
   it("archives the session when Switchboard closes it, and shrugs at one already gone", async () => {
     const first = await turn("hi");
     const settings = runtime.settings.parse(settingsFor());
-    vi.stubEnv("CMA_TEST_KEY", KEY);
-    try {
-      await runtime.closeSession(settings, first.handle ?? {}, environmentSecrets(env));
-      expect(double.session(first.handle?.sessionId as string)?.archived).toBe(true);
-      await runtime.closeSession(settings, { sessionId: "sesn_unknown" }, environmentSecrets(env));
-    } finally {
-      vi.unstubAllEnvs();
-    }
+    const secrets = allowedEnvironment(env, Object.keys(env));
+    await runtime.closeSession(settings, first.handle ?? {}, secrets);
+    expect(double.session(first.handle?.sessionId as string)?.archived).toBe(true);
+    await runtime.closeSession(settings, { sessionId: "sesn_unknown" }, secrets);
     const next = await turn("again", {
       handle: first.handle,
       transcript: [{ role: "user", content: "hi" }],

@@ -45,7 +45,7 @@ export class HttpRuntime implements AgentRuntime<HttpSettings> {
   async *turn(request: Request): AsyncIterable<RuntimeEvent> {
     const headers: Record<string, string> = { accept: "text/event-stream, application/json" };
     for (const [name, reference] of Object.entries(request.settings.headers ?? {})) {
-      headers[name.toLowerCase()] = request.secrets(reference);
+      headers[name.toLowerCase()] = await request.secrets(reference);
     }
     const previous =
       typeof request.handle?.runtime_session === "string" ? request.handle.runtime_session : null;

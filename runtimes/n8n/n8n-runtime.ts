@@ -44,7 +44,7 @@ export class N8nRuntime implements AgentRuntime<N8nSettings> {
   async *turn(request: Request): AsyncIterable<RuntimeEvent> {
     const headers: Record<string, string> = { accept: "application/json, text/plain;q=0.8" };
     const auth = request.settings.auth;
-    if (auth) headers[auth.header.toLowerCase()] = request.secrets(auth.value);
+    if (auth) headers[auth.header.toLowerCase()] = await request.secrets(auth.value);
 
     let sessionId =
       typeof request.handle?.sessionId === "string" && request.handle.sessionId

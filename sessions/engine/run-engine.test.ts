@@ -10,6 +10,7 @@ import { LocalRunSignals } from "../signals/run-signals.js";
 import type { RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import { EngineFixture, echo, untilAborted } from "../testing/engine-fixture.js";
+import type { AgentSecrets } from "./run-executor.js";
 import type { RunKeys } from "./run-keys.js";
 
 describe("RunEngine on PostgreSQL", () => {
@@ -174,6 +175,59 @@ describe("RunEngine on PostgreSQL", () => {
     expect(done.status).toBe("failed");
     expect(done.error?.code).toBe("internal_error");
     expect(done.error?.message).not.toContain("undefined");
+  });
+
+  it("resolves each turn's secrets for the run's own agent, at the runtime's call", async () => {
+    const agent = await addAgent("keyed");
+    const boundTo: string[] = [];
+    const secrets: AgentSecrets = (bound) => {
+      boundTo.push(bound.name);
+      return async () => `value-for-${bound.name}`;
+    };
+    runtime.script = async function* (request) {
+      const value = await request.secrets({ secret: "api-key" });
+      yield { type: "message", text: value.length > 0 ? "resolved" : "empty" };
+    };
+    const engine = startEngine({ secrets });
+    const done = await finished((await ask(engine, agent, "hello")).id);
+    expect(done).toMatchObject({ status: "succeeded", output: "resolved" });
+    expect(boundTo).toEqual(["keyed"]);
+  });
+
+  it("keeps a resolved secret out of everything the run stores and shows, even echoed back", async () => {
+    const agent = await addAgent("echoing");
+    const value = "sk-live-0123456789abcdef";
+    const secrets: AgentSecrets = () => async () => value;
+    let turn = 0;
+    runtime.script = async function* (request) {
+      const key = await request.secrets({ secret: "api-key" });
+      turn += 1;
+      yield { type: "handle", handle: { session: `s-${key}` } };
+      yield { type: "status", status: "working", message: `authenticated with ${key}` };
+      // Split across deltas: no one delta holds the whole value.
+      yield { type: "message_delta", text: `your key is ${key.slice(0, 10)}` };
+      yield { type: "message_delta", text: `${key.slice(10)}, keep it safe` };
+      yield { type: "tool_use", name: "call", input: { headers: { authorization: key } } };
+      if (turn === 2) throw new RuntimeError("runtime_rejected", `The agent refused ${key}`);
+    };
+    const engine = startEngine({ secrets });
+    const first = await finished((await ask(engine, agent, "hello")).id);
+    const failed = await finished((await ask(engine, agent, "again")).id);
+    expect(first.status).toBe("succeeded");
+    expect(first.output).toBe("your key is [secret], keep it safe");
+    expect(failed.error?.message).toBe("The agent refused [secret]");
+    const stored = JSON.stringify([
+      first,
+      failed,
+      await runs.events(first.id),
+      await runs.events(failed.id),
+      await sessions.get(first.sessionId),
+      await db.knex("messages").select("content"),
+    ]);
+    expect(stored).not.toContain(value);
+    expect(stored).not.toContain(value.slice(0, 10) + value.slice(10, 14));
+    const deltas = (await runs.events(first.id)).filter((event) => event.type === "message.delta");
+    expect(deltas.map((event) => event.data.text).join("")).toBe(first.output);
   });
 
   it("stops a turn that runs past its time limit, telling the runtime", async () => {

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
-import type { RuntimeRegistry, SecretResolver } from "../../runtimes/index.js";
+import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
 import type { RunSignals } from "../signals/run-signals.js";
@@ -12,7 +12,7 @@ import { RunStore } from "../store/run-store.js";
 import { SessionLeases } from "../store/session-leases.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource } from "./agent-source.js";
-import { type RunControl, RunExecutor } from "./run-executor.js";
+import { type AgentSecrets, type RunControl, RunExecutor } from "./run-executor.js";
 import type { RunKeys } from "./run-keys.js";
 
 export interface RunEngineOptions {
@@ -21,7 +21,8 @@ export interface RunEngineOptions {
   signals: RunSignals;
   agents: AgentSource;
   runtimes: RuntimeRegistry;
-  secrets: SecretResolver;
+  /** The secret resolver for each turn, bound to the turn's agent. */
+  secrets: AgentSecrets;
   logger: Logger;
   concurrency: number;
   /** Runs in progress per person and per agent, across every worker. */

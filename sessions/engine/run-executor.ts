@@ -18,7 +18,14 @@ import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
 import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
 import type { RunKeys } from "./run-keys.js";
+import { SecretScrubber } from "./secret-scrubber.js";
 import { waitingMessage } from "./waiting-message.js";
+
+/**
+ * Makes the secret resolver for one turn of an agent: it resolves only what that agent may
+ * use, checked when the runtime asks (see secrets/).
+ */
+export type AgentSecrets = (agent: { id: string; name: string }) => SecretResolver;
 
 export interface ExecutorOptions {
   runs: RunStore;
@@ -27,7 +34,7 @@ export interface ExecutorOptions {
   agents: AgentSource;
   runtimes: RuntimeRegistry;
   signals: RunSignals;
-  secrets: SecretResolver;
+  secrets: AgentSecrets;
   logger: Logger;
   workerId: string;
   maxAttempts: number;
@@ -154,9 +161,11 @@ export class RunExecutor {
     }
 
     const usage: RuntimeUsage[] = [];
+    // Every value this run's turns resolve is kept out of what it stores and shows.
+    const scrubber = new SecretScrubber();
     for (;;) {
       try {
-        const result = await this.turn(run, agent, attempt, writer, control);
+        const result = await this.turn(run, agent, attempt, writer, control, scrubber);
         usage.push(...result.usage);
         await this.close(
           run,
@@ -182,7 +191,7 @@ export class RunExecutor {
           });
           return undefined;
         }
-        const failure = describeFailure(error, stopped, agent);
+        const failure = describeFailure(error, stopped, agent, scrubber);
         if (failure.retryable && attempt < this.options.maxAttempts) {
           const retryInMs = retryDelayMs(this.options.retryBackoffMs, attempt);
           writer.add("attempt.failed", { ...failure.error, attempt, retryInMs });
@@ -195,7 +204,7 @@ export class RunExecutor {
           writer.add("run.status", { status: "running", attempt });
           continue;
         }
-        if (!failure.expected) log.error({ err: error }, "run failed unexpectedly");
+        if (!failure.expected) log.error({ err: scrubber.error(error) }, "run failed unexpectedly");
         await this.close(run, attempt, await writer.take(), {
           status: "failed",
           error: failure.error,
@@ -214,6 +223,7 @@ export class RunExecutor {
     attempt: number,
     writer: EventWriter,
     control: RunControl,
+    scrubber: SecretScrubber,
   ): Promise<TurnResult> {
     if (control.signal.aborted) throw control.signal.reason;
     const { runtimes, sessions } = this.options;
@@ -229,6 +239,10 @@ export class RunExecutor {
     let deltas = "";
     let final: string | undefined;
     const usage: RuntimeUsage[] = [];
+    const streamed = scrubber.stream();
+    const addDelta = (text: string) => {
+      if (text) writer.add("message.delta", { text });
+    };
     try {
       for await (const event of runtime.turn({
         settings,
@@ -240,39 +254,46 @@ export class RunExecutor {
         runId: run.id,
         attempt,
         signal: control.signal,
-        secrets: this.options.secrets,
+        secrets: scrubber.watch(this.options.secrets({ id: agent.id, name: agent.name })),
         modelProxy: key?.access,
       })) {
         if (control.signal.aborted) break;
         switch (event.type) {
           case "handle":
-            await sessions.setHandle(session.id, event.handle);
+            await sessions.setHandle(session.id, scrubber.deep(event.handle));
             break;
           case "status":
-            writer.add("runtime.status", { status: event.status, message: event.message });
+            writer.add("runtime.status", {
+              status: scrubber.text(event.status),
+              message: event.message === undefined ? undefined : scrubber.text(event.message),
+            });
             break;
           case "message_delta":
             deltas += event.text;
-            writer.add("message.delta", { text: event.text });
+            addDelta(streamed.push(event.text));
             break;
           case "tool_use":
-            writer.add("tool.use", { name: event.name, input: event.input, id: event.id });
+            writer.add(
+              "tool.use",
+              scrubber.deep({ name: event.name, input: event.input, id: event.id }),
+            );
             break;
           case "message":
             final = event.text;
             break;
           case "usage":
-            usage.push(event.usage);
-            writer.add("usage", { ...event.usage });
+            usage.push(scrubber.deep(event.usage));
+            writer.add("usage", scrubber.deep({ ...event.usage }));
             break;
         }
       }
+      addDelta(streamed.end());
     } finally {
       clearTimeout(timer);
       await key?.revoke();
     }
     if (control.signal.aborted) throw control.signal.reason;
-    return { output: final ?? deltas, usage };
+    return { output: scrubber.text(final ?? deltas), usage };
   }
 
   /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */

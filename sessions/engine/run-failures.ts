@@ -1,6 +1,7 @@
 import { isRuntimeError } from "../../runtimes/index.js";
 import type { RunError } from "../records.js";
 import type { RunnableAgent } from "./agent-source.js";
+import type { SecretScrubber } from "./secret-scrubber.js";
 
 /** Why a turn was stopped from outside. */
 export type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
@@ -19,10 +20,12 @@ export function refusalFor(agent: RunnableAgent): RunError | undefined {
   return undefined;
 }
 
+/** The failure in words for the person; a secret the runtime echoed in its message is taken out. */
 export function describeFailure(
   error: unknown,
   stopped: StopReason | undefined,
   agent: RunnableAgent,
+  scrubber: SecretScrubber,
 ): { error: RunError; retryable: boolean; expected: boolean } {
   if (stopped === "timeout") {
     return {
@@ -36,7 +39,7 @@ export function describeFailure(
   }
   if (isRuntimeError(error)) {
     return {
-      error: { code: error.code, message: error.message },
+      error: { code: error.code, message: scrubber.text(error.message) },
       retryable: error.retryable,
       expected: true,
     };

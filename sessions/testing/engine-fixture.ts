@@ -6,7 +6,7 @@ import { z } from "zod";
 import { type Database, migrateLatest, openDatabase } from "../../app/db/index.js";
 import {
   type AgentRuntime,
-  environmentSecrets,
+  allowedEnvironment,
   type RuntimeEvent,
   RuntimeRegistry,
   type TurnRequest,
@@ -141,7 +141,8 @@ export class EngineFixture {
       signals: new LocalRunSignals(),
       agents: this.source,
       runtimes: new RuntimeRegistry([this.runtime]),
-      secrets: environmentSecrets({}),
+      // No { env: NAME } allowed and no secret store: every reference is unavailable.
+      secrets: () => allowedEnvironment({}, []),
       logger: this.logger,
       concurrency: 4,
       limits: { perUser: 100, perAgent: 100 },

@@ -1,6 +1,6 @@
 import {
   type AgentRuntime,
-  environmentSecrets,
+  allowedEnvironment,
   type RuntimeEvent,
   type RuntimeHandle,
   type TranscriptMessage,
@@ -27,6 +27,7 @@ export async function collectTurn(
     handle?: RuntimeHandle | null;
     transcript?: TranscriptMessage[];
     signal?: AbortSignal;
+    /** What `{ env: NAME }` references resolve against: these names, as an operator allowed them. */
     env?: Record<string, string>;
     onEvent?: (event: RuntimeEvent) => void;
   },
@@ -45,7 +46,7 @@ export async function collectTurn(
       runId: `run-${++runCounter}`,
       attempt: 1,
       signal: turn.signal ?? new AbortController().signal,
-      secrets: environmentSecrets({ ...process.env, ...turn.env }),
+      secrets: allowedEnvironment(turn.env ?? {}, Object.keys(turn.env ?? {})),
     })) {
       events.push(event);
       turn.onEvent?.(event);

@@ -135,10 +135,12 @@ beforeAll(async () => {
   mkdirSync(agentsDir);
   const write = (name: string, runtime: Record<string, unknown>) =>
     writeFileSync(join(agentsDir, `${name}.yaml`), stringify(manifest(name, runtime)));
+  const envNames = Object.keys(POINTED_AT_ENV);
   for (const [runtime, factory] of Object.entries(fixtures)) {
     const fixture = await factory();
     started[runtime] = fixture;
     Object.assign(env, fixture.env);
+    envNames.push(...Object.keys(fixture.env ?? {}));
     const pointedAt = RUNTIMES_POINTED_AT[runtime] as (address: string) => Record<string, unknown>;
     write(`${runtime}-allowed`, fixture.settings);
     for (const [target, address] of Object.entries(targets())) {
@@ -147,6 +149,8 @@ beforeAll(async () => {
     write(`${runtime}-redirect`, pointedAt(redirector.url));
     write(`${runtime}-verbose`, pointedAt(verbose.url));
   }
+  // The manifests' { env: NAME } references: names the operator allows agents to read.
+  env.RUNTIME_ENV_ALLOWLIST = envNames.join(",");
   write("a2a-internal-endpoint", { type: "a2a", url: endpointCard.url });
 
   ({ serve, base, key } = await serveWithAgents(agentsDir, env, "mallory@example.com"));

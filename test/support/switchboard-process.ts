@@ -19,7 +19,8 @@ export class SwitchboardProcess {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  /** `input`, when given, is written to the process's stdin, which is then closed. */
+  constructor(args: string[], env: Record<string, string> = {}, input?: string) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: {
@@ -28,8 +29,9 @@ export class SwitchboardProcess {
         LOG_LEVEL: "info",
         ...env,
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (input !== undefined) this.child.stdin?.end(input);
     this.child.stdout?.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString();
     });
@@ -90,8 +92,9 @@ export class SwitchboardProcess {
 export async function runSwitchboard(
   args: string[],
   env: Record<string, string> = {},
+  input?: string,
 ): Promise<Exit & { stdout: string; stderr: string }> {
-  const process = new SwitchboardProcess(args, env);
+  const process = new SwitchboardProcess(args, env, input);
   const exit = await process.exited;
   return { ...exit, stdout: process.stdout, stderr: process.stderr };
 }

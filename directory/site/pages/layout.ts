@@ -9,9 +9,11 @@ export interface PageChrome {
   isAdmin: boolean;
   /** Whether this Switchboard runs agents, and so has "My sessions". */
   sessions?: boolean | undefined;
+  /** Whether it has a secret store, and so "Secrets". */
+  secrets?: boolean | undefined;
 }
 
-export type Section = "catalog" | "sessions" | "admin" | "other";
+export type Section = "catalog" | "sessions" | "secrets" | "admin" | "other";
 
 function navLink(href: string, label: string, active: boolean): Html {
   return html`<a href="${href}"${active ? html` aria-current="page"` : ""}>${label}</a>`;
@@ -43,6 +45,7 @@ export function layout(
       html`<nav aria-label="Main">
       ${navLink("/", "Catalog", page.section === "catalog")}
       ${chrome.sessions && navLink("/sessions", "My sessions", page.section === "sessions")}
+      ${chrome.secrets && navLink("/secrets", "Secrets", page.section === "secrets")}
       ${chrome.isAdmin && navLink("/admin", "Admin", page.section === "admin")}
     </nav>
     <div class="account">
