@@ -4,29 +4,20 @@ import { badRequest } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
 import { one } from "./form-values.js";
-import type { Html } from "./html.js";
+import type { SitePageParts } from "./page-parts.js";
 import { adminPage } from "./pages/admin-page.js";
 import { sessionsSection } from "./pages/admin-sessions.js";
 import { errorPage } from "./pages/error-page.js";
-import type { Section } from "./pages/layout.js";
 import type { SiteSessions } from "./site-sessions.js";
 
 const ADMIN_AGENT_LIMIT = 100;
 const ADMIN_SESSION_LIMIT = 100;
 
-export interface AdminRoutesDeps {
+export interface AdminRoutesDeps extends SitePageParts {
   directory: AgentDirectory;
   access: AccessPolicy;
   audit: AuditLog;
   sessions: SiteSessions;
-  /** Body parsing and the site session (with its CSRF check on POST). */
-  session: RequestHandler[];
-  signedIn: RequestHandler;
-  send(
-    res: Response,
-    page: { title: string; section: Section; body: Html; status?: number },
-  ): Promise<void>;
-  csrfToken(res: Response): string;
 }
 
 /**

@@ -1,22 +1,17 @@
-import type { Request, RequestHandler, Response, Router } from "express";
+import type { Request, Response, Router } from "express";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import type { Html } from "./html.js";
+import type { SitePageParts } from "./page-parts.js";
 import { chatPanel } from "./pages/chat-panel.js";
-import type { Section } from "./pages/layout.js";
 import { sessionPage, sessionsListPage } from "./pages/sessions-page.js";
 
 const SESSIONS_PAGE_SIZE = 25;
 
-export interface RunPagesDeps {
+export interface RunPagesDeps extends SitePageParts {
   runs: RunsService;
   directory: AgentDirectory;
-  /** Body parsing and the site session (with its CSRF check on POST). */
-  session: RequestHandler[];
-  signedIn: RequestHandler;
-  send(res: Response, page: { title: string; section: Section; body: Html }): Promise<void>;
-  csrfToken(res: Response): string;
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value : undefined);

@@ -2,20 +2,11 @@ import type { Request, RequestHandler, Response, Router } from "express";
 import { type UserPrincipal, userSubject } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import { isAgentName, type SecretService, secretNameOf } from "../../secrets/index.js";
-import type { Html } from "./html.js";
-import type { Section } from "./pages/layout.js";
+import type { SitePageParts } from "./page-parts.js";
 import { type SecretsPageOptions, secretsPage } from "./pages/secrets-page.js";
 
-export interface SecretPagesDeps {
+export interface SecretPagesDeps extends SitePageParts {
   secrets: SecretService;
-  /** Body parsing and the site session (with its CSRF check on POST). */
-  session: RequestHandler[];
-  signedIn: RequestHandler;
-  send(
-    res: Response,
-    page: { title: string; section: Section; body: Html; status?: number },
-  ): Promise<void>;
-  csrfToken(res: Response): string;
 }
 
 /** What a change did, as the redirect after it names it (never free text: the link is shareable). */
