@@ -26,6 +26,7 @@ const TABLES = [
   "messages",
   "run_events",
   "runs",
+  "secrets",
   "sessions",
   "site_sessions",
   "team_members",

@@ -51,7 +51,7 @@ type doc
 
   it("compiles Switchboard's own policy", () => {
     const model = compileModel(readFileSync(new URL("../model.fga", import.meta.url), "utf8"));
-    expect([...model.types.keys()]).toEqual(["user", "platform", "team", "agent"]);
+    expect([...model.types.keys()]).toEqual(["user", "platform", "team", "agent", "secret"]);
   });
 
   it("refuses models with conditions, saying the embedded evaluator does not support them", () => {

@@ -8,7 +8,7 @@ import { eventually } from "../support/eventually.js";
 import { apiRequest } from "../support/http.js";
 import { freePort } from "../support/ports.js";
 import { runSwitchboard, SwitchboardProcess } from "../support/switchboard-process.js";
-import { DESKTOP, findChromium, launchChromium } from "./browser.js";
+import { DESKTOP, findChromium, launchChromium, waitUntil } from "./browser.js";
 
 /**
  * The chat panel when a run must wait for a place: Ada already has as many runs in
@@ -71,20 +71,18 @@ describe.runIf(chromiumPath)(
       await page.getByLabel("Message to Held agent").fill("ada-2");
       await page.getByRole("button", { name: "Send" }).click();
       const status = page.locator("[data-chat-status]");
-      await page.waitForFunction(
+      await waitUntil(
+        page,
         `document.querySelector("[data-chat-status]").textContent.startsWith("You have 1 run")`,
-        undefined,
-        { timeout: 30_000 },
       );
       await expect(status.innerText()).resolves.toBe(
         "You have 1 run in progress, as many as one person may have at once; this one starts when it finishes.",
       );
 
       agent.held.release("ada-1", "ada-2");
-      await page.waitForFunction(
+      await waitUntil(
+        page,
         `/^Finished\\b/.test(document.querySelector("[data-chat-status]").textContent)`,
-        undefined,
-        { timeout: 30_000 },
       );
       await expect(
         page.locator("[data-chat-log] .msg-agent .msg-text").last().innerText(),
