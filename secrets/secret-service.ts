@@ -137,7 +137,7 @@ export class SecretService {
     context: RequestContext = {},
   ): Promise<SecretSummary> {
     const secret = await this.owned(principal, rawName);
-    if (!(await this.mayGrantTo(principal, agent))) throw notFound(`The agent "${agent}"`);
+    await this.requireGrantable(principal, agent);
     await this.tuples.grant(secret.name, agent);
     await this.record(principal, "secret.granted", secret.name, context, undefined, { agent });
     return this.summarize(secret);
@@ -232,11 +232,23 @@ export class SecretService {
     return this.parts.access.can(principal, "owner", secretObject(name), { fresh: true });
   }
 
-  private async mayGrantTo(principal: Principal, agent: string): Promise<boolean> {
-    if (!isAgentName(agent) || !(await this.parts.agentExists(agent))) return false;
-    return (
-      principal.kind === "system" || this.parts.access.can(principal, "viewer", agentObject(agent))
-    );
+  /**
+   * A secret goes only to an agent its granter may edit: whoever edits an agent decides where
+   * its calls go anyway, and its owners must agree to what it sends. Without that, someone
+   * could grant their own credential under a name another team's manifest refers to, and
+   * that agent's calls (its data) would go out under the granter's account.
+   */
+  private async requireGrantable(principal: Principal, agent: string): Promise<void> {
+    const missing = notFound(`The agent "${agent}"`);
+    if (!isAgentName(agent) || !(await this.parts.agentExists(agent))) throw missing;
+    if (principal.kind === "system") return;
+    const object = agentObject(agent);
+    if (!(await this.parts.access.can(principal, "viewer", object))) throw missing;
+    if (!(await this.parts.access.can(principal, "editor", object))) {
+      throw forbidden(
+        `A secret can be granted only to an agent you may edit, so its owners agree to what it sends; ask an owner of "${agent}" to grant it.`,
+      );
+    }
   }
 
   private async summarize(record: SecretRecord): Promise<SecretSummary> {

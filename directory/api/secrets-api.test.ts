@@ -206,7 +206,7 @@ describe("the secret store over the API", () => {
     });
   });
 
-  it("grants only to agents that exist and that the owner may view, and revokes", async () => {
+  it("grants only to agents that exist and that the owner may edit, and revokes", async () => {
     const granted = await call("ada", "POST", "/secrets/triage-key/grants/triage");
     expect([granted.status, granted.body.agents]).toEqual([200, ["triage"]]);
     const hidden = await call("ada", "POST", "/secrets/triage-key/grants/hidden");
@@ -228,6 +228,25 @@ describe("the secret store over the API", () => {
     ).toBe(true);
     const revoked = await call("ada", "DELETE", "/secrets/triage-key/grants/triage");
     expect([revoked.status, revoked.body.agents]).toEqual([200, []]);
+
+    // Bob may view (and run) Ada's agent but not edit it: his own credential cannot be
+    // slipped under a name her manifest might refer to.
+    await call("bob", "PUT", "/secrets/bobs-key", {
+      value: "bobs-value-1234",
+      owner: "user:bob@example.com",
+    });
+    const slipped = await call("bob", "POST", "/secrets/bobs-key/grants/triage");
+    expect([slipped.status, slipped.body.error.message]).toEqual([
+      403,
+      'A secret can be granted only to an agent you may edit, so its owners agree to what it sends; ask an owner of "triage" to grant it.',
+    ]);
+    expect(
+      await authorizer.check({
+        user: "agent:triage",
+        relation: "used_by",
+        object: "secret:bobs-key",
+      }),
+    ).toBe(false);
     expect(
       await authorizer.check({
         user: "agent:triage",
