@@ -54,6 +54,18 @@ describe("loadConfig", () => {
     );
   });
 
+  it("never repeats a secret's value, nor a URL's password, in its message", () => {
+    const message = problemsOf({
+      DATABASE_URL: "mysql://app:hunter2@db/x",
+      REDIS_URL: "redis//:s3cret@cache:6379",
+      SECRETS_KEYS: "not-a-keyring",
+    });
+    expect(message).toContain('(got "mysql://app:***@db/x")');
+    expect(message).toContain('(got "redis//:***@cache:6379")');
+    expect(message).toMatch(/SECRETS_KEYS: [^\n]*$/m);
+    expect(message).not.toMatch(/hunter2|s3cret|not-a-keyring/);
+  });
+
   it("bounds a turn's time limit to 24 hours, as manifests are", () => {
     expect(loadConfig({ RUN_TIMEOUT_SECONDS: "86400" }).RUN_TIMEOUT_SECONDS).toBe(86_400);
     expect(problemsOf({ RUN_TIMEOUT_SECONDS: "3000000" })).toContain(

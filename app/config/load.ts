@@ -15,7 +15,18 @@ export class ConfigError extends Error {
 }
 
 const known = new Set<string>(Object.keys(configSchema.shape));
-const SECRET_SETTING = /SECRET|TOKEN/;
+const SECRET_SETTING = /SECRET|TOKEN|PASSWORD|_KEY/;
+/** The password of a URL, `scheme://user:password@host`, parsed or not. */
+const URL_PASSWORD = /(\/\/[^/@:]*:)[^@/]*@/;
+
+/**
+ * A value as an error message may repeat it (these go to terminals and logs): a secret's not
+ * at all, a URL's without its password (DATABASE_URL, REDIS_URL may carry one).
+ */
+function shownValue(variable: string, value: string | undefined): string | undefined {
+  if (value === undefined || SECRET_SETTING.test(variable)) return undefined;
+  return value.replace(URL_PASSWORD, "$1***@");
+}
 
 /**
  * Reads a config file: YAML or JSON, a flat map from variable name to value, e.g.
@@ -73,8 +84,7 @@ export function loadConfig(
   const problems = new Map<string, string>();
   for (const issue of result.error.issues) {
     const variable = String(issue.path[0] ?? "configuration") as ConfigVariable;
-    // A secret's value is not repeated: this message goes to terminals and logs.
-    const got = SECRET_SETTING.test(variable) ? undefined : raw[variable];
+    const got = shownValue(variable, raw[variable]);
     if (!problems.has(variable)) {
       problems.set(variable, got === undefined ? issue.message : `${issue.message} (got "${got}")`);
     }
