@@ -93,7 +93,7 @@ export async function agentsApply(
     }
     if (options.prune) {
       const named = new Set(manifests.map((entry) => entry.manifest.metadata.name));
-      for (const name of await registry.liveNames()) {
+      for (const name of await registry.catalog.liveNames()) {
         if (named.has(name)) continue;
         await registry.retire(name, context);
         count("retired");
@@ -118,7 +118,7 @@ export async function agentsList(
     const rows = [["NAME", "STATE", "LIFECYCLE", "RUNTIME", "OWNER", "TITLE"]];
     const filter = { q: options.search, states: ["enabled", "suspended", "disabled"] as const };
     for (let after: string | undefined; ; ) {
-      const page = await registry.page(filter, { after, limit: 500 });
+      const page = await registry.catalog.page(filter, { after, limit: 500 });
       for (const a of page)
         rows.push([a.name, a.state, a.lifecycle, a.runtimeType, a.owner, a.title]);
       if (page.length < 500) break;

@@ -45,12 +45,14 @@ async function time<T>(label: string, work: () => Promise<T>, runs = 20): Promis
 }
 
 const registry = services.registry;
-await time("registry.page (100 rows)", () => registry.page({}, { limit: 100 }));
-await time("registry.candidateNames (400)", () => registry.candidateNames({}, { limit: 400 }));
-await time("registry.candidateNames (1000, search)", () =>
-  registry.candidateNames({ q: SEARCH_TERM }, { limit: 1000 }),
+await time("registry.page (100 rows)", () => registry.catalog.page({}, { limit: 100 }));
+await time("registry.candidateNames (400)", () =>
+  registry.catalog.candidateNames({}, { limit: 400 }),
 );
-const candidates = await registry.page({}, { limit: 100 });
+await time("registry.candidateNames (1000, search)", () =>
+  registry.catalog.candidateNames({ q: SEARCH_TERM }, { limit: 1000 }),
+);
+const candidates = await registry.catalog.page({}, { limit: 100 });
 await time("access.filter (100 agents)", () =>
   access.filter(
     principal,
@@ -63,9 +65,9 @@ const visible = await time("access.list (viewer, agent)", () =>
 );
 console.log(`  (${visible.length} visible)`);
 const names = visible.map((o) => o.slice(6));
-await time("registry.facets (no filter)", () => registry.facets({}, names));
+await time("registry.facets (no filter)", () => registry.catalog.facets({}, names));
 await time("registry.facets (search + tag)", () =>
-  registry.facets({ q: SEARCH_TERM, tag: FACET_TAG }, names),
+  registry.catalog.facets({ q: SEARCH_TERM, tag: FACET_TAG }, names),
 );
 await time("directory.list (50)", () => services.directory.list(principal, { limit: 50 }));
 await time("directory.list (50, search)", () =>

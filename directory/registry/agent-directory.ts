@@ -100,13 +100,13 @@ export class AgentDirectory {
       everything || request.facets ? await this.visibleAgentNames(principal) : undefined;
     const [page, facets] = await Promise.all([
       everything && visible
-        ? this.registry
+        ? this.registry.catalog
             .namesAmong(request, visible, { after, limit: limit + 1 })
             .then((names) => ({ names: names.slice(0, limit), more: names.length > limit }))
         : this.visibleNames(principal, request, after, limit),
-      visible && request.facets ? this.registry.facets(request, visible) : undefined,
+      visible && request.facets ? this.registry.catalog.facets(request, visible) : undefined,
     ]);
-    const items = await this.registry.findLive(page.names);
+    const items = await this.registry.catalog.findLive(page.names);
     const last = page.names.at(-1);
     return { items, nextCursor: page.more && last ? encodeCursor(last) : null, facets };
   }
@@ -122,7 +122,10 @@ export class AgentDirectory {
     let after = start;
     let batch = Math.min(Math.max(limit * 4, FIRST_BATCH), MAX_BATCH);
     for (;;) {
-      const candidates = await this.registry.candidateNames(request, { after, limit: batch });
+      const candidates = await this.registry.catalog.candidateNames(request, {
+        after,
+        limit: batch,
+      });
       const allowed = await this.access.filter(principal, "viewer", candidates.map(agentObject));
       for (const object of allowed) {
         // One more than the page: then there certainly is a next page.
