@@ -45,6 +45,8 @@ export class Deployment {
       // per-agent run limits would otherwise measure themselves rather than the engine.
       RUN_MAX_PER_USER: "10000",
       RUN_MAX_PER_AGENT: "10000",
+      // The bench's agent listens on this machine, which agents may not reach by default.
+      RUNTIME_EGRESS_ALLOW: "127.0.0.1",
       ...(database ? { DATABASE_URL: database.url } : { SWITCHBOARD_DATA_DIR: join(dir, "data") }),
       ...(mode === "bullmq"
         ? { REDIS_URL, REDIS_KEY_PREFIX: `sbbench-${randomBytes(4).toString("hex")}` }
