@@ -192,6 +192,8 @@ async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; 
         run: ['"user:*"'],
       }),
     },
+    // Naming an agent in a mention picks it for people who use it, their team's, or featured ones.
+    commands: [["agents", "feature", "helpdesk"]],
     env,
   });
   try {
