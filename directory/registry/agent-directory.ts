@@ -190,7 +190,7 @@ export class AgentDirectory {
       );
     }
     if (await this.registry.find(name)) throw await this.nameTaken(principal, name, owner);
-    return this.registry.apply(entry, { actor: actorOf(principal), ...context });
+    return this.registry.apply(entry, { actor: actorOf(principal), ...context, createOnly: true });
   }
 
   /**

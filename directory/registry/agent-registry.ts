@@ -54,6 +54,12 @@ export interface ChangeContext {
   actor: string;
   requestId?: string | undefined;
   dryRun?: boolean;
+  /**
+   * Only a new agent (or the owner's retired one) may come of this: a live agent with the name
+   * is a conflict, never an update. Creating checks the name first, but another registration
+   * can land between that check and this one, and must not turn into an update of its agent.
+   */
+  createOnly?: boolean;
 }
 
 /** Fields of `metadata` and `spec` whose values differ. */
@@ -153,6 +159,7 @@ export class AgentRegistry {
       );
     }
     const live = await this.find(name);
+    if (live && context.createOnly) throw raceLost(name);
     const retired = live ? undefined : await this.findRetired(name, manifest.metadata.owner);
     const existing = live ?? retired;
     const outcome: ApplyOutcome = !existing
@@ -218,9 +225,7 @@ export class AgentRegistry {
       const winner = raced ? await this.find(name).catch(() => undefined) : undefined;
       const undo = winner ? without(writes, accessTuplesFor(winner.manifest)) : writes;
       await this.authorizer.write(deletes, undo).catch(() => {});
-      if (raced) {
-        throw conflict(`An agent named "${name}" was registered at the same moment; try again.`);
-      }
+      if (raced) throw raceLost(name);
       throw error;
     }
   }
@@ -344,6 +349,10 @@ export class AgentRegistry {
       return agentFromRow(row as AgentRow);
     });
   }
+}
+
+function raceLost(name: string) {
+  return conflict(`An agent named "${name}" was registered at the same moment; try again.`);
 }
 
 /** PostgreSQL's unique_violation (from pg and PGlite alike). */

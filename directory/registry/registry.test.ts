@@ -466,6 +466,20 @@ function describeRegistry(open: () => Promise<Backend>): void {
     ]);
   });
 
+  it("never turns a registration that lost the race for its name into an update of the winner", async () => {
+    // The sequence of the race above when the loser's name check ran before the winner's row
+    // landed: by the time the loser writes, the name is live. It must not take that agent over.
+    await directory.create(bob, manifest("late-twin", { owner: "user:bob@example.com" }));
+    const late = validateManifest(manifest("late-twin", { owner: "user:carol@example.com" }));
+    await expect(
+      registry.apply(late, { actor: "user:carol@example.com", createOnly: true }),
+    ).rejects.toMatchObject({ status: 409 });
+    expect((await registry.require("late-twin")).owner).toBe("user:bob@example.com");
+    expect(
+      (await authorizer.read({ object: "agent:late-twin" })).map((t) => `${t.relation}@${t.user}`),
+    ).not.toContain("owner@user:carol@example.com");
+  });
+
   it("features an agent through updates, with an audit entry; a name registered again is not featured", async () => {
     await registry.apply(validateManifest(manifest("faq", { view: ["user:*"] })), cli);
     expect((await registry.setFeatured("faq", true, cli)).featured).toBe(true);
