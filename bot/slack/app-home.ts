@@ -1,7 +1,7 @@
 import type { App, types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
-import { costText } from "../core/index.js";
+import { costText } from "../chat/index.js";
 import { monthlySpend } from "./monthly-spend.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps } from "./slack-deps.js";

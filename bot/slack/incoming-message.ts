@@ -1,7 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import { retiredConversation } from "../../sessions/index.js";
-import { type ChatRequest, namedAgent, parseRequest, refusalText } from "../core/index.js";
+import { type ChatRequest, namedAgent, parseRequest, refusalText } from "../chat/index.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps, SlackPlace } from "./slack-deps.js";
 import { suggestionBlocks } from "./suggestion-blocks.js";

@@ -2,7 +2,7 @@ import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import { forbidden, SwitchboardError } from "../../core/index.js";
 import type { Agent } from "../../directory/index.js";
-import { refusalText } from "../core/index.js";
+import { refusalText } from "../chat/index.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
 import { runInThread } from "./thread-runs.js";

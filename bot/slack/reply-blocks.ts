@@ -1,6 +1,6 @@
 import type { types } from "@slack/bolt";
 import type { Run } from "../../sessions/index.js";
-import { costText } from "../core/index.js";
+import { costText } from "../chat/index.js";
 import { agentMarkdown, escapeMrkdwn, fitRendered } from "./mrkdwn.js";
 
 /**

@@ -4,7 +4,7 @@ type WebClient = webApi.WebClient;
 
 import type { Logger } from "pino";
 import { isClosingEvent, type RunsService } from "../../sessions/index.js";
-import type { ChatReplies } from "../core/index.js";
+import type { ChatReplies } from "../chat/index.js";
 import { agentMarkdown, settledAgentMarkdown } from "./mrkdwn.js";
 import { answerBlocks, failureText, waitingText, workingText } from "./reply-blocks.js";
 

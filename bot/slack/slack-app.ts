@@ -6,7 +6,7 @@ import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { FastRoute } from "../../core/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
-import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../core/index.js";
+import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../chat/index.js";
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";

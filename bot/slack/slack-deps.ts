@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import type { RunsService } from "../../sessions/index.js";
-import type { ChatActions, ChatDeliveries, ChatReplies } from "../core/index.js";
+import type { ChatActions, ChatDeliveries, ChatReplies } from "../chat/index.js";
 import type { SlackRunReplier } from "./run-replier.js";
 import type { SlackIdentities } from "./slack-identities.js";
 

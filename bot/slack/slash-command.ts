@@ -1,7 +1,7 @@
 import type { App, RespondFn, types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
-import { SLUG_PATTERN } from "../core/slug.js";
+import { SLUG_PATTERN } from "../chat/slug.js";
 import { type AgentCardOptions, agentCardBlocks, agentListBlocks } from "./agent-card-blocks.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun, whyNotRun } from "./posted-runs.js";

@@ -1,6 +1,6 @@
 import type { types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
-import { suggestAgents } from "../core/index.js";
+import { suggestAgents } from "../chat/index.js";
 import { agentListBlocks } from "./agent-card-blocks.js";
 import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
 

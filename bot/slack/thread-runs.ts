@@ -1,6 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
-import { refusalText } from "../core/index.js";
+import { refusalText } from "../chat/index.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
 
