@@ -64,11 +64,13 @@ export class ChatReplies {
 
   /**
    * Lets go of this process's pending replies (it is stopping), or with `everyone`, of all
-   * of them (the embedded database's one process starting: any hold it finds was its own).
+   * of them (the embedded database's one process starting: any hold it finds was its own),
+   * or of all of one surface's (each surface takes over its own).
    */
-  async release(options: { everyone?: boolean } = {}): Promise<void> {
+  async release(options: { everyone?: boolean; surface?: string } = {}): Promise<void> {
     const query = this.knex("chat_replies").where({ state: "pending" });
     if (!options.everyone) query.andWhere({ owner: this.owner });
+    if (options.surface) query.andWhere({ surface: options.surface });
     await query.update({ owner: null, lease_expires_at: null });
   }
 

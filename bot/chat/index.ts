@@ -33,6 +33,7 @@ export {
 } from "./action-registry.js";
 export { suggestAgents } from "./agent-suggestions.js";
 export { ChatActions } from "./chat-actions.js";
+export { type ChatCore, type ChatCoreServices, openChatCore } from "./chat-core.js";
 export { ChatFlow, type ChatFlowDeps } from "./chat-flow.js";
 export type {
   ChatConversation,
@@ -53,7 +54,7 @@ export { ChatDeliveries } from "./deliveries.js";
 export { type NamedAgent, namedAgent } from "./named-agent.js";
 export { ChatReplyLoop } from "./reply-loop.js";
 export { type ChatRequest, parseRequest } from "./request-text.js";
-export { agentPageUrl, whyNotRun } from "./run-access.js";
+export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";
 export { runAgentKind } from "./run-agent-kind.js";
 export { SLUG_PATTERN } from "./slug.js";
 export { costText, refusalText } from "./wording.js";

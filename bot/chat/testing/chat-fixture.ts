@@ -21,14 +21,10 @@ import {
   RunsService,
 } from "../../../sessions/index.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.js";
-import { ChatActionRegistry } from "../action-registry.js";
-import { ChatActions } from "../chat-actions.js";
-import { ChatFlow } from "../chat-flow.js";
+import type { ChatActionRegistry } from "../action-registry.js";
+import { type ChatCore, openChatCore } from "../chat-core.js";
+import type { ChatFlow } from "../chat-flow.js";
 import type { ChatPerson, IncomingChatMessage } from "../chat-message.js";
-import { ChatReplies } from "../chat-replies.js";
-import { ChatDeliveries } from "../deliveries.js";
-import { ChatReplyLoop } from "../reply-loop.js";
-import { runAgentKind } from "../run-agent-kind.js";
 import { RecordingSurface, type Room } from "./recording-surface.js";
 
 export const PUBLIC_URL = "https://switchboard.example.com";
@@ -63,10 +59,16 @@ export class ChatFixture {
     readonly runs: RunsService,
     readonly engine: RunEngine,
     readonly people: Map<string, UserPrincipal>,
-    readonly flow: ChatFlow<Room>,
-    readonly replies: ChatReplyLoop<Room>,
-    readonly clicks: ChatActionRegistry,
+    readonly core: ChatCore<Room>,
   ) {}
+
+  get flow(): ChatFlow<Room> {
+    return this.core.flow;
+  }
+
+  get clicks(): ChatActionRegistry {
+    return this.core.clicks;
+  }
 
   static async start(): Promise<ChatFixture> {
     const pg = await createTestDatabase("chat_flow");
@@ -127,23 +129,15 @@ export class ChatFixture {
     await engine.start();
 
     const surface = new RecordingSurface();
-    const actions = new ChatActions(db.knex);
-    const core = {
+    const core = openChatCore(surface, {
+      knex: db.knex,
       runs,
       directory: directory.directory,
       registry: directory.registry,
       access,
-      deliveries: new ChatDeliveries(db.knex),
-      actions,
       publicUrl: PUBLIC_URL,
       logger,
-    };
-    const replies = new ChatReplyLoop(
-      { ...core, replies: new ChatReplies(db.knex, "test-web") },
-      surface,
-    );
-    const flow = new ChatFlow(core, surface, replies);
-    const clicks = new ChatActionRegistry(actions).add(runAgentKind(core));
+    });
     return new ChatFixture(
       surface,
       pg,
@@ -154,14 +148,12 @@ export class ChatFixture {
       runs,
       engine,
       people,
-      flow,
-      replies,
-      clicks,
+      core,
     );
   }
 
   async stop(): Promise<void> {
-    await this.replies.close();
+    await this.core.stop();
     await this.engine.stop();
     await this.authorizer.close();
     await this.db.close();
