@@ -101,6 +101,26 @@ describe("chat actions", () => {
     expect(chat.surface.in("s2").at(-1)).toEqual({ room: "s2", said: "ada approved b-1." });
   });
 
+  it("posts a kind's buttons where a run was asked from, and nowhere for a run of no chat", async () => {
+    await chat.flow.handle(chat.message("carol", "s4", "expenses lunch with a customer"));
+    await eventually(async () =>
+      expect(chat.surface.in("s4").at(-1)).toMatchObject({ reply: "finish" }),
+    );
+    const run = (await chat.db
+      .knex("runs")
+      .join("sessions", "sessions.id", "runs.session_id")
+      .where({ "sessions.conversation_key": "channel-1:s4" })
+      .first("runs.id")) as { id: string };
+    const buttons = [{ label: "Approve", kind: "approve_test", payload: { run: run.id } }];
+    expect(await chat.core.offerForRun(run.id, "Approve this run?", buttons)).toBe(true);
+    expect(chat.surface.in("s4").at(-1)).toMatchObject({
+      words: "Approve this run?",
+      buttons: [{ label: "Approve" }],
+    });
+    const elsewhere = "00000000-0000-4000-8000-000000000000";
+    expect(await chat.core.offerForRun(elsewhere, "Approve this run?", buttons)).toBe(false);
+  });
+
   it("answers 'no longer works' for an unknown id, another surface's button or an unregistered kind", async () => {
     const actions = new ChatActions(chat.db.knex);
     const slacks = await actions.create("slack", "run_agent", { agentName: "vpn-helper" });

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AccessPolicy } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
-import { type ChatActionKind, ChatActionRegistry } from "./action-registry.js";
+import { type ChatActionKind, ChatActionRegistry, type ChatOffer } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
 import { ChatFlow } from "./chat-flow.js";
 import { ChatReplies } from "./chat-replies.js";
@@ -33,6 +33,11 @@ export interface ChatCore<Target extends object> {
   clicks: ChatActionRegistry;
   actions: ChatActions;
   deliveries: ChatDeliveries;
+  /**
+   * Posts words with buttons in the conversation a run was asked from, when it was asked on
+   * this surface (governance asking for an approval where the person waits); false if not.
+   */
+  offerForRun(runId: string, words: string, buttons: readonly ChatOffer[]): Promise<boolean>;
   /** Takes over this surface's replies left unfinished; call once the surface can post. */
   resume(): Promise<number>;
   /** Stops following runs; replies in hand are taken over by the next process. */
@@ -73,6 +78,12 @@ export function openChatCore<Target extends object>(
     clicks,
     actions,
     deliveries,
+    async offerForRun(runId, words, buttons) {
+      const target = await replies.targetOf(surface.name, runId);
+      if (!target) return false;
+      await flow.offer(target, words, buttons);
+      return true;
+    },
     async resume() {
       if (services.singleProcess) await replies.release({ everyone: true, surface: surface.name });
       const resumed = await loop.resume();

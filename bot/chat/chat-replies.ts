@@ -50,6 +50,12 @@ export class ChatReplies {
       .update({ lease_expires_at: this.expiry() });
   }
 
+  /** Where a run's reply goes on this surface (a RunReplyTarget), if it has one. */
+  async targetOf(surface: string, runId: string): Promise<Record<string, unknown> | undefined> {
+    const row = await this.knex("chat_replies").where({ run_id: runId, surface }).first("target");
+    return row?.target as Record<string, unknown> | undefined;
+  }
+
   async saveProgress(runId: string, progress: Record<string, unknown>): Promise<void> {
     await this.knex("chat_replies")
       .where({ run_id: runId })

@@ -17,8 +17,10 @@
  *    `click.chat` runs, says or offers more buttons in the conversation it came from);
  * 2. hand it to the surfaces at start-up: `startSlack(…, { actionKinds: [kind] })`, and the
  *    same list to Teams; the surface's registry dispatches its clicks;
- * 3. post its buttons with `flow.offer(target, words, [{ label, kind, payload }])`: each
- *    button becomes an opaque ChatActions id, rendered by the surface's generic `buttons`.
+ * 3. post its buttons with `flow.offer(target, words, [{ label, kind, payload }])`, or in
+ *    the conversation a run was asked from with `core.offerForRun(runId, words, buttons)`
+ *    (on each surface's ChatCore; the one the run came from posts): each button becomes an
+ *    opaque ChatActions id, rendered by the surface's generic `buttons`.
  * No surface code changes: clicks on any surface come to `handle` the same way.
  */
 
