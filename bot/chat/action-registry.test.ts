@@ -30,7 +30,6 @@ async function click(name: string, actionId: string, room: string): Promise<stri
         room,
         said: `${options?.byClicker ? `${name} ` : ""}${words}`,
       }),
-    chat: chat.flow,
     native: undefined,
   });
   return told;

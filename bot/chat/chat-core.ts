@@ -62,7 +62,7 @@ export function openChatCore<Target extends object>(
   const core = { ...services, actions, deliveries };
   const loop = new ChatReplyLoop({ ...core, replies }, surface);
   const flow = new ChatFlow(core, surface, loop);
-  const clicks = new ChatActionRegistry(actions).add(
+  const clicks = new ChatActionRegistry(actions, flow).add(
     runAgentKind(core),
     ...(services.actionKinds ?? []),
   );

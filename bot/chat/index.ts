@@ -9,6 +9,16 @@
  * an identity) and how a mention is written. It hands each message over as an
  * IncomingChatMessage to its ChatFlow, and each button click to the registry.
  *
+ * A surface plugs in (as bot/slack does in slack-app.ts):
+ * 1. implement ChatSurface for its renderer, with a plain-data reply target;
+ * 2. `const chat = openChatCore(surface, services)` at start, `chat.resume()` once it can
+ *    post (replies a stopped process left unfinished), `chat.stop()` when stopping;
+ * 3. hand each message to `chat.flow.handle(IncomingChatMessage)` (the mention stripped,
+ *    `from.person()` resolving the sender by email), and each click carrying a ChatActions
+ *    id to `chat.clicks.click(IncomingChatClick)`;
+ * 4. its own features (Slack's `/agents`, App Home, run form; Teams' message extension)
+ *    may run agents with `chat.flow.run` and check access with `whyNotRun`.
+ *
  * Adding a kind of button (e.g. governance's `approve_budget` / `deny_budget`), once for
  * every surface:
  * 1. write a ChatActionKind: `kind`, `singleUse`, `authorize(principal, payload)` (the
