@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import type { ChatActionClick, ChatActionKind } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
-import { ChatFixture } from "./testing/chat-fixture.js";
+import { type ChatFixture, useChatFixture } from "./testing/chat-fixture.js";
 import type { Shown } from "./testing/recording-surface.js";
 
 /** Buttons and their clicks through the one registry every surface hands clicks to. */
+const fixture = useChatFixture();
 let chat: ChatFixture;
-
-beforeAll(async () => {
-  chat = await ChatFixture.start();
-}, 60_000);
-afterAll(async () => {
-  await chat?.stop();
+beforeAll(() => {
+  chat = fixture();
 });
 
 /** A click by `name` on the button carrying `actionId`, in `room`; what the clicker is told. */

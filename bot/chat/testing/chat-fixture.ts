@@ -1,4 +1,5 @@
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { type Database, migrateLatest, openDatabase } from "../../../app/db/index.js";
 import {
   AccessPolicy,
@@ -10,16 +11,10 @@ import {
 import {
   createDirectoryServices,
   type DirectoryServices,
-  runnableAgents,
   validateManifest,
 } from "../../../directory/index.js";
-import { allowedEnvironment, DemoRuntime, RuntimeRegistry } from "../../../runtimes/index.js";
-import {
-  InProcessQueue,
-  LocalRunSignals,
-  RunEngine,
-  RunsService,
-} from "../../../sessions/index.js";
+import type { RunEngine, RunsService } from "../../../sessions/index.js";
+import { startInProcessRuns } from "../../../test/support/in-process-runs.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.js";
 import type { ChatActionRegistry } from "../action-registry.js";
 import { type ChatCore, openChatCore } from "../chat-core.js";
@@ -97,37 +92,11 @@ export class ChatFixture {
     await directory.registry.apply(manifest("expenses", "Files expense reports", view), context);
 
     const logger = pino({ level: "silent" });
-    const runtimes = new RuntimeRegistry([new DemoRuntime()]);
-    const queue = new InProcessQueue();
-    const signals = new LocalRunSignals();
-    const agents = runnableAgents(directory.registry);
-    const runs = new RunsService({
+    const { runs, engine } = await startInProcessRuns({
       knex: db.knex,
-      agents,
       access,
-      runtimes,
-      queue,
-      signals,
-      logger,
+      registry: directory.registry,
     });
-    const engine = new RunEngine({
-      knex: db.knex,
-      queue,
-      signals,
-      agents,
-      runtimes,
-      secrets: () => allowedEnvironment({}, []),
-      logger,
-      concurrency: 4,
-      limits: { perUser: 100, perAgent: 100 },
-      leaseMs: 5_000,
-      maxAttempts: 2,
-      retryBackoffMs: 50,
-      defaultTimeoutMs: 30_000,
-      singleProcess: true,
-    });
-    await engine.start();
-
     const surface = new RecordingSurface();
     const core = openChatCore(surface, {
       knex: db.knex,
@@ -190,4 +159,19 @@ export class ChatFixture {
       replyTarget: { room },
     };
   }
+}
+
+/** A fixture for the test file: started before its tests, stopped after them. */
+export function useChatFixture(): () => ChatFixture {
+  let fixture: ChatFixture | undefined;
+  beforeAll(async () => {
+    fixture = await ChatFixture.start();
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+  return () => {
+    if (!fixture) throw new Error("the chat fixture has not started");
+    return fixture;
+  };
 }
