@@ -16,8 +16,11 @@
  * 3. hand each message to `chat.flow.handle(IncomingChatMessage)` (the mention stripped,
  *    `from.person()` resolving the sender by email), and each click carrying a ChatActions
  *    id to `chat.clicks.click(IncomingChatClick)`;
- * 4. its own features (Slack's `/agents`, App Home, run form; Teams' message extension)
- *    may run agents with `chat.flow.run` and check access with `whyNotRun`.
+ * 4. register its own `run_agent_form` kind (`chat.clicks.add`): the "Run" of a suggestion
+ *    without a request and of an agent card (agentCards) asks the person for the request,
+ *    which is the surface's own (Slack: a modal; Teams: a task module), then runs it with
+ *    `chat.flow.run`; its own features (Slack's `/agents`, App Home; Teams' message
+ *    extension) list agents with agentCards and check access with `whyNotRun`.
  *
  * Adding a kind of button (e.g. governance's `approve_budget` / `deny_budget`), once for
  * every surface:
@@ -43,6 +46,7 @@ export {
   type ChatRunRequest,
   type IncomingChatClick,
 } from "./action-registry.js";
+export { type AgentCard, agentCards } from "./agent-cards.js";
 export { suggestAgents } from "./agent-suggestions.js";
 export { ChatActions } from "./chat-actions.js";
 export { type ChatCore, type ChatCoreServices, openChatCore } from "./chat-core.js";
