@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import { Ledger } from "../../governance/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
@@ -73,6 +74,7 @@ export class RunEngine {
       runs: this.runs,
       slots: this.slots,
       sessions: new SessionStore(options.knex),
+      ledger: new Ledger(options.knex),
       agents: options.agents,
       runtimes: options.runtimes,
       signals: options.signals,

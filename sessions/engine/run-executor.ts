@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
+import type { Ledger } from "../../governance/index.js";
 import type {
   RuntimeRegistry,
   RuntimeUsage,
@@ -29,6 +30,8 @@ export type AgentSecrets = (agent: { id: string; name: string }) => SecretResolv
 
 export interface ExecutorOptions {
   runs: RunStore;
+  /** Where cost is booked and read (governance's ledger). */
+  ledger: Ledger;
   slots: RunSlots;
   sessions: SessionStore;
   agents: AgentSource;
@@ -317,7 +320,11 @@ export class RunExecutor {
     },
   ): Promise<void> {
     const usage = outcome.usage ?? [];
-    const costUsd = usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0);
+    // The run's one figure: what the runtime reported and what its proxy calls booked so far
+    // (proxy spend landing later is added to the run by governance when it is written).
+    const costUsd =
+      usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0) +
+      (await this.options.ledger.runCost(run.id, { source: "proxy" }));
     let seq = events.at(-1)?.seq ?? (await this.options.runs.lastSeq(run.id));
     const closing = {
       seq: ++seq,
@@ -332,7 +339,6 @@ export class RunExecutor {
       status: outcome.status,
       output: outcome.output,
       error: outcome.error,
-      costUsd,
       events: [...events, closing],
       ledger: ledgerRows(run, attempt, outcome.agent?.runtime.type ?? run.runtime, usage),
     });

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { conflict } from "../../core/index.js";
+import { Ledger, type LedgerEntry } from "../../governance/index.js";
 import type { Run, RunError, RunEvent, RunEventType, Session, SessionSurface } from "../records.js";
 import {
   RUN_COLUMNS,
@@ -41,9 +42,9 @@ export interface RunOutcome {
   status: "succeeded" | "failed" | "cancelled";
   output?: string | undefined;
   error?: RunError | undefined;
-  costUsd: number;
   events: NewRunEvent[];
-  ledger: Record<string, unknown>[];
+  /** What the runtime reported; booked by governance, which sets the run's cost. */
+  ledger: LedgerEntry[];
 }
 
 /**
@@ -254,7 +255,6 @@ export class RunStore {
           status: outcome.status,
           output: outcome.output ?? null,
           error: outcome.error ? JSON.stringify(outcome.error) : null,
-          cost_usd: outcome.costUsd,
           finished_at: trx.fn.now(),
           updated_at: trx.fn.now(),
           worker_id: null,
@@ -270,9 +270,8 @@ export class RunStore {
           content: outcome.output,
         });
       }
-      if (outcome.ledger.length > 0) {
-        await trx("ledger").insert(outcome.ledger).onConflict("dedupe_key").ignore();
-      }
+      // The run's cost becomes everything booked to it: these rows and its proxy calls.
+      await new Ledger(trx).book(outcome.ledger);
       await trx("sessions")
         .where({ id: row.session_id })
         .update({ last_activity_at: trx.fn.now() });
