@@ -119,21 +119,30 @@ export class BudgetAdmission {
   }
 
   /**
-   * Whether the run's booked cost takes any budget that holds (hard or approval) past its
-   * limit: the spend, the other runs' reservations and this run's booked cost counted
-   * once. Answers the first such budget's words.
+   * Whether a running run takes any budget that holds (hard or approval) past its limit:
+   * the spend booked (its own proxy calls included), what its runtime reported but is not
+   * booked yet (`unbookedUsd`), and the other runs' reservations. Answers the first such
+   * budget's words.
    */
   async overrunWhileRunning(
-    subject: Omit<BudgetSubject, "estimateUsd">,
+    run: { runId: string; userId: string; agentName: string; agentOwner: string },
+    unbookedUsd: number,
     now = new Date(),
   ): Promise<string | undefined> {
+    const user = await this.knex("users").select("email").where({ id: run.userId }).first();
+    const scopes = scopesFor({
+      userEmail: String(user?.email ?? ""),
+      agentName: run.agentName,
+      agentOwner: run.agentOwner,
+    });
     const rows = (await this.knex("budgets")
-      .whereIn("scope", scopesFor(subject))
+      .whereIn("scope", scopes)
       .whereIn("mode", ["hard", "approval"])) as BudgetRow[];
     for (const budget of rows.map(budgetFromRow)) {
-      const standing = await standingOf(this.knex, budget, now, subject.runId);
-      if (standing.spentUsd + standing.reservedUsd > standing.limitUsd + 1e-9) {
-        return `This run was stopped: the budget for ${budget.scope} (${usd(standing.limitUsd)} ${periodWords(budget.period)}) has ${usd(standing.spentUsd)} spent.`;
+      const standing = await standingOf(this.knex, budget, now, run.runId);
+      const total = standing.spentUsd + unbookedUsd + standing.reservedUsd;
+      if (total > standing.limitUsd + 1e-9) {
+        return `The run was stopped: the budget for ${budget.scope} is ${usd(standing.limitUsd)} ${periodWords(budget.period)}, and ${usd(standing.spentUsd + unbookedUsd)} is spent${standing.reservedUsd > 0 ? ` with ${usd(standing.reservedUsd)} held by other runs` : ""}.`;
       }
     }
     return undefined;
