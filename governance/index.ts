@@ -36,6 +36,8 @@ export {
   type BudgetStanding,
   type BudgetSubject,
   type BudgetWarning,
+  type ExhaustedBudgets,
+  exhaustedFor,
 } from "./budgets/budget-admission.js";
 export { type BudgetReport, Budgets } from "./budgets/budgets.js";
 export { type BudgetPeriod, PERIODS, periodWindow } from "./budgets/periods.js";

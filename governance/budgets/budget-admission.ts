@@ -4,6 +4,27 @@ import { parseScope } from "../ledger/scope.js";
 import { type Budget, type BudgetRow, budgetFromRow } from "./budget.js";
 import { periodWindow, periodWords } from "./periods.js";
 
+/** Who spent budgets stop, by id, each with the words of the budget that stops them. */
+export interface ExhaustedBudgets {
+  platform: string | undefined;
+  users: Map<string, string>;
+  agents: Map<string, string>;
+  teams: Map<string, string>;
+}
+
+/** The words of the spent budget that covers a key's person, agent or team, if one does. */
+export function exhaustedFor(
+  exhausted: ExhaustedBudgets,
+  key: { userId: string | null; agentId: string | null; teamId: string | null },
+): string | undefined {
+  return (
+    exhausted.platform ??
+    (key.userId ? exhausted.users.get(key.userId) : undefined) ??
+    (key.agentId ? exhausted.agents.get(key.agentId) : undefined) ??
+    (key.teamId ? exhausted.teams.get(key.teamId) : undefined)
+  );
+}
+
 /** Who a run is for, as budgets see it. */
 export interface BudgetSubject {
   /** The run's id, chosen before it is stored, so its reservations name it. */
@@ -146,6 +167,47 @@ export class BudgetAdmission {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Budgets that hold (hard, approval) and are spent to their limit now, by whom they stop:
+   * the proxy refuses model calls of keys they cover (a person's, an agent's, a team's and
+   * its agents', everyone's for the platform). Reservations do not count here: a run's own
+   * calls spend what it reserved.
+   */
+  async exhausted(now = new Date()): Promise<ExhaustedBudgets> {
+    const result: ExhaustedBudgets = {
+      platform: undefined,
+      users: new Map(),
+      agents: new Map(),
+      teams: new Map(),
+    };
+    const rows = (await this.knex("budgets").whereIn("mode", ["hard", "approval"])) as BudgetRow[];
+    for (const budget of rows.map(budgetFromRow)) {
+      const standing = await standingOf(this.knex, budget, now);
+      if (standing.spentUsd < standing.limitUsd) continue;
+      const message = `The budget for ${budget.scope} (${usd(standing.limitUsd)} ${periodWords(budget.period)}) is spent: ${usd(standing.spentUsd)}.`;
+      const scope = parseScope(budget.scope);
+      if (scope.type === "platform") result.platform = message;
+      else if (scope.type === "user") {
+        for (const row of await this.knex("users").select("id").where({ email: scope.key })) {
+          result.users.set(row.id, message);
+        }
+      } else if (scope.type === "agent") {
+        for (const row of await this.knex("agents").select("id").where({ name: scope.key })) {
+          result.agents.set(row.id, message);
+        }
+      } else {
+        for (const row of await this.knex("teams").select("id").where({ slug: scope.key })) {
+          result.teams.set(row.id, message);
+        }
+        const owned = await this.knex("agents")
+          .select("id")
+          .where({ owner: `team:${scope.key}` });
+        for (const row of owned) result.agents.set(row.id, message);
+      }
+    }
+    return result;
   }
 }
 
