@@ -177,6 +177,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       audit: directory.audit,
       runs: runs.service,
       secrets,
+      budgets: directory.budgets,
       usage: new AgentUsage(ctx.db.knex),
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
