@@ -13,6 +13,7 @@ export {
   type ApprovalStatus,
   summaryOf,
 } from "./approvals/approval.js";
+export { ApprovalNotifiers, approvalRequestWords } from "./approvals/approval-notifiers.js";
 export {
   type ApprovalNotifier,
   Approvals,

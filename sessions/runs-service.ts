@@ -178,6 +178,12 @@ export class RunsService {
     return this.admission.approvals.decide(principal, approvalId, input, this.heldRuns);
   }
 
+  /** Whether the person may decide this approval (false for one that does not exist). */
+  async mayDecideApproval(principal: Principal, approvalId: string): Promise<boolean> {
+    const approval = await this.admission.approvals.get(approvalId);
+    return approval ? this.admission.approvals.mayDecide(principal, approval) : false;
+  }
+
   /** Pending approvals the person may decide. */
   pendingApprovals(principal: Principal) {
     return this.admission.approvals.pendingFor(principal);

@@ -325,6 +325,13 @@ export const configSchema = z.object({
     .describe(
       "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
     ),
+  SLACK_APPROVALS_CHANNEL: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]{2,}$/, { error: "must be a Slack channel id, e.g. C0123456789" })
+    .optional()
+    .describe(
+      "A Slack channel id where approval requests (with Approve and Deny buttons) are posted; unset: each approver gets a direct message.",
+    ),
   BUDGET_RUN_ESTIMATE_USD: z.coerce
     .number({ error: "must be a number of US dollars from 0 to 10000" })
     .min(0, { error: "must be a number of US dollars from 0 to 10000" })

@@ -32,6 +32,7 @@ export {
   type IncomingChatClick,
 } from "./action-registry.js";
 export { suggestAgents } from "./agent-suggestions.js";
+export { approvalKinds } from "./approval-kinds.js";
 export { ChatActions } from "./chat-actions.js";
 export { ChatFlow, type ChatFlowDeps } from "./chat-flow.js";
 export type {
