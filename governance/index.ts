@@ -12,3 +12,4 @@ export {
   type LedgerWriterOptions,
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
+export * from "./spend/index.js";

@@ -14,6 +14,7 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
+import { SpendService } from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -166,9 +167,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     directory,
   });
+  const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
+      spend,
+    }),
   );
   routes.use(
     createDirectorySite({
