@@ -182,6 +182,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       runs: runs.service,
       secrets,
       usage: new AgentUsage(ctx.db.knex),
+      spend,
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
         slackTeamId: config.SLACK_TEAM_ID,

@@ -7,7 +7,7 @@ import express, {
 } from "express";
 import { type AccessPolicy, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
-import type { AuditLog } from "../../governance/index.js";
+import type { AuditLog, SpendService } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
@@ -27,6 +27,7 @@ import { mountSecretPages } from "./secret-pages.js";
 import { mountSignInRoutes } from "./sign-in-routes.js";
 import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
 import { siteHeaders } from "./site-headers.js";
+import { mountSpendPages } from "./spend-pages.js";
 
 export interface DirectorySiteOptions {
   directory: AgentDirectory;
@@ -40,6 +41,8 @@ export interface DirectorySiteOptions {
   secrets?: SecretService | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
+  /** Spend views: the "Spend" page and its CSV. */
+  spend?: SpendService | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -78,6 +81,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
       sessions: options.runs !== undefined,
       secrets: options.secrets !== undefined,
+      spend: options.spend !== undefined,
     };
   }
 
@@ -169,6 +173,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
+  if (options.spend) mountSpendPages(router, { ...pages, spend: options.spend });
 
   router.use(siteErrors(send));
   return router;

@@ -2,6 +2,8 @@
  * Spend views: the ledger grouped by team, person, agent, runtime or model, per day, over
  * what the caller may see. Read-only; the ledger's rows are written by governance/ledger.
  */
+
+export { csvCell, csvLine, spendCsv } from "./spend-csv.js";
 export {
   type ResolvedFilters,
   type SpendDay,
