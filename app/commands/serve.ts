@@ -14,7 +14,7 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
-import { SpendService } from "../../governance/index.js";
+import { registerSpendMetrics, SpendService } from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -168,6 +168,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     directory,
   });
   const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
+  // Opt-in: /metrics answers anyone who reaches it. Budget use joins these once budgets
+  // exist (their module passes `budgetUse`).
+  if (config.METRICS_SPEND === "on") registerSpendMetrics(metrics.registry, { knex: ctx.db.knex });
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {

@@ -4,6 +4,7 @@
  */
 
 export { csvCell, csvLine, spendCsv } from "./spend-csv.js";
+export { type BudgetUse, registerSpendMetrics, type SpendMetricsOptions } from "./spend-metrics.js";
 export {
   type ResolvedFilters,
   type SpendDay,

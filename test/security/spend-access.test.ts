@@ -137,6 +137,10 @@ describe("reading spend one may not see", { timeout: 120_000 }, () => {
     const csv = await siteRequest(`${base}/spend.csv?${NOVEMBER}`);
     expect(csv.status).toBe(303);
     expect(csv.location).toMatch(/^\/sign-in/);
+    // /metrics answers anyone: spend is on it only when METRICS_SPEND says so.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain("switchboard_http_requests_total");
+    expect(metrics).not.toContain("switchboard_spend");
   });
 
   it("keeps names a spreadsheet would run as formulas as text in an admin's CSV", async () => {
