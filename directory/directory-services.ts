@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
-import { AuditLog, type SpendService } from "../governance/index.js";
+import { AuditLog, type OutcomesService, type SpendService } from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
@@ -53,20 +53,21 @@ export function createDirectoryServices(parts: {
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
  * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
- * `secrets`, it manages the secret store; with `governance.spend`, it answers /spend.
+ * `secrets`, it manages the secret store; with `governance`, /spend and /outcomes.
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
   extra: readonly AuthStrategy[] = [],
   runs?: RunsService,
   secrets?: SecretService,
-  governance: { spend?: SpendService } = {},
+  governance: { spend?: SpendService; outcomes?: OutcomesService } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
     runs,
     secrets,
     spend: governance.spend,
+    outcomes: governance.outcomes,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
-import type { SpendService } from "../../governance/index.js";
+import type { OutcomesService, SpendService } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
@@ -13,7 +13,7 @@ import { defineRoute, type Route } from "./route-table.js";
 import { runRoutes, runSchemas } from "./run-routes.js";
 import { jsonDocument } from "./schemas.js";
 import { secretRoutes, secretSchemas } from "./secret-routes.js";
-import { spendRoutes } from "./spend-routes.js";
+import { outcomeRoutes, spendRoutes } from "./spend-routes.js";
 
 const API_VERSION = "1.0.0";
 
@@ -25,6 +25,8 @@ export interface DirectoryApiOptions {
   secrets?: SecretService | undefined;
   /** Spend views; without it there is no /spend route. */
   spend?: SpendService | undefined;
+  /** Outcomes of runs; without it there is no /outcomes route. */
+  outcomes?: OutcomesService | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -81,6 +83,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.secrets ? secretRoutes(options.secrets) : []),
     ...(options.spend ? spendRoutes(options.spend) : []),
+    ...(options.outcomes ? outcomeRoutes(options.outcomes) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SPEND_GROUPS, type SpendService } from "../../governance/index.js";
+import { type OutcomesService, SPEND_GROUPS, type SpendService } from "../../governance/index.js";
 import { defineRoute, type Route } from "./route-table.js";
 
 const day = z.string().describe("A UTC day, YYYY-MM-DD");
@@ -55,6 +55,62 @@ export function spendRoutes(spend: SpendService): Route[] {
       errors: [400, 403],
       async handle({ principal, query }) {
         return { body: await spend.report(principal, query) };
+      },
+    }),
+  ];
+}
+
+export const outcomesQuery = z.object({
+  agent: z
+    .string()
+    .optional()
+    .describe("One agent's outcomes (its name); unset: every agent's (platform admins)"),
+  from: day.optional().describe("First UTC day, included (default: 29 days before to)"),
+  to: day.optional().describe("Last UTC day, included (default: today)"),
+});
+
+const outcome = z.object({
+  runs: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  unfinished: z.number().int(),
+  success_rate: z.number().nullable().describe("succeeded / (succeeded + failed)"),
+  p50_seconds: z.number().nullable(),
+  p95_seconds: z.number().nullable(),
+  cost_usd: z.number(),
+  cost_per_success_usd: z.number().nullable().describe("cost_usd / succeeded"),
+  failures: z.array(z.object({ reason: z.string(), runs: z.number().int() })),
+});
+
+export const outcomesAnswer = z.object({
+  from: day,
+  to: day,
+  total: outcome,
+  agents: z.array(outcome.extend({ agent: z.string() })),
+});
+
+/** GET /outcomes: how runs turned out, per agent and across agents. */
+export function outcomeRoutes(outcomes: OutcomesService): Route[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/outcomes",
+      operationId: "getOutcomes",
+      summary:
+        "Runs, success rate, failures by reason, p50/p95 duration and cost per successful run",
+      description:
+        "Of one agent (its owners and editors, and platform admins) or of every agent (platform admins), for the runs asked for in the range. Durations run from a run's start to its end; cost is everything booked to the runs in the ledger.",
+      authenticated: true,
+      query: outcomesQuery,
+      response: {
+        status: 200,
+        description: "Outcomes, in total and per agent",
+        schema: outcomesAnswer,
+      },
+      errors: [400, 403, 404],
+      async handle({ principal, query }) {
+        return { body: await outcomes.report(principal, query) };
       },
     }),
   ];

@@ -3,6 +3,13 @@
  * what the caller may see. Read-only; the ledger's rows are written by governance/ledger.
  */
 
+export { type OutcomesAnswer, OutcomesService } from "./outcomes-service.js";
+export {
+  type AgentOutcome,
+  type Outcome,
+  type OutcomeFigures,
+  runOutcomes,
+} from "./run-outcomes.js";
 export { csvCell, csvLine, spendCsv } from "./spend-csv.js";
 export { type BudgetUse, registerSpendMetrics, type SpendMetricsOptions } from "./spend-metrics.js";
 export {

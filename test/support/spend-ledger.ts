@@ -160,12 +160,9 @@ export function expectedNovember(key: (row: LedgerRowSpec) => string | null) {
   return [...groups].map(([k, g]) => ({ key: k, cost_usd: g.cost, runs: g.runs.size }));
 }
 
-const RUN_IDS: Record<string, string> = {};
-const runId = (run: string) => {
-  RUN_IDS[run] ??=
-    `00000000-0000-4000-8000-${String(Object.keys(RUN_IDS).length + 1).padStart(12, "0")}`;
-  return RUN_IDS[run];
-};
+/** The run id a fixture row's `run` (r1, r2 …) is written with: the same in every test. */
+export const runId = (run: string): string =>
+  `00000000-0000-4000-8000-${run.slice(1).padStart(12, "0")}`;
 
 function manifest(name: string, owner: string) {
   return validateManifest({
