@@ -188,6 +188,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       secrets,
       usage: new AgentUsage(ctx.db.knex),
       spend,
+      outcomes,
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
         slackTeamId: config.SLACK_TEAM_ID,

@@ -15,7 +15,7 @@ import {
   email,
   PEOPLE,
   type Person,
-  runId,
+  seedRuns,
   seedSpendLedger,
 } from "../../test/support/spend-ledger.js";
 import { API_BASE, createDefaultDirectoryApi, createDirectoryServices } from "../index.js";
@@ -28,21 +28,6 @@ import { API_BASE, createDefaultDirectoryApi, createDirectoryServices } from "..
  */
 
 const NOVEMBER = "from=2026-11-01&to=2026-11-30";
-
-/** run, agent, status, seconds from start to end, error code. */
-const RUNS = [
-  ["r1", "triage", "succeeded", 10, null],
-  ["r2", "triage", "succeeded", 20, null],
-  ["r3", "triage", "failed", 30, "timeout"],
-  ["r7", "triage", "failed", 40, "runtime_error"],
-  ["r10", "triage", "cancelled", 2, null],
-  ["r11", "triage", "running", null, null],
-  ["r4", "invoices", "succeeded", 5, null],
-  ["r5", "invoices", "failed", 15, "runtime_error"],
-  ["r6", "adas-bot", "succeeded", 1, null],
-  // October: outside the range.
-  ["r8", "triage", "failed", 99, "timeout"],
-] as const;
 
 describe.each(BACKENDS)("the outcomes API on %s", (_name, makeBackend) => {
   let backend: TestBackend;
@@ -70,26 +55,7 @@ describe.each(BACKENDS)("the outcomes API on %s", (_name, makeBackend) => {
         await services.keys.create({ userId: ids[who], userEmail: email(who) }, "t")
       ).key;
     }
-    for (const [run, agent, status, seconds, code] of RUNS) {
-      const { id: agentId } = await db.knex("agents").where({ name: agent }).first("id");
-      const [session] = await db
-        .knex("sessions")
-        .insert({ agent_id: agentId, user_id: ids.carol, surface: "api", conversation_key: run })
-        .returning("id");
-      const created = new Date(run === "r8" ? "2026-10-20T10:00:00Z" : "2026-11-10T10:00:00Z");
-      await db.knex("runs").insert({
-        id: runId(run),
-        session_id: session.id,
-        agent_id: agentId,
-        user_id: ids.carol,
-        status,
-        input: "hi",
-        error: code ? { code, message: "it went wrong" } : null,
-        created_at: created,
-        started_at: created,
-        finished_at: seconds === null ? null : new Date(created.getTime() + seconds * 1000),
-      });
-    }
+    await seedRuns(db.knex, ids);
     const outcomes = new OutcomesService(db.knex, access);
     const app = createHttpApp({
       logger: createLogger({ level: "silent" }),

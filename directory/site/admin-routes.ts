@@ -1,13 +1,15 @@
 import type { RequestHandler, Response, Router } from "express";
 import { type AccessPolicy, actorOf, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { badRequest } from "../../core/index.js";
-import type { AuditLog } from "../../governance/index.js";
+import type { AuditLog, OutcomesService } from "../../governance/index.js";
 import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
 import { one } from "./form-values.js";
+import { html } from "./html.js";
 import type { SitePageParts } from "./page-parts.js";
 import { adminPage } from "./pages/admin-page.js";
 import { sessionsSection } from "./pages/admin-sessions.js";
 import { errorPage } from "./pages/error-page.js";
+import { outcomesSection } from "./pages/outcomes-section.js";
 import type { SiteSessions } from "./site-sessions.js";
 
 const ADMIN_AGENT_LIMIT = 100;
@@ -18,6 +20,8 @@ export interface AdminRoutesDeps extends SitePageParts {
   access: AccessPolicy;
   audit: AuditLog;
   sessions: SiteSessions;
+  /** Outcomes across agents over the last 30 days, under the agents. */
+  outcomes?: OutcomesService | undefined;
 }
 
 /**
@@ -40,11 +44,15 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
 
   router.get("/admin", ...session, signedIn, adminOnly, async (req, res) => {
     const principal = principalOf(res);
-    const [page, entries, live, registration] = await Promise.all([
+    const [page, entries, live, registration, outcomes] = await Promise.all([
       directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
       audit.recent({ limit: 30 }),
       sessions.list({ limit: ADMIN_SESSION_LIMIT + 1 }),
       directory.registration(principal),
+      deps.outcomes?.report(principal, {
+        from: one(req.query.from, 10),
+        to: one(req.query.to, 10),
+      }),
     ]);
     const ended = Number.parseInt(one(req.query.ended, 10) ?? "", 10);
     const sessionList = sessionsSection(live.slice(0, ADMIN_SESSION_LIMIT), {
@@ -55,7 +63,7 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
     await send(res, {
       title: "Administration",
       section: "admin",
-      body: adminPage(page.items, entries, page.nextCursor !== null, sessionList, registration.who),
+      body: html`${adminPage(page.items, entries, page.nextCursor !== null, sessionList, registration.who)}${outcomes && outcomesSection(outcomes, { perAgent: true })}`,
     });
   });
 

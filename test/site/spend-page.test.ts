@@ -7,7 +7,7 @@ import { migrateLatest, openDatabase } from "../../app/db/index.js";
 import { AccessPolicy, EmbeddedAuthorizer, loadPolicyModel } from "../../authz/index.js";
 import { createDirectoryServices } from "../../directory/index.js";
 import { freePort } from "../support/ports.js";
-import { seedSpendLedger } from "../support/spend-ledger.js";
+import { seedRuns, seedSpendLedger } from "../support/spend-ledger.js";
 import { SwitchboardProcess } from "../support/switchboard-process.js";
 import { cspViolations, DESKTOP, findChromium, launchChromium, screenshot } from "./browser.js";
 
@@ -69,6 +69,7 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     const access = new AccessPolicy(authorizer, 5_000);
     const services = createDirectoryServices({ knex: db.knex, authorizer, access });
     const ids = await seedSpendLedger({ knex: db.knex, authorizer, access, services });
+    await seedRuns(db.knex, ids, { finishedOnly: true });
     await db.knex("ledger").insert({
       occurred_at: "2026-09-15T10:00:00Z",
       source: "proxy",
@@ -182,6 +183,31 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     await expect(bob.getByRole("alert").innerText()).resolves.toMatch(
       /from must be a date as YYYY-MM-DD/,
     );
+  });
+
+  it("shows outcomes across agents on the admin page, and an agent's to those who may change it", async () => {
+    await ada.goto(`${base}/admin?${NOVEMBER}`);
+    await expect(ada.locator("#outcomes").innerText()).resolves.toBe("Outcomes, Nov 1 to Nov 30");
+    const agents = await ada
+      .locator("#outcomes-by-agent tbody tr")
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          Array.from(tr.children, (cell) => (cell as unknown as { innerText: string }).innerText),
+        ),
+      );
+    expect(agents).toEqual([
+      ["triage", "5", "50.0%", "25.0 s", "38.5 s", "$2.06", "runtime_error 1, timeout 1"],
+      ["invoices", "2", "50.0%", "10.0 s", "14.5 s", "$4.25", "runtime_error 1"],
+      ["adas-bot", "1", "100.0%", "1.0 s", "1.0 s", "$0.06", "none"],
+    ]);
+    await screenshot(ada, "admin-outcomes");
+    await ada.goto(`${base}/agents/triage?${NOVEMBER}`);
+    await expect(ada.locator(".outcomes .stats").innerText()).resolves.toMatch(/Runs\s+5/);
+    expect(await ada.locator("#outcomes-by-agent").count()).toBe(0);
+    // Bob may run triage (everyone may view it) but not change it: no outcomes for him.
+    await bob.goto(`${base}/agents/triage?${NOVEMBER}`);
+    await expect(bob.locator("h1").innerText()).resolves.toBe("triage");
+    expect(await bob.locator(".outcomes").count()).toBe(0);
   });
 
   it("ran no script and loaded nothing the site's policy blocks", () => {

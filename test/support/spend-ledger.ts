@@ -220,3 +220,49 @@ export async function seedSpendLedger(parts: {
   );
   return ids;
 }
+
+/** run, agent, status, seconds from start to end, error code. */
+export const RUNS = [
+  ["r1", "triage", "succeeded", 10, null],
+  ["r2", "triage", "succeeded", 20, null],
+  ["r3", "triage", "failed", 30, "timeout"],
+  ["r7", "triage", "failed", 40, "runtime_error"],
+  ["r10", "triage", "cancelled", 2, null],
+  ["r11", "triage", "running", null, null],
+  ["r4", "invoices", "succeeded", 5, null],
+  ["r5", "invoices", "failed", 15, "runtime_error"],
+  ["r6", "adas-bot", "succeeded", 1, null],
+  // October: outside the range.
+  ["r8", "triage", "failed", 99, "timeout"],
+] as const;
+
+/**
+ * Writes the runs of `RUNS` (as carol's, each in its own session), as the engine leaves them.
+ * `finishedOnly` leaves out the running one, which a serving process would pick up and run.
+ */
+export async function seedRuns(
+  knex: Knex,
+  ids: Record<Person, string>,
+  options: { finishedOnly?: boolean } = {},
+): Promise<void> {
+  for (const [run, agent, status, seconds, code] of RUNS) {
+    if (options.finishedOnly && status === "running") continue;
+    const { id: agentId } = await knex("agents").where({ name: agent }).first("id");
+    const [session] = await knex("sessions")
+      .insert({ agent_id: agentId, user_id: ids.carol, surface: "api", conversation_key: run })
+      .returning("id");
+    const created = new Date(run === "r8" ? "2026-10-20T10:00:00Z" : "2026-11-10T10:00:00Z");
+    await knex("runs").insert({
+      id: runId(run),
+      session_id: session.id,
+      agent_id: agentId,
+      user_id: ids.carol,
+      status,
+      input: "hi",
+      error: code ? { code, message: "it went wrong" } : null,
+      created_at: created,
+      started_at: created,
+      finished_at: seconds === null ? null : new Date(created.getTime() + seconds * 1000),
+    });
+  }
+}
