@@ -6,6 +6,8 @@
  */
 
 export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
+export { AuditReader, presentAuditRecord } from "./audit/audit-reader.js";
+export { type AuditFilter, MAX_AUDIT_LIMIT } from "./audit/audit-search.js";
 export type { LedgerEntry } from "./ledger/ledger-entry.js";
 export {
   LedgerWriter,

@@ -14,7 +14,12 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
-import { OutcomesService, registerSpendMetrics, SpendService } from "../../governance/index.js";
+import {
+  AuditReader,
+  OutcomesService,
+  registerSpendMetrics,
+  SpendService,
+} from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -169,6 +174,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   });
   const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
   const outcomes = new OutcomesService(ctx.db.knex, ctx.authorization.access);
+  const auditReader = new AuditReader(directory.audit, ctx.authorization.access);
   // Opt-in: /metrics answers anyone who reaches it. Budget use joins these once budgets
   // exist (their module passes `budgetUse`).
   if (config.METRICS_SPEND === "on") registerSpendMetrics(metrics.registry, { knex: ctx.db.knex });
@@ -177,6 +183,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
       spend,
       outcomes,
+      audit: auditReader,
     }),
   );
   routes.use(

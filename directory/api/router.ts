@@ -1,11 +1,12 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
-import type { OutcomesService, SpendService } from "../../governance/index.js";
+import type { AuditReader, OutcomesService, SpendService } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
+import { auditRoutes } from "./audit-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
 import { openApiDocument } from "./openapi.js";
 import { refuseUnstorableInput } from "./refuse-unstorable-input.js";
@@ -27,6 +28,8 @@ export interface DirectoryApiOptions {
   spend?: SpendService | undefined;
   /** Outcomes of runs; without it there is no /outcomes route. */
   outcomes?: OutcomesService | undefined;
+  /** The audit log for platform admins; without it there is no /audit route. */
+  audit?: AuditReader | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -84,6 +87,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
     ...(options.secrets ? secretRoutes(options.secrets) : []),
     ...(options.spend ? spendRoutes(options.spend) : []),
     ...(options.outcomes ? outcomeRoutes(options.outcomes) : []),
+    ...(options.audit ? auditRoutes(options.audit) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,

@@ -70,6 +70,13 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     const services = createDirectoryServices({ knex: db.knex, authorizer, access });
     const ids = await seedSpendLedger({ knex: db.knex, authorizer, access, services });
     await seedRuns(db.knex, ids, { finishedOnly: true });
+    await db.knex("audit_log").insert({
+      occurred_at: "2026-11-20T08:00:00Z",
+      actor: "user:rita@example.com",
+      action: "budget.overrun",
+      target_type: "team",
+      target_id: FORMULA_MODEL,
+    });
     await db.knex("ledger").insert({
       occurred_at: "2026-09-15T10:00:00Z",
       source: "proxy",
@@ -208,6 +215,35 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     await bob.goto(`${base}/agents/triage?${NOVEMBER}`);
     await expect(bob.locator("h1").innerText()).resolves.toBe("triage");
     expect(await bob.locator(".outcomes").count()).toBe(0);
+  });
+
+  it("filters the audit log on the admin page and downloads it as CSV", async () => {
+    await ada.goto(`${base}/admin`);
+    await ada.fill("#audit-action", "budget.*");
+    await ada.fill("#audit-from", "2026-11-20");
+    await ada.fill("#audit-to", "2026-11-20");
+    await ada.getByRole("button", { name: "Filter" }).click();
+    await ada.waitForURL(/audit_action=budget/);
+    const audit = ada.locator("section", { has: ada.locator("#audit") });
+    const entries = await audit.locator("tbody tr").allInnerTexts();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toContain("budget.overrun");
+    const href = await ada.locator("#audit-csv").getAttribute("href");
+    expect(href).toBe("/admin/audit.csv?action=budget.*&from=2026-11-20&to=2026-11-20");
+    const csv = await ada.context().request.get(`${base}${href}`);
+    expect(csv.headers()["content-disposition"]).toBe('attachment; filename="audit-log.csv"');
+    const lines = (await csv.text()).split("\r\n");
+    expect(lines[0]).toBe("id,occurred_at,actor,action,target_type,target_id,request_id,details");
+    expect(lines[1]).toMatch(
+      /^\d+,2026-11-20T08:00:00.000Z,user:rita@example.com,budget.overrun,team,"'=HYPERLINK\(""http:/,
+    );
+    expect(lines).toHaveLength(3);
+    // A filter the log cannot read says why, and lists nothing.
+    await ada.goto(`${base}/admin?audit_from=2026-02-30#audit`);
+    await expect(audit.getByRole("alert").innerText()).resolves.toMatch(/from must be a date/);
+    // Not for anyone else: the same 404 as a page that does not exist.
+    const refused = await bob.context().request.get(`${base}/admin/audit.csv`);
+    expect(refused.status()).toBe(404);
   });
 
   it("ran no script and loaded nothing the site's policy blocks", () => {
