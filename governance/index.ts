@@ -15,3 +15,4 @@ export {
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
 export * from "./spend/index.js";
+export * from "./tracing/index.js";

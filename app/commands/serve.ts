@@ -219,6 +219,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       knex: ctx.db.knex,
       logger: logger.child({ module: "proxy" }),
       drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+      tracer: runs.tracer,
     });
     lifecycle.onStop("model proxy", () => modelProxy.close());
     logger.info({ url: modelProxy.url }, `model proxy is serving on ${modelProxy.url}`);

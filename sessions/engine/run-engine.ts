@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import type { AgentTracer } from "../../governance/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
@@ -35,6 +36,8 @@ export interface RunEngineOptions {
   singleProcess: boolean;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
   runKeys?: RunKeys | undefined;
+  /** Set when traces are exported: each ended run is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -83,6 +86,7 @@ export class RunEngine {
       retryBackoffMs: options.retryBackoffMs,
       defaultTimeoutMs: options.defaultTimeoutMs,
       runKeys: options.runKeys,
+      tracer: options.tracer,
     });
   }
 
