@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { ApprovalNotifier } from "../governance/index.js";
+import type { AgentTracer, ApprovalNotifier } from "../governance/index.js";
 import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
@@ -29,6 +29,7 @@ import type { ProcessContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import { redisRetryStrategy } from "./redis.js";
 import { runSecrets } from "./secrets.js";
+import { openTracer } from "./tracing.js";
 
 /**
  * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
@@ -88,6 +89,8 @@ export interface RunsParts {
   queue: RunQueue;
   /** Present where this process takes runs: `worker`, and `serve` without Redis. */
   engine: RunEngine | undefined;
+  /** Set when traces are exported; the in-process model proxy shares it. */
+  tracer: AgentTracer | undefined;
 }
 
 function createQueue(config: Config, logger: Logger): RunQueue {
@@ -145,6 +148,8 @@ export async function openRuns(
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
   const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
+  // Before the parts that make spans, so it stops after them.
+  const tracer = openTracer(config, ctx);
   const runtimes = defaultRuntimes(egressPolicyFor(config));
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
@@ -167,7 +172,7 @@ export async function openRuns(
   expireApprovalsInTheBackground(service, ctx);
   if (!options.consume) {
     lifecycle.onStop("run queue", () => queue.close());
-    return { service, runtimes, queue, engine: undefined };
+    return { service, runtimes, queue, engine: undefined, tracer };
   }
   const engine = new RunEngine({
     knex: ctx.db.knex,
@@ -185,10 +190,11 @@ export async function openRuns(
     defaultTimeoutMs: config.RUN_TIMEOUT_SECONDS * 1000,
     singleProcess: ctx.db.kind === "pglite",
     runKeys: modelProxyUrl ? runKeysThrough(ctx.db.knex, modelProxyUrl) : undefined,
+    tracer,
   });
   await engine.start();
   lifecycle.onStop("runs engine", () => engine.stop());
-  return { service, runtimes, queue, engine };
+  return { service, runtimes, queue, engine, tracer };
 }
 
 /** Approvals nobody decided in time fail their runs (each process checks; a decision counts once). */

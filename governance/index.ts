@@ -25,6 +25,8 @@ export {
   type HeldRuns,
 } from "./approvals/approvals.js";
 export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
+export { AuditReader, presentAuditRecord } from "./audit/audit-reader.js";
+export { type AuditFilter, MAX_AUDIT_LIMIT } from "./audit/audit-search.js";
 export {
   type Budget,
   type BudgetMode,
@@ -50,3 +52,5 @@ export {
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
 export { parseScope, type SpendScope, scopeText } from "./ledger/scope.js";
+export * from "./spend/index.js";
+export * from "./tracing/index.js";

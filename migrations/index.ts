@@ -11,6 +11,7 @@ import * as featuredAgents from "./20261205_0400_featured_agents.js";
 import * as runLimits from "./20261205_0500_run_limits.js";
 import * as budgets from "./20261206_0300_budgets.js";
 import * as approvals from "./20261206_0400_approvals.js";
+import * as spendIndexes from "./20261206_0500_spend_indexes.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261205_0500_run_limits", ...runLimits },
   { name: "20261206_0300_budgets", ...budgets },
   { name: "20261206_0400_approvals", ...approvals },
+  { name: "20261206_0500_spend_indexes", ...spendIndexes },
 ];

@@ -14,7 +14,13 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
-import { ApprovalNotifiers } from "../../governance/index.js";
+import {
+  ApprovalNotifiers,
+  AuditReader,
+  OutcomesService,
+  registerSpendMetrics,
+  SpendService,
+} from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -171,9 +177,19 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     directory,
   });
+  const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
+  const outcomes = new OutcomesService(ctx.db.knex, ctx.authorization.access);
+  const auditReader = new AuditReader(directory.audit, ctx.authorization.access);
+  // Opt-in: /metrics answers anyone who reaches it. Budget use joins these once budgets
+  // exist (their module passes `budgetUse`).
+  if (config.METRICS_SPEND === "on") registerSpendMetrics(metrics.registry, { knex: ctx.db.knex });
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
+      spend,
+      outcomes,
+      audit: auditReader,
+    }),
   );
   routes.use(
     createDirectorySite({
@@ -184,6 +200,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       secrets,
       budgets: directory.budgets,
       usage: new AgentUsage(ctx.db.knex),
+      spend,
+      outcomes,
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
         slackTeamId: config.SLACK_TEAM_ID,
@@ -207,6 +225,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       knex: ctx.db.knex,
       logger: logger.child({ module: "proxy" }),
       drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+      tracer: runs.tracer,
     });
     lifecycle.onStop("model proxy", () => modelProxy.close());
     logger.info({ url: modelProxy.url }, `model proxy is serving on ${modelProxy.url}`);

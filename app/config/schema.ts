@@ -349,6 +349,17 @@ export const configSchema = z.object({
     .describe(
       "How long approvers have to decide a run an approval budget holds; after it the run fails and its person is told.",
     ),
+  METRICS_SPEND: z
+    .enum(["on", "off"], { error: "must be on or off" })
+    .default("off")
+    .describe(
+      "`on`: /metrics also reports this month's spend by team, runtime and model, and each budget's use. /metrics answers without credentials, so turn it on only where that port is reachable by Prometheus alone.",
+    ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "An OTLP/HTTP collector (e.g. http://otel-collector:4318): traces of runs and of the model proxy's calls (GenAI semantic conventions) are sent to its /v1/traces. Unset: no traces.",
+    ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info")

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import type { AgentTracer } from "../../governance/index.js";
 import { BudgetAdmission, Ledger } from "../../governance/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
@@ -41,6 +42,8 @@ export interface RunEngineOptions {
    * between the runtime's usage reports (each report is checked at once); default 5 s.
    */
   costCheckIntervalMs?: number | undefined;
+  /** Set when traces are exported: each ended run is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -92,6 +95,7 @@ export class RunEngine {
       retryBackoffMs: options.retryBackoffMs,
       defaultTimeoutMs: options.defaultTimeoutMs,
       runKeys: options.runKeys,
+      tracer: options.tracer,
     });
   }
 

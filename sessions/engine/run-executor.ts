@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
-import type { BudgetAdmission, Ledger } from "../../governance/index.js";
+import type { AgentTracer, BudgetAdmission, Ledger } from "../../governance/index.js";
 import type {
   RuntimeRegistry,
   RuntimeUsage,
@@ -50,6 +50,8 @@ export interface ExecutorOptions {
   defaultTimeoutMs: number;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
   runKeys?: RunKeys | undefined;
+  /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT): each ended run is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** However the backoff doubles, a try waits no longer than this (and never overflows a timer). */
@@ -381,6 +383,23 @@ export class RunExecutor {
       ledger: ledgerRows(run, attempt, outcome.agent?.runtime.type ?? run.runtime, usage),
     });
     if (written) this.options.signals.eventsAdded(run.id);
+    if (written && this.options.tracer) {
+      this.options.tracer.runEnded({
+        runId: run.id,
+        agentId: run.agentId,
+        agentName: outcome.agent?.name,
+        runtime: outcome.agent?.runtime.type ?? run.runtime,
+        sessionId: run.sessionId,
+        surface: run.surface,
+        attempt,
+        startedAt: run.startedAt ?? run.createdAt,
+        endedAt: new Date(),
+        status: outcome.status,
+        errorCode: outcome.error?.code,
+        usage,
+        costUsd,
+      });
+    }
   }
 }
 

@@ -13,6 +13,8 @@ export interface PageChrome {
   secrets?: boolean | undefined;
   /** Whether it holds budgets, and so "Budgets" (and, with runs, "Approvals"). */
   budgets?: boolean | undefined;
+  /** Whether it shows spend: everyone signed in sees at least their own. */
+  spend?: boolean | undefined;
 }
 
 export type Section =
@@ -21,6 +23,7 @@ export type Section =
   | "secrets"
   | "budgets"
   | "approvals"
+  | "spend"
   | "admin"
   | "other";
 
@@ -57,6 +60,7 @@ export function layout(
       ${chrome.secrets && navLink("/secrets", "Secrets", page.section === "secrets")}
       ${chrome.budgets && navLink("/budgets", "Budgets", page.section === "budgets")}
       ${chrome.budgets && chrome.sessions && navLink("/approvals", "Approvals", page.section === "approvals")}
+      ${chrome.spend && navLink("/spend", "Spend", page.section === "spend")}
       ${chrome.isAdmin && navLink("/admin", "Admin", page.section === "admin")}
     </nav>
     <div class="account">
