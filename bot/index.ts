@@ -12,3 +12,4 @@ export {
   type SlackSettings,
   startSlack,
 } from "./slack/index.js";
+export type { TeamsSettings } from "./teams/index.js";

@@ -26,6 +26,7 @@ import {
 import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
+import { teamsSettings } from "../teams.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -70,6 +71,8 @@ export interface ServeOptions {
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
   // Before anything starts: a half-configured OIDC sign-in is a configuration error.
   const oidc = oidcSettings(config);
+  // Before anything starts too: a half-configured Teams bot names what it lacks.
+  teamsSettings(config);
   const base = createProcessBase(config, "web");
   const { logger, lifecycle } = base;
   let starting = true;
