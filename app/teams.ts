@@ -1,5 +1,8 @@
-import type { TeamsSettings } from "../bot/index.js";
+import { startTeams, type TeamsSettings } from "../bot/index.js";
+import type { DirectoryServices } from "../directory/index.js";
+import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
+import type { ProcessContext } from "./context.js";
 
 const BOT_FRAMEWORK_OPENID_METADATA =
   "https://login.botframework.com/v1/.well-known/openidconfiguration";
@@ -35,4 +38,25 @@ export function teamsSettings(config: Config): TeamsSettings | undefined {
       config.TEAMS_TOKEN_URL ??
       `https://login.microsoftonline.com/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
   };
+}
+
+/** Switches the Teams bot on when it is configured; resolves to its router, or undefined. */
+export async function openTeams(
+  settings: TeamsSettings | undefined,
+  ctx: ProcessContext,
+  parts: { directory: DirectoryServices; runs: RunsService; publicUrl: string },
+) {
+  if (!settings) return undefined;
+  const teams = await startTeams(settings, {
+    knex: ctx.db.knex,
+    runs: parts.runs,
+    directory: parts.directory.directory,
+    registry: parts.directory.registry,
+    access: ctx.authorization.access,
+    users: ctx.authorization.users,
+    logger: ctx.logger,
+    publicUrl: parts.publicUrl,
+  });
+  ctx.lifecycle.onStop("teams", () => teams.stop());
+  return teams;
 }

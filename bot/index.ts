@@ -12,4 +12,9 @@ export {
   type SlackSettings,
   startSlack,
 } from "./slack/index.js";
-export type { TeamsSettings } from "./teams/index.js";
+export {
+  startTeams,
+  TEAMS_MESSAGES_PATH,
+  type TeamsIntegration,
+  type TeamsSettings,
+} from "./teams/index.js";
