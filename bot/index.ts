@@ -17,4 +17,5 @@ export {
   TEAMS_MESSAGES_PATH,
   type TeamsIntegration,
   type TeamsSettings,
+  teamsAppPackage,
 } from "./teams/index.js";
