@@ -111,6 +111,24 @@ describe("the Teams bot", () => {
     expect(JSON.stringify(answers.at(-1)?.activity)).toContain("guest wifi");
   });
 
+  it("shows an agent's answer as text: no mention, no hidden link, no markup of its own", async () => {
+    const root = newRoot();
+    // Typed markup arrives as entities (Teams' editor escapes it); the demo agent echoes it back.
+    await harness.post(
+      harness.message(
+        ada,
+        'helpdesk say &lt;at&gt;Everyone&lt;/at&gt; and &lt;a href="https://evil.example"&gt;docs&lt;/a&gt;',
+        { kind: "channel", id: root },
+      ),
+    );
+    const [answer] = await answerIn(chain(root));
+    const text = String(answer?.activity?.text);
+    expect(text).toContain("&lt;at&gt;Everyone&lt;/at&gt;");
+    expect(text).not.toContain("<at>");
+    expect(text).not.toContain("<a href");
+    expect(answer?.activity?.entities ?? []).toEqual([]);
+  });
+
   it("starts one run for an activity delivered twice", async () => {
     const root = newRoot();
     const activity = harness.message(ada, "helpdesk reset my password", {
@@ -171,8 +189,6 @@ describe("the Teams bot", () => {
     const offer = await harness.connector.waitForText("switchboardAction", chain(root));
     const card = offer.activity?.attachments?.[0]?.content;
     expect(JSON.stringify(card)).toContain("IT helpdesk");
-    // The payroll title is someone's words: escaped, never markup.
-    expect(JSON.stringify(card)).not.toContain("<b>");
     const button = JSON.stringify(card).match(/"switchboardAction":"([0-9a-f-]{36})"/)?.[1];
     expect(button).toBeDefined();
     const click = harness.message(ada, "", { kind: "channel", root, mention: false });
@@ -192,6 +208,8 @@ describe("the Teams bot", () => {
     expect(body?.composeExtension?.type).toBe("result");
     expect(found).toContain("Payroll");
     expect(found).toContain("may not run it yet");
+    // Someone's words in a card show as written: Markdown escaped (cards render no HTML).
+    expect(found).toContain("Answers payroll questions \\\\*for finance\\\\*");
     expect(found).not.toContain("Secret project");
   });
 

@@ -1,5 +1,5 @@
 import type { Agent } from "../../directory/index.js";
-import { escapeTeamsText } from "./teams-text.js";
+import { escapeCardText } from "./teams-text.js";
 
 /** An Adaptive Card (https://adaptivecards.io/schemas/adaptive-card.json), as JSON. */
 export type AdaptiveCard = Record<string, unknown> & { type: "AdaptiveCard" };
@@ -23,7 +23,7 @@ function card(body: unknown[], actions: unknown[] = []): AdaptiveCard {
 
 /** A card's text block, everything in it escaped: names and descriptions are people's words. */
 function text(words: string, more: Record<string, unknown> = {}) {
-  return { type: "TextBlock", text: escapeTeamsText(words), wrap: true, ...more };
+  return { type: "TextBlock", text: escapeCardText(words), wrap: true, ...more };
 }
 
 /** What one agent is: its name, what it does, its owner, and whether this person may run it. */
@@ -35,7 +35,7 @@ export function agentCardBody(agent: Agent, mayRun: boolean): unknown[] {
     {
       type: "FactSet",
       facts: [
-        { title: "Owner", value: escapeTeamsText(agent.owner) },
+        { title: "Owner", value: escapeCardText(agent.owner) },
         {
           title: "You",
           value: mayRun ? "may run it" : "may not run it yet: ask for access on its page",

@@ -18,6 +18,14 @@ export function escapeTeamsText(text: string): string {
 }
 
 /**
+ * Someone's words in an Adaptive Card's TextBlock: its Markdown subset escaped. Cards render
+ * no HTML (a `<b>` shows as written) and mention only whom the card's own entities name.
+ */
+export function escapeCardText(text: string): string {
+  return text.replace(/([\\`*_[\]()#~|!])/g, "\\$1");
+}
+
+/**
  * An agent's Markdown answer as a Teams message shows it: its Markdown kept (Teams renders
  * it), its HTML made inert, so the answer reads as formatted text and nothing in it mentions
  * people, links under other words or breaks out of the message.
