@@ -3,9 +3,14 @@
  * request, suggesting agents, exactly-once handling, replies that survive a restart).
  * Depends on sessions, directory, authz.
  */
+export type {
+  ChatActionClick,
+  ChatActionKind,
+  ChatPort,
+  ChatSurface,
+  IncomingChatMessage,
+} from "./chat/index.js";
 export {
-  type ActionClick,
-  type ChatActionKind,
   SLACK_EVENTS_PATH,
   type SlackIntegration,
   type SlackServices,

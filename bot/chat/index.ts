@@ -1,13 +1,60 @@
 /**
- * The chat core Slack and Teams share: reading a request (and which agent a person's words
- * may pick), suggesting agents, wording refusals, and the database records that make chat
- * handling exactly-once (deliveries), restartable (replies) and tamper-proof (buttons).
+ * The chat core Slack and Teams share: the flow from a message to a run (ChatFlow), the
+ * loop that follows a run and hands its events to the surface (ChatReplyLoop), the buttons
+ * and their clicks (ChatActionRegistry), and the records that make chat handling
+ * exactly-once (deliveries), restartable (replies) and tamper-proof (buttons).
+ *
+ * A surface keeps only what is its own: its transport, its renderer (a ChatSurface: it
+ * turns the Markdown it is handed into its format), who its users are (an email, linked as
+ * an identity) and how a mention is written. It hands each message over as an
+ * IncomingChatMessage to its ChatFlow, and each button click to the registry.
+ *
+ * Adding a kind of button (e.g. governance's `approve_budget` / `deny_budget`), once for
+ * every surface:
+ * 1. write a ChatActionKind: `kind`, `singleUse`, `authorize(principal, payload)` (the
+ *    clicking person's right to do it, checked on every click, a refusal in words) and
+ *    `handle(click, payload)` (what the click does; `click.principal` is who clicked,
+ *    `click.chat` runs, says or offers more buttons in the conversation it came from);
+ * 2. hand it to the surfaces at start-up: `startSlack(…, { actionKinds: [kind] })`, and the
+ *    same list to Teams; the surface's registry dispatches its clicks;
+ * 3. post its buttons with `flow.offer(target, words, [{ label, kind, payload }])`: each
+ *    button becomes an opaque ChatActions id, rendered by the surface's generic `buttons`.
+ * No surface code changes: clicks on any surface come to `handle` the same way.
  */
+
+export {
+  type ChatActionClick,
+  type ChatActionKind,
+  ChatActionRegistry,
+  type ChatOffer,
+  type ChatPort,
+  type ChatRunRequest,
+  type IncomingChatClick,
+} from "./action-registry.js";
 export { suggestAgents } from "./agent-suggestions.js";
 export { ChatActions } from "./chat-actions.js";
+export { ChatFlow, type ChatFlowDeps } from "./chat-flow.js";
+export type {
+  ChatConversation,
+  ChatPerson,
+  IncomingChatMessage,
+  SurfaceName,
+} from "./chat-message.js";
 export { ChatReplies, type PendingReply } from "./chat-replies.js";
+export type {
+  AgentSuggestions,
+  ChatButton,
+  ChatSurface,
+  RunOutcome,
+  RunReply,
+  RunReplyTarget,
+} from "./chat-surface.js";
 export { ChatDeliveries } from "./deliveries.js";
 export { type NamedAgent, namedAgent } from "./named-agent.js";
-export { type ChatRequest, parseRequest, plainText } from "./request-text.js";
+export { ChatReplyLoop } from "./reply-loop.js";
+export { type ChatRequest, parseRequest } from "./request-text.js";
+export { agentPageUrl, whyNotRun } from "./run-access.js";
+export { runAgentKind } from "./run-agent-kind.js";
+export { SLUG_PATTERN } from "./slug.js";
 export { costText, refusalText } from "./wording.js";
 export { WorkLimiter } from "./work-limiter.js";

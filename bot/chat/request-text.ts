@@ -14,22 +14,9 @@ export interface ChatRequest {
   passedOver?: { agentName: string; text: string } | undefined;
 }
 
-/** Slack's `<@U123ABC>` user mentions (with an optional `|name`). */
-const USER_MENTION = /<@[A-Z0-9]+(?:\|[^>]*)?>/g;
-
-/** The text without mentions of the bot and with Slack's escapes undone. */
-export function plainText(text: string): string {
-  return text
-    .replace(USER_MENTION, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
 /**
- * Splits `@agents ticket-triage why is this ticket stuck?` into the agent's name and the
+ * Splits `ticket-triage why is this ticket stuck?` (a message to the bot, its mention
+ * already stripped by the surface) into the agent's name and the
  * request. The first word picks an agent only when `kindOf` says it is one of the person's
  * (see named-agent.ts): a word that is merely some agent's name picks nothing.
  */
@@ -37,7 +24,7 @@ export async function parseRequest(
   text: string,
   kindOf: (name: string) => Promise<NamedAgent>,
 ): Promise<ChatRequest> {
-  const plain = plainText(text);
+  const plain = text.replace(/\s+/g, " ").trim();
   const [first = "", ...rest] = plain.split(" ");
   const candidate = first.toLowerCase().replace(/[:,]$/, "");
   if (SLUG_PATTERN.test(candidate)) {

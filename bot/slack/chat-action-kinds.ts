@@ -1,67 +1,29 @@
 import type { App, webApi } from "@slack/bolt";
-import type { UserPrincipal } from "../../authz/index.js";
 import { CHAT_ACTION_PATTERN, LINK_ACTION_PATTERN } from "./chat-buttons.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps } from "./slack-deps.js";
-import { RUN_SUGGESTED_AGENT } from "./suggestion-blocks.js";
+import { wordsMrkdwn } from "./slack-surface.js";
 
-/** A click on a ChatActions button, by a person Switchboard knows. */
-export interface ActionClick {
-  deps: SlackDeps;
+/** Slack's own part of a click (ChatActionClick.native), for kinds only Slack has (modals). */
+export interface SlackClick {
   client: webApi.WebClient;
-  /** The ChatActions id the button carried. */
-  actionId: string;
-  person: UserPrincipal;
-  slackUser: string;
-  team: string;
   /** Where the button was clicked: a channel or DM; unset in App Home. */
   channel: string | undefined;
-  /** The message the button is on, when it is on a (non-ephemeral) message. */
-  messageTs: string | undefined;
   /** For opening a modal (valid for 3 s). */
   triggerId: string;
-  /** Tells the person something only they see, in plain words (escaped for Slack here). */
-  tell(text: string): Promise<void>;
-  /**
-   * Marks the button used: true for the first claim, false for every later one (a double
-   * click, a second person). Single-use kinds (stored requests, approvals) claim after
-   * checking the person's rights, so a refused click leaves the button to someone allowed.
-   */
-  claim(): Promise<boolean>;
 }
 
-/**
- * What one kind of button does (`run_agent`, `run_agent_form`, later `approve_budget`).
- * `handle` checks the clicking person's rights for what the button does: a button is seen
- * by everyone in the channel, so who posted it grants nothing.
- */
-export interface ChatActionKind {
-  kind: string;
-  handle(click: ActionClick, payload: Record<string, unknown>): Promise<void>;
-}
-
-/** The kinds of button Slack messages may carry, by ChatActions.kind. */
-export class ChatActionKinds {
-  private readonly kinds = new Map<string, ChatActionKind>();
-
-  add(kind: ChatActionKind): this {
-    this.kinds.set(kind.kind, kind);
-    return this;
-  }
-
-  get(kind: string): ChatActionKind | undefined {
-    return this.kinds.get(kind);
-  }
-}
+/** The action id suggestion buttons had before every button shared one dispatcher. */
+export const RUN_SUGGESTED_AGENT = "run_suggested_agent";
 
 const STALE = "This button no longer works. Try `/agents` or mention me again.";
 
 /**
- * Every ChatActions button goes through here: acknowledge at once, look the id up (an id
- * that is unknown, of another surface or of an unregistered kind answers "no longer works"),
- * map the Slack user to a Switchboard person, then hand over to the kind.
+ * Every ChatActions button goes through here: acknowledged at once, then handed to the chat
+ * core's registry (ChatActionRegistry.click), which looks the id up, identifies the person
+ * (by their Slack profile's email), checks their rights and runs the kind's handler.
  */
-export function registerChatActions(app: App, deps: SlackDeps, kinds: ChatActionKinds): void {
+export function registerChatActions(app: App, deps: SlackDeps): void {
   const dispatch: Parameters<App["action"]>[1] = async ({ ack, body, action, client, respond }) => {
     await ack();
     if (body.type !== "block_actions" || action.type !== "button" || !action.value) return;
@@ -75,30 +37,29 @@ export function registerChatActions(app: App, deps: SlackDeps, kinds: ChatAction
         deps.logger.warn({ err: error }, "could not answer a Slack click"),
       );
     };
-    const id = action.value;
-    const found = await deps.actions.find("slack", id);
-    const stored = found && { ...found, id };
-    const kind = stored ? kinds.get(stored.kind) : undefined;
-    if (!stored || !kind) return tell(STALE);
     const team = body.team?.id ?? body.user.team_id ?? "";
-    const person = await deps.identities.person(client, team, body.user.id);
-    if ("refusal" in person) return tell(person.refusal);
-    await kind.handle(
-      {
-        deps,
-        client,
-        actionId: action.value,
-        person: person.principal,
-        slackUser: body.user.id,
-        team,
-        channel: body.channel?.id ?? body.container?.channel_id,
-        messageTs: body.message?.ts,
-        triggerId: body.trigger_id,
-        tell,
-        claim: () => deps.actions.use(stored.id),
-      },
-      stored.payload,
-    );
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const messageTs = body.message?.ts;
+    const settle = async (words: string, options: { byClicker?: boolean } = {}) => {
+      if (!messageTs || !channel) return;
+      const by = options.byClicker ? `<@${body.user.id}> ` : "";
+      await client.chat
+        .update({ channel, ts: messageTs, text: `${by}${wordsMrkdwn(words)}`, blocks: [] })
+        .catch(() => undefined);
+    };
+    const native: SlackClick = { client, channel, triggerId: body.trigger_id };
+    await deps.clicks.click({
+      surface: "slack",
+      actionId: action.value,
+      clickerRef: body.user.id,
+      person: () => deps.identities.person(client, team, body.user.id),
+      replyTarget: channel ? { team, channel, threadTs: body.message?.thread_ts } : undefined,
+      tell,
+      settle,
+      chat: deps.flow,
+      native,
+      staleWords: STALE,
+    });
   };
   app.action(CHAT_ACTION_PATTERN, dispatch);
   // Suggestions posted before buttons had a common id still work.

@@ -1,6 +1,6 @@
 /** Slack: `@agents` mentions, thread sessions, the `/agents` command and App Home. */
 
-export type { ActionClick, ChatActionKind } from "./chat-action-kinds.js";
+export type { SlackClick } from "./chat-action-kinds.js";
 export {
   SLACK_EVENTS_PATH,
   type SlackIntegration,

@@ -1,45 +1,14 @@
 import type { webApi } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
-import { forbidden, SwitchboardError } from "../../core/index.js";
-import type { Agent } from "../../directory/index.js";
-import { refusalText } from "../chat/index.js";
+import type { ChatConversation } from "../chat/index.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
-import { agentPageUrl, type SlackDeps, type SlackPlace } from "./slack-deps.js";
-import { runInThread } from "./thread-runs.js";
-
-/**
- * Why this person may not run the agent, in plain words for them (not yet escaped: it may go
- * to a modal's plain-text error); the agent when they may. Checked
- * before anything is posted in a channel, so a refused `/agents run` leaves no trace there.
- * An agent they may not view reads as unknown, as everywhere else.
- */
-export async function whyNotRun(
-  deps: SlackDeps,
-  principal: UserPrincipal,
-  agentName: string,
-): Promise<{ refusal: string } | { agent: Agent }> {
-  const url = agentPageUrl(deps, agentName);
-  try {
-    const agent = await deps.directory.get(principal, agentName);
-    if (agent.state !== "enabled") {
-      const reason = agent.stateReason ? ` (${agent.stateReason})` : "";
-      const error = new SwitchboardError("agent_unavailable", `it is ${agent.state}${reason}.`);
-      return { refusal: refusalText(error, agentName, url) };
-    }
-    const permissions = await deps.directory.permissions(principal, agentName);
-    if (!permissions.run)
-      return { refusal: refusalText(forbidden("not a runner"), agentName, url) };
-    return { agent };
-  } catch (error) {
-    return { refusal: refusalText(error, agentName, url) };
-  }
-}
+import { type SlackConversation, type SlackDeps, slackConversation } from "./slack-deps.js";
 
 /**
  * Posts a request where everyone can see it, as the bot naming the person who asked, and runs
- * it in that message's thread (or in `place`'s thread when the request came from one), so the
- * thread becomes the session and follow-ups need no mention. Resolves to a refusal when the
- * bot cannot post there (a channel it was not invited to).
+ * it in that message's thread (or in `conversation`'s thread when the request came from one),
+ * so the answer lands where the request was made. `deliveryKey` makes it happen once. Answers
+ * a refusal when the bot cannot post there (a channel it was not invited to).
  */
 export async function postAndRun(
   deps: SlackDeps,
@@ -51,7 +20,7 @@ export async function postAndRun(
     /** A channel, or the person's user id: the bot's DM with them (App Home has no channel). */
     channel: string;
     /** Run in this existing thread instead of starting one. */
-    place?: SlackPlace | undefined;
+    conversation?: ChatConversation<SlackConversation> | undefined;
     agentName: string;
     text: string;
     deliveryKey: string;
@@ -62,11 +31,12 @@ export async function postAndRun(
     .split("\n")
     .map((line) => `>${line}`)
     .join("\n");
+  const there = request.conversation?.target;
   let posted: webApi.ChatPostMessageResponse;
   try {
     posted = await client.chat.postMessage({
-      channel: request.place?.channel ?? request.channel,
-      ...(request.place?.threadTs ? { thread_ts: request.place.threadTs } : {}),
+      channel: there?.channel ?? request.channel,
+      ...(there?.threadTs ? { thread_ts: there.threadTs } : {}),
       text: `<@${request.slackUser}> asked *${request.agentName}*:\n${quoted}`,
     });
   } catch (error) {
@@ -80,19 +50,15 @@ export async function postAndRun(
     };
   }
   const channel = posted.channel ?? request.channel;
-  const threadTs = request.place?.threadTs ?? posted.ts;
-  await runInThread(deps, client, {
+  await deps.flow.run({
     principal: request.principal,
-    slackUser: request.slackUser,
+    askerRef: request.slackUser,
     agentName: request.agentName,
     text: request.text,
-    place: request.place ?? {
-      team: request.team,
-      channel,
-      threadTs,
-      conversationKey: `${request.team}:${channel}:${threadTs}`,
-    },
-    deliveryKey: request.deliveryKey,
+    conversation:
+      request.conversation ??
+      slackConversation({ team: request.team, channel, threadTs: posted.ts }),
+    deliveryId: request.deliveryKey,
   });
   return undefined;
 }

@@ -1,51 +1,14 @@
 import type { App, types } from "@slack/bolt";
-import type { ChatActionKind } from "./chat-action-kinds.js";
+import { type ChatActionKind, type ChatConversation, whyNotRun } from "../chat/index.js";
+import type { SlackClick } from "./chat-action-kinds.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
-import { postAndRun, whyNotRun } from "./posted-runs.js";
-import type { SlackDeps, SlackPlace } from "./slack-deps.js";
-import { runInThread } from "./thread-runs.js";
+import { postAndRun } from "./posted-runs.js";
+import type { SlackConversation, SlackDeps } from "./slack-deps.js";
 
 /** The modal a card's "Run" button opens, and its one input. */
 export const RUN_FORM_CALLBACK = "run_agent_form";
 const REQUEST_BLOCK = "request";
 const REQUEST_INPUT = "text";
-
-/**
- * `run_agent`: a stored request (a mention that named no agent) to run with the agent the
- * person picked, in the thread it came from. Single use: the suggestion is replaced by what
- * was chosen, so nobody runs it twice.
- */
-export const runStoredRequest: ChatActionKind = {
-  kind: "run_agent",
-  async handle(click, payload) {
-    const { agentName, text, place } = payload as {
-      agentName: string;
-      text: string;
-      place: SlackPlace;
-    };
-    const check = await whyNotRun(click.deps, click.person, agentName);
-    if ("refusal" in check) return click.tell(check.refusal);
-    if (!(await click.claim())) return; // a double click: the first one runs
-    if (click.messageTs && click.channel) {
-      await click.client.chat
-        .update({
-          channel: click.channel,
-          ts: click.messageTs,
-          text: `<@${click.slackUser}> asked *${agentName}*.`,
-          blocks: [],
-        })
-        .catch(() => undefined);
-    }
-    await runInThread(click.deps, click.client, {
-      principal: click.person,
-      slackUser: click.slackUser,
-      agentName,
-      text,
-      place,
-      deliveryKey: `action:${click.actionId}`,
-    });
-  },
-};
 
 /** What the form remembers between the click and the submission (Slack keeps it, unseen). */
 interface FormState {
@@ -56,25 +19,33 @@ interface FormState {
 }
 
 /**
- * `run_agent_form`: a card's "Run" button. It opens a modal asking for the request (a card
- * has no request of its own); submitting it posts the request where the card was and runs it
- * in that message's thread. Reusable: a card in a channel serves everyone who may run the
- * agent. The person's rights are checked at the click (a refused person gets no form) and
- * again at submission.
+ * `run_agent_form`: a card's "Run" button (Slack's: a modal is Slack's own). It opens a
+ * modal asking for the request (a card has no request of its own); submitting it posts the
+ * request where the card was (or in the suggestion's thread) and runs it in that message's
+ * thread. Reusable: a card in a channel serves everyone who may run the agent. The person's
+ * rights are checked at the click (a refused person gets no form) and again at submission.
  */
-export const openRunForm: ChatActionKind = {
-  kind: "run_agent_form",
-  async handle(click, payload) {
-    const agentName = String(payload.agentName);
-    const check = await whyNotRun(click.deps, click.person, agentName);
-    if ("refusal" in check) return click.tell(check.refusal);
-    const state: FormState = { action: click.actionId, channel: click.channel };
-    await click.client.views.open({
-      trigger_id: click.triggerId,
-      view: runFormView(check.agent.title, agentName, state),
-    });
-  },
-};
+export function openRunForm(deps: SlackDeps): ChatActionKind {
+  return {
+    kind: "run_agent_form",
+    singleUse: false,
+    async authorize(principal, payload) {
+      const check = await whyNotRun(deps, principal, String(payload.agentName));
+      return "refusal" in check ? check.refusal : undefined;
+    },
+    async handle(click, payload) {
+      const agentName = String(payload.agentName);
+      const check = await whyNotRun(deps, click.principal, agentName);
+      if ("refusal" in check) return click.tell(check.refusal);
+      const slack = click.native as SlackClick;
+      const state: FormState = { action: click.actionId, channel: slack.channel };
+      await slack.client.views.open({
+        trigger_id: slack.triggerId,
+        view: runFormView(check.agent.title, agentName, state),
+      });
+    },
+  };
+}
 
 function runFormView(title: string, agentName: string, state: FormState): types.ModalView {
   return {
@@ -128,7 +99,7 @@ export function registerRunForm(app: App, deps: SlackDeps): void {
       slackUser: body.user.id,
       team,
       channel: state.channel ?? body.user.id,
-      place: stored.payload.place as SlackPlace | undefined,
+      conversation: stored.payload.conversation as ChatConversation<SlackConversation> | undefined,
       agentName,
       text,
       deliveryKey: `view:${view.id}`,

@@ -6,17 +6,27 @@ import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { FastRoute } from "../../core/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
-import { ChatActions, ChatDeliveries, ChatReplies, WorkLimiter } from "../chat/index.js";
+import {
+  type ChatActionKind,
+  ChatActionRegistry,
+  ChatActions,
+  ChatDeliveries,
+  ChatFlow,
+  ChatReplies,
+  ChatReplyLoop,
+  runAgentKind,
+  WorkLimiter,
+} from "../chat/index.js";
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
-import { type ChatActionKind, ChatActionKinds, registerChatActions } from "./chat-action-kinds.js";
+import { registerChatActions } from "./chat-action-kinds.js";
 import { SlackEventIntake } from "./event-intake.js";
 import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
-import { openRunForm, registerRunForm, runStoredRequest } from "./run-agent-actions.js";
-import { SlackRunReplier } from "./run-replier.js";
+import { openRunForm, registerRunForm } from "./run-agent-actions.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { SlackIdentities } from "./slack-identities.js";
+import { SlackSurface } from "./slack-surface.js";
 import { registerSlashCommand } from "./slash-command.js";
 
 export interface SlackSettings {
@@ -40,7 +50,10 @@ export interface SlackServices {
   access: AccessPolicy;
   users: UserDirectory;
   logger: Logger;
-  /** More kinds of button (governance's `approve_budget`), next to the run buttons. */
+  /**
+   * More kinds of button (governance's `approve_budget`), next to the run buttons: the
+   * same list goes to every surface (see bot/chat/index.ts).
+   */
   actionKinds?: readonly ChatActionKind[] | undefined;
 }
 
@@ -108,22 +121,19 @@ export async function startSlack(
   });
 
   const replies = new ChatReplies(services.knex, newWorkerId());
-  const replier = new SlackRunReplier({
-    client: app.client,
-    runs: services.runs,
-    replies,
-    publicUrl: settings.publicUrl,
-    logger,
-  });
+  const actions = new ChatActions(services.knex);
+  const publicUrl = settings.publicUrl;
+  const deliveries = new ChatDeliveries(services.knex);
+  const core = { ...services, logger, publicUrl, actions, deliveries };
+  const surface = new SlackSurface(app.client);
+  const replier = new ChatReplyLoop({ ...core, replies }, surface);
+  const flow = new ChatFlow(core, surface, replier);
+  const clicks = new ChatActionRegistry(actions);
   const deps: SlackDeps = {
-    ...services,
-    logger,
+    ...core,
     identities: new SlackIdentities(services.users),
-    deliveries: new ChatDeliveries(services.knex),
-    actions: new ChatActions(services.knex),
-    replies,
-    replier,
-    publicUrl: settings.publicUrl,
+    flow,
+    clicks,
   };
 
   const incoming = new WorkLimiter(INCOMING_AT_ONCE);
@@ -147,9 +157,8 @@ export async function startSlack(
   registerSlashCommand(app, deps);
   registerAppHome(app, deps);
   // Every button's click, by the kind of ChatActions row it carries (approvals come later).
-  const kinds = new ChatActionKinds().add(runStoredRequest).add(openRunForm);
-  for (const kind of services.actionKinds ?? []) kinds.add(kind);
-  registerChatActions(app, deps, kinds);
+  clicks.add(runAgentKind(deps), openRunForm(deps), ...(services.actionKinds ?? []));
+  registerChatActions(app, deps);
   registerRunForm(app, deps);
 
   const intake = socketMode

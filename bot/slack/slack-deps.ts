@@ -3,11 +3,17 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import type { RunsService } from "../../sessions/index.js";
-import type { ChatActions, ChatDeliveries, ChatReplies } from "../chat/index.js";
-import type { SlackRunReplier } from "./run-replier.js";
+import {
+  type ChatActionRegistry,
+  type ChatActions,
+  type ChatConversation,
+  type ChatDeliveries,
+  type ChatFlow,
+  agentPageUrl as pageUrl,
+} from "../chat/index.js";
 import type { SlackIdentities } from "./slack-identities.js";
 
-/** What the Slack handlers work with: Switchboard's services and the chat records. */
+/** What the Slack handlers work with: Switchboard's services, the chat flow and records. */
 export interface SlackDeps {
   knex: Knex;
   runs: RunsService;
@@ -18,24 +24,33 @@ export interface SlackDeps {
   identities: SlackIdentities;
   deliveries: ChatDeliveries;
   actions: ChatActions;
-  replies: ChatReplies;
-  replier: SlackRunReplier;
+  /** Messages to runs and replies, with Slack as the surface. */
+  flow: ChatFlow<SlackConversation>;
+  /** Every button's kind, by ChatActions.kind. */
+  clicks: ChatActionRegistry;
   /** Links in messages point here: the site's address. */
   publicUrl: string;
   logger: Logger;
 }
 
-/** A thread or direct message the bot answers in. */
-export interface SlackPlace {
+/** Where the bot answers in Slack: a thread, or a direct message (the reply target). */
+export type SlackConversation = {
   team: string;
   channel: string;
   /** The thread the reply goes in; unset for a top-level direct message. */
-  threadTs: string | undefined;
-  /** The session's conversation key: the thread (or the DM) the person is talking in. */
-  conversationKey: string;
+  threadTs?: string | undefined;
+};
+
+/** A Slack thread (or DM) as a chat conversation: its session key is team:channel:thread. */
+export function slackConversation(target: SlackConversation): ChatConversation<SlackConversation> {
+  const { team, channel, threadTs } = target;
+  return {
+    threadKey: `${team}:${channel}:${threadTs ?? "dm"}`,
+    target: { team, channel, threadTs },
+  };
 }
 
 /** The site's page of an agent, where people ask for access. */
 export function agentPageUrl(deps: Pick<SlackDeps, "publicUrl">, agentName: string): string {
-  return `${deps.publicUrl}/agents/${encodeURIComponent(agentName)}`;
+  return pageUrl(deps.publicUrl, agentName);
 }

@@ -1,10 +1,10 @@
 import type { App, RespondFn, types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
-import { SLUG_PATTERN } from "../chat/slug.js";
+import { SLUG_PATTERN, whyNotRun } from "../chat/index.js";
 import { type AgentCardOptions, agentCardBlocks, agentListBlocks } from "./agent-card-blocks.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
-import { postAndRun, whyNotRun } from "./posted-runs.js";
+import { postAndRun } from "./posted-runs.js";
 import { agentPageUrl, type SlackDeps } from "./slack-deps.js";
 
 export const AGENTS_COMMAND = "/agents";

@@ -80,6 +80,11 @@ export class SessionCookies {
     ].join("; ");
   }
 
+  /** Whether `req` reached the site over TLS (or PUBLIC_URL is https): cookies are Secure, HSTS is sent. */
+  overTls(req: Request): boolean {
+    return isSecureCookie(this.security, req);
+  }
+
   /** The CSRF token for a session: sent back in a form field or the x-csrf-token header. */
   csrfToken(session: Pick<SiteSession, "sid">): string {
     return this.sign(`csrf:${session.sid}`);

@@ -204,6 +204,19 @@ describe("Secure cookies", () => {
     );
     expect(await secureOf(unproxied.url, { "x-forwarded-proto": "https" })).toBe(false);
   });
+
+  it("ask browsers to stay on https (HSTS) only when the site is reached over TLS", async () => {
+    const hstsOf = async (url: string, headers: Record<string, string> = {}) =>
+      (await fetch(url, { headers })).headers.get("strict-transport-security");
+    const always = await serveWith({ development: true }, { always: true, tlsProxies: [] });
+    expect(await hstsOf(always.url)).toBe("max-age=31536000");
+    const proxied = await serveWith(
+      { development: true },
+      { always: false, tlsProxies: ["127.0.0.1"] },
+    );
+    expect(await hstsOf(proxied.url)).toBeNull();
+    expect(await hstsOf(proxied.url, { "x-forwarded-proto": "https" })).toBe("max-age=31536000");
+  });
 });
 
 describe("SessionCookies", () => {

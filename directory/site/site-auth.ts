@@ -138,8 +138,14 @@ export async function endSession(res: Response, auth: SiteAuth): Promise<void> {
  * the session's person, and refuses unsafe methods without the session's CSRF token. Leaves
  * `res.locals.principal` set when signed in.
  */
+/** A year: the usual value, long enough to matter and not forever. */
+const HSTS = "max-age=31536000";
+
 export function siteSession(auth: SiteAuth): RequestHandler {
   return async (req, res, next) => {
+    // Browsers heed HSTS only over https, and a site reached over TLS should stay there: a
+    // later http:// link or typed address would send the session cookie's holder in clear.
+    if (auth.cookies.overTls(req)) res.set("strict-transport-security", HSTS);
     const session = await currentSession(auth, req);
     res.locals.session = session;
     if (session?.user) res.locals.principal = principalFor(session.user);

@@ -1,0 +1,40 @@
+import type { AgentDirectory } from "../../directory/index.js";
+import type { ChatActionKind } from "./action-registry.js";
+import type { ChatConversation } from "./chat-message.js";
+import { whyNotRun } from "./run-access.js";
+
+/**
+ * `run_agent`: a stored request (a mention that named no agent) to run with the agent the
+ * person picked, in the conversation it came from. Single use: the suggestion is replaced by
+ * what was chosen, so nobody runs it twice. Whoever clicks must be allowed to run the agent;
+ * the run is theirs.
+ */
+export function runAgentKind(deps: {
+  directory: AgentDirectory;
+  publicUrl: string;
+}): ChatActionKind {
+  return {
+    kind: "run_agent",
+    singleUse: true,
+    async authorize(principal, payload) {
+      const check = await whyNotRun(deps, principal, String(payload.agentName));
+      return "refusal" in check ? check.refusal : undefined;
+    },
+    async handle(click, payload) {
+      const { agentName, text, conversation } = payload as {
+        agentName: string;
+        text: string;
+        conversation: ChatConversation;
+      };
+      await click.settle(`asked **${agentName}**.`, { byClicker: true });
+      await click.chat.run({
+        principal: click.principal,
+        askerRef: click.clickerRef,
+        agentName,
+        text,
+        conversation,
+        deliveryId: `action:${click.actionId}`,
+      });
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import pino from "pino";
+import { type Database, migrateLatest, openDatabase } from "../../../app/db/index.js";
+import {
+  AccessPolicy,
+  EmbeddedAuthorizer,
+  loadPolicyModel,
+  UserDirectory,
+  type UserPrincipal,
+} from "../../../authz/index.js";
+import {
+  createDirectoryServices,
+  type DirectoryServices,
+  runnableAgents,
+  validateManifest,
+} from "../../../directory/index.js";
+import { allowedEnvironment, DemoRuntime, RuntimeRegistry } from "../../../runtimes/index.js";
+import {
+  InProcessQueue,
+  LocalRunSignals,
+  RunEngine,
+  RunsService,
+} from "../../../sessions/index.js";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.js";
+import { ChatActionRegistry } from "../action-registry.js";
+import { ChatActions } from "../chat-actions.js";
+import { ChatFlow } from "../chat-flow.js";
+import type { ChatPerson, IncomingChatMessage } from "../chat-message.js";
+import { ChatReplies } from "../chat-replies.js";
+import { ChatDeliveries } from "../deliveries.js";
+import { ChatReplyLoop } from "../reply-loop.js";
+import { runAgentKind } from "../run-agent-kind.js";
+import { RecordingSurface, type Room } from "./recording-surface.js";
+
+export const PUBLIC_URL = "https://switchboard.example.com";
+
+/** An agent of team support, run by the team; `view` may see it too. */
+function manifest(name: string, description: string, view: string[]) {
+  return validateManifest({
+    apiVersion: "switchboard/v1",
+    kind: "Agent",
+    metadata: { name, title: `The ${name} agent`, owner: "team:support", description },
+    spec: {
+      runtime: { type: "demo", delay_ms: 0 },
+      access: { view, run: ["team:support"] },
+    },
+  });
+}
+
+/**
+ * The chat core on real parts, with a surface that records what it is asked to show: a
+ * PostgreSQL database of its own, the embedded authorizer, the directory, and the runs
+ * engine with the demo runtime. Ada and Carol are in team support (Ada its admin); Bob may
+ * see the agents but run none; Dave is unknown to the surface.
+ */
+export class ChatFixture {
+  private constructor(
+    readonly surface: RecordingSurface,
+    readonly pg: TestDatabase,
+    readonly db: Database,
+    readonly authorizer: EmbeddedAuthorizer,
+    readonly access: AccessPolicy,
+    readonly directory: DirectoryServices,
+    readonly runs: RunsService,
+    readonly engine: RunEngine,
+    readonly people: Map<string, UserPrincipal>,
+    readonly flow: ChatFlow<Room>,
+    readonly replies: ChatReplyLoop<Room>,
+    readonly clicks: ChatActionRegistry,
+  ) {}
+
+  static async start(): Promise<ChatFixture> {
+    const pg = await createTestDatabase("chat_flow");
+    const db = await openDatabase({ url: pg.url, dataDir: "" });
+    await migrateLatest(db);
+    const authorizer = await EmbeddedAuthorizer.open({
+      knex: db.knex,
+      modelDsl: loadPolicyModel(),
+    });
+    const access = new AccessPolicy(authorizer, 5_000);
+    const directory = createDirectoryServices({ knex: db.knex, authorizer, access });
+    await authorizer.write([
+      { user: "user:ada@example.com", relation: "admin", object: "team:support" },
+      { user: "user:carol@example.com", relation: "member", object: "team:support" },
+    ]);
+    const users = new UserDirectory(db.knex);
+    const people = new Map<string, UserPrincipal>();
+    for (const name of ["ada", "bob", "carol"]) {
+      const email = `${name}@example.com`;
+      const user = await users.ensureUser(email);
+      people.set(name, { kind: "user", userId: user.id, email, via: "teams" });
+    }
+    const context = { actor: "system:test" };
+    const view = ["user:bob@example.com"];
+    await directory.registry.apply(manifest("vpn-helper", "Fixes VPN trouble", view), context);
+    await directory.registry.apply(manifest("expenses", "Files expense reports", view), context);
+
+    const logger = pino({ level: "silent" });
+    const runtimes = new RuntimeRegistry([new DemoRuntime()]);
+    const queue = new InProcessQueue();
+    const signals = new LocalRunSignals();
+    const agents = runnableAgents(directory.registry);
+    const runs = new RunsService({
+      knex: db.knex,
+      agents,
+      access,
+      runtimes,
+      queue,
+      signals,
+      logger,
+    });
+    const engine = new RunEngine({
+      knex: db.knex,
+      queue,
+      signals,
+      agents,
+      runtimes,
+      secrets: () => allowedEnvironment({}, []),
+      logger,
+      concurrency: 4,
+      limits: { perUser: 100, perAgent: 100 },
+      leaseMs: 5_000,
+      maxAttempts: 2,
+      retryBackoffMs: 50,
+      defaultTimeoutMs: 30_000,
+      singleProcess: true,
+    });
+    await engine.start();
+
+    const surface = new RecordingSurface();
+    const actions = new ChatActions(db.knex);
+    const core = {
+      runs,
+      directory: directory.directory,
+      registry: directory.registry,
+      access,
+      deliveries: new ChatDeliveries(db.knex),
+      actions,
+      publicUrl: PUBLIC_URL,
+      logger,
+    };
+    const replies = new ChatReplyLoop(
+      { ...core, replies: new ChatReplies(db.knex, "test-web") },
+      surface,
+    );
+    const flow = new ChatFlow(core, surface, replies);
+    const clicks = new ChatActionRegistry(actions).add(runAgentKind(core));
+    return new ChatFixture(
+      surface,
+      pg,
+      db,
+      authorizer,
+      access,
+      directory,
+      runs,
+      engine,
+      people,
+      flow,
+      replies,
+      clicks,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.replies.close();
+    await this.engine.stop();
+    await this.authorizer.close();
+    await this.db.close();
+    await this.pg.drop();
+  }
+
+  /** Who a surface user is: a person of the fixture, or unknown (in words). */
+  person(name: string): ChatPerson {
+    const principal = this.people.get(name);
+    return principal
+      ? { principal }
+      : { refusal: "I couldn't find you in Switchboard: ask your admins to add you." };
+  }
+
+  private delivery = 0;
+
+  /** A message to the bot from `name` in `room` (its thread), mentioned unless told. */
+  message(
+    name: string,
+    room: string,
+    text: string,
+    options: { mentioned?: boolean; deliveryId?: string } = {},
+  ): IncomingChatMessage<Room> {
+    this.delivery += 1;
+    return {
+      surface: "teams",
+      deliveryId: options.deliveryId ?? `delivery-${this.delivery}`,
+      from: { ref: `ref-${name}`, person: async () => this.person(name) },
+      where: "channel-1",
+      threadKey: `channel-1:${room}`,
+      text,
+      mentioned: options.mentioned ?? true,
+      direct: false,
+      replyTarget: { room },
+    };
+  }
+}

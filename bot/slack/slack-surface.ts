@@ -1,0 +1,100 @@
+import type { types, webApi } from "@slack/bolt";
+import type { AgentSuggestions, ChatButton, ChatSurface, RunReplyTarget } from "../chat/index.js";
+import { agentListBlocks } from "./agent-card-blocks.js";
+import { chatButton } from "./chat-buttons.js";
+import { escapeMrkdwn } from "./mrkdwn.js";
+import type { SlackConversation } from "./slack-deps.js";
+import { type SlackProgress, SlackRunReply, type StreamingRefusals } from "./slack-run-reply.js";
+
+/** How long a workspace that refused streaming gets message updates before it is asked again. */
+const RETRY_STREAMING_AFTER_MS = 15 * 60_000;
+
+/**
+ * Switchboard's words (Markdown with `**bold**` and `` `code` ``) as mrkdwn: escaped, so
+ * nothing in them (a name, a request quoted back) is Slack markup; bold in Slack's asterisks.
+ */
+export function wordsMrkdwn(words: string): string {
+  return escapeMrkdwn(words).replace(/\*\*([^*\n]+)\*\*/g, "*$1*");
+}
+
+/** The chat flow's renderer for Slack: Block Kit and mrkdwn, replies in the thread. */
+export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRefusals {
+  readonly name = "slack" as const;
+  /**
+   * Workspaces where chat.startStream was refused, until when: they get message updates
+   * instead, and are asked again later (a workspace may gain the feature).
+   */
+  private readonly noStreaming = new Map<string, number>();
+
+  constructor(private readonly client: webApi.WebClient) {}
+
+  async say(target: SlackConversation, words: string): Promise<void> {
+    await this.post(target, { text: wordsMrkdwn(words) });
+  }
+
+  /** The agents as cards (agent-card-blocks.ts), as `/agents` and App Home show them. */
+  async suggest(target: SlackConversation, suggestions: AgentSuggestions): Promise<void> {
+    const { intro, agents } = suggestions;
+    const cards = agents.map(({ agent, url, runActionId }) => ({
+      agent,
+      options: { url, runActionId },
+    }));
+    await this.post(target, {
+      text: `Agents you can run: ${agents.map(({ agent }) => agent.name).join(", ")}`,
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: wordsMrkdwn(intro) } },
+        ...agentListBlocks(cards),
+      ],
+    });
+  }
+
+  async buttons(
+    target: SlackConversation,
+    words: string,
+    buttons: readonly ChatButton[],
+  ): Promise<void> {
+    const text = wordsMrkdwn(words);
+    await this.post(target, {
+      text,
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text } },
+        {
+          type: "actions",
+          elements: buttons.map((button) =>
+            chatButton(button.label, button.actionId, {
+              primary: button.style === "primary",
+              danger: button.style === "danger",
+            }),
+          ),
+        },
+      ],
+    });
+  }
+
+  openReply(
+    target: RunReplyTarget<SlackConversation>,
+    progress: Record<string, unknown>,
+    save: () => Promise<void>,
+  ): SlackRunReply {
+    return new SlackRunReply(this.client, target, progress as SlackProgress, save, this);
+  }
+
+  refused(team: string): boolean {
+    return (this.noStreaming.get(team) ?? 0) > Date.now();
+  }
+
+  refuse(team: string): void {
+    this.noStreaming.set(team, Date.now() + RETRY_STREAMING_AFTER_MS);
+  }
+
+  private async post(
+    target: SlackConversation,
+    body: { text: string; blocks?: types.KnownBlock[] },
+  ): Promise<void> {
+    await this.client.chat.postMessage({
+      channel: target.channel,
+      thread_ts: target.threadTs,
+      ...body,
+    });
+  }
+}
