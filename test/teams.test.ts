@@ -189,11 +189,27 @@ describe("the Teams bot", () => {
     const offer = await harness.connector.waitForText("switchboardAction", chain(root));
     const card = offer.activity?.attachments?.[0]?.content;
     expect(JSON.stringify(card)).toContain("IT helpdesk");
-    const button = JSON.stringify(card).match(/"switchboardAction":"([0-9a-f-]{36})"/)?.[1];
+    const button = JSON.stringify(card).match(
+      /"title":"Run helpdesk","data":\{"switchboardAction":"([0-9a-f-]{36})"\}/,
+    )?.[1];
     expect(button).toBeDefined();
-    const click = harness.message(ada, "", { kind: "channel", root, mention: false });
-    await harness.post({ ...click, text: undefined, value: { switchboardAction: button } });
+    const click = () => ({
+      ...harness.message(ada, "", { kind: "channel", root, mention: false }),
+      text: undefined,
+      replyToId: offer.id,
+      value: { switchboardAction: button },
+    });
+    await harness.post(click());
     await answerIn(chain(root));
+    // The card became what was chosen; a second click (a double click) starts nothing more.
+    const settled = harness.connector
+      .posted(chain(root))
+      .find((call) => call.method === "update" && call.activityId === offer.id);
+    expect(settled?.activity?.text).toContain("asked **helpdesk**");
+    await harness.post(click());
+    await harness.post(harness.message(ada, "thanks", { kind: "channel", root }));
+    const answers = await answerIn(chain(root), 2);
+    expect(answers).toHaveLength(2);
   });
 
   it("lists the agents a person may view in the message extension's search", async () => {

@@ -1,4 +1,5 @@
 import type { Agent } from "../../directory/index.js";
+import type { ChatButton } from "../chat/index.js";
 import { escapeCardText } from "./teams-text.js";
 
 /** An Adaptive Card (https://adaptivecards.io/schemas/adaptive-card.json), as JSON. */
@@ -80,6 +81,20 @@ export function suggestionsCard(
     });
   }
   return card(body);
+}
+
+/** Words with buttons under them (e.g. approvals), each carrying only its action id. */
+export function buttonsCard(words: string, buttons: readonly ChatButton[]): AdaptiveCard {
+  return card(
+    [{ type: "TextBlock", text: escapeCardText(words).replace(/\\\*\\\*/g, "**"), wrap: true }],
+    buttons.map((button) => ({
+      type: "Action.Submit",
+      title: button.label,
+      ...(button.style === "danger" ? { style: "destructive" } : {}),
+      ...(button.style === "primary" ? { style: "positive" } : {}),
+      data: { switchboardAction: button.actionId } satisfies SubmitData,
+    })),
+  );
 }
 
 /** The message extension's task module: pick an agent and add a request. */

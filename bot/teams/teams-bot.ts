@@ -3,17 +3,27 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
-import type { RunsService } from "../../sessions/index.js";
-import { ChatActions, ChatDeliveries, WorkLimiter } from "../chat/index.js";
+import { newWorkerId, type RunsService } from "../../sessions/index.js";
+import {
+  type ChatActionKind,
+  ChatActionRegistry,
+  ChatActions,
+  ChatDeliveries,
+  ChatFlow,
+  ChatReplies,
+  ChatReplyLoop,
+  runAgentKind,
+  WorkLimiter,
+  whyNotRun,
+} from "../chat/index.js";
 import type { SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
 import { ASK_COMMAND, MessageExtension } from "./message-extension.js";
 import { createTeamsApp } from "./teams-app.js";
-import { TeamsConversations } from "./teams-conversation.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
 import { TeamsIdentities } from "./teams-identities.js";
-import { TeamsRenderer } from "./teams-renderer.js";
 import type { TeamsSettings } from "./teams-settings.js";
+import { TeamsSurface } from "./teams-surface.js";
 import { plainFromTeams } from "./teams-text.js";
 
 export interface TeamsServices {
@@ -24,6 +34,8 @@ export interface TeamsServices {
   access: AccessPolicy;
   users: UserDirectory;
   logger: Logger;
+  /** More kinds of button (governance's approvals), next to the run buttons. */
+  actionKinds?: readonly ChatActionKind[] | undefined;
 }
 
 export interface TeamsIntegration {
@@ -39,11 +51,13 @@ const MESSAGES_AT_ONCE = 8;
 type Activity = Record<string, any>;
 
 /**
- * The Teams bot: `@agents` mentions and 1:1 chats (teams-conversation.ts), card buttons,
- * and the message extension (message-extension.ts), on the Teams SDK's App behind
- * Switchboard's own HTTP server (teams-app.ts). A message is answered with HTTP 200 at once
- * and handled after; a message extension's invoke is answered with its result (Teams waits
- * 5 s), and a run it starts answers into the conversation later.
+ * The Teams bot on the chat core: Teams' own part is the transport (the SDK's App behind
+ * Switchboard's HTTP server, teams-app.ts), reading a mention (`<at>…</at>`) and the reply
+ * chain, who a member is (teams-identities.ts), the renderer (teams-surface.ts) and the
+ * message extension. Messages go to the core's ChatFlow, card buttons to its
+ * ChatActionRegistry, replies through its ChatReplyLoop (taken over after a restart).
+ * A message is answered with HTTP 200 at once and handled after; an invoke is answered with
+ * its result (Teams waits 5 s), and a run it starts answers in the conversation later.
  */
 export async function startTeams(
   settings: TeamsSettings,
@@ -51,16 +65,28 @@ export async function startTeams(
 ): Promise<TeamsIntegration> {
   const logger = services.logger.child({ module: "teams" });
   const teams = createTeamsApp(settings, logger);
+  const publicUrl = services.publicUrl.replace(/\/+$/, "");
+  const actions = new ChatActions(services.knex);
+  const deliveries = new ChatDeliveries(services.knex);
+  const replies = new ChatReplies(services.knex, newWorkerId());
   const deps: TeamsDeps = {
     ...services,
+    publicUrl,
     logger,
     identities: new TeamsIdentities(services.users),
-    deliveries: new ChatDeliveries(services.knex),
-    actions: new ChatActions(services.knex),
+    deliveries,
+    actions,
     tokens: teams.tokens,
   };
-  const renderer = new TeamsRenderer(deps);
-  const conversations = new TeamsConversations(deps, renderer);
+  const core = { ...services, publicUrl, logger, actions, deliveries };
+  const surface = new TeamsSurface(deps);
+  const replier = new ChatReplyLoop({ ...core, replies }, surface);
+  const flow = new ChatFlow(core, surface, replier);
+  const clicks = new ChatActionRegistry(actions).add(
+    runAgentKind(core),
+    askByMention(core),
+    ...(services.actionKinds ?? []),
+  );
   const extension = new MessageExtension(deps);
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);
   const background = new Set<Promise<unknown>>();
@@ -81,22 +107,46 @@ export async function startTeams(
   teams.app.on("message", async ({ activity }) => {
     const a = activity as Activity;
     const target = targetOf(a);
-    const action = (a.value as Partial<SubmitData> | undefined)?.switchboardAction;
-    if (typeof action === "string") {
-      later("card button", () => conversations.click(action, personOf(a), target));
+    const actionId = (a.value as Partial<SubmitData> | undefined)?.switchboardAction;
+    if (typeof actionId === "string") {
+      later("card button", () =>
+        clicks.click({
+          surface: "teams",
+          actionId,
+          clickerRef: String(a.from?.aadObjectId ?? a.from?.id),
+          replyTarget: target,
+          person: personOf(a),
+          tell: (words) => surface.say(target, words),
+          // The card the button is on becomes the words, so nobody clicks it again.
+          settle: async (words, options) => {
+            if (!a.replyToId) return;
+            const who = options?.byClicker ? `${a.from?.name ?? "Someone"} ` : "";
+            await surface
+              .update(target, a.replyToId, {
+                type: "message",
+                textFormat: "markdown",
+                text: `${who}${words}`,
+              })
+              .catch(() => undefined);
+          },
+          chat: flow,
+          native: a,
+        }),
+      );
       return;
     }
     const { mentioned, text } = readMention(a, a.recipient?.id ?? "");
-    const threadKey = `${tenantOf(a)}:${a.conversation.id}`;
     later("message", () =>
-      conversations.handle({
-        deliveryKey: `${a.conversation.id}:${a.id}`,
-        threadKey,
+      flow.handle({
+        surface: "teams",
+        deliveryId: `${a.conversation.id}:${a.id}`,
+        from: { ref: String(a.from?.aadObjectId ?? a.from?.id), person: personOf(a) },
+        where: baseConversation(a.conversation.id),
+        threadKey: threadKeyOf(a, a.conversation.id),
         text,
         mentioned,
         direct: target.personal,
-        target,
-        person: personOf(a),
+        replyTarget: target,
       }),
     );
   });
@@ -122,45 +172,71 @@ export async function startTeams(
     const payload = a.value?.messagePayload ?? {};
     const quoted = plainFromTeams(String(payload.body?.content ?? ""));
     const request = String(data.request ?? "").trim() || "Answer or act on this message.";
-    const agentName = String(data.agent ?? "");
     // Into the reply chain of the message the action was used on (a chat has no chains).
     const rootId = payload.replyToId || payload.id;
-    const base = baseConversation(a.conversation.id);
     const target: TeamsTarget = {
       ...targetOf(a),
       conversationId:
         a.conversation.conversationType === "channel" && rootId
-          ? `${base};messageid=${rootId}`
+          ? `${baseConversation(a.conversation.id)};messageid=${rootId}`
           : a.conversation.id,
     };
     later("message action", async () => {
       const person = await personOf(a)();
-      if ("refusal" in person) return renderer.say(target, person.refusal);
-      await conversations.run(
-        person.principal,
-        agentName,
-        `${request}\n\nThe message:\n> ${quoted.replace(/\n/g, "\n> ")}`,
-        `${tenantOf(a)}:${target.conversationId}`,
-        target,
-        `action:${a.id}`,
-      );
+      if ("refusal" in person) return surface.say(target, person.refusal);
+      await flow.run({
+        principal: person.principal,
+        askerRef: String(a.from?.aadObjectId ?? a.from?.id),
+        agentName: String(data.agent ?? ""),
+        text: `${request}\n\nThe message:\n> ${quoted.replace(/\n/g, "\n> ")}`,
+        conversation: { threadKey: threadKeyOf(a, target.conversationId), target },
+        deliveryId: `action:${a.id}`,
+      });
     });
     // Closes the task module at once; the answer follows in the conversation.
     return undefined as never;
   });
 
   await teams.app.initialize();
+  const resumed = await replier.resume();
+  if (resumed > 0) logger.info({ replies: resumed }, "resuming Teams replies left unfinished");
+  logger.info("Teams bot on at /api/messages");
   return {
     router: teams.router,
     async stop() {
-      await conversations.close();
       await Promise.allSettled([...background]);
+      await replier.close();
+    },
+  };
+}
+
+/**
+ * `run_agent_form`: the core's Run button on a suggestion made without a request. Slack
+ * opens a form; Teams asks for the request in the conversation, where the next message
+ * with the agent's name runs it.
+ */
+function askByMention(deps: Parameters<typeof whyNotRun>[0]): ChatActionKind {
+  return {
+    kind: "run_agent_form",
+    singleUse: false,
+    async authorize(principal, payload) {
+      const check = await whyNotRun(deps, principal, String(payload.agentName));
+      return "refusal" in check ? check.refusal : undefined;
+    },
+    async handle(click, payload) {
+      const name = String(payload.agentName);
+      await click.tell(`What should **${name}** do? Write \`@agents ${name} <your request>\`.`);
     },
   };
 }
 
 function tenantOf(activity: Activity): string {
   return String(activity.conversation?.tenantId ?? activity.channelData?.tenant?.id ?? "");
+}
+
+/** The session's key: the tenant and the conversation (a channel's reply chain, a chat). */
+function threadKeyOf(activity: Activity, conversationId: string): string {
+  return `${tenantOf(activity)}:${conversationId}`;
 }
 
 /** A channel's conversation id without the reply chain (`;messageid=…`). */

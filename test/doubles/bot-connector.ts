@@ -23,6 +23,8 @@ export interface ConnectorCall {
   conversationId: string;
   activityId?: string;
   activity?: Activity;
+  /** The id the connector gave a sent or replied activity. */
+  id?: string;
 }
 
 export interface TeamsMember {
@@ -137,17 +139,18 @@ export class BotConnectorDouble {
     }
     if (kind !== "activities") return this.unexpectedCall(method, url);
     const activity = JSON.parse(body || "{}") as Activity;
+    const sentId = `1700000${String(++this.counter).padStart(6, "0")}`;
     if (method === "POST" && id === undefined) {
-      this.calls.push({ method: "send", conversationId, activity });
+      this.calls.push({ method: "send", conversationId, activity, id: sentId });
     } else if (method === "POST") {
-      this.calls.push({ method: "reply", conversationId, activityId: id, activity });
+      this.calls.push({ method: "reply", conversationId, activityId: id, activity, id: sentId });
     } else if (method === "PUT" && id) {
       this.calls.push({ method: "update", conversationId, activityId: id, activity });
       return { status: 200, body: { id } };
     } else {
       return this.unexpectedCall(method, url);
     }
-    return { status: 201, body: { id: `1700000${String(++this.counter).padStart(6, "0")}` } };
+    return { status: 201, body: { id: sentId } };
   }
 
   private unexpectedCall(method: string, url: string) {
