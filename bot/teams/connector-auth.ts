@@ -10,6 +10,21 @@ interface OpenIdMetadata {
   jwks_uri: string;
 }
 
+/** Tokens verified lately, by their exact text (the Bot Connector reuses one for an hour). */
+const VERIFIED_MAX = 1000;
+const VERIFIED_MS = 10 * 60_000;
+
+interface Verified {
+  serviceUrl: string;
+  appId: string;
+  sub: string;
+  /** Epoch ms: the token's own expiry, or when the cache forgets it, whichever is first. */
+  until: number;
+}
+
+const sameUrl = (a: string, b: string) =>
+  a.replace(/\/$/, "").toLowerCase() === b.replace(/\/$/, "").toLowerCase();
+
 /** Why a request to /api/messages was not believed (answered 401; nothing runs). */
 export class UnauthenticatedActivity extends Error {}
 
@@ -24,6 +39,13 @@ export class UnauthenticatedActivity extends Error {}
  */
 export class ConnectorAuthenticator {
   private validator: { jwt: JwtValidator; until: number } | undefined;
+  /**
+   * The same token text verified before: its signature cannot have changed, so only what
+   * depends on the request (its expiry now, the activity's serviceUrl) is checked again.
+   * Spares an RSA verification per activity; forgotten after 10 minutes (a key the
+   * metadata drops stops working within that) or at the token's expiry.
+   */
+  private readonly verified = new Map<string, Verified>();
 
   constructor(
     private readonly settings: { appId: string; tenantId: string; openIdMetadataUrl: string },
@@ -39,16 +61,32 @@ export class ConnectorAuthenticator {
     if (typeof activity.serviceUrl !== "string" || !activity.serviceUrl) {
       throw new UnauthenticatedActivity("the activity names no serviceUrl");
     }
+    const known = this.verified.get(token);
+    if (known && known.until > Date.now() && sameUrl(known.serviceUrl, activity.serviceUrl)) {
+      return this.tokenFor(known, activity.serviceUrl);
+    }
     const jwt = await this.jwt();
     const payload = await jwt.validateAccessToken(token, {
       validateServiceUrl: { expectedServiceUrl: activity.serviceUrl },
     });
     if (!payload) throw new UnauthenticatedActivity("the token is not the Bot Connector's");
-    return {
-      appId: String(payload.appid ?? this.settings.appId),
-      from: "azure",
-      fromId: String(payload.sub ?? ""),
+    const verified: Verified = {
       serviceUrl: activity.serviceUrl,
+      appId: String(payload.appid ?? this.settings.appId),
+      sub: String(payload.sub ?? ""),
+      until: Math.min(Number(payload.exp) * 1000 || 0, Date.now() + VERIFIED_MS),
+    };
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(token, verified);
+    return this.tokenFor(verified, activity.serviceUrl);
+  }
+
+  private tokenFor(verified: Verified, serviceUrl: string): IToken {
+    return {
+      appId: verified.appId,
+      from: "azure",
+      fromId: verified.sub,
+      serviceUrl,
       isExpired: () => false,
     };
   }

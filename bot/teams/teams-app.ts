@@ -19,7 +19,11 @@ export const BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default";
  * the handlers registered on it. Its outgoing calls go to the activity's serviceUrl, with a
  * token from the bot's client credentials (bot-token.ts).
  */
-export function createTeamsApp(settings: TeamsSettings, logger: Logger) {
+export function createTeamsApp(
+  settings: TeamsSettings,
+  logger: Logger,
+  hooks: { onArrival?: () => void } = {},
+) {
   const sdkLogger = teamsSdkLogger(logger);
   const tokens = new BotTokens(settings);
   const app = new App({
@@ -36,6 +40,7 @@ export function createTeamsApp(settings: TeamsSettings, logger: Logger) {
   const auth = new ConnectorAuthenticator(settings, sdkLogger);
   const router = Router();
   router.post(TEAMS_MESSAGES_PATH, express.json({ limit: "1mb" }), async (req, res) => {
+    hooks.onArrival?.();
     const activity = (req.body ?? {}) as Record<string, unknown>;
     let token: Awaited<ReturnType<ConnectorAuthenticator["authenticate"]>>;
     try {
@@ -51,7 +56,17 @@ export function createTeamsApp(settings: TeamsSettings, logger: Logger) {
       res.status(503).json({ error: "Cannot check the request's token right now." });
       return;
     }
-    const answer = await app.server.onRequest?.({ body: activity as never, token });
+    const event = { body: activity as never, token };
+    if (activity.type !== "invoke") {
+      // Only an invoke's answer carries anything; every other activity is answered now and
+      // handed to the App after, so a burst's answers do not wait on its processing.
+      res.status(200).end();
+      app.server.onRequest?.(event).catch((error: unknown) => {
+        logger.error({ err: error }, "a Teams activity could not be processed");
+      });
+      return;
+    }
+    const answer = await app.server.onRequest?.(event);
     res.status(answer?.status || 200);
     if (answer?.body === undefined) res.end();
     else res.json(answer.body);

@@ -16,6 +16,8 @@ import {
   WorkLimiter,
   whyNotRun,
 } from "../chat/index.js";
+// The Slack intake's gate, surface-neutral: it belongs in bot/chat next to WorkLimiter.
+import { QuietGate } from "../slack/quiet-gate.js";
 import type { SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
 import { ASK_COMMAND, MessageExtension } from "./message-extension.js";
@@ -46,6 +48,9 @@ export interface TeamsIntegration {
 
 /** Messages handled at once; each was answered (HTTP 200) before it waits its turn. */
 const MESSAGES_AT_ONCE = 8;
+/** Handling starts once activities pause this long, or after MAX_HOLD_MS under a stream. */
+const QUIET_MS = 20;
+const MAX_HOLD_MS = 250;
 
 // biome-ignore lint/suspicious/noExplicitAny: activities are the Bot Framework's loose JSON.
 type Activity = Record<string, any>;
@@ -64,7 +69,9 @@ export async function startTeams(
   services: TeamsServices & { publicUrl: string },
 ): Promise<TeamsIntegration> {
   const logger = services.logger.child({ module: "teams" });
-  const teams = createTeamsApp(settings, logger);
+  // Under a burst, every activity is answered before any is handled (see QuietGate).
+  const gate = new QuietGate(QUIET_MS, MAX_HOLD_MS);
+  const teams = createTeamsApp(settings, logger, { onArrival: () => gate.arrived() });
   const publicUrl = services.publicUrl.replace(/\/+$/, "");
   const actions = new ChatActions(services.knex);
   const deliveries = new ChatDeliveries(services.knex);
@@ -91,8 +98,8 @@ export async function startTeams(
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);
   const background = new Set<Promise<unknown>>();
   const later = (what: string, work: () => Promise<unknown>) => {
-    const done = limiter
-      .run(work)
+    const done = new Promise<void>((resolve) => gate.defer(resolve))
+      .then(() => limiter.run(work))
       .catch((error: unknown) => logger.warn({ err: error }, `could not handle a Teams ${what}`));
     background.add(done);
     void done.finally(() => background.delete(done));
@@ -204,6 +211,7 @@ export async function startTeams(
   return {
     router: teams.router,
     async stop() {
+      gate.flush();
       await Promise.allSettled([...background]);
       await replier.close();
     },

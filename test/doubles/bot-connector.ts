@@ -25,6 +25,8 @@ export interface ConnectorCall {
   activity?: Activity;
   /** The id the connector gave a sent or replied activity. */
   id?: string;
+  /** When it arrived (epoch ms). */
+  at?: number;
 }
 
 export interface TeamsMember {
@@ -139,11 +141,19 @@ export class BotConnectorDouble {
     }
     if (kind !== "activities") return this.unexpectedCall(method, url);
     const activity = JSON.parse(body || "{}") as Activity;
+    const at = Date.now();
     const sentId = `1700000${String(++this.counter).padStart(6, "0")}`;
     if (method === "POST" && id === undefined) {
-      this.calls.push({ method: "send", conversationId, activity, id: sentId });
+      this.calls.push({ method: "send", conversationId, activity, id: sentId, at });
     } else if (method === "POST") {
-      this.calls.push({ method: "reply", conversationId, activityId: id, activity, id: sentId });
+      this.calls.push({
+        method: "reply",
+        conversationId,
+        activityId: id,
+        activity,
+        id: sentId,
+        at,
+      });
     } else if (method === "PUT" && id) {
       this.calls.push({ method: "update", conversationId, activityId: id, activity });
       return { status: 200, body: { id } };
