@@ -193,8 +193,10 @@ describe("the Teams bot", () => {
       /"title":"Run helpdesk","data":\{"switchboardAction":"([0-9a-f-]{36})"\}/,
     )?.[1];
     expect(button).toBeDefined();
+    // Ada's display name is hers to choose: it shows as written where the card settles.
+    const named = { ...ada, name: "<at>Everyone</at> *Ada*" };
     const click = () => ({
-      ...harness.message(ada, "", { kind: "channel", root, mention: false }),
+      ...harness.message(named, "", { kind: "channel", root, mention: false }),
       text: undefined,
       replyToId: offer.id,
       value: { switchboardAction: button },
@@ -206,6 +208,7 @@ describe("the Teams bot", () => {
       .posted(chain(root))
       .find((call) => call.method === "update" && call.activityId === offer.id);
     expect(settled?.activity?.text).toContain("asked **helpdesk**");
+    expect(settled?.activity?.text).toContain("&lt;at&gt;Everyone&lt;/at&gt; \\*Ada\\*");
     await harness.post(click());
     await harness.post(harness.message(ada, "thanks", { kind: "channel", root }));
     const answers = await answerIn(chain(root), 2);
@@ -227,6 +230,18 @@ describe("the Teams bot", () => {
     // Someone's words in a card show as written: Markdown escaped (cards render no HTML).
     expect(found).toContain("Answers payroll questions \\\\*for finance\\\\*");
     expect(found).not.toContain("Secret project");
+  });
+
+  it("answers a search the directory refuses in words, and the extension stays up", async () => {
+    const { status, body } = await harness.post(
+      harness.invoke(ada, "composeExtension/query", {
+        commandId: "searchAgents",
+        parameters: [{ name: "query", value: "pay\u0000roll" }],
+      }),
+    );
+    expect(status).toBe(200);
+    expect(body?.composeExtension?.type).toBe("message");
+    expect(String(body?.composeExtension?.text)).toMatch(/search/i);
   });
 
   it("unfurls the site's agent links only for agents the person may view", async () => {
@@ -266,6 +281,22 @@ describe("the Teams bot", () => {
     expect(submitted.status).toBe(200);
     const [answer] = await answerIn(chain("1700000099"));
     expect(answer?.activity?.text).toContain("printer on 3");
+  });
+
+  it("tells a person in words when the message action asks an agent they may not run", async () => {
+    const submitted = await harness.post(
+      harness.invoke(grace, "composeExtension/submitAction", {
+        commandId: "askAgent",
+        commandContext: "message",
+        data: { agent: "payroll", request: "is this right?" },
+        messagePayload: {
+          id: "1700000098",
+          body: { contentType: "html", content: "<p>My payslip</p>" },
+        },
+      }),
+    );
+    expect(submitted.status).toBe(200);
+    await harness.connector.waitForText("aren't allowed to run it yet", chain("1700000098"));
   });
 
   it("never shows the app password to Entra's double's neighbours: only in the token request", () => {

@@ -1,4 +1,5 @@
 import { agentObject, type UserPrincipal } from "../../authz/index.js";
+import { isSwitchboardError } from "../../core/index.js";
 import type { Agent } from "../../directory/index.js";
 import { suggestAgents } from "../chat/index.js";
 import { agentCard, askAgentCard, cardAttachment } from "./agent-cards.js";
@@ -46,10 +47,17 @@ export class MessageExtension {
   async query(person: TeamsPerson, value: { parameters?: { name?: string; value?: unknown }[] }) {
     if ("refusal" in person) return message(person.refusal);
     const q = String(value.parameters?.find((p) => p.name !== "initialRun")?.value ?? "").trim();
-    const page = await this.deps.directory.list(person.principal, {
-      ...(q ? { q } : {}),
-      limit: RESULTS,
-    });
+    let page: Awaited<ReturnType<TeamsDeps["directory"]["list"]>>;
+    try {
+      page = await this.deps.directory.list(person.principal, {
+        ...(q ? { q } : {}),
+        limit: RESULTS,
+      });
+    } catch (error) {
+      // A search the directory refuses (e.g. a character no field can hold) says why.
+      if (isSwitchboardError(error) && error.status < 500) return message(error.message);
+      throw error;
+    }
     return results(
       await Promise.all(page.items.map((agent) => agentResult(this.deps, person.principal, agent))),
     );

@@ -26,7 +26,7 @@ import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.
 import { TeamsIdentities } from "./teams-identities.js";
 import type { TeamsSettings } from "./teams-settings.js";
 import { TeamsSurface } from "./teams-surface.js";
-import { plainFromTeams } from "./teams-text.js";
+import { escapeTeamsText, plainFromTeams, teamsMarkdown } from "./teams-text.js";
 
 export interface TeamsServices {
   knex: Knex;
@@ -50,6 +50,7 @@ export interface TeamsIntegration {
 const MESSAGES_AT_ONCE = 8;
 /** Handling starts once activities pause this long, or after MAX_HOLD_MS under a stream. */
 const QUIET_MS = 20;
+const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 const MAX_HOLD_MS = 250;
 
 // biome-ignore lint/suspicious/noExplicitAny: activities are the Bot Framework's loose JSON.
@@ -127,12 +128,13 @@ export async function startTeams(
           // The card the button is on becomes the words, so nobody clicks it again.
           settle: async (words, options) => {
             if (!a.replyToId) return;
-            const who = options?.byClicker ? `${a.from?.name ?? "Someone"} ` : "";
+            // The clicker's display name is theirs to choose: shown as written.
+            const who = options?.byClicker ? `${escapeTeamsText(a.from?.name ?? "Someone")} ` : "";
             await surface
               .update(target, a.replyToId, {
                 type: "message",
                 textFormat: "markdown",
-                text: `${who}${words}`,
+                text: `${who}${teamsMarkdown(words)}`,
               })
               .catch(() => undefined);
           },
@@ -204,6 +206,13 @@ export async function startTeams(
     return undefined as never;
   });
 
+  // Delivery claims matter for minutes (the connector's retries), buttons for weeks.
+  const pruner = setInterval(() => {
+    Promise.all([deliveries.prune(7), actions.prune(30)]).catch((error) =>
+      logger.warn({ err: error }, "could not prune old Teams deliveries and actions"),
+    );
+  }, PRUNE_EVERY_MS);
+  pruner.unref();
   await teams.app.initialize();
   const resumed = await replier.resume();
   if (resumed > 0) logger.info({ replies: resumed }, "resuming Teams replies left unfinished");
@@ -211,6 +220,7 @@ export async function startTeams(
   return {
     router: teams.router,
     async stop() {
+      clearInterval(pruner);
       gate.flush();
       await Promise.allSettled([...background]);
       await replier.close();
