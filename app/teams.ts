@@ -56,6 +56,7 @@ export async function openTeams(
     users: ctx.authorization.users,
     logger: ctx.logger,
     publicUrl: parts.publicUrl,
+    singleProcess: ctx.db.kind === "pglite",
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());
   return teams;

@@ -50,6 +50,12 @@ beforeAll(async () => {
         runtime: "    type: demo\n    delay_ms: 20",
         run: everyone,
       }),
+      "slow.yaml": agentManifest({
+        name: "slow",
+        title: "Slow agent",
+        runtime: "    type: demo\n    delay_ms: 250",
+        run: everyone,
+      }),
       "payroll.yaml": agentManifest({
         name: "payroll",
         title: "Payroll <b>questions</b>",
@@ -63,7 +69,7 @@ beforeAll(async () => {
         run: ['"user:carol@example.com"'],
       }),
     },
-    commands: [["agents", "feature", "helpdesk", "payroll"]],
+    commands: [["agents", "feature", "helpdesk", "payroll", "slow"]],
   });
 }, 180_000);
 
@@ -305,5 +311,28 @@ describe("the Teams bot", () => {
     expect(harness.entra.requests.every((form) => form.client_secret === TEAMS_APP_PASSWORD)).toBe(
       true,
     );
+  });
+
+  it("finishes a reply in the same message after serve is killed mid-run and started again", {
+    timeout: 240_000,
+  }, async () => {
+    const root = newRoot();
+    await harness.post(
+      harness.message(ada, "slow tell me about our expense policy in detail", {
+        kind: "channel",
+        id: root,
+      }),
+    );
+    const working = await harness.connector.waitForText("working on it", chain(root));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // mid-answer: words every 250 ms
+    await harness.killAndRestart();
+    const [answer] = await eventually(async () => answerIn(chain(root)), 90_000);
+    // The working message became the answer: one message, no second reply.
+    expect(answer?.method).toBe("update");
+    expect(answer?.activityId).toBe(working.id);
+    expect(answer?.activity?.text).toContain("expense policy");
+    expect(
+      harness.connector.posted(chain(root)).filter((call) => call.method === "send"),
+    ).toHaveLength(1);
   });
 });

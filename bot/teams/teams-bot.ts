@@ -38,6 +38,8 @@ export interface TeamsServices {
   logger: Logger;
   /** More kinds of button (governance's approvals), next to the run buttons. */
   actionKinds?: readonly ChatActionKind[] | undefined;
+  /** The embedded database has one process: replies held when it last stopped were its own. */
+  singleProcess?: boolean;
 }
 
 export interface TeamsIntegration {
@@ -214,6 +216,7 @@ export async function startTeams(
   }, PRUNE_EVERY_MS);
   pruner.unref();
   await teams.app.initialize();
+  if (services.singleProcess) await replies.release({ everyone: true });
   const resumed = await replier.resume();
   if (resumed > 0) logger.info({ replies: resumed }, "resuming Teams replies left unfinished");
   logger.info("Teams bot on at /api/messages");

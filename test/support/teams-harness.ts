@@ -36,8 +36,8 @@ export class TeamsHarness {
     readonly keys: BotFrameworkKeysDouble,
     readonly entra: EntraTokenDouble,
     readonly connector: BotConnectorDouble,
-    readonly serve: SwitchboardProcess,
-    readonly baseUrl: string,
+    public serve: SwitchboardProcess,
+    public baseUrl: string,
     readonly env: Record<string, string>,
   ) {}
 
@@ -161,6 +161,20 @@ export class TeamsHarness {
       channelData: { tenant: { id: TEAMS_TENANT_ID } },
       locale: "en-US",
     };
+  }
+
+  /** Kills serve (SIGKILL: no goodbye) and starts it again, on a new port, on the same data. */
+  async killAndRestart(): Promise<void> {
+    this.serve.signal("SIGKILL");
+    await this.serve.exited;
+    const port = await freePort();
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.serve = new SwitchboardProcess(["serve"], {
+      ...this.env,
+      PORT: String(port),
+      PUBLIC_URL: this.baseUrl,
+    });
+    await this.serve.waitFor(`${this.baseUrl}/readyz`, 90_000);
   }
 
   async close(): Promise<void> {
