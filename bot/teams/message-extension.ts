@@ -1,9 +1,9 @@
 import { agentObject, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { Agent } from "../../directory/index.js";
-import { suggestAgents } from "../chat/index.js";
+import { agentPageUrl, suggestAgents } from "../chat/index.js";
 import { agentCard, askAgentCard, cardAttachment } from "./agent-cards.js";
-import { agentPageUrl, type TeamsDeps } from "./teams-deps.js";
+import type { TeamsDeps } from "./teams-deps.js";
 import type { TeamsPerson } from "./teams-identities.js";
 import { plainFromTeams } from "./teams-text.js";
 
@@ -16,7 +16,7 @@ const RESULTS = 10;
 /** An agent as a message extension result: its card, and a preview for the result list. */
 async function agentResult(deps: TeamsDeps, principal: UserPrincipal, agent: Agent) {
   const mayRun = await deps.access.can(principal, "runner", agentObject(agent.name));
-  const card = agentCard(agent, mayRun, agentPageUrl(deps, agent.name));
+  const card = agentCard(agent, mayRun, agentPageUrl(deps.publicUrl, agent.name));
   return {
     ...cardAttachment(card),
     preview: {

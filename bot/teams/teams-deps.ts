@@ -42,8 +42,3 @@ export function connectorClient(deps: Pick<TeamsDeps, "tokens">, serviceUrl: str
     token: () => deps.tokens.token("https://api.botframework.com/.default"),
   });
 }
-
-/** The site's page of an agent, where people ask for access. */
-export function agentPageUrl(deps: Pick<TeamsDeps, "publicUrl">, agentName: string): string {
-  return `${deps.publicUrl.replace(/\/+$/, "")}/agents/${encodeURIComponent(agentName)}`;
-}
