@@ -1,11 +1,13 @@
 /**
- * The chat surfaces: Slack now, Teams later, and the chat core they share (reading a
- * request, suggesting agents, exactly-once handling, replies that survive a restart).
- * Depends on sessions, directory, authz.
+ * The chat surfaces (Slack; Teams next) and the chat core they share (bot/chat: the flow
+ * from a message to a run, replies that survive a restart, buttons any feature can add
+ * a kind of; see bot/chat/index.ts). Depends on sessions, directory, authz.
  */
 export type {
   ChatActionClick,
   ChatActionKind,
+  ChatCore,
+  ChatOffer,
   ChatPort,
   ChatSurface,
   IncomingChatMessage,

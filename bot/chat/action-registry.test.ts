@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import type { ChatActionClick, ChatActionKind } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
-import { ChatFixture } from "./testing/chat-fixture.js";
+import { type ChatFixture, useChatFixture } from "./testing/chat-fixture.js";
 import type { Shown } from "./testing/recording-surface.js";
 
 /** Buttons and their clicks through the one registry every surface hands clicks to. */
+const fixture = useChatFixture();
 let chat: ChatFixture;
-
-beforeAll(async () => {
-  chat = await ChatFixture.start();
-}, 60_000);
-afterAll(async () => {
-  await chat?.stop();
+beforeAll(() => {
+  chat = fixture();
 });
 
 /** A click by `name` on the button carrying `actionId`, in `room`; what the clicker is told. */
@@ -30,7 +27,6 @@ async function click(name: string, actionId: string, room: string): Promise<stri
         room,
         said: `${options?.byClicker ? `${name} ` : ""}${words}`,
       }),
-    chat: chat.flow,
     native: undefined,
   });
   return told;
@@ -99,6 +95,26 @@ describe("chat actions", () => {
     expect(handled[0]?.click.replyTarget).toEqual({ room: "s2" });
     expect(handled[0]?.payload).toEqual({ budget: "b-1" });
     expect(chat.surface.in("s2").at(-1)).toEqual({ room: "s2", said: "ada approved b-1." });
+  });
+
+  it("posts a kind's buttons where a run was asked from, and nowhere for a run of no chat", async () => {
+    await chat.flow.handle(chat.message("carol", "s4", "expenses lunch with a customer"));
+    await eventually(async () =>
+      expect(chat.surface.in("s4").at(-1)).toMatchObject({ reply: "finish" }),
+    );
+    const run = (await chat.db
+      .knex("runs")
+      .join("sessions", "sessions.id", "runs.session_id")
+      .where({ "sessions.conversation_key": "channel-1:s4" })
+      .first("runs.id")) as { id: string };
+    const buttons = [{ label: "Approve", kind: "approve_test", payload: { run: run.id } }];
+    expect(await chat.core.offerForRun(run.id, "Approve this run?", buttons)).toBe(true);
+    expect(chat.surface.in("s4").at(-1)).toMatchObject({
+      words: "Approve this run?",
+      buttons: [{ label: "Approve" }],
+    });
+    const elsewhere = "00000000-0000-4000-8000-000000000000";
+    expect(await chat.core.offerForRun(elsewhere, "Approve this run?", buttons)).toBe(false);
   });
 
   it("answers 'no longer works' for an unknown id, another surface's button or an unregistered kind", async () => {

@@ -75,7 +75,7 @@ export interface ChatOffer {
 }
 
 /** A click as a surface hands it over: the id its button carried and who clicked. */
-export interface IncomingChatClick extends Omit<ChatActionClick, "principal"> {
+export interface IncomingChatClick extends Omit<ChatActionClick, "principal" | "chat"> {
   surface: SurfaceName;
   person(): Promise<ChatPerson>;
   /** What to say for a button that no longer works (the surface may name its commands). */
@@ -93,7 +93,11 @@ const STALE = "This button no longer works. Mention me again to start over.";
 export class ChatActionRegistry {
   private readonly kinds = new Map<string, ChatActionKind>();
 
-  constructor(private readonly actions: ChatActions) {}
+  constructor(
+    private readonly actions: ChatActions,
+    /** The chat of the surface whose clicks come here (its ChatFlow). */
+    private readonly chat: ChatPort,
+  ) {}
 
   add(...kinds: readonly ChatActionKind[]): this {
     for (const kind of kinds) this.kinds.set(kind.kind, kind);
@@ -114,6 +118,6 @@ export class ChatActionRegistry {
     if (refusal) return click.tell(refusal);
     if (kind.singleUse && !(await this.actions.use(click.actionId))) return;
     const { surface: _surface, person: _person, staleWords: _stale, ...rest } = click;
-    await kind.handle({ ...rest, principal: person.principal }, stored.payload);
+    await kind.handle({ ...rest, principal: person.principal, chat: this.chat }, stored.payload);
   }
 }

@@ -1,19 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
-import { ChatFixture, PUBLIC_URL } from "./testing/chat-fixture.js";
+import { type ChatFixture, PUBLIC_URL, useChatFixture } from "./testing/chat-fixture.js";
 import type { Shown } from "./testing/recording-surface.js";
 
 /**
  * The chat flow on real parts (PostgreSQL, the authorizer, the runs engine), through a
  * surface that records what it is asked to show: what any surface's people would see.
  */
+const fixture = useChatFixture();
 let chat: ChatFixture;
-
-beforeAll(async () => {
-  chat = await ChatFixture.start();
-}, 60_000);
-afterAll(async () => {
-  await chat?.stop();
+beforeAll(() => {
+  chat = fixture();
 });
 
 /** The replies' steps in a room, as "step: text". */

@@ -103,7 +103,8 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
         idempotencyKey: `${surface}:${request.deliveryId}`,
       });
     } catch (error) {
-      this.deps.logger.info({ err: error, agent: request.agentName }, "a chat request was refused");
+      const log = { err: error, agent: request.agentName, surface };
+      this.deps.logger.info(log, "a chat request was refused");
       const url = agentPageUrl(this.deps.publicUrl, request.agentName);
       await this.surface.say(target, refusalText(error, request.agentName, url));
       return;

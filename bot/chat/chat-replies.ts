@@ -50,6 +50,12 @@ export class ChatReplies {
       .update({ lease_expires_at: this.expiry() });
   }
 
+  /** Where a run's reply goes on this surface (a RunReplyTarget), if it has one. */
+  async targetOf(surface: string, runId: string): Promise<Record<string, unknown> | undefined> {
+    const row = await this.knex("chat_replies").where({ run_id: runId, surface }).first("target");
+    return row?.target as Record<string, unknown> | undefined;
+  }
+
   async saveProgress(runId: string, progress: Record<string, unknown>): Promise<void> {
     await this.knex("chat_replies")
       .where({ run_id: runId })
@@ -64,11 +70,13 @@ export class ChatReplies {
 
   /**
    * Lets go of this process's pending replies (it is stopping), or with `everyone`, of all
-   * of them (the embedded database's one process starting: any hold it finds was its own).
+   * of them (the embedded database's one process starting: any hold it finds was its own),
+   * or of all of one surface's (each surface takes over its own).
    */
-  async release(options: { everyone?: boolean } = {}): Promise<void> {
+  async release(options: { everyone?: boolean; surface?: string } = {}): Promise<void> {
     const query = this.knex("chat_replies").where({ state: "pending" });
     if (!options.everyone) query.andWhere({ owner: this.owner });
+    if (options.surface) query.andWhere({ surface: options.surface });
     await query.update({ owner: null, lease_expires_at: null });
   }
 

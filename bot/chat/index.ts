@@ -9,6 +9,19 @@
  * an identity) and how a mention is written. It hands each message over as an
  * IncomingChatMessage to its ChatFlow, and each button click to the registry.
  *
+ * A surface plugs in (as bot/slack does in slack-app.ts):
+ * 1. implement ChatSurface for its renderer, with a plain-data reply target;
+ * 2. `const chat = openChatCore(surface, services)` at start, `chat.resume()` once it can
+ *    post (replies a stopped process left unfinished), `chat.stop()` when stopping;
+ * 3. hand each message to `chat.flow.handle(IncomingChatMessage)` (the mention stripped,
+ *    `from.person()` resolving the sender by email), and each click carrying a ChatActions
+ *    id to `chat.clicks.click(IncomingChatClick)`;
+ * 4. register its own `run_agent_form` kind (`chat.clicks.add`): the "Run" of a suggestion
+ *    without a request and of an agent card (agentCards) asks the person for the request,
+ *    which is the surface's own (Slack: a modal; Teams: a task module), then runs it with
+ *    `chat.flow.run`; its own features (Slack's `/agents`, App Home; Teams' message
+ *    extension) list agents with agentCards and check access with `whyNotRun`.
+ *
  * Adding a kind of button (e.g. governance's `approve_budget` / `deny_budget`), once for
  * every surface:
  * 1. write a ChatActionKind: `kind`, `singleUse`, `authorize(principal, payload)` (the
@@ -17,8 +30,10 @@
  *    `click.chat` runs, says or offers more buttons in the conversation it came from);
  * 2. hand it to the surfaces at start-up: `startSlack(…, { actionKinds: [kind] })`, and the
  *    same list to Teams; the surface's registry dispatches its clicks;
- * 3. post its buttons with `flow.offer(target, words, [{ label, kind, payload }])`: each
- *    button becomes an opaque ChatActions id, rendered by the surface's generic `buttons`.
+ * 3. post its buttons with `flow.offer(target, words, [{ label, kind, payload }])`, or in
+ *    the conversation a run was asked from with `core.offerForRun(runId, words, buttons)`
+ *    (on each surface's ChatCore; the one the run came from posts): each button becomes an
+ *    opaque ChatActions id, rendered by the surface's generic `buttons`.
  * No surface code changes: clicks on any surface come to `handle` the same way.
  */
 
@@ -31,8 +46,10 @@ export {
   type ChatRunRequest,
   type IncomingChatClick,
 } from "./action-registry.js";
+export { type AgentCard, agentCards } from "./agent-cards.js";
 export { suggestAgents } from "./agent-suggestions.js";
 export { ChatActions } from "./chat-actions.js";
+export { type ChatCore, type ChatCoreServices, openChatCore } from "./chat-core.js";
 export { ChatFlow, type ChatFlowDeps } from "./chat-flow.js";
 export type {
   ChatConversation,
@@ -53,7 +70,7 @@ export { ChatDeliveries } from "./deliveries.js";
 export { type NamedAgent, namedAgent } from "./named-agent.js";
 export { ChatReplyLoop } from "./reply-loop.js";
 export { type ChatRequest, parseRequest } from "./request-text.js";
-export { agentPageUrl, whyNotRun } from "./run-access.js";
+export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";
 export { runAgentKind } from "./run-agent-kind.js";
 export { SLUG_PATTERN } from "./slug.js";
 export { costText, refusalText } from "./wording.js";

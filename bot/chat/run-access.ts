@@ -35,3 +35,11 @@ export async function whyNotRun(
     return { refusal: refusalText(error, agentName, url) };
   }
 }
+
+/** `authorize` for a kind of button that runs `payload.agentName`: the clicking person may run it. */
+export function mayRunAgent(deps: { directory: AgentDirectory; publicUrl: string }) {
+  return async (principal: UserPrincipal, payload: Record<string, unknown>) => {
+    const check = await whyNotRun(deps, principal, String(payload.agentName));
+    return "refusal" in check ? check.refusal : undefined;
+  };
+}

@@ -1,7 +1,7 @@
 import type { AgentDirectory } from "../../directory/index.js";
 import type { ChatActionKind } from "./action-registry.js";
 import type { ChatConversation } from "./chat-message.js";
-import { whyNotRun } from "./run-access.js";
+import { mayRunAgent } from "./run-access.js";
 
 /**
  * `run_agent`: a stored request (a mention that named no agent) to run with the agent the
@@ -16,10 +16,7 @@ export function runAgentKind(deps: {
   return {
     kind: "run_agent",
     singleUse: true,
-    async authorize(principal, payload) {
-      const check = await whyNotRun(deps, principal, String(payload.agentName));
-      return "refusal" in check ? check.refusal : undefined;
-    },
+    authorize: mayRunAgent(deps),
     async handle(click, payload) {
       const { agentName, text, conversation } = payload as {
         agentName: string;

@@ -56,7 +56,6 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
       replyTarget: channel ? { team, channel, threadTs: body.message?.thread_ts } : undefined,
       tell,
       settle,
-      chat: deps.flow,
       native,
       staleWords: STALE,
     });

@@ -1,5 +1,10 @@
 import type { App, types } from "@slack/bolt";
-import { type ChatActionKind, type ChatConversation, whyNotRun } from "../chat/index.js";
+import {
+  type ChatActionKind,
+  type ChatConversation,
+  mayRunAgent,
+  whyNotRun,
+} from "../chat/index.js";
 import type { SlackClick } from "./chat-action-kinds.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun } from "./posted-runs.js";
@@ -29,10 +34,7 @@ export function openRunForm(deps: SlackDeps): ChatActionKind {
   return {
     kind: "run_agent_form",
     singleUse: false,
-    async authorize(principal, payload) {
-      const check = await whyNotRun(deps, principal, String(payload.agentName));
-      return "refusal" in check ? check.refusal : undefined;
-    },
+    authorize: mayRunAgent(deps),
     async handle(click, payload) {
       const agentName = String(payload.agentName);
       const check = await whyNotRun(deps, click.principal, agentName);
@@ -99,7 +101,9 @@ export function registerRunForm(app: App, deps: SlackDeps): void {
       slackUser: body.user.id,
       team,
       channel: state.channel ?? body.user.id,
-      conversation: stored.payload.conversation as ChatConversation<SlackConversation> | undefined,
+      conversation: withConversation(stored.payload).conversation as
+        | ChatConversation<SlackConversation>
+        | undefined,
       agentName,
       text,
       deliveryKey: `view:${view.id}`,
@@ -120,4 +124,27 @@ function parseState(metadata: string): FormState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Buttons posted before the chat core named a button's conversation (`conversation`) held
+ * Slack's thread as `place`: read as a conversation, they work for the rest of their days.
+ */
+function withConversation(payload: Record<string, unknown>): Record<string, unknown> {
+  const place = payload.place as (SlackConversation & { conversationKey: string }) | undefined;
+  if (payload.conversation || !place) return payload;
+  const { team, channel, threadTs, conversationKey } = place;
+  return {
+    ...payload,
+    conversation: { threadKey: conversationKey, target: { team, channel, threadTs } },
+  };
+}
+
+/** A kind that also reads buttons stored with a `place` (see withConversation). */
+export function slackPlaces(kind: ChatActionKind): ChatActionKind {
+  return {
+    ...kind,
+    authorize: (principal, payload) => kind.authorize(principal, withConversation(payload)),
+    handle: (click, payload) => kind.handle(click, withConversation(payload)),
+  };
 }

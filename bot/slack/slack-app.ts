@@ -5,25 +5,15 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { FastRoute } from "../../core/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
-import { newWorkerId, type RunsService } from "../../sessions/index.js";
-import {
-  type ChatActionKind,
-  ChatActionRegistry,
-  ChatActions,
-  ChatDeliveries,
-  ChatFlow,
-  ChatReplies,
-  ChatReplyLoop,
-  runAgentKind,
-  WorkLimiter,
-} from "../chat/index.js";
+import type { RunsService } from "../../sessions/index.js";
+import { type ChatActionKind, openChatCore, runAgentKind, WorkLimiter } from "../chat/index.js";
 import { registerAppHome } from "./app-home.js";
 import { boltLogger } from "./bolt-logger.js";
 import { registerChatActions } from "./chat-action-kinds.js";
 import { SlackEventIntake } from "./event-intake.js";
 import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
-import { openRunForm, registerRunForm } from "./run-agent-actions.js";
+import { openRunForm, registerRunForm, slackPlaces } from "./run-agent-actions.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { SlackIdentities } from "./slack-identities.js";
 import { SlackSurface } from "./slack-surface.js";
@@ -69,7 +59,6 @@ export interface SlackIntegration {
 /** The path Slack posts events, commands and interactions to (the app manifest's URLs). */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
-const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 /** Events handled at once; each was acknowledged before it waits its turn. */
 const INCOMING_AT_ONCE = 8;
 
@@ -120,20 +109,18 @@ export async function startSlack(
     logger.error({ err: error }, "a Slack event failed");
   });
 
-  const replies = new ChatReplies(services.knex, newWorkerId());
-  const actions = new ChatActions(services.knex);
-  const publicUrl = settings.publicUrl;
-  const deliveries = new ChatDeliveries(services.knex);
-  const core = { ...services, logger, publicUrl, actions, deliveries };
-  const surface = new SlackSurface(app.client);
-  const replier = new ChatReplyLoop({ ...core, replies }, surface);
-  const flow = new ChatFlow(core, surface, replier);
-  const clicks = new ChatActionRegistry(actions);
+  const chat = openChatCore(new SlackSurface(app.client), {
+    ...services,
+    logger,
+    publicUrl: settings.publicUrl,
+    singleProcess: settings.singleProcess,
+  });
   const deps: SlackDeps = {
-    ...core,
+    ...services,
+    ...chat,
+    logger,
+    publicUrl: settings.publicUrl,
     identities: new SlackIdentities(services.users),
-    flow,
-    clicks,
   };
 
   const incoming = new WorkLimiter(INCOMING_AT_ONCE);
@@ -156,8 +143,9 @@ export async function startSlack(
   app.event("message", onMessage);
   registerSlashCommand(app, deps);
   registerAppHome(app, deps);
-  // Every button's click, by the kind of ChatActions row it carries (approvals come later).
-  clicks.add(runAgentKind(deps), openRunForm(deps), ...(services.actionKinds ?? []));
+  // Every button's click, by the kind of ChatActions row it carries: the core's, the
+  // kinds given (approvals) and Slack's own run form.
+  chat.clicks.add(openRunForm(deps), slackPlaces(runAgentKind(deps)));
   registerChatActions(app, deps);
   registerRunForm(app, deps);
 
@@ -170,26 +158,16 @@ export async function startSlack(
         logger,
       });
   if (socketMode) await app.start();
-  if (settings.singleProcess) await replies.release({ everyone: true });
-  const resumed = await replier.resume();
-  if (resumed > 0) logger.info({ replies: resumed }, "resuming Slack replies left unfinished");
+  await chat.resume();
   logger.info({ mode: socketMode ? "socket" : "http" }, "Slack integration on");
-  // Delivery claims matter for minutes (Slack's retries), buttons for weeks: prune the rest.
-  const pruner = setInterval(() => {
-    Promise.all([deps.deliveries.prune(7), deps.actions.prune(30)]).catch((error) =>
-      logger.warn({ err: error }, "could not prune old Slack deliveries and actions"),
-    );
-  }, PRUNE_EVERY_MS);
-  pruner.unref();
   return {
     mode: socketMode ? "socket" : "http",
     eventIntake: intake?.route,
     router: socketMode ? undefined : router,
     async stop() {
-      clearInterval(pruner);
       // Acknowledged events are not sent again: handle those held or under way first.
       await intake?.drain();
-      await replier.close();
+      await chat.stop();
       if (socketMode) await app.stop();
     },
   };

@@ -1,11 +1,11 @@
 import type { App, RespondFn, types } from "@slack/bolt";
 import type { UserPrincipal } from "../../authz/index.js";
 import type { Agent } from "../../directory/index.js";
-import { SLUG_PATTERN, whyNotRun } from "../chat/index.js";
+import { agentCards, SLUG_PATTERN, whyNotRun } from "../chat/index.js";
 import { type AgentCardOptions, agentCardBlocks, agentListBlocks } from "./agent-card-blocks.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun } from "./posted-runs.js";
-import { agentPageUrl, type SlackDeps } from "./slack-deps.js";
+import type { SlackDeps } from "./slack-deps.js";
 
 export const AGENTS_COMMAND = "/agents";
 const SEARCH_LIMIT = 10;
@@ -121,7 +121,7 @@ async function search(ctx: CommandContext, words: string): Promise<void> {
     );
     return;
   }
-  const cards = await Promise.all(page.items.map((agent) => cardOf(ctx, agent, false)));
+  const cards = await cardsOf(ctx, page.items, false);
   const more = page.nextCursor
     ? [
         {
@@ -153,21 +153,19 @@ async function card(ctx: CommandContext, agentName: string): Promise<void> {
     );
     return;
   }
-  const { options } = await cardOf(ctx, agent, true);
-  await ctx.tell(`${agent.title} (${agent.name})`, agentCardBlocks(agent, options));
+  const [shown] = await cardsOf(ctx, [agent], true);
+  await ctx.tell(`${agent.title} (${agent.name})`, shown && agentCardBlocks(agent, shown.options));
 }
 
-/** A card with a "Run" button (a ChatActions id) when the person may run the agent. */
-async function cardOf(
+/** Cards with a "Run" button (a ChatActions id) where the person may run the agent. */
+async function cardsOf(
   ctx: CommandContext,
-  agent: Agent,
+  agents: readonly Agent[],
   detailed: boolean,
-): Promise<{ agent: Agent; options: AgentCardOptions }> {
-  const runnable =
-    agent.state === "enabled" &&
-    (await ctx.deps.directory.permissions(ctx.principal, agent.name)).run;
-  const runActionId = runnable
-    ? await ctx.deps.actions.create("slack", "run_agent_form", { agentName: agent.name })
-    : undefined;
-  return { agent, options: { url: agentPageUrl(ctx.deps, agent.name), runActionId, detailed } };
+): Promise<{ agent: Agent; options: AgentCardOptions }[]> {
+  const cards = await agentCards(ctx.deps, "slack", ctx.principal, agents);
+  return cards.map(({ agent, url, runActionId }) => ({
+    agent,
+    options: { url, runActionId, detailed },
+  }));
 }

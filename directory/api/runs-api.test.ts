@@ -16,16 +16,15 @@ import {
   loadPolicyModel,
   UserDirectory,
 } from "../../authz/index.js";
-import { allowedEnvironment, DemoRuntime, RuntimeRegistry } from "../../runtimes/index.js";
-import { InProcessQueue, LocalRunSignals, RunEngine, RunsService } from "../../sessions/index.js";
+import type { RunEngine } from "../../sessions/index.js";
 import { eventually } from "../../test/support/eventually.js";
 import type { JsonBody } from "../../test/support/http.js";
+import { startInProcessRuns } from "../../test/support/in-process-runs.js";
 import {
   API_BASE,
   createDefaultDirectoryApi,
   createDirectoryServices,
   type DirectoryServices,
-  runnableAgents,
   validateManifest,
 } from "../index.js";
 
@@ -153,29 +152,9 @@ beforeAll(async () => {
     context,
   );
 
-  const logger = pino({ level: "silent" });
-  const runtimes = new RuntimeRegistry([new DemoRuntime()]);
-  const queue = new InProcessQueue();
-  const signals = new LocalRunSignals();
-  const agents = runnableAgents(services.registry);
-  const runs = new RunsService({ knex: db.knex, agents, access, runtimes, queue, signals, logger });
-  engine = new RunEngine({
-    knex: db.knex,
-    queue,
-    signals,
-    agents,
-    runtimes,
-    secrets: () => allowedEnvironment({}, []),
-    logger,
-    concurrency: 4,
-    limits: { perUser: 100, perAgent: 100 },
-    leaseMs: 5_000,
-    maxAttempts: 2,
-    retryBackoffMs: 50,
-    defaultTimeoutMs: 30_000,
-    singleProcess: true,
-  });
-  await engine.start();
+  const started = await startInProcessRuns({ knex: db.knex, access, registry: services.registry });
+  const runs = started.runs;
+  engine = started.engine;
   const app = createHttpApp({
     logger: pino({ level: "silent" }),
     metrics: createHttpMetrics(),

@@ -1,4 +1,5 @@
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { type Database, migrateLatest, openDatabase } from "../../../app/db/index.js";
 import {
   AccessPolicy,
@@ -10,25 +11,15 @@ import {
 import {
   createDirectoryServices,
   type DirectoryServices,
-  runnableAgents,
   validateManifest,
 } from "../../../directory/index.js";
-import { allowedEnvironment, DemoRuntime, RuntimeRegistry } from "../../../runtimes/index.js";
-import {
-  InProcessQueue,
-  LocalRunSignals,
-  RunEngine,
-  RunsService,
-} from "../../../sessions/index.js";
+import type { RunEngine, RunsService } from "../../../sessions/index.js";
+import { startInProcessRuns } from "../../../test/support/in-process-runs.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.js";
-import { ChatActionRegistry } from "../action-registry.js";
-import { ChatActions } from "../chat-actions.js";
-import { ChatFlow } from "../chat-flow.js";
+import type { ChatActionRegistry } from "../action-registry.js";
+import { type ChatCore, openChatCore } from "../chat-core.js";
+import type { ChatFlow } from "../chat-flow.js";
 import type { ChatPerson, IncomingChatMessage } from "../chat-message.js";
-import { ChatReplies } from "../chat-replies.js";
-import { ChatDeliveries } from "../deliveries.js";
-import { ChatReplyLoop } from "../reply-loop.js";
-import { runAgentKind } from "../run-agent-kind.js";
 import { RecordingSurface, type Room } from "./recording-surface.js";
 
 export const PUBLIC_URL = "https://switchboard.example.com";
@@ -63,10 +54,16 @@ export class ChatFixture {
     readonly runs: RunsService,
     readonly engine: RunEngine,
     readonly people: Map<string, UserPrincipal>,
-    readonly flow: ChatFlow<Room>,
-    readonly replies: ChatReplyLoop<Room>,
-    readonly clicks: ChatActionRegistry,
+    readonly core: ChatCore<Room>,
   ) {}
+
+  get flow(): ChatFlow<Room> {
+    return this.core.flow;
+  }
+
+  get clicks(): ChatActionRegistry {
+    return this.core.clicks;
+  }
 
   static async start(): Promise<ChatFixture> {
     const pg = await createTestDatabase("chat_flow");
@@ -95,55 +92,21 @@ export class ChatFixture {
     await directory.registry.apply(manifest("expenses", "Files expense reports", view), context);
 
     const logger = pino({ level: "silent" });
-    const runtimes = new RuntimeRegistry([new DemoRuntime()]);
-    const queue = new InProcessQueue();
-    const signals = new LocalRunSignals();
-    const agents = runnableAgents(directory.registry);
-    const runs = new RunsService({
+    const { runs, engine } = await startInProcessRuns({
       knex: db.knex,
-      agents,
       access,
-      runtimes,
-      queue,
-      signals,
-      logger,
+      registry: directory.registry,
     });
-    const engine = new RunEngine({
-      knex: db.knex,
-      queue,
-      signals,
-      agents,
-      runtimes,
-      secrets: () => allowedEnvironment({}, []),
-      logger,
-      concurrency: 4,
-      limits: { perUser: 100, perAgent: 100 },
-      leaseMs: 5_000,
-      maxAttempts: 2,
-      retryBackoffMs: 50,
-      defaultTimeoutMs: 30_000,
-      singleProcess: true,
-    });
-    await engine.start();
-
     const surface = new RecordingSurface();
-    const actions = new ChatActions(db.knex);
-    const core = {
+    const core = openChatCore(surface, {
+      knex: db.knex,
       runs,
       directory: directory.directory,
       registry: directory.registry,
       access,
-      deliveries: new ChatDeliveries(db.knex),
-      actions,
       publicUrl: PUBLIC_URL,
       logger,
-    };
-    const replies = new ChatReplyLoop(
-      { ...core, replies: new ChatReplies(db.knex, "test-web") },
-      surface,
-    );
-    const flow = new ChatFlow(core, surface, replies);
-    const clicks = new ChatActionRegistry(actions).add(runAgentKind(core));
+    });
     return new ChatFixture(
       surface,
       pg,
@@ -154,14 +117,12 @@ export class ChatFixture {
       runs,
       engine,
       people,
-      flow,
-      replies,
-      clicks,
+      core,
     );
   }
 
   async stop(): Promise<void> {
-    await this.replies.close();
+    await this.core.stop();
     await this.engine.stop();
     await this.authorizer.close();
     await this.db.close();
@@ -198,4 +159,19 @@ export class ChatFixture {
       replyTarget: { room },
     };
   }
+}
+
+/** A fixture for the test file: started before its tests, stopped after them. */
+export function useChatFixture(): () => ChatFixture {
+  let fixture: ChatFixture | undefined;
+  beforeAll(async () => {
+    fixture = await ChatFixture.start();
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+  return () => {
+    if (!fixture) throw new Error("the chat fixture has not started");
+    return fixture;
+  };
 }
