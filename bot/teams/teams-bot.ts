@@ -3,16 +3,11 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
-import { newWorkerId, type RunsService } from "../../sessions/index.js";
+import type { RunsService } from "../../sessions/index.js";
 import {
   type ChatActionKind,
-  ChatActionRegistry,
-  ChatActions,
-  ChatDeliveries,
-  ChatFlow,
-  ChatReplies,
-  ChatReplyLoop,
-  runAgentKind,
+  type ChatCore,
+  openChatCore,
   WorkLimiter,
   whyNotRun,
 } from "../chat/index.js";
@@ -45,6 +40,8 @@ export interface TeamsServices {
 export interface TeamsIntegration {
   /** Mount at the root: POST /api/messages. */
   router: Router;
+  /** Posts words with buttons where a run was asked from in Teams (governance's approvals). */
+  offerForRun: ChatCore<TeamsTarget>["offerForRun"];
   stop(): Promise<void>;
 }
 
@@ -52,7 +49,6 @@ export interface TeamsIntegration {
 const MESSAGES_AT_ONCE = 8;
 /** Handling starts once activities pause this long, or after MAX_HOLD_MS under a stream. */
 const QUIET_MS = 20;
-const PRUNE_EVERY_MS = 6 * 60 * 60_000;
 const MAX_HOLD_MS = 250;
 
 // biome-ignore lint/suspicious/noExplicitAny: activities are the Bot Framework's loose JSON.
@@ -76,27 +72,26 @@ export async function startTeams(
   const gate = new QuietGate(QUIET_MS, MAX_HOLD_MS);
   const teams = createTeamsApp(settings, logger, { onArrival: () => gate.arrived() });
   const publicUrl = services.publicUrl.replace(/\/+$/, "");
-  const actions = new ChatActions(services.knex);
-  const deliveries = new ChatDeliveries(services.knex);
-  const replies = new ChatReplies(services.knex, newWorkerId());
+  const surface = new TeamsSurface({ tokens: teams.tokens });
+  const chat = openChatCore(surface, {
+    ...services,
+    publicUrl,
+    logger,
+    actionKinds: [
+      askByMention({ directory: services.directory, publicUrl }),
+      ...(services.actionKinds ?? []),
+    ],
+  });
+  const { flow, clicks } = chat;
   const deps: TeamsDeps = {
     ...services,
     publicUrl,
     logger,
     identities: new TeamsIdentities(services.users),
-    deliveries,
-    actions,
+    deliveries: chat.deliveries,
+    actions: chat.actions,
     tokens: teams.tokens,
   };
-  const core = { ...services, publicUrl, logger, actions, deliveries };
-  const surface = new TeamsSurface(deps);
-  const replier = new ChatReplyLoop({ ...core, replies }, surface);
-  const flow = new ChatFlow(core, surface, replier);
-  const clicks = new ChatActionRegistry(actions).add(
-    runAgentKind(core),
-    askByMention(core),
-    ...(services.actionKinds ?? []),
-  );
   const extension = new MessageExtension(deps);
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);
   const background = new Set<Promise<unknown>>();
@@ -140,7 +135,6 @@ export async function startTeams(
               })
               .catch(() => undefined);
           },
-          chat: flow,
           native: a,
         }),
       );
@@ -208,25 +202,16 @@ export async function startTeams(
     return undefined as never;
   });
 
-  // Delivery claims matter for minutes (the connector's retries), buttons for weeks.
-  const pruner = setInterval(() => {
-    Promise.all([deliveries.prune(7), actions.prune(30)]).catch((error) =>
-      logger.warn({ err: error }, "could not prune old Teams deliveries and actions"),
-    );
-  }, PRUNE_EVERY_MS);
-  pruner.unref();
   await teams.app.initialize();
-  if (services.singleProcess) await replies.release({ everyone: true });
-  const resumed = await replier.resume();
-  if (resumed > 0) logger.info({ replies: resumed }, "resuming Teams replies left unfinished");
+  await chat.resume();
   logger.info("Teams bot on at /api/messages");
   return {
     router: teams.router,
+    offerForRun: (runId, words, buttons) => chat.offerForRun(runId, words, buttons),
     async stop() {
-      clearInterval(pruner);
       gate.flush();
       await Promise.allSettled([...background]);
-      await replier.close();
+      await chat.stop();
     },
   };
 }
