@@ -15,7 +15,9 @@ const RESULTS = 10;
 
 /** An agent as a message extension result: its card, and a preview for the result list. */
 async function agentResult(deps: TeamsDeps, principal: UserPrincipal, agent: Agent) {
-  const mayRun = await deps.access.can(principal, "runner", agentObject(agent.name));
+  // As the core's agent cards decide it: an enabled agent the person may run.
+  const mayRun =
+    agent.state === "enabled" && (await deps.directory.permissions(principal, agent.name)).run;
   const card = agentCard(agent, mayRun, agentPageUrl(deps.publicUrl, agent.name));
   return {
     ...cardAttachment(card),
