@@ -135,6 +135,25 @@ describe("the Teams bot", () => {
     expect(answer?.activity?.entities ?? []).toEqual([]);
   });
 
+  it("answers in a group chat, where the chat is the session, and ignores other bots", async () => {
+    const first = harness.message(ada, "helpdesk is the wiki down", { kind: "groupChat" });
+    await harness.post(first);
+    await answerIn(first.conversation.id);
+    const next = harness.message(ada, "and the intranet?", { kind: "groupChat", mention: false });
+    await harness.post(next);
+    const answers = await answerIn(first.conversation.id, 2);
+    expect(JSON.stringify(answers.at(-1)?.activity)).toContain("intranet");
+    // Another bot in the chat: nothing is run or said for it.
+    const before = harness.connector.calls.length;
+    const bot = { ...ada, id: "28:another-bot", aadObjectId: "" };
+    await harness.post(harness.message(bot, "helpdesk ping", { kind: "groupChat" }));
+    await harness.post(harness.message(ada, "thanks", { kind: "groupChat", mention: false }));
+    await answerIn(first.conversation.id, 3);
+    expect(
+      harness.connector.calls.slice(before).some((call) => JSON.stringify(call).includes("ping")),
+    ).toBe(false);
+  });
+
   it("starts one run for an activity delivered twice", async () => {
     const root = newRoot();
     const activity = harness.message(ada, "helpdesk reset my password", {

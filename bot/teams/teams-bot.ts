@@ -140,6 +140,8 @@ export async function startTeams(
       );
       return;
     }
+    // Bots (this one's own messages included) are not people: answering them could loop.
+    if (String(a.from?.id ?? "").startsWith("28:") || a.from?.id === a.recipient?.id) return;
     const { mentioned, text } = readMention(a, a.recipient?.id ?? "");
     later("message", () =>
       flow.handle({
