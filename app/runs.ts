@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { ApprovalNotifier } from "../governance/index.js";
 import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
@@ -138,6 +139,8 @@ export async function openRuns(
     consume: boolean;
     /** The model proxy agents call; default MODEL_PROXY_URL. */
     modelProxyUrl?: string | undefined;
+    /** Tells approvers that a held run waits for them (the chat surfaces). */
+    approvalNotifier?: ApprovalNotifier | undefined;
   },
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
@@ -157,7 +160,11 @@ export async function openRuns(
     queue,
     signals,
     logger: logger.child({ module: "runs" }),
+    runEstimateUsd: config.BUDGET_RUN_ESTIMATE_USD,
+    approvalExpiryMs: config.APPROVAL_EXPIRY_MINUTES * 60_000,
+    approvalNotifier: options.approvalNotifier,
   });
+  expireApprovalsInTheBackground(service, ctx);
   if (!options.consume) {
     lifecycle.onStop("run queue", () => queue.close());
     return { service, runtimes, queue, engine: undefined };
@@ -182,4 +189,15 @@ export async function openRuns(
   await engine.start();
   lifecycle.onStop("runs engine", () => engine.stop());
   return { service, runtimes, queue, engine };
+}
+
+/** Approvals nobody decided in time fail their runs (each process checks; a decision counts once). */
+function expireApprovalsInTheBackground(service: RunsService, ctx: ProcessContext): void {
+  const timer = setInterval(() => {
+    service.expireApprovals().catch((error) => {
+      ctx.logger.warn({ err: error }, "could not expire approvals; trying again shortly");
+    });
+  }, 30_000);
+  timer.unref();
+  ctx.lifecycle.onStop("approval expiry", async () => clearInterval(timer));
 }

@@ -1,4 +1,4 @@
-import { startTeams, type TeamsSettings } from "../bot/index.js";
+import { approvalKinds, startTeams, type TeamsSettings } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
@@ -57,6 +57,8 @@ export async function openTeams(
     logger: ctx.logger,
     publicUrl: parts.publicUrl,
     singleProcess: ctx.db.kind === "pglite",
+    // Approve/Deny buttons work in Teams as in Slack (approvers are told in Slack for now).
+    actionKinds: approvalKinds(parts.runs),
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());
   return teams;

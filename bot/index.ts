@@ -12,6 +12,7 @@ export type {
   ChatSurface,
   IncomingChatMessage,
 } from "./chat/index.js";
+export { approvalKinds } from "./chat/index.js";
 export {
   SLACK_EVENTS_PATH,
   type SlackIntegration,

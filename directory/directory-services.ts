@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
-import { AuditLog } from "../governance/index.js";
+import { AuditLog, Budgets } from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
@@ -24,6 +24,8 @@ export interface DirectoryServices {
   siteSessions: SiteSessions;
   /** The audit log the registry and keys write to (the site's admin page reads it). */
   audit: AuditLog;
+  /** Budgets, managed through the API, the site and the CLI (governance checks who may). */
+  budgets: Budgets;
 }
 
 /** Wires the directory's parts over one database and authorizer. */
@@ -47,6 +49,7 @@ export function createDirectoryServices(parts: {
     keys: new ApiKeys(parts.knex, audit),
     siteSessions: new SiteSessions(parts.knex, audit),
     audit,
+    budgets: new Budgets(parts.knex, parts.access),
   };
 }
 
@@ -65,6 +68,7 @@ export function createDefaultDirectoryApi(
     directory: services.directory,
     runs,
     secrets,
+    budgets: services.budgets,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

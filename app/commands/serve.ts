@@ -14,6 +14,7 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
+import { ApprovalNotifiers } from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -144,7 +145,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     modes: signInModes(config, ctx.db.kind, siteOidc(oidc, config, cookieSecurity, logger)),
   };
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
+  // Each chat surface adds how it tells approvers as it starts (runs are opened first).
+  const approvalNotifiers = new ApprovalNotifiers(logger);
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
+    approvalNotifier: approvalNotifiers,
     consume: !config.REDIS_URL,
     // With the proxy in this process, agents call it unless MODEL_PROXY_URL says otherwise.
     modelProxyUrl:
@@ -157,6 +161,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     directory,
     runs: runs.service,
     publicUrl: config.PUBLIC_URL ?? http.url,
+    approvalNotifiers,
   });
   if (slack) {
     http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
@@ -186,6 +191,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       audit: directory.audit,
       runs: runs.service,
       secrets,
+      budgets: directory.budgets,
       usage: new AgentUsage(ctx.db.knex),
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,

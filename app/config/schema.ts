@@ -351,6 +351,30 @@ export const configSchema = z.object({
     .describe(
       "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
     ),
+  SLACK_APPROVALS_CHANNEL: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]{2,}$/, { error: "must be a Slack channel id, e.g. C0123456789" })
+    .optional()
+    .describe(
+      "A Slack channel id where approval requests (with Approve and Deny buttons) are posted; unset: each approver gets a direct message.",
+    ),
+  BUDGET_RUN_ESTIMATE_USD: z.coerce
+    .number({ error: "must be a number of US dollars from 0 to 10000" })
+    .min(0, { error: "must be a number of US dollars from 0 to 10000" })
+    .max(10_000, { error: "must be a number of US dollars from 0 to 10000" })
+    .default(0.5)
+    .describe(
+      "What a run is assumed to cost while in flight when its agent sets no limits.max_cost_usd_per_run: held against every budget that applies from admission to the run's end (then its real cost counts), so runs started together cannot overspend a budget.",
+    ),
+  APPROVAL_EXPIRY_MINUTES: z.coerce
+    .number({ error: "must be a whole number of minutes from 1 to 10080" })
+    .int({ error: "must be a whole number of minutes from 1 to 10080" })
+    .min(1, { error: "must be a whole number of minutes from 1 to 10080" })
+    .max(10_080, { error: "must be a whole number of minutes from 1 to 10080" })
+    .default(60)
+    .describe(
+      "How long approvers have to decide a run an approval budget holds; after it the run fails and its person is told.",
+    ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info")

@@ -1,11 +1,13 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
+import type { Budgets } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
+import { approvalRoutes, budgetRoutes, governanceSchemas } from "./governance-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { refuseUnstorableInput } from "./refuse-unstorable-input.js";
 import { defineRoute, type Route } from "./route-table.js";
@@ -19,6 +21,8 @@ export interface DirectoryApiOptions {
   directory: AgentDirectory;
   /** Runs and sessions; without it the API is the directory alone. */
   runs?: RunsService | undefined;
+  /** Budgets; without them there are no /budgets routes. */
+  budgets?: Budgets | undefined;
   /** The secret store; without it there are no /secrets routes. */
   secrets?: SecretService | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
@@ -75,6 +79,8 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const routes = [
     ...agentRoutes(options.directory),
     ...(options.runs ? runRoutes(options.runs) : []),
+    ...(options.runs ? approvalRoutes(options.runs) : []),
+    ...(options.budgets ? budgetRoutes(options.budgets) : []),
     ...(options.secrets ? secretRoutes(options.secrets) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
@@ -83,11 +89,13 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
       input: {
         ...agentSchemas.input,
         ...runSchemas.input,
+        ...governanceSchemas.input,
         ...(options.secrets ? secretSchemas.input : {}),
       },
       output: {
         ...agentSchemas.output,
         ...(options.runs ? runSchemas.output : {}),
+        ...governanceSchemas.output,
         ...(options.secrets ? secretSchemas.output : {}),
       },
     },

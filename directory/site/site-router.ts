@@ -7,13 +7,14 @@ import express, {
 } from "express";
 import { type AccessPolicy, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
-import type { AuditLog } from "../../governance/index.js";
+import type { AuditLog, Budgets } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
 import type { AgentDirectory } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import { mountAdminRoutes } from "./admin-routes.js";
+import { mountBudgetPages } from "./budget-pages.js";
 import { one } from "./form-values.js";
 import type { Html } from "./html.js";
 import { agentPage, type ChatLinks } from "./pages/agent-page.js";
@@ -38,6 +39,8 @@ export interface DirectorySiteOptions {
   runs?: RunsService | undefined;
   /** The secret store: the "Secrets" page. */
   secrets?: SecretService | undefined;
+  /** Budgets: the "Budgets" page (and, with runs, the approvals inbox). */
+  budgets?: Budgets | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
 }
@@ -78,6 +81,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
       sessions: options.runs !== undefined,
       secrets: options.secrets !== undefined,
+      budgets: options.budgets !== undefined,
     };
   }
 
@@ -169,6 +173,9 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
+  if (options.budgets) {
+    mountBudgetPages(router, { ...pages, budgets: options.budgets, runs: options.runs });
+  }
 
   router.use(siteErrors(send));
   return router;

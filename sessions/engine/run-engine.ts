@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import { BudgetAdmission, Ledger } from "../../governance/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
@@ -35,6 +36,11 @@ export interface RunEngineOptions {
   singleProcess: boolean;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
   runKeys?: RunKeys | undefined;
+  /**
+   * How often a running run's proxy spend is checked against its per-run limit and budgets
+   * between the runtime's usage reports (each report is checked at once); default 5 s.
+   */
+  costCheckIntervalMs?: number | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -73,6 +79,9 @@ export class RunEngine {
       runs: this.runs,
       slots: this.slots,
       sessions: new SessionStore(options.knex),
+      ledger: new Ledger(options.knex),
+      budgets: new BudgetAdmission(options.knex),
+      costCheckIntervalMs: options.costCheckIntervalMs ?? 5_000,
       agents: options.agents,
       runtimes: options.runtimes,
       signals: options.signals,
