@@ -84,12 +84,11 @@ export async function startTeams(
   });
   const { flow, clicks } = chat;
   const deps: TeamsDeps = {
-    ...services,
+    directory: services.directory,
+    registry: services.registry,
+    access: services.access,
     publicUrl,
-    logger,
     identities: new TeamsIdentities(services.users),
-    deliveries: chat.deliveries,
-    actions: chat.actions,
     tokens: teams.tokens,
   };
   const extension = new MessageExtension(deps);

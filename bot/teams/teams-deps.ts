@@ -1,26 +1,21 @@
 import { Client } from "@microsoft/teams.api";
-import type { Logger } from "pino";
-import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
+import type { AccessPolicy } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
-import type { RunsService } from "../../sessions/index.js";
-import type { ChatActions, ChatDeliveries } from "../chat/index.js";
 import type { BotTokens } from "./bot-token.js";
 import type { TeamsIdentities } from "./teams-identities.js";
 
-/** Switchboard's services as the Teams bot uses them. */
+/**
+ * Switchboard's services as Teams' own parts use them (the message extension, who a member
+ * is, the Bot Connector client); the conversation itself is the chat core's.
+ */
 export interface TeamsDeps {
-  runs: RunsService;
   directory: AgentDirectory;
   registry: AgentRegistry;
   access: AccessPolicy;
-  users: UserDirectory;
   identities: TeamsIdentities;
-  deliveries: ChatDeliveries;
-  actions: ChatActions;
   tokens: BotTokens;
   /** The site's address: links in answers and cards, and the agent URLs that unfurl. */
   publicUrl: string;
-  logger: Logger;
 }
 
 /**
