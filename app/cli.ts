@@ -23,6 +23,7 @@ import {
 } from "./commands/secrets.js";
 import { serve } from "./commands/serve.js";
 import { sessionsList, sessionsRevoke } from "./commands/sessions.js";
+import { teamsPackage } from "./commands/teams.js";
 import { worker } from "./commands/worker.js";
 import { type Config, ConfigError, loadConfig } from "./config/index.js";
 
@@ -175,6 +176,18 @@ export function buildCli(): Command {
 
   addDirectoryCommands(program);
   addSecretCommands(program);
+  program
+    .command("teams")
+    .description("The Microsoft Teams app")
+    .command("package")
+    .description(
+      "Write the Teams app package (manifest and icons) for TEAMS_APP_ID and PUBLIC_URL, to upload in Teams admin",
+    )
+    .requiredOption("--out <file>", "the .zip to write")
+    .action((options: { out: string }) => {
+      const code = teamsPackage(configWith(program, {}), options.out);
+      if (code !== 0) process.exitCode = code;
+    });
   return program;
 }
 

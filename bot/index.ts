@@ -20,3 +20,10 @@ export {
   type SlackSettings,
   startSlack,
 } from "./slack/index.js";
+export {
+  startTeams,
+  TEAMS_MESSAGES_PATH,
+  type TeamsIntegration,
+  type TeamsSettings,
+  teamsAppPackage,
+} from "./teams/index.js";

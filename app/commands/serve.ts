@@ -33,6 +33,7 @@ import {
 import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
+import { openTeams, teamsSettings } from "../teams.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -77,6 +78,8 @@ export interface ServeOptions {
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
   // Before anything starts: a half-configured OIDC sign-in is a configuration error.
   const oidc = oidcSettings(config);
+  // Before anything starts too: a half-configured Teams bot names what it lacks.
+  const teamsBot = teamsSettings(config);
   const base = createProcessBase(config, "web");
   const { logger, lifecycle } = base;
   let starting = true;
@@ -170,6 +173,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
     routes.use(slack.router);
   }
+  const teams = await openTeams(teamsBot, ctx, {
+    directory,
+    runs: runs.service,
+    publicUrl: config.PUBLIC_URL ?? http.url,
+  });
+  if (teams) routes.use(teams.router);
   const secrets = secretService({
     db: ctx.db,
     store: ctx.secrets,

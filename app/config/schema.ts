@@ -266,8 +266,34 @@ export const configSchema = z.object({
     .describe('The Slack app id (A…), for the site\'s "Open in Slack" links.'),
   TEAMS_APP_ID: z
     .string()
+    .regex(/^[0-9a-fA-F-]{36}$/, { error: "must be the bot's Microsoft App ID, a GUID" })
     .optional()
-    .describe('The Teams app id, for the site\'s "Open in Teams" links.'),
+    .describe(
+      "The Teams bot's Microsoft App ID (from its Azure Bot registration). With TEAMS_APP_PASSWORD and TEAMS_TENANT_ID it switches the Teams bot on at /api/messages; also the site's \"Open in Teams\" links.",
+    ),
+  TEAMS_APP_PASSWORD: z
+    .string()
+    .optional()
+    .describe(
+      "The client secret of TEAMS_APP_ID in Microsoft Entra ID; the bot trades it for the tokens it answers Teams with. Never logged.",
+    ),
+  TEAMS_TENANT_ID: z
+    .string()
+    .regex(/^[0-9a-fA-F-]{36}$|^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, {
+      error: "must be the Entra tenant id (a GUID) or its domain",
+    })
+    .optional()
+    .describe("The Microsoft Entra tenant the bot is registered in (single-tenant bot)."),
+  TEAMS_OPENID_METADATA_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Where the Bot Framework's OpenID metadata is; the keys it names sign the tokens on requests to /api/messages. Unset: https://login.botframework.com/v1/.well-known/openidconfiguration. Tests and sovereign clouds point it elsewhere.",
+    ),
+  TEAMS_TOKEN_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Where the bot gets its token for calls to Teams (OAuth client credentials). Unset: https://login.microsoftonline.com/TEAMS_TENANT_ID/oauth2/v2.0/token.",
+    ),
   MODEL_PROXY_URL: urlWithScheme(["http", "https"])
     .optional()
     .describe(
