@@ -16,7 +16,8 @@ import { closeSiteClients, developmentSignIn, siteRequest } from "./site-client.
  * spend by name, by another spelling, or through an agent's filter; a team member asking for
  * their team's; a team's admin asking for another team's. And names chosen by others that a
  * spreadsheet would run as formulas (an email, a model name an agent sent to the proxy),
- * downloaded by an admin: they arrive as text.
+ * downloaded by an admin: they arrive as text. And outcomes and the audit log, asked for by
+ * people who may not see them.
  */
 
 const NOVEMBER = "from=2026-11-01&to=2026-11-30";
@@ -132,8 +133,27 @@ describe("reading spend one may not see", { timeout: 120_000 }, () => {
     expect(rita).toMatchObject({ total_usd: 0, items: [] });
   });
 
+  it("keeps outcomes and the audit log from anyone who may not see them", async () => {
+    const get = (who: Person, path: string) =>
+      fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${keyOf[who]}` } });
+    // Across agents: platform admins only; one agent: those who may change it.
+    expect((await get("bob", "/outcomes")).status).toBe(403);
+    expect((await get("carol", "/outcomes?agent=triage")).status).toBe(403);
+    expect((await get("tess", "/outcomes?agent=invoices")).status).toBe(403);
+    expect((await get("tess", "/outcomes?agent=triage")).status).toBe(200);
+    for (const who of ["bob", "tess"] as const) {
+      const audit = await get(who, "/audit");
+      expect(audit.status).toBe(403);
+      expect(await audit.text()).not.toContain("agent.created");
+      expect((await site(who, "/admin/audit.csv")).status).toBe(404);
+    }
+    expect((await get("ada", "/audit")).status).toBe(200);
+  });
+
   it("answers no one who is not signed in", async () => {
-    expect((await fetch(`${base}/api/v1/spend`)).status).toBe(401);
+    for (const path of ["/spend", "/outcomes", "/audit"]) {
+      expect((await fetch(`${base}/api/v1${path}`)).status).toBe(401);
+    }
     const csv = await siteRequest(`${base}/spend.csv?${NOVEMBER}`);
     expect(csv.status).toBe(303);
     expect(csv.location).toMatch(/^\/sign-in/);
