@@ -49,6 +49,7 @@ export function runRoutes(runs: RunsService): Route[] {
       authenticated: true,
       params: agentRunParams,
       body: startRunBody,
+      bodyHint: `Send what to ask the agent as a JSON body, {"input": "…"} (and "session_id" to continue one of your sessions)`,
       response: { status: 201, description: "The run, queued", schema: runResponse },
       errors: [400, 403, 404, 409],
       async handle({ principal, params, body, headers }) {

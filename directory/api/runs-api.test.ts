@@ -248,6 +248,14 @@ describe("running an agent", () => {
       expect(reply.body.error.message).toMatch(/input/);
     }
     expect((await start("carol", "echo", "{not json")).status).toBe(400);
+    const noBody = await start("carol", "echo", undefined);
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.message).toBe(
+      'Send what to ask the agent as a JSON body, {"input": "…"} (and "session_id" to continue one of your sessions), with Content-Type: application/json.',
+    );
+    const longName = await start("carol", "a".repeat(5000), { input: "hi" });
+    expect(longName.status).toBe(404);
+    expect(longName.body.error.message).toBe(`/agents/${"a".repeat(92)}… was not found.`);
     const tooLong = await start("carol", "echo", { input: "x".repeat(100_001) });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.message).toMatch(/at most 100000/);
