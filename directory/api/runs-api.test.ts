@@ -335,6 +335,16 @@ describe("following a run", () => {
       .map((event) => event.data.text)
       .join("");
     expect(text).toBe(stream.events.find((event) => event.event === "message")?.data.text);
+    // The API's names are snake_case, the event stream's too.
+    const usage = stream.events.find((event) => event.event === "usage");
+    expect(usage?.data).toHaveProperty("input_tokens");
+    expect(usage?.data).toHaveProperty("output_tokens");
+    for (const event of stream.events) {
+      expect(
+        Object.keys(event.data).filter((key) => /[A-Z]/.test(key)),
+        event.event,
+      ).toEqual([]);
+    }
   });
 
   it("resumes after Last-Event-ID without gaps or repeats", async () => {
