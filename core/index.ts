@@ -4,9 +4,17 @@
  * node:http ahead of the web framework (their shape and the body reader they use), a check
  * for input no field can store (NUL characters, hostile nesting), a check for ids that must
  * be UUIDs, and the longest a turn of a run may take (the manifest, the configuration and
- * the engine share it). Nothing here knows about web frameworks, databases or other modules.
+ * the engine share it), and text for people (money, echoed input, names without bidi
+ * controls). Nothing here knows about web frameworks, databases or other modules.
  */
 export { closeServerGracefully } from "./close-server.js";
+export {
+  ECHO_LIMIT,
+  echoInput,
+  formatUsd,
+  hasBidiControls,
+  withoutBidiControls,
+} from "./display-text.js";
 export {
   badRequest,
   conflict,

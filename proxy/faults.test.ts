@@ -26,6 +26,9 @@ describe("bad input and upstream faults", () => {
         oneModel("spare", "openai/gpt-4o-mini", `${backup.url}/v1`),
         oneModel("slow", "openai/gpt-4o", `${primary.url}/v1`, { timeout: 0.3 }),
         oneModel("claude", "anthropic/claude-sonnet-4-20250514", anthropicUpstream.url),
+        oneModel("keyless", "openai/gpt-4o", `${primary.url}/v1`, {
+          api_key: "os.environ/MISSING_PROVIDER_KEY",
+        }),
       ],
       router_settings: { num_retries: 1, allowed_fails: 1000, fallbacks: [{ main: ["spare"] }] },
       general_settings: { master_key: MASTER_KEY, max_request_size_mb: 0.01 },
@@ -74,6 +77,73 @@ describe("bad input and upstream faults", () => {
     expect(((await answer.body.json()) as { error: { message: string } }).error.message).toMatch(
       /model/,
     );
+  });
+
+  it("refuses a malformed request in the client's dialect, sending nothing upstream", async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      [
+        "/v1/chat/completions",
+        { model: "main", messages: "hello" },
+        /`messages` must be an array.*got a string/,
+      ],
+      [
+        "/v1/chat/completions",
+        { model: "main", messages: ["hello"] },
+        /`messages\[0\]` must be an object/,
+      ],
+      [
+        "/v1/chat/completions",
+        { model: "main", messages: [{ content: "hi" }] },
+        /`messages\[0\]\.role` must be a string/,
+      ],
+      [
+        "/v1/chat/completions",
+        { model: "main", messages: [{ role: "user", content: 5 }] },
+        /content` must be a string or an array/,
+      ],
+      [
+        "/v1/chat/completions",
+        { model: "main", messages: [], stream: "yes" },
+        /`stream` must be true or false/,
+      ],
+      [
+        "/v1/embeddings",
+        { model: "main", input: { text: "hi" } },
+        /`input` must be a string or an array/,
+      ],
+    ];
+    for (const [path, body, message] of cases) {
+      const answer = await post(path, JSON.stringify(body));
+      expect(answer.statusCode, JSON.stringify(body)).toBe(400);
+      const error = ((await answer.body.json()) as { error: { message: string; type: string } })
+        .error;
+      expect(error.type).toBe("invalid_request_error");
+      expect(error.message).toMatch(message);
+    }
+    const anthropicAnswer = await post(
+      "/v1/messages",
+      JSON.stringify({ model: "claude", max_tokens: 10, messages: "hello" }),
+    );
+    expect(anthropicAnswer.statusCode).toBe(400);
+    expect(await anthropicAnswer.body.json()).toMatchObject({
+      type: "error",
+      error: {
+        type: "invalid_request_error",
+        message: expect.stringMatching(/`messages` must be an array/),
+      },
+    });
+  });
+
+  it("refuses a deployment whose API key variable is unset, naming the variable, without calling it", async () => {
+    const answer = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "keyless", messages: [{ role: "user", content: "hi" }] }),
+    );
+    expect(answer.statusCode).toBe(502);
+    const error = ((await answer.body.json()) as { error: { message: string; type: string } })
+      .error;
+    expect(error.message).toContain("environment variable MISSING_PROVIDER_KEY, which is not set");
+    expect(error.message).toContain("Nothing was sent to the provider.");
   });
 
   it("refuses a missing or wrong key with the SDKs' authentication errors", async () => {

@@ -25,34 +25,43 @@ describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, ()
   const env = { SWITCHBOARD_DATA_DIR: dataDir(), LOG_LEVEL: "warn" };
 
   it("grants, checks, lists and revokes, denying by default", async () => {
+    const applied = await runSwitchboard(
+      ["agents", "apply", "directory/examples/ticket-triage.yaml"],
+      env,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
     expect(
       (
         await runSwitchboard(
-          ["authz", "grant", "team:platform#member", "runner", "agent:triage"],
+          ["authz", "grant", "team:platform#member", "runner", "agent:ticket-triage"],
           env,
         )
       ).stdout,
-    ).toBe("granted: team:platform#member runner agent:triage\n");
+    ).toBe("granted: team:platform#member runner agent:ticket-triage\n");
     await runSwitchboard(["authz", "grant", "Ada@Example.com", "member", "team:platform"], env);
 
     const allowed = await runSwitchboard(
-      ["authz", "check", "ada@example.com", "runner", "agent:triage"],
+      ["authz", "check", "ada@example.com", "runner", "agent:ticket-triage"],
       env,
     );
     expect([allowed.stdout, allowed.code]).toEqual(["allowed\n", 0]);
     const denied = await runSwitchboard(
-      ["authz", "check", "bob@example.com", "viewer", "agent:triage"],
+      ["authz", "check", "bob@example.com", "runner", "agent:ticket-triage"],
       env,
     );
     expect([denied.stdout, denied.code]).toEqual(["denied\n", 1]);
     expect(
       (await runSwitchboard(["authz", "list", "ada@example.com", "viewer", "agent"], env)).stdout,
-    ).toBe("agent:triage\n");
+    ).toBe("agent:ticket-triage\n");
 
     await runSwitchboard(["authz", "revoke", "ada@example.com", "member", "team:platform"], env);
     expect(
-      (await runSwitchboard(["authz", "check", "ada@example.com", "runner", "agent:triage"], env))
-        .code,
+      (
+        await runSwitchboard(
+          ["authz", "check", "ada@example.com", "runner", "agent:ticket-triage"],
+          env,
+        )
+      ).code,
     ).toBe(1);
   });
 
@@ -71,11 +80,41 @@ describe("switchboard authz on the embedded evaluator", { timeout: 120_000 }, ()
   });
 
   it("refuses a grant the model does not allow, saying why", async () => {
-    const result = await runSwitchboard(["authz", "grant", "agent:x", "runner", "agent:y"], env);
+    const result = await runSwitchboard(
+      ["authz", "grant", "agent:x", "runner", "agent:ticket-triage"],
+      env,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'Invalid tuple agent:y#runner@agent:x: "agent:x" is not an allowed type for agent#runner',
+      'Invalid tuple agent:ticket-triage#runner@agent:x: "agent:x" is not an allowed type for agent#runner',
     );
+  });
+
+  it("refuses, in words, access to an agent that does not exist and a person who is not an email", async () => {
+    const noAgent = await runSwitchboard(
+      ["authz", "grant", "ada@example.com", "runner", "agent:no-such-agent"],
+      env,
+    );
+    expect(noAgent.code).toBe(1);
+    expect(noAgent.stderr).toContain('There is no agent called "no-such-agent".');
+
+    for (const user of ["bob", "user:bob"]) {
+      const notEmail = await runSwitchboard(
+        ["authz", "grant", user, "runner", "agent:ticket-triage"],
+        env,
+      );
+      expect(notEmail.code).toBe(1);
+      expect(notEmail.stderr).toContain('"bob" is not an email address.');
+    }
+    const check = await runSwitchboard(
+      ["authz", "check", "user:bob", "runner", "agent:ticket-triage"],
+      env,
+    );
+    expect(check.stderr).toContain("is not an email address");
+    // Nothing was written by the refused grants.
+    expect(
+      (await runSwitchboard(["authz", "list", "ada@example.com", "runner", "agent"], env)).stdout,
+    ).not.toContain("no-such-agent");
   });
 
   it("runs the policy's store tests, ending with the pass/fail line", async () => {
@@ -116,10 +155,15 @@ describeWithOpenFga(
         OPENFGA_API_URL: openFga().url,
         LOG_LEVEL: "warn",
       };
-      await runSwitchboard(["authz", "grant", "user:*", "viewer", "agent:faq"], env);
+      await runSwitchboard(["agents", "apply", "directory/examples/ticket-triage.yaml"], env);
+      await runSwitchboard(["authz", "grant", "user:*", "viewer", "agent:ticket-triage"], env);
       expect(
-        (await runSwitchboard(["authz", "check", "anyone@example.com", "viewer", "agent:faq"], env))
-          .stdout,
+        (
+          await runSwitchboard(
+            ["authz", "check", "anyone@example.com", "viewer", "agent:ticket-triage"],
+            env,
+          )
+        ).stdout,
       ).toBe("allowed\n");
       const tested = await runSwitchboard(["authz", "test", "authz/model.fga.yaml"], env);
       expect(tested.stdout).toContain("OpenFGA server at");

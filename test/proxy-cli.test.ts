@@ -65,6 +65,8 @@ describe("switchboard proxy", { timeout: 120_000 }, () => {
     try {
       await proxy.waitFor(`http://127.0.0.1:${port}/healthz`);
       expect(await askThroughProxy(port)).toBe("pong");
+      // Where it listens is said once.
+      expect(proxy.stdout.match(/model proxy (listening|is serving) on/g)).toHaveLength(1);
       proxy.signal("SIGTERM");
       expect((await proxy.exited).code).toBe(0);
     } finally {

@@ -418,7 +418,7 @@ describe("App Home", { timeout: 60_000 }, () => {
     const month = new Date().toLocaleString("en", { month: "long", timeZone: "UTC" });
     expect(texts[0]).toBe("Switchboard for Ada");
     // Ada's runs: helpdesk twice by /agents run (two turns), once by each form; priced once.
-    expect(texts[1]).toBe(`*Your spend in ${month}:* $0.2500 over 5 runs`);
+    expect(texts[1]).toBe(`*Your spend in ${month}:* $0.25 over 5 runs`);
     expect(texts[3]).toBe("*Agents you can run* (3)");
     const agents = (texts[4] ?? "").split("\n");
     // By name; the built-in demo agent is everyone's; restricted and secret are not Ada's to run.

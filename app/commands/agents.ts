@@ -18,15 +18,7 @@ type Print = (line: string) => void;
 
 /** The manifests under the paths, with their problems, runtime settings included. */
 function loadChecked(config: Config, paths: string[]) {
-  const loaded = loadManifests(paths);
-  const problems = [...loaded.problems];
-  const checkRuntime = runtimeSettingsCheck(config);
-  for (const entry of loaded.manifests) {
-    for (const problem of checkRuntime(entry.manifest.spec.runtime)) {
-      problems.push({ file: entry.file, line: entry.line, ...problem });
-    }
-  }
-  return { manifests: loaded.manifests, problems };
+  return loadManifests(paths, { checkRuntime: runtimeSettingsCheck(config) });
 }
 
 const cli = { actor: CLI_ACTOR };

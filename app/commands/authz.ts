@@ -3,11 +3,13 @@ import {
   formatReport,
   formatTotals,
   loadConformanceFile,
+  normalizeEmail,
   openFgaTarget,
   runConformance,
   totalsOf,
 } from "../../authz/index.js";
-import { Teams } from "../../directory/index.js";
+import { echoInput, isSwitchboardError } from "../../core/index.js";
+import { AgentRegistry, Teams } from "../../directory/index.js";
 import { AuditLog } from "../../governance/index.js";
 import type { Config } from "../config/index.js";
 import { withAuthorizer } from "./cli-context.js";
@@ -19,9 +21,23 @@ import { withAuthorizer } from "./cli-context.js";
 
 type Print = (line: string) => void;
 
-/** `ada@example.com` means `user:ada@example.com`; anything with a colon is taken as written. */
+const SUBJECT_HINT =
+  "USER is an email (ada@example.com) or a subject such as user:ada@example.com, team:platform#member or user:*";
+
+/**
+ * `ada@example.com` means `user:ada@example.com`; anything else with a colon is taken as
+ * written. A person is named by email everywhere, so `bob` or `user:bob` is refused in words
+ * rather than stored as a tuple no one will ever match.
+ */
 export function subjectFromArgument(argument: string): string {
-  return argument.includes(":") ? argument : `user:${argument.trim().toLowerCase()}`;
+  const person = argument.includes(":") ? /^user:(.*)$/.exec(argument)?.[1] : argument;
+  if (person === undefined || person === "*") return argument;
+  try {
+    return `user:${normalizeEmail(person)}`;
+  } catch (error) {
+    if (!isSwitchboardError(error)) throw error;
+    throw new Error(`"${echoInput(person)}" is not an email address. ${SUBJECT_HINT}.`);
+  }
 }
 
 /** Runs conformance or `.fga.yaml` files; resolves to the number of failed assertions. */
@@ -60,7 +76,17 @@ export async function authzGrant(
   };
   const team = /^team:([^#]+)$/.exec(tuple.object)?.[1];
   const joinsTeam = change === "grant" && team && ["member", "admin"].includes(tuple.relation);
+  const agent = /^agent:(.+)$/.exec(tuple.object)?.[1];
   await withAuthorizer(config, async (authorizer, db) => {
+    // Access to an agent no one registered would wait silently for whoever takes the name
+    // next; a revoke stays possible, to clean up after an agent is retired.
+    if (change === "grant" && agent !== undefined) {
+      const registry = new AgentRegistry(db.knex, authorizer, new AuditLog(db.knex));
+      if (!(await registry.find(agent)))
+        throw new Error(
+          `There is no agent called "${echoInput(agent)}". \`switchboard agents list\` shows the agents there are.`,
+        );
+    }
     if (change === "grant") await authorizer.write([tuple]);
     else await authorizer.write([], [tuple]);
     if (joinsTeam) await new Teams(db.knex, authorizer, config.AGENT_REGISTRATION).ensure([team]);

@@ -37,6 +37,6 @@ export async function proxy(config: Config, options: ProxyOptions): Promise<void
   });
   // Stops before the database: calls in flight finish and their spend is flushed first.
   lifecycle.onStop("model proxy", () => running.close());
+  // startProxy has said where it listens: once is enough.
   lifecycle.handleSignals();
-  logger.info({ url: running.url }, `model proxy is serving on ${running.url}`);
 }

@@ -237,7 +237,6 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       tracer: runs.tracer,
     });
     lifecycle.onStop("model proxy", () => modelProxy.close());
-    logger.info({ url: modelProxy.url }, `model proxy is serving on ${modelProxy.url}`);
   }
 
   // Registered after every other part, so it stops first: no new requests while the rest winds down.

@@ -1,4 +1,4 @@
-import { isSwitchboardError } from "../../core/index.js";
+import { formatUsd, isSwitchboardError } from "../../core/index.js";
 
 /**
  * What a chat says when a run cannot start, in words for the person who asked: what went
@@ -26,9 +26,10 @@ export function refusalText(error: unknown, agentName: string, agentUrl: string)
   }
 }
 
-/** A run's cost for a person: "$0.0042", "<$0.0001", or nothing when it cost nothing. */
+/**
+ * A run's cost for a person: "$0.0042", "<$0.0001", or nothing when it cost nothing. The
+ * digits are core's formatUsd, the same the site shows.
+ */
 export function costText(costUsd: number): string | undefined {
-  if (!(costUsd > 0)) return undefined;
-  if (costUsd < 0.0001) return "<$0.0001";
-  return costUsd < 1 ? `$${costUsd.toFixed(4)}` : `$${costUsd.toFixed(2)}`;
+  return costUsd > 0 ? formatUsd(costUsd) : undefined;
 }

@@ -20,6 +20,13 @@ describe("escapeMrkdwn", () => {
   });
 });
 
+describe("bidi control characters", () => {
+  it("are removed, so a right-to-left override cannot reverse a title or what follows it", () => {
+    expect(escapeMrkdwn("Invoice \u202Etxt.exe")).toBe("Invoice txt.exe");
+    expect(agentMarkdown("run \u2067this\u2069 now")).toBe("run this now");
+  });
+});
+
 describe("agentMarkdown", () => {
   it("leaves no broadcast or mention an agent writes", () => {
     const shown = agentMarkdown("<!channel> <!here> <@U0ADMIN> <#C0GENERAL> <!subteam^S1>");

@@ -14,9 +14,18 @@
  * writes can turn into Slack's own syntax on the way through either.
  */
 
-/** Slack's three control characters escaped: for any text going into mrkdwn. */
+import { withoutBidiControls } from "../../core/index.js";
+
+/**
+ * Slack's three control characters escaped, for any text going into mrkdwn; bidi control
+ * characters removed (core's withoutBidiControls), so a right-to-left override in a title or
+ * name cannot make it read backwards.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return withoutBidiControls(text)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
 }
 
 /** A piece of a line: prose (Markdown brackets escaped too) or code (shown as it is). */

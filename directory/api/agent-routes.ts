@@ -72,6 +72,7 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
         "Needs `agent_registrar` (by default: members of any team, and platform admins), as whoever will own the agent: a platform admin, an admin of the owning team, or the person named as owner. A name a live agent has is refused (409); a caller who may not view that agent is told only that the name is not available. A retired agent's name registers a new agent, unless the manifest names the retired agent's owner, which restores it.",
       authenticated: true,
       body: agentManifestSchema,
+      bodyHint: "Send the agent's manifest (apiVersion, kind, metadata, spec) as a JSON body",
       response: { status: 201, description: "Registered", schema: applyResponse },
       errors: [400, 403, 409],
       async handle(input) {
@@ -89,6 +90,7 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
       authenticated: true,
       params: agentNameParams,
       body: agentManifestSchema,
+      bodyHint: "Send the agent's manifest (apiVersion, kind, metadata, spec) as a JSON body",
       response: { status: 200, description: "Updated, or unchanged", schema: applyResponse },
       errors: [400, 403, 404],
       async handle(input) {

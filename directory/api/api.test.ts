@@ -276,6 +276,9 @@ describe("agents", () => {
       headers: { authorization: `Bearer ${keyOf.ada}` },
     });
     expect(empty.status).toBe(400);
+    expect(((await empty.json()) as JsonBody).error.message).toBe(
+      "Send the agent's manifest (apiVersion, kind, metadata, spec) as a JSON body, with Content-Type: application/json.",
+    );
   });
 
   it("lists only what the caller may view, with facets and a cursor", async () => {

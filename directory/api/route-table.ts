@@ -38,6 +38,8 @@ export interface Route {
   params?: z.ZodObject;
   /** Documents the request body. */
   body?: z.ZodType;
+  /** What to send, said when the body is missing: e.g. `Send {"input": "…"} as …`. */
+  bodyHint?: string;
   response: {
     status: number;
     description: string;

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
-import { badRequest, SwitchboardError } from "../../core/index.js";
+import { badRequest, echoInput, SwitchboardError } from "../../core/index.js";
 import type {
   AuditReader,
   Budgets,
@@ -58,14 +58,16 @@ function parseQuery(schema: z.ZodObject, req: Request): unknown {
 function parseParams(schema: z.ZodObject, req: Request): unknown {
   const parsed = schema.safeParse(req.params);
   if (parsed.success) return parsed.data;
-  throw new SwitchboardError("not_found", `${req.path} was not found.`, { status: 404 });
+  throw new SwitchboardError("not_found", `${echoInput(req.path)} was not found.`, { status: 404 });
 }
 
 function register(router: Router, route: Route, strategies: readonly AuthStrategy[]): void {
   const guard = route.authenticated ? [authenticate(strategies)] : [];
   router[route.method](expressPath(route.path), ...guard, async (req: Request, res: Response) => {
     if (route.body && (req.body === undefined || req.body === null)) {
-      throw badRequest("Send a JSON body, with Content-Type: application/json.");
+      throw badRequest(
+        `${route.bodyHint ?? "Send a JSON body"}, with Content-Type: application/json.`,
+      );
     }
     const result = await route.handle({
       principal: route.authenticated ? principalOf(res) : { kind: "system", name: "anonymous" },

@@ -58,3 +58,16 @@ export function presentSessionDetail(detail: SessionDetail): z.infer<typeof sess
     runs: detail.runs.map((run) => presentRun(run, name)),
   };
 }
+
+/** `costUsd` → `cost_usd`. */
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/**
+ * A run event's data as the API writes it: snake_case field names, as in the rest of the API
+ * (`cost_usd`, `input_tokens`). The runtimes and the engine keep TypeScript's camelCase inside;
+ * this is the one place the stream's wire names are made. Only the event's own fields are
+ * renamed: values such as a tool call's `input` are the agent's, passed on as they are.
+ */
+export function presentEventData(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).map(([key, value]) => [snakeCase(key), value]));
+}

@@ -2,7 +2,12 @@ import type { Request, Response } from "express";
 import { badRequest } from "../../core/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { defineRoute, type Route } from "./route-table.js";
-import { presentRun, presentSession, presentSessionDetail } from "./run-present.js";
+import {
+  presentEventData,
+  presentRun,
+  presentSession,
+  presentSessionDetail,
+} from "./run-present.js";
 import {
   agentRunParams,
   listSessionsQuery,
@@ -49,6 +54,7 @@ export function runRoutes(runs: RunsService): Route[] {
       authenticated: true,
       params: agentRunParams,
       body: startRunBody,
+      bodyHint: `Send what to ask the agent as a JSON body, {"input": "…"} (and "session_id" to continue one of your sessions)`,
       response: { status: 201, description: "The run, queued", schema: runResponse },
       errors: [400, 403, 404, 409],
       async handle({ principal, params, body, headers }) {
@@ -96,7 +102,7 @@ export function runRoutes(runs: RunsService): Route[] {
       operationId: "streamRunEvents",
       summary: "Follow a run's events as Server-Sent Events",
       description:
-        "Every event from the start (or after Last-Event-ID / `after`), then new ones as they happen, until the run finishes. Reconnect with Last-Event-ID to resume without gaps or repeats.",
+        "Every event from the start (or after Last-Event-ID / `after`), then new ones as they happen, until the run finishes. Reconnect with Last-Event-ID to resume without gaps or repeats. Event fields are snake_case like the rest of the API, e.g. a usage event's `cost_usd`, `input_tokens` and `output_tokens`.",
       authenticated: true,
       params: runIdParams,
       query: runEventsQuery,
@@ -126,7 +132,10 @@ export function runRoutes(runs: RunsService): Route[] {
         const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
         try {
           for await (const event of runs.follow(state.runId, state.after, closed.signal)) {
-            const data = JSON.stringify({ ...event.data, at: event.at.toISOString() });
+            const data = JSON.stringify({
+              ...presentEventData(event.data),
+              at: event.at.toISOString(),
+            });
             res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
           }
         } catch (error) {

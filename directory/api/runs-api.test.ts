@@ -248,6 +248,14 @@ describe("running an agent", () => {
       expect(reply.body.error.message).toMatch(/input/);
     }
     expect((await start("carol", "echo", "{not json")).status).toBe(400);
+    const noBody = await start("carol", "echo", undefined);
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.message).toBe(
+      'Send what to ask the agent as a JSON body, {"input": "…"} (and "session_id" to continue one of your sessions), with Content-Type: application/json.',
+    );
+    const longName = await start("carol", "a".repeat(5000), { input: "hi" });
+    expect(longName.status).toBe(404);
+    expect(longName.body.error.message).toBe(`/agents/${"a".repeat(92)}… was not found.`);
     const tooLong = await start("carol", "echo", { input: "x".repeat(100_001) });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.message).toMatch(/at most 100000/);
@@ -327,6 +335,16 @@ describe("following a run", () => {
       .map((event) => event.data.text)
       .join("");
     expect(text).toBe(stream.events.find((event) => event.event === "message")?.data.text);
+    // The API's names are snake_case, the event stream's too.
+    const usage = stream.events.find((event) => event.event === "usage");
+    expect(usage?.data).toHaveProperty("input_tokens");
+    expect(usage?.data).toHaveProperty("output_tokens");
+    for (const event of stream.events) {
+      expect(
+        Object.keys(event.data).filter((key) => /[A-Z]/.test(key)),
+        event.event,
+      ).toEqual([]);
+    }
   });
 
   it("resumes after Last-Event-ID without gaps or repeats", async () => {

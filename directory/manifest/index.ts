@@ -27,6 +27,7 @@ export {
   canonicalJson,
   checkManifest,
   manifestDigest,
+  type RuntimeSettingsCheck,
   type ValidatedManifest,
   validateManifest,
 } from "./validate.js";

@@ -2,7 +2,12 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
 import type { FieldPath, ManifestProblem } from "./problems.js";
-import { checkManifest, type LineOf, type ValidatedManifest } from "./validate.js";
+import {
+  checkManifest,
+  type LineOf,
+  type RuntimeSettingsCheck,
+  type ValidatedManifest,
+} from "./validate.js";
 
 /**
  * Manifests from files and folders: YAML (several documents per file allowed) or JSON.
@@ -45,8 +50,42 @@ function lineFinder(doc: Document, lines: LineCounter): LineOf {
   };
 }
 
+/**
+ * A file is JSON when it is named `.json` or its text starts with `{`. YAML would accept much
+ * broken JSON (a trailing comma, say) as a flow mapping, so JSON is held to JSON's grammar
+ * first and its syntax error reported at its line and column.
+ */
+function jsonSyntaxProblem(text: string, file: string): ManifestProblem | undefined {
+  if (extname(file) !== ".json" && !text.trimStart().startsWith("{")) return undefined;
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = Number(/position (\d+)/.exec(message)?.[1] ?? Number.NaN);
+    const before = Number.isNaN(position) ? undefined : text.slice(0, position).split("\n");
+    const line = before?.length;
+    const column = before ? (before.at(-1)?.length ?? 0) + 1 : undefined;
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/s, "")
+      .replace(/^Unexpected end of JSON input$/, "the text ends before the JSON does");
+    return {
+      file,
+      line,
+      path: "",
+      message: `is not valid JSON${column ? ` (column ${column})` : ""}: ${reason}`,
+    };
+  }
+}
+
 /** Parses one file's text; each document is validated on its own. */
-export function parseManifestText(text: string, file: string): LoadedManifests {
+export function parseManifestText(
+  text: string,
+  file: string,
+  checkRuntime?: RuntimeSettingsCheck,
+): LoadedManifests {
+  const jsonProblem = jsonSyntaxProblem(text, file);
+  if (jsonProblem) return { manifests: [], problems: [jsonProblem] };
   const lines = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const result: LoadedManifests = { manifests: [], problems: [] };
@@ -64,7 +103,11 @@ export function parseManifestText(text: string, file: string): LoadedManifests {
       continue;
     }
     if (doc.contents === null) continue; // a stray `---`
-    const checked = checkManifest(doc.toJS(), { file, lineOf: lineFinder(doc, lines) });
+    const checked = checkManifest(doc.toJS(), {
+      file,
+      lineOf: lineFinder(doc, lines),
+      checkRuntime,
+    });
     if (checked.ok) result.manifests.push(checked.value);
     else result.problems.push(...checked.problems);
   }
@@ -98,11 +141,17 @@ export function manifestFiles(paths: readonly string[]): string[] {
   return files;
 }
 
-/** Loads and validates every manifest under `paths`; a name given twice is a problem too. */
-export function loadManifests(paths: readonly string[]): LoadedManifests {
+/**
+ * Loads and validates every manifest under `paths` (runtime settings too, given the check);
+ * a name given twice is a problem too.
+ */
+export function loadManifests(
+  paths: readonly string[],
+  options: { checkRuntime?: RuntimeSettingsCheck } = {},
+): LoadedManifests {
   const result: LoadedManifests = { manifests: [], problems: [] };
   for (const file of manifestFiles(paths)) {
-    const loaded = parseManifestText(readFileSync(file, "utf8"), file);
+    const loaded = parseManifestText(readFileSync(file, "utf8"), file, options.checkRuntime);
     result.manifests.push(...loaded.manifests);
     result.problems.push(...loaded.problems);
   }

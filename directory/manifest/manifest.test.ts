@@ -93,6 +93,69 @@ describe("agent manifests", () => {
     }
   });
 
+  it("report runtime-setting problems with the others, at their own line", () => {
+    // A stand-in for the runtime registry's check: a2a needs an https url.
+    const checkRuntime = (runtime: { type: string } & Record<string, unknown>) =>
+      String(runtime.url).startsWith("https:")
+        ? []
+        : [{ path: "spec.runtime.url", message: "must be an https URL" }];
+    const broken = triage
+      .replace("url: https://agents.internal/triage", "url: http://agents.internal/triage")
+      .replace("lifecycle: production", "lifecycle: live");
+    const { manifests, problems } = parseManifestText(broken, "agents/triage.yaml", checkRuntime);
+    expect(manifests).toEqual([]);
+    expect(messages(problems)).toEqual([
+      "agents/triage.yaml:8: metadata.lifecycle: must be experimental, production or deprecated",
+      "agents/triage.yaml:12: spec.runtime.url: must be an https URL",
+    ]);
+    expect(() =>
+      validateManifest(
+        {
+          ...validateManifest(parseManifestText(triage, "t.yaml").manifests[0]?.manifest).manifest,
+          spec: { runtime: { type: "a2a", url: "http://x" } },
+        },
+        checkRuntime,
+      ),
+    ).toThrow("spec.runtime.url: must be an https URL");
+  });
+
+  it("word each bound on a field: a negative cost, an overlong title or description", () => {
+    const broken = triage
+      .replace("title: Ticket triage", `title: ${"t".repeat(5000)}`)
+      .replace(
+        "  lifecycle: production",
+        `  lifecycle: production\n  description: ${"d".repeat(4001)}`,
+      )
+      .replace("  access:", "  limits:\n    max_cost_usd_per_run: -1\n  access:");
+    const { problems } = parseManifestText(broken, "agents/triage.yaml");
+    expect(messages(problems)).toEqual([
+      "agents/triage.yaml:5: metadata.title: is too long: at most 120 characters",
+      "agents/triage.yaml:9: metadata.description: is too long: at most 4000 characters",
+      "agents/triage.yaml:20: spec.limits.max_cost_usd_per_run: must be more than 0 (dollars, e.g. 0.5)",
+    ]);
+    const notNumber = parseManifestText(
+      triage.replace("  access:", "  limits:\n    max_cost_usd_per_run: lots\n  access:"),
+      "a.yaml",
+    );
+    expect(messages(notNumber.problems)).toEqual([
+      "a.yaml:19: spec.limits.max_cost_usd_per_run: must be a number of dollars, e.g. 0.5",
+    ]);
+  });
+
+  it("hold a JSON file to JSON's grammar, reporting a trailing comma at its line and column", () => {
+    const json = '{\n  "apiVersion": "switchboard/v1",\n  "kind": "Agent",\n}\n';
+    const { manifests, problems } = parseManifestText(json, "agents/triage.json");
+    expect(manifests).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(formatProblem(problems[0] as ManifestProblem)).toMatch(
+      /^agents\/triage\.json:4: is not valid JSON \(column 1\): /,
+    );
+    // Text that starts with "{" is JSON whatever the file is called.
+    expect(parseManifestText('{"kind": "Agent",}', "agents/x.yaml").problems[0]?.message).toMatch(
+      /^is not valid JSON/,
+    );
+  });
+
   it("read several documents from one file and report YAML syntax errors by line", () => {
     const second = triage.replace("name: triage", "name: faq");
     const { manifests } = parseManifestText(`${triage}---\n${second}---\n`, "both.yaml");

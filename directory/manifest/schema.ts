@@ -14,6 +14,11 @@ const TEAM_SUBJECT = /^team:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const slugMessage = "must be a slug: lower-case letters, digits and hyphens, e.g. triage-bot";
 
+const TITLE_MAX = 120;
+const DESCRIPTION_MAX = 4000;
+/** Each check carries its own words: a schema-wide message would say "is required" for all. */
+const tooLong = (max: number) => `is too long: at most ${max} characters`;
+
 export const agentName = z.string({ error: "must be a slug" }).regex(SLUG, { error: slugMessage });
 
 function isUserSubject(value: string): boolean {
@@ -49,12 +54,18 @@ const contact = z.strictObject({
 
 const metadata = z.strictObject({
   name: agentName.describe("Stable slug: the agent's id in URLs, Slack and the API."),
-  title: z.string({ error: "is required" }).min(1, { error: "must not be empty" }).max(120),
-  description: z.string().max(4000).default(""),
+  title: z
+    .string({ error: "must be text" })
+    .min(1, { error: "must not be empty" })
+    .max(TITLE_MAX, { error: tooLong(TITLE_MAX) }),
+  description: z
+    .string({ error: "must be text" })
+    .max(DESCRIPTION_MAX, { error: tooLong(DESCRIPTION_MAX) })
+    .default(""),
   owner: ownerReference.describe("team:SLUG or user:EMAIL"),
   tags: z
     .array(z.string().regex(SLUG, { error: "must be a slug, e.g. support" }))
-    .max(20)
+    .max(20, { error: "are too many: at most 20 tags" })
     .default([]),
   lifecycle: z
     .enum(LIFECYCLES, { error: "must be experimental, production or deprecated" })
@@ -98,7 +109,10 @@ const access = z.strictObject({
 const timeoutMessage = `must be ${RUN_TIMEOUT_RULE}`;
 
 const limits = z.strictObject({
-  max_cost_usd_per_run: z.number({ error: "must be a number" }).positive().optional(),
+  max_cost_usd_per_run: z
+    .number({ error: "must be a number of dollars, e.g. 0.5" })
+    .positive({ error: "must be more than 0 (dollars, e.g. 0.5)" })
+    .optional(),
   timeout_seconds: z
     .number({ error: timeoutMessage })
     .int({ error: timeoutMessage })

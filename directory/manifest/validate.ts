@@ -7,6 +7,42 @@ import { type AgentManifest, agentManifestSchema } from "./schema.js";
 /** Finds the source line of a field; the YAML loader supplies one, JSON bodies have none. */
 export type LineOf = (path: FieldPath) => number | undefined;
 
+/**
+ * Problems with `spec.runtime` as its runtime's adapter sees them (the runtime registry's
+ * `check`); paths are dotted from the manifest's root, e.g. `spec.runtime.url`.
+ */
+export type RuntimeSettingsCheck = (
+  runtime: { type: string } & Record<string, unknown>,
+) => { path: string; message: string }[];
+
+/** `spec.runtime.headers.0` → `["spec", "runtime", "headers", 0]`, for the line finder. */
+function fieldPathOf(dotted: string): FieldPath {
+  return dotted.split(".").map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}
+
+/**
+ * The runtime adapter's problems, checked alongside the schema's (not after they are fixed),
+ * whenever `spec.runtime` names a type at all.
+ */
+function runtimeProblemsOf(
+  input: unknown,
+  check: RuntimeSettingsCheck | undefined,
+  file: string | undefined,
+  lineOf: LineOf,
+): ManifestProblem[] {
+  const runtime = valueAt(input, ["spec", "runtime"]);
+  if (!check || typeof runtime !== "object" || runtime === null || Array.isArray(runtime))
+    return [];
+  const settings = runtime as { type?: unknown } & Record<string, unknown>;
+  if (typeof settings.type !== "string") return [];
+  return check(settings as { type: string } & Record<string, unknown>).map((problem) => ({
+    file,
+    line: lineOf(fieldPathOf(problem.path)),
+    path: problem.path,
+    message: problem.message,
+  }));
+}
+
 export interface ValidatedManifest {
   manifest: AgentManifest;
   /** Tells an unchanged re-apply from an update: sha256 of the canonical validated manifest. */
@@ -43,8 +79,10 @@ function problemsOf(
       add(issue.path, issue.message);
     }
   }
-  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return problems;
 }
+
+const byLine = (a: ManifestProblem, b: ManifestProblem) => (a.line ?? 0) - (b.line ?? 0);
 
 /** JSON with keys sorted, so the digest does not depend on the order fields were written in. */
 export function canonicalJson(value: unknown): string {
@@ -65,7 +103,11 @@ export function manifestDigest(manifest: AgentManifest): string {
 /** Validates one manifest; the problems name the file, line and field where known. */
 export function checkManifest(
   input: unknown,
-  source: { file?: string | undefined; lineOf?: LineOf } = {},
+  source: {
+    file?: string | undefined;
+    lineOf?: LineOf;
+    checkRuntime?: RuntimeSettingsCheck | undefined;
+  } = {},
 ): { ok: true; value: ValidatedManifest } | { ok: false; problems: ManifestProblem[] } {
   const lineOf = source.lineOf ?? (() => undefined);
   // Before the schema: its checks (and the digest) recurse, and storage refuses NUL.
@@ -84,8 +126,12 @@ export function checkManifest(
     };
   }
   const parsed = agentManifestSchema.safeParse(input);
-  if (!parsed.success) {
-    return { ok: false, problems: problemsOf(parsed.error, input, source.file, lineOf) };
+  const problems = [
+    ...(parsed.success ? [] : problemsOf(parsed.error, input, source.file, lineOf)),
+    ...runtimeProblemsOf(input, source.checkRuntime, source.file, lineOf),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    return { ok: false, problems: problems.sort(byLine) };
   }
   return {
     ok: true,
@@ -98,9 +144,15 @@ export function checkManifest(
   };
 }
 
-/** Validates one manifest or throws `ManifestError` (400 `invalid_manifest`). */
-export function validateManifest(input: unknown): ValidatedManifest {
-  const result = checkManifest(input);
+/**
+ * Validates one manifest, its runtime settings too when given the check, or throws
+ * `ManifestError` (400 `invalid_manifest`).
+ */
+export function validateManifest(
+  input: unknown,
+  checkRuntime?: RuntimeSettingsCheck,
+): ValidatedManifest {
+  const result = checkManifest(input, { checkRuntime });
   if (!result.ok) throw new ManifestError(result.problems);
   return result.value;
 }

@@ -180,7 +180,7 @@ export class AgentDirectory {
     body: unknown,
     context: RequestContext = {},
   ): Promise<ApplyResult> {
-    const entry = validateManifest(body);
+    const entry = validateManifest(body, this.registry.checkRuntime);
     const { name, owner } = entry.manifest.metadata;
     const registration = await this.registration(principal);
     if (!registration.allowed) throw forbidden(registration.refusal);
@@ -227,7 +227,7 @@ export class AgentDirectory {
     context: RequestContext = {},
   ): Promise<ApplyResult> {
     const current = await this.get(principal, name);
-    const entry = validateManifest(body);
+    const entry = validateManifest(body, this.registry.checkRuntime);
     if (entry.manifest.metadata.name !== name) {
       throw badRequest(
         `The manifest's metadata.name is "${entry.manifest.metadata.name}"; it must match "${name}". Agents are not renamed.`,

@@ -2,7 +2,12 @@ import type { Knex } from "knex";
 import { type Authorizer, agentObject, type TupleKey, userPlacesOf } from "../../authz/index.js";
 import { conflict, notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
-import { canonicalJson, ManifestError, type ValidatedManifest } from "../manifest/index.js";
+import {
+  canonicalJson,
+  ManifestError,
+  type RuntimeSettingsCheck,
+  type ValidatedManifest,
+} from "../manifest/index.js";
 import {
   type AgentUserPlace,
   accessTuplesFor,
@@ -22,9 +27,7 @@ import {
 import { type AgentRegistration, Teams } from "./teams.js";
 
 /** Problems with an agent's `spec.runtime` settings, as the runtime's adapter sees them. */
-export type RuntimeSettingsCheck = (
-  runtime: { type: string } & Record<string, unknown>,
-) => { path: string; message: string }[];
+export type { RuntimeSettingsCheck };
 
 export type ApplyOutcome = "created" | "updated" | "restored" | "unchanged";
 
@@ -90,7 +93,8 @@ function changedFields(before: Agent["manifest"] | undefined, after: Agent["mani
  * manifest repairs tuples that drifted.
  */
 export class AgentRegistry {
-  private readonly checkRuntime: RuntimeSettingsCheck | undefined;
+  /** The runtime settings check manifests are validated with (the API validates with it too). */
+  readonly checkRuntime: RuntimeSettingsCheck | undefined;
   private readonly agentUserPlaces: readonly AgentUserPlace[];
   /** The teams table and the tuples each team comes with. */
   readonly teams: Teams;

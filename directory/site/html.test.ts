@@ -13,6 +13,13 @@ describe("html", () => {
     expect(html`${raw("<hr>")}`.text).toBe("<hr>");
   });
 
+  it("drops bidi control characters, so a right-to-left override cannot reverse a title", () => {
+    expect(html`<h1>${"Invoice \u202Etxt.exe"}</h1>`.text).toBe("<h1>Invoice txt.exe</h1>");
+    expect(html`${"\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069ok"}`.text).toBe("ok");
+    // Right-to-left scripts keep their letters; only the invisible controls go.
+    expect(html`${"שלום"}`.text).toBe("שלום");
+  });
+
   it("renders nothing for null, undefined and booleans, so conditions read naturally", () => {
     const none = undefined;
     expect(html`[${null}${none}${false}${true}${0}]`.text).toBe("[0]");

@@ -1,3 +1,5 @@
+import { withoutBidiControls } from "../../core/index.js";
+
 /**
  * A tiny tagged template for server-rendered pages: every interpolated value is escaped
  * unless it is already `Html` (made by `html` itself or, for trusted markup, `raw`). Arrays
@@ -21,8 +23,14 @@ const ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
+/**
+ * Text made safe for a page: markup escaped, and bidi control characters removed (core's
+ * withoutBidiControls), so a right-to-left override in a title or name cannot make it, or
+ * what follows it, read backwards. Arabic or Hebrew text still shows right to left: that
+ * comes from its letters, not from these controls.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+  return withoutBidiControls(text).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 }
 
 function render(value: HtmlValue): string {

@@ -65,6 +65,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   const router = Router();
   const css = asset("site.css");
   const js = asset("site.js");
+  const favicon = asset("favicon.svg");
   const session = [
     express.urlencoded({ extended: false, limit: "16kb" }),
     siteSession(auth),
@@ -77,6 +78,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   });
   router.get("/assets/site.js", (_req, res) => {
     res.type("text/javascript").set("cache-control", "public, max-age=300").send(js);
+  });
+  // An SVG from the site itself (img-src 'self'); /favicon.ico too, which browsers and
+  // bookmarks ask for without reading the page's <link rel="icon">.
+  router.get(["/assets/favicon.svg", "/favicon.ico"], (_req, res) => {
+    res.type("image/svg+xml").set("cache-control", "public, max-age=86400").send(favicon);
   });
 
   async function chromeOf(res: Response): Promise<PageChrome> {

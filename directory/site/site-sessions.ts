@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { normalizeEmail } from "../../authz/index.js";
-import { isUuid, notFound } from "../../core/index.js";
+import { echoInput, isUuid, notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 
 /** How a person signed in to the site. */
@@ -162,13 +162,13 @@ export class SiteSessions {
 
   /** An admin ends one session by its id (from `list`); audited. */
   async revoke(id: string, actor: string): Promise<SessionSummary> {
-    if (!isUuid(id)) throw notFound(`The session "${id}"`);
+    if (!isUuid(id)) throw notFound(`The session "${echoInput(id)}"`);
     return this.knex.transaction(async (trx) => {
       const [row] = (await trx("site_sessions as s")
         .join("users as u", "u.id", "s.user_id")
         .where("s.id", id)
         .select("s.*", "u.email")) as SummaryRow[];
-      if (!row) throw notFound(`The session "${id}"`);
+      if (!row) throw notFound(`The session "${echoInput(id)}"`);
       await trx("site_sessions").where({ id }).delete();
       await this.audit.record(
         {

@@ -31,6 +31,8 @@ export interface Deployment {
   /** Path before the endpoint's own, e.g. `/v1` for OpenAI; no trailing slash. */
   basePath: string;
   apiKey: string | undefined;
+  /** The environment variable `api_key` names (`os.environ/NAME`) when it was not set. */
+  unsetApiKeyVariable?: string | undefined;
   apiVersion: string | undefined;
   aws: AwsCredentials | undefined;
   rpm: number | undefined;

@@ -38,22 +38,25 @@ function resolveEnvReferences(
   env: NodeJS.ProcessEnv,
   path: string,
   warn: (message: string) => void,
+  unset: Map<string, string>,
 ): unknown {
   if (typeof value === "string" && value.startsWith(ENV_PREFIX)) {
     const name = value.slice(ENV_PREFIX.length);
     const resolved = env[name];
-    if (!resolved)
+    if (!resolved) {
       warn(`${path}: environment variable ${name} is not set; the setting is left unset.`);
+      unset.set(path, name);
+    }
     return resolved || undefined;
   }
   if (Array.isArray(value)) {
-    return value.map((v, i) => resolveEnvReferences(v, env, `${path}[${i}]`, warn));
+    return value.map((v, i) => resolveEnvReferences(v, env, `${path}[${i}]`, warn, unset));
   }
   if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        resolveEnvReferences(v, env, path ? `${path}.${k}` : k, warn),
+        resolveEnvReferences(v, env, path ? `${path}.${k}` : k, warn, unset),
       ]),
     );
   }
@@ -139,15 +142,24 @@ export function parseProxyConfig(
   for (const key of unknownKeys(raw)) {
     options.warn?.(`${key} is not supported by the Switchboard proxy and is ignored.`);
   }
+  const unset = new Map<string, string>();
   const resolved = resolveEnvReferences(
     raw,
     options.env ?? process.env,
     "",
     options.warn ?? (() => {}),
+    unset,
   );
   const parsed = proxyConfigSchema.safeParse(resolved);
   if (!parsed.success) throw new ProxyConfigError(describeIssues(parsed.error));
-  return toSettings(parsed.data);
+  const settings = toSettings(parsed.data);
+  // A deployment whose key variable is unset is refused at call time, naming the variable,
+  // rather than sent upstream without a key.
+  for (const [index, deployment] of settings.deployments.entries()) {
+    const variable = unset.get(`model_list[${index}].litellm_params.api_key`);
+    if (variable && !deployment.apiKey) deployment.unsetApiKeyVariable = variable;
+  }
+  return settings;
 }
 
 export function loadProxyConfig(file: string, options: LoadOptions = {}): ProxySettings {

@@ -46,6 +46,54 @@ function secretOf(req: IncomingMessage): string | undefined {
   return typeof header === "string" && header ? header : undefined;
 }
 
+const kindOf = (value: unknown) =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+
+/**
+ * What is wrong with the request's shape, checked here so a malformed call is refused in the
+ * client's dialect and nothing goes upstream: the fields every call of the endpoint needs,
+ * not each provider's full schema (the provider still judges the rest).
+ */
+function requestShapeProblem(
+  endpoint: EndpointKind,
+  body: Record<string, Json>,
+): string | undefined {
+  if (body.stream !== undefined && typeof body.stream !== "boolean") {
+    return `\`stream\` must be true or false; got ${kindOf(body.stream)}.`;
+  }
+  if (endpoint === "chat" || endpoint === "messages" || endpoint === "count_tokens") {
+    const messages = body.messages;
+    if (!Array.isArray(messages)) {
+      return `\`messages\` must be an array of messages, each an object with a \`role\` and \`content\`; got ${kindOf(messages)}.`;
+    }
+    for (const [index, message] of messages.entries()) {
+      if (!message || typeof message !== "object" || Array.isArray(message)) {
+        return `\`messages[${index}]\` must be an object with a \`role\` and \`content\`; got ${kindOf(message)}.`;
+      }
+      const { role, content } = message as Record<string, Json>;
+      if (typeof role !== "string" || role === "") {
+        return `\`messages[${index}].role\` must be a string, e.g. "user".`;
+      }
+      // null or absent: an assistant turn that only calls tools.
+      if (
+        content !== undefined &&
+        content !== null &&
+        typeof content !== "string" &&
+        !Array.isArray(content)
+      ) {
+        return `\`messages[${index}].content\` must be a string or an array of content parts; got ${kindOf(content)}.`;
+      }
+    }
+  }
+  if (endpoint === "responses" || endpoint === "embeddings") {
+    const input = body.input;
+    if (typeof input !== "string" && !Array.isArray(input)) {
+      return `\`input\` must be a string or an array; got ${kindOf(input)}.`;
+    }
+  }
+  return undefined;
+}
+
 function parseCall(endpoint: EndpointKind, raw: Buffer, req: IncomingMessage): ClientCall {
   let body: Json;
   try {
@@ -59,6 +107,8 @@ function parseCall(endpoint: EndpointKind, raw: Buffer, req: IncomingMessage): C
   if (typeof body.model !== "string" || body.model === "") {
     throw new ProxyError("invalid_request", "`model` is required: name one of the proxy's models.");
   }
+  const shapeProblem = requestShapeProblem(endpoint, body);
+  if (shapeProblem) throw new ProxyError("invalid_request", shapeProblem);
   return {
     endpoint,
     modelName: body.model,

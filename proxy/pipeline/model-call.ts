@@ -97,6 +97,16 @@ export class ModelCall implements ResponseWriter, UpstreamListener {
       );
       return;
     }
+    const variable = state.deployment.unsetApiKeyVariable;
+    if (variable) {
+      // Nothing goes upstream without the key; another deployment of the model may have one.
+      this.lastError = new ProxyError(
+        "upstream_error",
+        `The proxy has no API key for model "${this.call.modelName}": its configuration reads it from the environment variable ${variable}, which is not set where the proxy runs. Nothing was sent to the provider.`,
+      );
+      this.next();
+      return;
+    }
     let plan: UpstreamPlan | Promise<UpstreamPlan>;
     try {
       plan = this.ctx.planFor(state.deployment.provider)(this.call, state.deployment);

@@ -311,6 +311,18 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     await Promise.all([bob.close(), admin.close()]);
   });
 
+  it("serves its own SVG favicon, under the site's img-src 'self'", async () => {
+    await page.goto(`${base}/`);
+    const href = await page.locator('link[rel="icon"]').getAttribute("href");
+    expect(href).toBe("/assets/favicon.svg");
+    for (const path of ["/assets/favicon.svg", "/favicon.ico"]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+      expect(await response.text()).not.toMatch(/<script|on\w+=/i);
+    }
+  });
+
   it("refuses to be framed by another site", async () => {
     const framing: Server = createServer((_req, res) => {
       res.setHeader("content-type", "text/html");

@@ -65,8 +65,15 @@
   let current;
   $("#chat-hint").hidden = false;
 
+  // The browser's copy of core/display-text.ts formatUsd: the same digits as the server's pages.
   const usd = (amount) =>
-    amount === 0 ? "$0.00" : amount < 0.01 ? `$${amount.toFixed(4)}` : `$${amount.toFixed(2)}`;
+    !(amount > 0)
+      ? "$0.00"
+      : amount >= 0.01
+        ? `$${amount.toFixed(2)}`
+        : amount < 0.0001
+          ? "<$0.0001"
+          : `$${amount.toFixed(4).replace(/0+$/, "")}`;
   const parse = (event) => {
     try {
       return JSON.parse(event.data);

@@ -1,6 +1,7 @@
 import type { Agent, AgentPermissions } from "../../registry/index.js";
 import { type Html, html, safeHref } from "../html.js";
 import { agentIcon, lifecycleBadge, stateNotice } from "./badges.js";
+import { formatUsd } from "./format.js";
 import { subjectLabel } from "./layout.js";
 
 /** Deep links into chat, when Slack or Teams is configured; absent ones are simply not shown. */
@@ -137,7 +138,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
       html`<section class="card" aria-labelledby="limits">
       <h2 id="limits">Limits</h2>
       <dl class="facts">
-        ${spec.limits.max_cost_usd_per_run !== undefined && html`<div><dt>Cost per run</dt><dd>up to $${spec.limits.max_cost_usd_per_run.toFixed(2)}</dd></div>`}
+        ${spec.limits.max_cost_usd_per_run !== undefined && html`<div><dt>Cost per run</dt><dd>up to ${formatUsd(spec.limits.max_cost_usd_per_run)}</dd></div>`}
         ${spec.limits.timeout_seconds !== undefined && html`<div><dt>Time per run</dt><dd>up to ${spec.limits.timeout_seconds} s</dd></div>`}
       </dl>
     </section>`

@@ -1,11 +1,9 @@
 /** Small formatters shared by the pages, so money and times read the same everywhere. */
 
-/** Dollars: cents for ordinary sums, more digits for the fractions of a cent a run can cost. */
-export function formatUsd(amount: number): string {
-  if (amount === 0) return "$0.00";
-  if (Math.abs(amount) < 0.01) return `$${amount.toFixed(4)}`;
-  return `$${amount.toFixed(2)}`;
-}
+import { formatUsd } from "../../../core/index.js";
+
+/** Dollars, as Slack and Teams show them (one formatter in core). */
+export { formatUsd };
 
 /** UTC, to the minute: the server renders for every viewer, so it says which clock it uses. */
 export function formatTime(date: Date): string {

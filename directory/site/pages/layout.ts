@@ -44,6 +44,7 @@ export function layout(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${page.title} · Switchboard</title>
 <meta name="csrf-token" content="${chrome.csrfToken}">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/site.css">
 <script src="/assets/site.js" defer></script>
 </head>

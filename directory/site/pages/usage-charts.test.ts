@@ -56,7 +56,7 @@ describe("usageSection", () => {
   it("lists spend by runtime and model, naming proxy calls that have no runtime", () => {
     expect(text).toContain('<td>a2a</td><td>claude-sonnet</td><td class="num">12,000</td>');
     expect(text).toContain("<td>via the model proxy</td><td>gpt-4o</td>");
-    expect(text).toContain("$0.0040");
+    expect(text).toContain("$0.004");
   });
 
   it("says so when nothing happened rather than drawing an empty axis alone", () => {
