@@ -7,7 +7,7 @@
  * and its reservations, and writes four reservations, in one transaction; the run's close
  * gives them back.
  *
- *   npx tsx bench/governance/run.ts [--quick]
+ *   npx tsx bench/governance/run.ts [--quick] [--rows N]
  */
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -21,7 +21,8 @@ const quick = process.argv.includes("--quick");
 const WARMUP = quick ? 10 : 30;
 const SAMPLES = quick ? 100 : 300;
 /** Ledger rows of the month (the agent's and the person's spend the budgets sum). */
-const LEDGER_ROWS = quick ? 20_000 : 100_000;
+const rowsArg = process.argv.indexOf("--rows");
+const LEDGER_ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : quick ? 20_000 : 100_000;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
