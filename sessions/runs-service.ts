@@ -351,6 +351,9 @@ export class RunsService {
       );
     }
     const updated = await this.runs.requestCancel(run.id);
+    if (run.status === "needs_approval" && run.approvalId) {
+      await this.admission.approvals.withdraw(run.approvalId);
+    }
     if (updated?.status === "cancelled") this.options.signals.eventsAdded(run.id);
     else this.options.signals.cancelRequested(run.id);
     return updated ?? run;

@@ -484,6 +484,7 @@ describe("the Slack app manifest", () => {
     "chat.appendStream": ["chat:write"],
     "chat.stopStream": ["chat:write"],
     "users.info": ["users:read", "users:read.email"],
+    "users.lookupByEmail": ["users:read.email"],
     "assistant.threads.setStatus": ["assistant:write"],
     "views.open": [],
     "views.publish": [],

@@ -10,7 +10,7 @@ import { runSwitchboard, SwitchboardProcess } from "../../test/support/switchboa
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 export const AGENT_NAME = "bench-agent";
-const USER = "bench@example.com";
+export const USER = "bench@example.com";
 
 export type Mode = "bullmq" | "in-process-pglite" | "in-process-postgres";
 

@@ -134,10 +134,14 @@ describe.each(BACKENDS)("approvals on %s", (_name, makeBackend) => {
   it("changes nothing when the run was cancelled before the decision", async () => {
     const run = await held();
     await f.service.cancel(f.who("ada"), run.id);
+    // Withdrawn from the approvers' lists at once.
+    expect((await f.service.pendingApprovals(f.who("alice"))).map((a) => a.id)).not.toContain(
+      run.approvalId,
+    );
     const result = await f.service.decideApproval(f.who("alice"), run.approvalId as string, {
       decision: "approve",
     });
-    expect(result).toMatchObject({ applied: true, runMoved: false });
+    expect(result).toMatchObject({ applied: false, approval: { status: "cancelled" } });
     expect(await statusOf(run.id)).toBe("cancelled");
     const approval = await f.db.knex("approvals").where({ id: run.approvalId }).first();
     expect(approval.status).toBe("cancelled");

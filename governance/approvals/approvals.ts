@@ -242,6 +242,22 @@ export class Approvals {
     return { approval: decided, applied: true, runMoved };
   }
 
+  /** The run was cancelled while it waited: its approval leaves the approvers' lists. */
+  async withdraw(id: string): Promise<void> {
+    const { knex } = this.options;
+    const moved = await knex("approvals")
+      .where({ id, status: "pending" })
+      .update({ status: "cancelled", decided_at: knex.fn.now() });
+    if (moved === 1) {
+      await this.audit.record({
+        actor: "system:runs",
+        action: "approval.withdrawn",
+        targetType: "approval",
+        targetId: id,
+      });
+    }
+  }
+
   /** Expires every pending approval past its time, failing the runs they held. */
   async expireDue(runs: HeldRuns, now = new Date()): Promise<number> {
     const rows = (await this.options

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { Ledger } from "../ledger/ledger.js";
+import { spendQuery } from "../ledger/ledger.js";
 import { parseScope } from "../ledger/scope.js";
 import { type Budget, type BudgetRow, budgetFromRow } from "./budget.js";
 import { periodWindow, periodWords } from "./periods.js";
@@ -211,7 +211,10 @@ export class BudgetAdmission {
   }
 }
 
-/** Spend in the budget's current period, reservations still held, and its limit. */
+/**
+ * Spend in the budget's current period, reservations still held, and its limit: one round
+ * trip (three subqueries), since admission reads every budget that applies to a run.
+ */
 async function standingOf(
   knex: Knex,
   budget: Budget,
@@ -220,23 +223,24 @@ async function standingOf(
 ): Promise<BudgetStanding> {
   const { from, to } = periodWindow(budget.period, now);
   const reservations = knex("budget_reservations")
+    .select(knex.raw("coalesce(sum(amount_usd), 0)"))
     .where({ budget_id: budget.id })
-    .andWhere("expires_at", ">", now)
-    .sum({ total: "amount_usd" });
+    .andWhere("expires_at", ">", now);
   if (exceptRunId) reservations.whereNot({ run_id: exceptRunId });
-  const raises = knex("budget_raises").where({ budget_id: budget.id }).sum({ total: "amount_usd" });
+  const raises = knex("budget_raises")
+    .select(knex.raw("coalesce(sum(amount_usd), 0)"))
+    .where({ budget_id: budget.id });
   if (from) raises.where({ period_start: from });
   else raises.whereNull("period_start");
-  const [spentUsd, reserved, raised] = await Promise.all([
-    new Ledger(knex).spendFor({ scope: parseScope(budget.scope), from, to }, knex),
-    reservations.first(),
-    raises.first(),
-  ]);
+  const spent = spendQuery(knex, { scope: parseScope(budget.scope), from, to });
+  const row = (await knex
+    .select(spent.as("spent"), reservations.as("reserved"), raises.as("raised"))
+    .first()) as { spent: string; reserved: string; raised: string } | undefined;
   return {
     budget,
-    spentUsd,
-    reservedUsd: Number(reserved?.total ?? 0),
-    limitUsd: budget.amountUsd + Number(raised?.total ?? 0),
+    spentUsd: Number(row?.spent ?? 0),
+    reservedUsd: Number(row?.reserved ?? 0),
+    limitUsd: budget.amountUsd + Number(row?.raised ?? 0),
   };
 }
 

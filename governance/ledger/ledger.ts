@@ -38,11 +38,7 @@ export class Ledger {
     query: { scope: SpendScope; from?: Date | undefined; to?: Date | undefined },
     trx: Knex = this.knex,
   ): Promise<number> {
-    const sql = trx("ledger").sum({ total: "cost_usd" });
-    if (query.from) sql.where("occurred_at", ">=", query.from);
-    if (query.to) sql.where("occurred_at", "<", query.to);
-    whereInScope(trx, sql, query.scope);
-    const row = await sql.first();
+    const row = await spendQuery(trx, query).first();
     return Number(row?.total ?? 0);
   }
 
@@ -100,6 +96,21 @@ export class Ledger {
       .first();
     return Number(row?.total ?? 0);
   }
+}
+
+/**
+ * The spend of a scope in [from, to) as one query (`total`), to run alone or as a subquery
+ * (budgets read a budget's spend, reservations and raises in one round trip).
+ */
+export function spendQuery(
+  knex: Knex,
+  query: { scope: SpendScope; from?: Date | undefined; to?: Date | undefined },
+): Knex.QueryBuilder {
+  const sql = knex("ledger").select(knex.raw("coalesce(sum(cost_usd), 0) as total"));
+  if (query.from) sql.where("occurred_at", ">=", query.from);
+  if (query.to) sql.where("occurred_at", "<", query.to);
+  whereInScope(knex, sql, query.scope);
+  return sql;
 }
 
 /**
