@@ -11,6 +11,7 @@ import {
   type AgentRegistration,
   AgentRegistry,
   type RuntimeSettingsCheck,
+  TeamMemberships,
 } from "./registry/index.js";
 import { SiteSessions } from "./site/index.js";
 
@@ -24,6 +25,8 @@ export interface DirectoryServices {
   siteSessions: SiteSessions;
   /** The audit log the registry and keys write to (the site's admin page reads it). */
   audit: AuditLog;
+  /** Who is in each team and where each membership came from (SCIM, OIDC, by hand). */
+  memberships: TeamMemberships;
 }
 
 /** Wires the directory's parts over one database and authorizer. */
@@ -47,6 +50,7 @@ export function createDirectoryServices(parts: {
     keys: new ApiKeys(parts.knex, audit),
     siteSessions: new SiteSessions(parts.knex, audit),
     audit,
+    memberships: new TeamMemberships(parts.knex, parts.authorizer),
   };
 }
 

@@ -7,8 +7,12 @@ import {
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
+  createScimRouter,
+  Deactivation,
   ensureDemoAgent,
   runnableAgents,
+  SCIM_BASE,
+  ScimService,
   SessionCookies,
   type SignInModes,
   type SiteAuth,
@@ -166,6 +170,20 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     directory,
   });
+  if (config.SCIM_TOKEN) {
+    // Off (404) while SCIM_TOKEN is unset: no endpoint exists that a guessed token could open.
+    const service = new ScimService({
+      users: ctx.authorization.users,
+      teams: directory.registry.teams,
+      memberships: directory.memberships,
+      deactivation: new Deactivation(directory),
+      audit: directory.audit,
+      groupMap: config.SCIM_GROUP_MAP,
+    });
+    const baseUrl = `${(config.PUBLIC_URL ?? http.url).replace(/\/+$/, "")}${SCIM_BASE}`;
+    routes.use(SCIM_BASE, createScimRouter({ token: config.SCIM_TOKEN, service, baseUrl }));
+    logger.info({ url: baseUrl }, `SCIM provisioning is on at ${baseUrl}`);
+  }
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
