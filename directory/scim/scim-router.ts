@@ -66,6 +66,11 @@ function page(req: Request, res: Response, all: Record<string, unknown>[]): void
   const filter = filterOf(req);
   const { startIndex, count } = paging(req);
   const hits = filter ? all.filter((resource) => matches(filter, resource)) : all;
+  // Entra looks groups up with excludedAttributes=members: a large group's list is not sent.
+  const excluded = String(req.query.excludedAttributes ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase());
+  if (excluded.includes("members")) for (const resource of hits) delete resource.members;
   send(
     res,
     200,
