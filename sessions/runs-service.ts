@@ -5,6 +5,7 @@ import {
   type AccessPolicy,
   agentObject,
   type Principal,
+  UserDirectory,
   type UserPrincipal,
 } from "../authz/index.js";
 import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../core/index.js";
@@ -73,14 +74,17 @@ export interface RunsServiceOptions {
 export class RunsService {
   private readonly runs: RunStore;
   private readonly sessions: SessionStore;
+  private readonly users: UserDirectory;
 
   constructor(private readonly options: RunsServiceOptions) {
     this.runs = new RunStore(options.knex);
     this.sessions = new SessionStore(options.knex);
+    this.users = new UserDirectory(options.knex);
   }
 
   async start(principal: Principal, request: StartRunRequest): Promise<StartedRun> {
     const user = requireUser(principal);
+    await this.refuseDeactivated(user);
     const input = validInput(request.input);
     // Before the name is looked up: it may be another agent's by now.
     const session = request.sessionId ? await this.ownSession(user, request.sessionId) : undefined;
@@ -109,6 +113,19 @@ export class RunsService {
     });
     if (created.created) await this.enqueue(created.run);
     return { ...created, agent };
+  }
+
+  /**
+   * A deactivated person starts nothing, whichever surface still holds their principal (a
+   * chat message in flight, a page opened before the identity provider deactivated them).
+   */
+  private async refuseDeactivated(user: UserPrincipal): Promise<void> {
+    if ((await this.users.findById(user.userId))?.isActive) return;
+    throw new SwitchboardError(
+      "user_deactivated",
+      "Your account is deactivated, so you cannot start runs. Ask your administrator.",
+      { status: 403 },
+    );
   }
 
   /** A chat conversation that was with a retired agent of this name goes no further. */
