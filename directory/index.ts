@@ -71,6 +71,7 @@ export {
   createScimRouter,
   Deactivation,
   type GroupMap,
+  oidcTeamSync,
   SCIM_BASE,
   ScimService,
 } from "./scim/index.js";

@@ -10,6 +10,7 @@ import {
   createScimRouter,
   Deactivation,
   ensureDemoAgent,
+  oidcTeamSync,
   runnableAgents,
   SCIM_BASE,
   ScimService,
@@ -144,6 +145,13 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     users: ctx.authorization.users,
     modes: signInModes(config, ctx.db.kind, siteOidc(oidc, config, cookieSecurity, logger)),
   };
+  if (auth.modes.oidc && config.OIDC_GROUPS_CLAIM) {
+    auth.modes.oidc.syncGroups = oidcTeamSync({
+      teams: directory.registry.teams,
+      memberships: directory.memberships,
+      groupMap: config.SCIM_GROUP_MAP,
+    });
+  }
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
     consume: !config.REDIS_URL,
@@ -196,6 +204,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       runs: runs.service,
       secrets,
       usage: new AgentUsage(ctx.db.knex),
+      teams: { teams: directory.registry.teams, memberships: directory.memberships },
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
         slackTeamId: config.SLACK_TEAM_ID,

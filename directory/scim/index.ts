@@ -4,6 +4,7 @@
  * identity provider".
  */
 export { Deactivation } from "./deactivation.js";
+export { oidcTeamSync } from "./oidc-teams.js";
 export { ERROR_SCHEMA, ScimError } from "./scim-errors.js";
 export { type GroupMap, slugForGroup } from "./scim-groups.js";
 export { createScimRouter, SCIM_BASE, type ScimRouterOptions } from "./scim-router.js";

@@ -11,7 +11,7 @@ import type { AuditLog } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
-import type { AgentDirectory } from "../registry/index.js";
+import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import { mountAdminRoutes } from "./admin-routes.js";
 import { one } from "./form-values.js";
@@ -27,6 +27,7 @@ import { mountSecretPages } from "./secret-pages.js";
 import { mountSignInRoutes } from "./sign-in-routes.js";
 import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
 import { siteHeaders } from "./site-headers.js";
+import { mountTeamPages } from "./team-pages.js";
 
 export interface DirectorySiteOptions {
   directory: AgentDirectory;
@@ -40,6 +41,8 @@ export interface DirectorySiteOptions {
   secrets?: SecretService | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
+  /** Teams and their memberships: the team pages (/teams/SLUG). */
+  teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -169,6 +172,9 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
+  if (options.teams) {
+    mountTeamPages(router, { ...pages, ...options.teams, users: auth.users, access, audit });
+  }
 
   router.use(siteErrors(send));
   return router;
