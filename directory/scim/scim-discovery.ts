@@ -16,8 +16,6 @@ type Json = Record<string, unknown>;
 export function serviceProviderConfig(base: string): Json {
   return {
     schemas: [CONFIG_SCHEMA],
-    documentationUri:
-      "https://github.com/switchboard/switchboard#teams-from-the-identity-provider-scim",
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: MAX_RESULTS },
