@@ -9,6 +9,7 @@ import {
   agentsValidate,
 } from "./commands/agents.js";
 import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.js";
+import { budgetsDelete, budgetsList, budgetsSet } from "./commands/budgets.js";
 import { keysCreate, keysList, keysRevoke } from "./commands/keys.js";
 import { migrate } from "./commands/migrate.js";
 import { proxy } from "./commands/proxy.js";
@@ -22,6 +23,7 @@ import {
 } from "./commands/secrets.js";
 import { serve } from "./commands/serve.js";
 import { sessionsList, sessionsRevoke } from "./commands/sessions.js";
+import { teamsPackage } from "./commands/teams.js";
 import { worker } from "./commands/worker.js";
 import { type Config, ConfigError, loadConfig } from "./config/index.js";
 
@@ -174,6 +176,18 @@ export function buildCli(): Command {
 
   addDirectoryCommands(program);
   addSecretCommands(program);
+  program
+    .command("teams")
+    .description("The Microsoft Teams app")
+    .command("package")
+    .description(
+      "Write the Teams app package (manifest and icons) for TEAMS_APP_ID and PUBLIC_URL, to upload in Teams admin",
+    )
+    .requiredOption("--out <file>", "the .zip to write")
+    .action((options: { out: string }) => {
+      const code = teamsPackage(configWith(program, {}), options.out);
+      if (code !== 0) process.exitCode = code;
+    });
   return program;
 }
 
@@ -271,6 +285,44 @@ function addDirectoryCommands(program: Command): void {
     .argument("<id>", "the key's id, from keys list")
     .action(async (id: string) => {
       exitWith(await keysRevoke(configWith(program, {}), id));
+    });
+
+  const budgets = program
+    .command("budgets")
+    .description("Set, list and delete budgets (hard, approval or notify), as the operator.");
+  budgets
+    .command("set")
+    .description(
+      "Set the budget of a scope for a period (again: replace its amount and mode). Audited.",
+    )
+    .argument("<scope>", "team:SLUG, agent:NAME, user:EMAIL or platform")
+    .requiredOption("--period <period>", "day, week or month (UTC), or none")
+    .requiredOption("--amount <usd>", "the amount in US dollars")
+    .requiredOption(
+      "--mode <mode>",
+      "hard (refuse runs over it), approval (an approver decides) or notify (warn)",
+    )
+    .option("--thresholds <percents>", "notify: percentages to warn at, e.g. 50,80,100")
+    .action(
+      async (
+        scope: string,
+        options: { period: string; amount: string; mode: string; thresholds?: string },
+      ) => {
+        exitWith(await budgetsSet(configWith(program, {}), scope, options));
+      },
+    );
+  budgets
+    .command("list")
+    .description("List budgets with what is spent and held by runs in progress this period.")
+    .action(async () => {
+      exitWith(await budgetsList(configWith(program, {})));
+    });
+  budgets
+    .command("delete")
+    .description("Delete a budget by its id. Audited.")
+    .argument("<id>", "the budget's id, from budgets list")
+    .action(async (id: string) => {
+      exitWith(await budgetsDelete(configWith(program, {}), id));
     });
 
   const sessions = program

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { AgentTracer, ApprovalNotifier } from "../governance/index.js";
 import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
@@ -28,6 +29,7 @@ import type { ProcessContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import { redisRetryStrategy } from "./redis.js";
 import { runSecrets } from "./secrets.js";
+import { openTracer } from "./tracing.js";
 
 /**
  * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
@@ -87,6 +89,8 @@ export interface RunsParts {
   queue: RunQueue;
   /** Present where this process takes runs: `worker`, and `serve` without Redis. */
   engine: RunEngine | undefined;
+  /** Set when traces are exported; the in-process model proxy shares it. */
+  tracer: AgentTracer | undefined;
 }
 
 function createQueue(config: Config, logger: Logger): RunQueue {
@@ -138,10 +142,14 @@ export async function openRuns(
     consume: boolean;
     /** The model proxy agents call; default MODEL_PROXY_URL. */
     modelProxyUrl?: string | undefined;
+    /** Tells approvers that a held run waits for them (the chat surfaces). */
+    approvalNotifier?: ApprovalNotifier | undefined;
   },
 ): Promise<RunsParts> {
   const { config, lifecycle, logger } = ctx;
   const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
+  // Before the parts that make spans, so it stops after them.
+  const tracer = openTracer(config, ctx);
   const runtimes = defaultRuntimes(egressPolicyFor(config));
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
@@ -157,10 +165,14 @@ export async function openRuns(
     queue,
     signals,
     logger: logger.child({ module: "runs" }),
+    runEstimateUsd: config.BUDGET_RUN_ESTIMATE_USD,
+    approvalExpiryMs: config.APPROVAL_EXPIRY_MINUTES * 60_000,
+    approvalNotifier: options.approvalNotifier,
   });
+  expireApprovalsInTheBackground(service, ctx);
   if (!options.consume) {
     lifecycle.onStop("run queue", () => queue.close());
-    return { service, runtimes, queue, engine: undefined };
+    return { service, runtimes, queue, engine: undefined, tracer };
   }
   const engine = new RunEngine({
     knex: ctx.db.knex,
@@ -178,8 +190,20 @@ export async function openRuns(
     defaultTimeoutMs: config.RUN_TIMEOUT_SECONDS * 1000,
     singleProcess: ctx.db.kind === "pglite",
     runKeys: modelProxyUrl ? runKeysThrough(ctx.db.knex, modelProxyUrl) : undefined,
+    tracer,
   });
   await engine.start();
   lifecycle.onStop("runs engine", () => engine.stop());
-  return { service, runtimes, queue, engine };
+  return { service, runtimes, queue, engine, tracer };
+}
+
+/** Approvals nobody decided in time fail their runs (each process checks; a decision counts once). */
+function expireApprovalsInTheBackground(service: RunsService, ctx: ProcessContext): void {
+  const timer = setInterval(() => {
+    service.expireApprovals().catch((error) => {
+      ctx.logger.warn({ err: error }, "could not expire approvals; trying again shortly");
+    });
+  }, 30_000);
+  timer.unref();
+  ctx.lifecycle.onStop("approval expiry", async () => clearInterval(timer));
 }

@@ -1,5 +1,6 @@
-import { SLACK_EVENTS_PATH, startSlack } from "../bot/index.js";
+import { approvalKinds, SLACK_EVENTS_PATH, startSlack } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
+import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
@@ -14,7 +15,13 @@ export { SLACK_EVENTS_PATH };
 export async function openSlack(
   config: Config,
   ctx: ProcessContext,
-  parts: { directory: DirectoryServices; runs: RunsService; publicUrl: string },
+  parts: {
+    directory: DirectoryServices;
+    runs: RunsService;
+    publicUrl: string;
+    /** Slack adds its approval requests (DMs with buttons) to these. */
+    approvalNotifiers?: ApprovalNotifiers | undefined;
+  },
 ) {
   const configured =
     config.SLACK_BOT_TOKEN || config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN;
@@ -53,6 +60,21 @@ export async function openSlack(
       access: ctx.authorization.access,
       users: ctx.authorization.users,
       logger: ctx.logger,
+      actionKinds: approvalKinds(parts.runs),
+      approvals: parts.approvalNotifiers && {
+        notifiers: parts.approvalNotifiers,
+        channel: config.SLACK_APPROVALS_CHANNEL,
+        approverEmails: async ({ relation, object }) =>
+          (
+            await ctx.authorization.authorizer.listUsers({
+              object,
+              relation,
+              userFilters: [{ type: "user" }],
+            })
+          )
+            .map((user) => user.replace(/^user:/, ""))
+            .filter((email) => email.includes("@")),
+      },
     },
   );
   ctx.lifecycle.onStop("slack", () => slack.stop());

@@ -12,6 +12,7 @@ export type {
   ChatSurface,
   IncomingChatMessage,
 } from "./chat/index.js";
+export { approvalKinds } from "./chat/index.js";
 export {
   SLACK_EVENTS_PATH,
   type SlackIntegration,
@@ -19,3 +20,10 @@ export {
   type SlackSettings,
   startSlack,
 } from "./slack/index.js";
+export {
+  startTeams,
+  TEAMS_MESSAGES_PATH,
+  type TeamsIntegration,
+  type TeamsSettings,
+  teamsAppPackage,
+} from "./teams/index.js";

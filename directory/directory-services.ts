@@ -1,6 +1,12 @@
 import type { Knex } from "knex";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
-import { AuditLog } from "../governance/index.js";
+import {
+  AuditLog,
+  type AuditReader,
+  Budgets,
+  type OutcomesService,
+  type SpendService,
+} from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
@@ -25,6 +31,8 @@ export interface DirectoryServices {
   siteSessions: SiteSessions;
   /** The audit log the registry and keys write to (the site's admin page reads it). */
   audit: AuditLog;
+  /** Budgets, managed through the API, the site and the CLI (governance checks who may). */
+  budgets: Budgets;
   /** Who is in each team and where each membership came from (SCIM, OIDC, by hand). */
   memberships: TeamMemberships;
 }
@@ -50,6 +58,7 @@ export function createDirectoryServices(parts: {
     keys: new ApiKeys(parts.knex, audit),
     siteSessions: new SiteSessions(parts.knex, audit),
     audit,
+    budgets: new Budgets(parts.knex, parts.access),
     memberships: new TeamMemberships(parts.knex, parts.authorizer),
   };
 }
@@ -57,18 +66,23 @@ export function createDirectoryServices(parts: {
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
  * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
- * `secrets`, it manages the secret store.
+ * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit.
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
   extra: readonly AuthStrategy[] = [],
   runs?: RunsService,
   secrets?: SecretService,
+  governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
     runs,
     secrets,
+    budgets: services.budgets,
+    spend: governance.spend,
+    outcomes: governance.outcomes,
+    audit: governance.audit,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

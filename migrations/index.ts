@@ -9,6 +9,9 @@ import * as agentNames from "./20261205_0200_agent_names.js";
 import * as siteSessions from "./20261205_0300_site_sessions.js";
 import * as featuredAgents from "./20261205_0400_featured_agents.js";
 import * as runLimits from "./20261205_0500_run_limits.js";
+import * as budgets from "./20261206_0300_budgets.js";
+import * as approvals from "./20261206_0400_approvals.js";
+import * as spendIndexes from "./20261206_0500_spend_indexes.js";
 import * as teamMemberships from "./20261206_0600_team_memberships.js";
 
 export interface Migration {
@@ -34,5 +37,8 @@ export const migrations: readonly Migration[] = [
   { name: "20261205_0300_site_sessions", ...siteSessions },
   { name: "20261205_0400_featured_agents", ...featuredAgents },
   { name: "20261205_0500_run_limits", ...runLimits },
+  { name: "20261206_0300_budgets", ...budgets },
+  { name: "20261206_0400_approvals", ...approvals },
+  { name: "20261206_0500_spend_indexes", ...spendIndexes },
   { name: "20261206_0600_team_memberships", ...teamMemberships },
 ];

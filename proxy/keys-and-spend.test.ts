@@ -4,6 +4,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Database, migrateLatest, openDatabase } from "../app/db/index.js";
+import { Budgets } from "../governance/index.js";
 import { anthropicStream } from "../test/doubles/anthropic-wire.js";
 import { chatCompletion, chatStream } from "../test/doubles/openai-wire.js";
 import { json, sse, UpstreamDouble } from "../test/doubles/upstream-double.js";
@@ -263,6 +264,37 @@ describe.each(["pglite", "postgres"] as const)("virtual keys and spend on %s", (
       .chat.completions.create({ model: "gpt-4o", messages: [] })
       .catch((e) => e);
     expect(error.error?.code).toBe("budget_exceeded");
+  });
+
+  it("refuses the calls of a run whose agent's hard budget is spent, without calling the upstream", async () => {
+    const other = await createIdentities(db.knex, "budgeted");
+    const { id, key } = await issueProxyKey(db.knex, {
+      userId: other.userId,
+      agentId: other.agentId,
+      runId: other.runId,
+    });
+    const { budget } = await new Budgets(db.knex, undefined as never).set(
+      { kind: "system", name: "test" },
+      { scope: "agent:agent-budgeted", period: "month", amount_usd: 3, mode: "hard" },
+    );
+    try {
+      await db.knex("ledger").insert({
+        source: "runtime",
+        agent_id: other.agentId,
+        cost_usd: "3",
+        dedupe_key: `agent-spend-${id}`,
+      });
+      const error = await clientFor(key)
+        .chat.completions.create({ model: "gpt-4o", messages: [] })
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.error?.code).toBe("budget_exceeded");
+      expect(error.message).toContain(
+        "The budget for agent:agent-budgeted ($3.00 this month) is spent: $3.00.",
+      );
+    } finally {
+      await db.knex("budgets").where({ id: budget.id }).delete();
+    }
   });
 
   it("answers 429 past the key's requests per minute, without calling the upstream", async () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { LedgerWriter } from "../governance/index.js";
+import { type AgentTracer, LedgerWriter } from "../governance/index.js";
 import type { ProviderKind } from "./config/deployments.js";
 import type { ProxySettings } from "./config/load.js";
 import { createProxyHandler } from "./http/proxy-handler.js";
@@ -36,6 +36,8 @@ export interface ModelProxyOptions {
    * of one key, model and deployment in between become one row.
    */
   ledgerFlushIntervalMs?: number;
+  /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT): each call is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** The proxy without a server of its own: a node:http handler plus what it needs closed. */
@@ -81,7 +83,7 @@ export function createModelProxy(options: ModelProxyOptions): ModelProxy {
   const recorder = new SpendRecorder({ rollup, keys, admission, metrics });
   const pools = new UpstreamPools();
 
-  const accounting = new CallAccounting({ metrics, logger, recorder });
+  const accounting = new CallAccounting({ metrics, logger, recorder, tracer: options.tracer });
 
   const ctx: CallContext = {
     router: new Router(settings),

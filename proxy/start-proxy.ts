@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { closeServerGracefully } from "../core/index.js";
+import type { AgentTracer } from "../governance/index.js";
 import { loadProxyConfig, type ProxySettings } from "./config/load.js";
 import { createModelProxy, type ModelProxy } from "./model-proxy.js";
 
@@ -23,6 +24,8 @@ export interface StartProxyOptions {
   drainTimeoutMs?: number;
   keyRefreshIntervalMs?: number;
   ledgerFlushIntervalMs?: number;
+  /** Each model call becomes a span (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracer?: AgentTracer | undefined;
 }
 
 export interface RunningProxy {
@@ -51,6 +54,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     registry: options.registry,
     keyRefreshIntervalMs: options.keyRefreshIntervalMs,
     ledgerFlushIntervalMs: options.ledgerFlushIntervalMs,
+    tracer: options.tracer,
   });
   const registry = proxy.metrics.registry;
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {

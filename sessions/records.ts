@@ -59,6 +59,8 @@ export interface Run {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The approval a `needs_approval` run waits for (and, after, the one that decided it). */
+  approvalId: string | null;
 }
 
 /**

@@ -5,10 +5,10 @@ import {
   type AccessPolicy,
   agentObject,
   type Principal,
-  UserDirectory,
   type UserPrincipal,
 } from "../authz/index.js";
 import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../core/index.js";
+import type { Approval, ApprovalNotifier, DecisionInput, HeldRuns } from "../governance/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
 import { mayReadHistory, retiredConversation } from "./history-access.js";
@@ -21,6 +21,7 @@ import {
   type SessionSurface,
   type TranscriptEntry,
 } from "./records.js";
+import { type Admitted, RunAdmission } from "./run-admission.js";
 import { followRun } from "./run-follower.js";
 import type { RunSignals } from "./signals/run-signals.js";
 import { RunStore } from "./store/run-store.js";
@@ -45,6 +46,8 @@ export interface StartedRun {
   session: Session;
   agent: RunnableAgent;
   created: boolean;
+  /** Notify budgets this run took past a threshold, in words. */
+  budgetWarnings: string[];
 }
 
 export interface SessionDetail {
@@ -62,6 +65,12 @@ export interface RunsServiceOptions {
   queue: RunQueue;
   signals: RunSignals;
   logger: Logger;
+  /** Reserved against budgets for a run whose agent sets no max_cost_usd_per_run. */
+  runEstimateUsd?: number | undefined;
+  /** How long an approver has to decide a held run. */
+  approvalExpiryMs?: number | undefined;
+  /** Tells approvers a held run waits for them (Slack DM, a channel…). */
+  approvalNotifier?: ApprovalNotifier | undefined;
 }
 
 /**
@@ -74,58 +83,184 @@ export interface RunsServiceOptions {
 export class RunsService {
   private readonly runs: RunStore;
   private readonly sessions: SessionStore;
-  private readonly users: UserDirectory;
+  private readonly admission: RunAdmission;
 
   constructor(private readonly options: RunsServiceOptions) {
     this.runs = new RunStore(options.knex);
     this.sessions = new SessionStore(options.knex);
-    this.users = new UserDirectory(options.knex);
+    this.admission = new RunAdmission(options);
   }
 
   async start(principal: Principal, request: StartRunRequest): Promise<StartedRun> {
     const user = requireUser(principal);
-    await this.refuseDeactivated(user);
     const input = validInput(request.input);
     // Before the name is looked up: it may be another agent's by now.
     const session = request.sessionId ? await this.ownSession(user, request.sessionId) : undefined;
     if (request.conversation) await this.refuseRetiredConversation(request);
-    const agent = await this.runnableAgent(user, request.agentName);
-    if (session && session.agentId !== agent.id) {
-      throw conflict(
-        `The session ${session.id} is a conversation with another agent; start a new session for "${agent.name}".`,
+    const idempotencyKey = request.idempotencyKey
+      ? `${user.userId}:${request.idempotencyKey}`
+      : undefined;
+    // A repeated request answers the run the first one started: it is not admitted twice.
+    const repeated = idempotencyKey
+      ? await this.runs.findByIdempotencyKey(idempotencyKey)
+      : undefined;
+    const admitted = repeated ? undefined : await this.admission.admit(user, request.agentName);
+    const agent = admitted?.agent ?? (await this.agentOf(user, request.agentName));
+    let created: Awaited<ReturnType<RunStore["create"]>>;
+    try {
+      if (session && session.agentId !== agent.id) {
+        throw conflict(
+          `The session ${session.id} is a conversation with another agent; start a new session for "${agent.name}".`,
+        );
+      }
+      created = await this.runs.create({
+        id: admitted?.runId,
+        hold: admitted?.hold,
+        agent: { id: agent.id, runtime: agent.runtime.type },
+        userId: user.userId,
+        input,
+        session,
+        conversation: session
+          ? undefined
+          : (request.conversation ?? {
+              surface: principal.kind === "user" && principal.via === "site" ? "site" : "api",
+              conversationKey: randomUUID(),
+              title: input.slice(0, 120),
+            }),
+        idempotencyKey,
+      });
+    } catch (error) {
+      if (admitted) await this.admission.budgets.release(admitted.runId);
+      throw error;
+    }
+    if (admitted && !created.created) await this.admission.budgets.release(admitted.runId);
+    if (created.created && admitted?.hold) {
+      await this.admission.approvals.request({
+        id: admitted.hold.approvalId,
+        runId: created.run.id,
+        requestedBy: user.userId,
+        requesterEmail: user.email,
+        agentName: agent.name,
+        input,
+        standing: admitted.hold.standing,
+        estimateUsd: admitted.estimateUsd,
+      });
+    } else if (created.created) {
+      await this.enqueue(created.run);
+    }
+    if (admitted?.warnings.length) {
+      this.options.logger.info(
+        { run_id: created.run.id, warnings: admitted.warnings },
+        "a run took a notify budget past a threshold",
       );
     }
-    const created = await this.runs.create({
-      agent: { id: agent.id, runtime: agent.runtime.type },
-      userId: user.userId,
-      input,
-      session,
-      conversation: session
-        ? undefined
-        : (request.conversation ?? {
-            surface: principal.kind === "user" && principal.via === "site" ? "site" : "api",
-            conversationKey: randomUUID(),
-            title: input.slice(0, 120),
-          }),
-      idempotencyKey: request.idempotencyKey
-        ? `${user.userId}:${request.idempotencyKey}`
-        : undefined,
+    return { ...created, agent, budgetWarnings: admitted?.warnings ?? [] };
+  }
+
+  /** The agent of a repeated request, still checked: access may have been taken away since. */
+  private async agentOf(user: UserPrincipal, name: string): Promise<RunnableAgent> {
+    const { access, agents } = this.options;
+    await access.require(user, "runner", agentObject(name), {
+      message: `The agent "${name}" was not found.`,
+      hidden: true,
     });
-    if (created.created) await this.enqueue(created.run);
-    return { ...created, agent };
+    const agent = await agents.byName(name);
+    if (!agent || agent.retired) throw notFound(`The agent "${name}"`);
+    return agent;
   }
 
   /**
-   * A deactivated person starts nothing, whichever surface still holds their principal (a
-   * chat message in flight, a page opened before the identity provider deactivated them).
+   * Decides an approval of a held run, from any surface: governance checks the approver's
+   * right and applies the decision once; the run is then admitted again (past the approved
+   * budget) and queued, or failed with the approver's reason.
    */
-  private async refuseDeactivated(user: UserPrincipal): Promise<void> {
-    if ((await this.users.findById(user.userId))?.isActive) return;
-    throw new SwitchboardError(
-      "user_deactivated",
-      "Your account is deactivated, so you cannot start runs. Ask your administrator.",
-      { status: 403 },
-    );
+  decideApproval(principal: Principal, approvalId: string, input: DecisionInput) {
+    return this.admission.approvals.decide(principal, approvalId, input, this.heldRuns);
+  }
+
+  /** Whether the person may decide this approval (false for one that does not exist). */
+  async mayDecideApproval(principal: Principal, approvalId: string): Promise<boolean> {
+    const approval = await this.admission.approvals.get(approvalId);
+    return approval ? this.admission.approvals.mayDecide(principal, approval) : false;
+  }
+
+  /** Pending approvals the person may decide. */
+  pendingApprovals(principal: Principal) {
+    return this.admission.approvals.pendingFor(principal);
+  }
+
+  /** Fails the runs whose approvals nobody decided in time. */
+  expireApprovals(now?: Date) {
+    return this.admission.approvals.expireDue(this.heldRuns, now);
+  }
+
+  /** What a decision does to the held run (see governance's HeldRuns). */
+  private readonly heldRuns: HeldRuns = {
+    approved: async (approval) => {
+      const run = await this.runs.get(approval.runId);
+      const agent = run ? await this.options.agents.byId(run.agentId) : undefined;
+      if (run?.status !== "needs_approval" || run.approvalId !== approval.id) return false;
+      if (!agent || agent.retired || agent.state !== "enabled") {
+        return this.moveHeld(approval, {
+          status: "failed",
+          error: {
+            code: "agent_unavailable",
+            message: `Approved, but "${approval.agentName}" can no longer run.`,
+          },
+        });
+      }
+      let admitted: Admitted;
+      try {
+        admitted = await this.admission.readmit(approval, agent);
+      } catch (error) {
+        if (!(error instanceof SwitchboardError)) throw error;
+        return this.moveHeld(approval, {
+          status: "failed",
+          error: { code: error.code, message: error.message },
+        });
+      }
+      if (admitted.hold) {
+        // Another approval budget stops it too: that one's approvers decide next.
+        const moved = await this.moveHeld(approval, {
+          status: "needs_approval",
+          approvalId: admitted.hold.approvalId,
+          message: admitted.hold.message,
+        });
+        if (moved) {
+          await this.admission.approvals.request({
+            id: admitted.hold.approvalId,
+            runId: run.id,
+            requestedBy: run.userId,
+            requesterEmail: approval.requesterEmail,
+            agentName: agent.name,
+            input: run.input,
+            standing: admitted.hold.standing,
+            estimateUsd: admitted.estimateUsd,
+          });
+        }
+        return moved;
+      }
+      const moved = await this.moveHeld(approval, {
+        status: "queued",
+        data: { approved_by: approval.decidedBy, approval_id: approval.id },
+      });
+      if (!moved) {
+        await this.admission.budgets.release(run.id);
+        return false;
+      }
+      await this.enqueue({ ...run, status: "queued" });
+      return true;
+    },
+    refused: (approval, error) => this.moveHeld(approval, { status: "failed", error }),
+  };
+
+  private async moveHeld(
+    approval: Approval,
+    next: Parameters<RunStore["moveHeld"]>[2],
+  ): Promise<boolean> {
+    const moved = await this.runs.moveHeld(approval.runId, approval.id, next);
+    if (moved) this.options.signals.eventsAdded(approval.runId);
+    return moved;
   }
 
   /** A chat conversation that was with a retired agent of this name goes no further. */
@@ -153,34 +288,6 @@ export class RunsService {
         "could not queue a run; it will be picked up by the sweeper",
       );
     }
-  }
-
-  /** The agent, if the person may run it and it can run now; otherwise an error that says why. */
-  private async runnableAgent(user: UserPrincipal, name: string): Promise<RunnableAgent> {
-    const { access, agents, runtimes } = this.options;
-    await access.require(user, "viewer", agentObject(name), {
-      message: `The agent "${name}" was not found.`,
-      hidden: true,
-    });
-    const agent = await agents.byName(name);
-    if (!agent || agent.retired) throw notFound(`The agent "${name}"`);
-    await access.require(user, "runner", agentObject(name), {
-      message: `You may view "${name}" but not run it. Ask its owner for access: on the agent's page, "Request access".`,
-    });
-    if (agent.state !== "enabled") {
-      const reason = agent.stateReason ? `: ${agent.stateReason}` : "";
-      throw new SwitchboardError("agent_unavailable", `"${name}" is ${agent.state}${reason}.`, {
-        status: 409,
-      });
-    }
-    if (!runtimes.has(agent.runtime.type)) {
-      throw new SwitchboardError(
-        "runtime_unsupported",
-        `"${name}" runs on "${agent.runtime.type}", which this Switchboard cannot drive.`,
-        { status: 409 },
-      );
-    }
-    return agent;
   }
 
   /** The person's own session, still open: its agent has not been retired. */

@@ -171,6 +171,16 @@ describe("an agent's model calls through the proxy", { timeout: 120_000 }, () =>
         ledger.user_id,
       ]);
       expect(users[0]?.email).toBe("ada@example.com");
+      // The run's one figure is everything booked to it, the proxy spend that lands after
+      // the run closed included.
+      await eventually(async () => {
+        const shown = await readJson(
+          await fetch(`${base}/api/v1/runs/${run.id}`, {
+            headers: { authorization: `Bearer ${apiKey}` },
+          }),
+        );
+        expect(shown.cost_usd).toBeCloseTo(Number(ledger.cost_usd), 8);
+      }, 15_000);
       const { rows: keys } = await client.query(
         "select budget_usd, revoked_at from api_keys where run_id = $1",
         [run.id],

@@ -2,6 +2,7 @@ import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase } from "../context.js";
 import { migrateLatest, openDatabase } from "../db/index.js";
+import { openTracer } from "../tracing.js";
 
 export interface ProxyOptions {
   /** A LiteLLM-style config.yaml. */
@@ -32,6 +33,7 @@ export async function proxy(config: Config, options: ProxyOptions): Promise<void
     knex: db.knex,
     logger,
     drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+    tracer: openTracer(config, { logger, lifecycle }),
   });
   // Stops before the database: calls in flight finish and their spend is flushed first.
   lifecycle.onStop("model proxy", () => running.close());

@@ -19,6 +19,13 @@ import {
   type SiteAuth,
   sessionCookieStrategy,
 } from "../../directory/index.js";
+import {
+  ApprovalNotifiers,
+  AuditReader,
+  OutcomesService,
+  registerSpendMetrics,
+  SpendService,
+} from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
@@ -31,6 +38,7 @@ import {
 import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
+import { openTeams, teamsSettings } from "../teams.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -75,6 +83,8 @@ export interface ServeOptions {
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
   // Before anything starts: a half-configured OIDC sign-in is a configuration error.
   const oidc = oidcSettings(config);
+  // Before anything starts too: a half-configured Teams bot names what it lacks.
+  const teamsBot = teamsSettings(config);
   const base = createProcessBase(config, "web");
   const { logger, lifecycle } = base;
   let starting = true;
@@ -153,7 +163,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     });
   }
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
+  // Each chat surface adds how it tells approvers as it starts (runs are opened first).
+  const approvalNotifiers = new ApprovalNotifiers(logger);
   const runs = await openRuns(ctx, runnableAgents(directory.registry), {
+    approvalNotifier: approvalNotifiers,
     consume: !config.REDIS_URL,
     // With the proxy in this process, agents call it unless MODEL_PROXY_URL says otherwise.
     modelProxyUrl:
@@ -166,11 +179,18 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     directory,
     runs: runs.service,
     publicUrl: config.PUBLIC_URL ?? http.url,
+    approvalNotifiers,
   });
   if (slack) {
     http.addFastRoute(metrics.timed(SLACK_EVENTS_PATH, slack.eventIntake));
     routes.use(slack.router);
   }
+  const teams = await openTeams(teamsBot, ctx, {
+    directory,
+    runs: runs.service,
+    publicUrl: config.PUBLIC_URL ?? http.url,
+  });
+  if (teams) routes.use(teams.router);
   const secrets = secretService({
     db: ctx.db,
     store: ctx.secrets,
@@ -192,9 +212,19 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     routes.use(SCIM_BASE, createScimRouter({ token: config.SCIM_TOKEN, service, baseUrl }));
     logger.info({ url: baseUrl }, `SCIM provisioning is on at ${baseUrl}`);
   }
+  const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
+  const outcomes = new OutcomesService(ctx.db.knex, ctx.authorization.access);
+  const auditReader = new AuditReader(directory.audit, ctx.authorization.access);
+  // Opt-in: /metrics answers anyone who reaches it. Budget use joins these once budgets
+  // exist (their module passes `budgetUse`).
+  if (config.METRICS_SPEND === "on") registerSpendMetrics(metrics.registry, { knex: ctx.db.knex });
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets),
+    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
+      spend,
+      outcomes,
+      audit: auditReader,
+    }),
   );
   routes.use(
     createDirectorySite({
@@ -203,8 +233,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       audit: directory.audit,
       runs: runs.service,
       secrets,
+      budgets: directory.budgets,
       usage: new AgentUsage(ctx.db.knex),
       teams: { teams: directory.registry.teams, memberships: directory.memberships },
+      spend,
+      outcomes,
       chat: chatLinks({
         slackAppId: config.SLACK_APP_ID,
         slackTeamId: config.SLACK_TEAM_ID,
@@ -228,6 +261,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       knex: ctx.db.knex,
       logger: logger.child({ module: "proxy" }),
       drainTimeoutMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+      tracer: runs.tracer,
     });
     lifecycle.onStop("model proxy", () => modelProxy.close());
     logger.info({ url: modelProxy.url }, `model proxy is serving on ${modelProxy.url}`);

@@ -311,8 +311,34 @@ export const configSchema = z.object({
     .describe('The Slack app id (A…), for the site\'s "Open in Slack" links.'),
   TEAMS_APP_ID: z
     .string()
+    .regex(/^[0-9a-fA-F-]{36}$/, { error: "must be the bot's Microsoft App ID, a GUID" })
     .optional()
-    .describe('The Teams app id, for the site\'s "Open in Teams" links.'),
+    .describe(
+      "The Teams bot's Microsoft App ID (from its Azure Bot registration). With TEAMS_APP_PASSWORD and TEAMS_TENANT_ID it switches the Teams bot on at /api/messages; also the site's \"Open in Teams\" links.",
+    ),
+  TEAMS_APP_PASSWORD: z
+    .string()
+    .optional()
+    .describe(
+      "The client secret of TEAMS_APP_ID in Microsoft Entra ID; the bot trades it for the tokens it answers Teams with. Never logged.",
+    ),
+  TEAMS_TENANT_ID: z
+    .string()
+    .regex(/^[0-9a-fA-F-]{36}$|^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, {
+      error: "must be the Entra tenant id (a GUID) or its domain",
+    })
+    .optional()
+    .describe("The Microsoft Entra tenant the bot is registered in (single-tenant bot)."),
+  TEAMS_OPENID_METADATA_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Where the Bot Framework's OpenID metadata is; the keys it names sign the tokens on requests to /api/messages. Unset: https://login.botframework.com/v1/.well-known/openidconfiguration. Tests and sovereign clouds point it elsewhere.",
+    ),
+  TEAMS_TOKEN_URL: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "Where the bot gets its token for calls to Teams (OAuth client credentials). Unset: https://login.microsoftonline.com/TEAMS_TENANT_ID/oauth2/v2.0/token.",
+    ),
   MODEL_PROXY_URL: urlWithScheme(["http", "https"])
     .optional()
     .describe(
@@ -369,6 +395,41 @@ export const configSchema = z.object({
     .default(30000)
     .describe(
       "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
+    ),
+  SLACK_APPROVALS_CHANNEL: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]{2,}$/, { error: "must be a Slack channel id, e.g. C0123456789" })
+    .optional()
+    .describe(
+      "A Slack channel id where approval requests (with Approve and Deny buttons) are posted; unset: each approver gets a direct message.",
+    ),
+  BUDGET_RUN_ESTIMATE_USD: z.coerce
+    .number({ error: "must be a number of US dollars from 0 to 10000" })
+    .min(0, { error: "must be a number of US dollars from 0 to 10000" })
+    .max(10_000, { error: "must be a number of US dollars from 0 to 10000" })
+    .default(0.5)
+    .describe(
+      "What a run is assumed to cost while in flight when its agent sets no limits.max_cost_usd_per_run: held against every budget that applies from admission to the run's end (then its real cost counts), so runs started together cannot overspend a budget.",
+    ),
+  APPROVAL_EXPIRY_MINUTES: z.coerce
+    .number({ error: "must be a whole number of minutes from 1 to 10080" })
+    .int({ error: "must be a whole number of minutes from 1 to 10080" })
+    .min(1, { error: "must be a whole number of minutes from 1 to 10080" })
+    .max(10_080, { error: "must be a whole number of minutes from 1 to 10080" })
+    .default(60)
+    .describe(
+      "How long approvers have to decide a run an approval budget holds; after it the run fails and its person is told.",
+    ),
+  METRICS_SPEND: z
+    .enum(["on", "off"], { error: "must be on or off" })
+    .default("off")
+    .describe(
+      "`on`: /metrics also reports this month's spend by team, runtime and model, and each budget's use. /metrics answers without credentials, so turn it on only where that port is reachable by Prometheus alone.",
+    ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(["http", "https"])
+    .optional()
+    .describe(
+      "An OTLP/HTTP collector (e.g. http://otel-collector:4318): traces of runs and of the model proxy's calls (GenAI semantic conventions) are sent to its /v1/traces. Unset: no traces.",
     ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })

@@ -18,6 +18,8 @@ const TABLES = [
   "approvals",
   "audit_log",
   "authz_tuples",
+  "budget_raises",
+  "budget_reservations",
   "budgets",
   "chat_actions",
   "chat_deliveries",

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { Ledger } from "../../governance/index.js";
 
 export interface MonthlySpend {
   /** Midnight UTC on the first of the month. */
@@ -23,17 +24,13 @@ export async function monthlySpend(
   now = new Date(),
 ): Promise<MonthlySpend> {
   const since = monthStart(now);
-  const [spend, runs] = await Promise.all([
-    knex("ledger")
-      .where("user_id", userId)
-      .andWhere("occurred_at", ">=", since)
-      .sum({ cost: "cost_usd" })
-      .first(),
+  const [costUsd, runs] = await Promise.all([
+    new Ledger(knex).userSpendSince(userId, since),
     knex("runs")
       .where("user_id", userId)
       .andWhere("created_at", ">=", since)
       .count({ runs: "*" })
       .first(),
   ]);
-  return { since, costUsd: Number(spend?.cost ?? 0), runs: Number(runs?.runs ?? 0) };
+  return { since, costUsd, runs: Number(runs?.runs ?? 0) };
 }

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { FastRoute } from "../../core/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type { ApprovalNotifiers } from "../../governance/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { type ChatActionKind, openChatCore, runAgentKind, WorkLimiter } from "../chat/index.js";
 import { registerAppHome } from "./app-home.js";
@@ -14,6 +15,7 @@ import { SlackEventIntake } from "./event-intake.js";
 import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, slackPlaces } from "./run-agent-actions.js";
+import { SlackApprovalNotifier, type SlackApprovalSettings } from "./slack-approvals.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { SlackIdentities } from "./slack-identities.js";
 import { SlackSurface } from "./slack-surface.js";
@@ -45,6 +47,8 @@ export interface SlackServices {
    * same list goes to every surface (see bot/chat/index.ts).
    */
   actionKinds?: readonly ChatActionKind[] | undefined;
+  /** Where approval requests are told: Slack adds its notifier to these when it starts. */
+  approvals?: (SlackApprovalSettings & { notifiers: ApprovalNotifiers }) | undefined;
 }
 
 export interface SlackIntegration {
@@ -147,6 +151,9 @@ export async function startSlack(
   // kinds given (approvals) and Slack's own run form.
   chat.clicks.add(openRunForm(deps), slackPlaces(runAgentKind(deps)));
   registerChatActions(app, deps);
+  services.approvals?.notifiers.add(
+    new SlackApprovalNotifier(app.client, chat.flow, services.approvals),
+  );
   registerRunForm(app, deps);
 
   const intake = socketMode

@@ -394,6 +394,8 @@ describe("documents", () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       "/agents",
       "/agents/{name}",
+      "/budgets",
+      "/budgets/{id}",
       "/manifest-schema",
       "/openapi.json",
     ]);

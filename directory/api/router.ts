@@ -1,17 +1,26 @@
 import express, { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import { badRequest, SwitchboardError } from "../../core/index.js";
+import type {
+  AuditReader,
+  Budgets,
+  OutcomesService,
+  SpendService,
+} from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
+import { auditRoutes } from "./audit-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
+import { approvalRoutes, budgetRoutes, governanceSchemas } from "./governance-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { refuseUnstorableInput } from "./refuse-unstorable-input.js";
 import { defineRoute, type Route } from "./route-table.js";
 import { runRoutes, runSchemas } from "./run-routes.js";
 import { jsonDocument } from "./schemas.js";
 import { secretRoutes, secretSchemas } from "./secret-routes.js";
+import { outcomeRoutes, spendRoutes } from "./spend-routes.js";
 
 const API_VERSION = "1.0.0";
 
@@ -19,8 +28,16 @@ export interface DirectoryApiOptions {
   directory: AgentDirectory;
   /** Runs and sessions; without it the API is the directory alone. */
   runs?: RunsService | undefined;
+  /** Budgets; without them there are no /budgets routes. */
+  budgets?: Budgets | undefined;
   /** The secret store; without it there are no /secrets routes. */
   secrets?: SecretService | undefined;
+  /** Spend views; without it there is no /spend route. */
+  spend?: SpendService | undefined;
+  /** Outcomes of runs; without it there is no /outcomes route. */
+  outcomes?: OutcomesService | undefined;
+  /** The audit log for platform admins; without it there is no /audit route. */
+  audit?: AuditReader | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -75,7 +92,12 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const routes = [
     ...agentRoutes(options.directory),
     ...(options.runs ? runRoutes(options.runs) : []),
+    ...(options.runs ? approvalRoutes(options.runs) : []),
+    ...(options.budgets ? budgetRoutes(options.budgets) : []),
     ...(options.secrets ? secretRoutes(options.secrets) : []),
+    ...(options.spend ? spendRoutes(options.spend) : []),
+    ...(options.outcomes ? outcomeRoutes(options.outcomes) : []),
+    ...(options.audit ? auditRoutes(options.audit) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
@@ -83,11 +105,13 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
       input: {
         ...agentSchemas.input,
         ...runSchemas.input,
+        ...governanceSchemas.input,
         ...(options.secrets ? secretSchemas.input : {}),
       },
       output: {
         ...agentSchemas.output,
         ...(options.runs ? runSchemas.output : {}),
+        ...governanceSchemas.output,
         ...(options.secrets ? secretSchemas.output : {}),
       },
     },

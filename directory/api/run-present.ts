@@ -16,6 +16,7 @@ export function presentRun(run: Run, agentName: string | null): z.infer<typeof r
     attempt: run.attempt,
     cancel_requested: run.cancelRequested,
     cost_usd: run.costUsd,
+    approval_id: run.approvalId,
     surface: run.surface,
     created_at: run.createdAt.toISOString(),
     started_at: iso(run.startedAt),

@@ -54,7 +54,13 @@ export const runResponse = z.object({
     .int()
     .describe("Tries so far (retries after transient failures or a lost worker)"),
   cancel_requested: z.boolean(),
-  cost_usd: z.number(),
+  cost_usd: z
+    .number()
+    .describe("Everything booked to the run: its runtime's reported cost and its model calls"),
+  approval_id: z
+    .string()
+    .nullable()
+    .describe("The approval a needs_approval run waits for (a budget's approver decides)"),
   surface: z.string(),
   created_at: timestamp,
   started_at: timestamp.nullable(),

@@ -7,13 +7,14 @@ import express, {
 } from "express";
 import { type AccessPolicy, PLATFORM, type UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
-import type { AuditLog } from "../../governance/index.js";
+import type { AuditLog, Budgets, OutcomesService, SpendService } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
 import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import { mountAdminRoutes } from "./admin-routes.js";
+import { mountBudgetPages } from "./budget-pages.js";
 import { one } from "./form-values.js";
 import type { Html } from "./html.js";
 import { agentPage, type ChatLinks } from "./pages/agent-page.js";
@@ -21,12 +22,14 @@ import { type CatalogQuery, catalogBody, catalogPage } from "./pages/catalog-pag
 import { chatPanel } from "./pages/chat-panel.js";
 import { errorPage } from "./pages/error-page.js";
 import { layout, type PageChrome, type Section } from "./pages/layout.js";
+import { outcomesSection } from "./pages/outcomes-section.js";
 import { usageSection } from "./pages/usage-charts.js";
 import { mountRunPages } from "./run-pages.js";
 import { mountSecretPages } from "./secret-pages.js";
 import { mountSignInRoutes } from "./sign-in-routes.js";
 import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
 import { siteHeaders } from "./site-headers.js";
+import { mountSpendPages } from "./spend-pages.js";
 import { mountTeamPages } from "./team-pages.js";
 
 export interface DirectorySiteOptions {
@@ -39,8 +42,14 @@ export interface DirectorySiteOptions {
   runs?: RunsService | undefined;
   /** The secret store: the "Secrets" page. */
   secrets?: SecretService | undefined;
+  /** Budgets: the "Budgets" page (and, with runs, the approvals inbox). */
+  budgets?: Budgets | undefined;
   /** Usage figures for catalog cards and agent pages. */
   usage?: AgentUsage | undefined;
+  /** Spend views: the "Spend" page and its CSV. */
+  spend?: SpendService | undefined;
+  /** Outcomes of runs: on agent pages (for those who may change the agent) and the admin page. */
+  outcomes?: OutcomesService | undefined;
   /** Teams and their memberships: the team pages (/teams/SLUG). */
   teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
 }
@@ -81,6 +90,8 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       isAdmin: principal ? await access.can(principal, "admin", PLATFORM) : false,
       sessions: options.runs !== undefined,
       secrets: options.secrets !== undefined,
+      budgets: options.budgets !== undefined,
+      spend: options.spend !== undefined,
     };
   }
 
@@ -143,6 +154,14 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       directory.permissions(principal, name),
       options.usage?.forAgent(agent.id),
     ]);
+    const outcomes =
+      permissions.edit && options.outcomes
+        ? await options.outcomes.report(principal, {
+            agent: name,
+            from: one(req.query.from, 10),
+            to: one(req.query.to, 10),
+          })
+        : undefined;
     const canChat = options.runs !== undefined && permissions.run && agent.state === "enabled";
     const panel =
       canChat &&
@@ -157,6 +176,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       body: agentPage(agent, permissions, principal, options.chat ?? {}, {
         chatPanel: panel || undefined,
         usage: usage && usageSection(usage),
+        outcomes: outcomes && outcomesSection(outcomes, { perAgent: false }),
       }),
     });
   });
@@ -168,10 +188,21 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     send,
     csrfToken: (res: Response) => auth.cookies.csrfToken(sessionOf(res)),
   };
-  mountAdminRoutes(router, { ...pages, directory, access, audit, sessions: auth.sessions });
+  mountAdminRoutes(router, {
+    ...pages,
+    directory,
+    access,
+    audit,
+    sessions: auth.sessions,
+    outcomes: options.outcomes,
+  });
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
+  if (options.budgets) {
+    mountBudgetPages(router, { ...pages, budgets: options.budgets, runs: options.runs });
+  }
+  if (options.spend) mountSpendPages(router, { ...pages, spend: options.spend });
   if (options.teams) {
     mountTeamPages(router, { ...pages, ...options.teams, users: auth.users, access, audit });
   }

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { Ledger } from "../../governance/index.js";
 
 /** One UTC day of an agent's use: runs asked for that day and what was spent that day. */
 export interface DailyUsage {
@@ -49,7 +50,7 @@ const num = (value: unknown) => Number(value ?? 0);
 
 /**
  * Read-only figures for the directory site: runs come from `runs` (what people asked for),
- * spend from the `ledger` (which also holds model calls an agent made through the proxy, so
+ * spend from governance's ledger (which also holds model calls an agent made through the proxy, so
  * it is the fuller count of cost). Days are UTC days, the same for every viewer.
  */
 export class AgentUsage {
@@ -58,31 +59,18 @@ export class AgentUsage {
   /** Runs and spend per day, and spend by runtime and model, for one agent. */
   async forAgent(agentId: string, window: UsageWindow = {}): Promise<AgentUsageReport> {
     const { since, days } = windowStart(window);
-    const utcDay = (column: string) =>
-      this.knex.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')`);
-    const [runRows, spendRows, breakdownRows] = (await Promise.all([
+    const ledger = new Ledger(this.knex);
+    const [runRows, spend, byRuntimeModel] = await Promise.all([
       this.knex("runs")
-        .select({ day: utcDay("created_at") })
+        .select({ day: this.knex.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`) })
         .count({ runs: "*" })
         .where("agent_id", agentId)
         .andWhere("created_at", ">=", since)
-        .groupByRaw("1"),
-      this.knex("ledger")
-        .select({ day: utcDay("occurred_at") })
-        .sum({ cost: "cost_usd" })
-        .where("agent_id", agentId)
-        .andWhere("occurred_at", ">=", since)
-        .groupByRaw("1"),
-      this.knex("ledger")
-        .select("runtime", "model")
-        .sum({ input: "input_tokens", output: "output_tokens", cost: "cost_usd" })
-        .where("agent_id", agentId)
-        .andWhere("occurred_at", ">=", since)
-        .groupBy("runtime", "model")
-        .orderByRaw("sum(cost_usd) desc, sum(input_tokens + output_tokens) desc"),
-    ])) as Row[][];
+        .groupByRaw("1") as Promise<Row[]>,
+      ledger.agentSpendByDay(agentId, since),
+      ledger.agentSpendByRuntimeModel(agentId, since),
+    ]);
     const runs = new Map(runRows.map((r) => [String(r.day), num(r.runs)]));
-    const spend = new Map(spendRows.map((r) => [String(r.day), num(r.cost)]));
     const series: DailyUsage[] = [];
     for (let i = 0; i < days; i++) {
       const day = dayKey(since.getTime() + i * DAY_MS);
@@ -94,13 +82,7 @@ export class AgentUsage {
         runs: series.reduce((sum, d) => sum + d.runs, 0),
         costUsd: series.reduce((sum, d) => sum + d.costUsd, 0),
       },
-      byRuntimeModel: breakdownRows.map((r) => ({
-        runtime: (r.runtime as string | null) ?? null,
-        model: (r.model as string | null) ?? null,
-        inputTokens: num(r.input),
-        outputTokens: num(r.output),
-        costUsd: num(r.cost),
-      })),
+      byRuntimeModel,
     };
   }
 

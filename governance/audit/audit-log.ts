@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { type AuditFilter, auditQuery } from "./audit-search.js";
 
 /** One change worth answering "who did that, and when?" for. */
 export interface AuditEntry {
@@ -56,16 +57,24 @@ export class AuditLog {
       .limit(options.limit ?? 50);
     if (options.targetType) query.where("target_type", options.targetType);
     if (options.targetId) query.where("target_id", options.targetId);
-    const rows = (await query) as AuditRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      occurredAt: row.occurred_at,
-      actor: row.actor,
-      action: row.action,
-      targetType: row.target_type,
-      targetId: row.target_id,
-      details: row.details,
-      requestId: row.request_id,
-    }));
+    return ((await query) as AuditRow[]).map(toRecord);
   }
+
+  /** Newest first, narrowed by `filter` (see `AuditFilter`); a filter it cannot read is a 400. */
+  async search(filter: AuditFilter): Promise<AuditRecord[]> {
+    return ((await auditQuery(this.knex, filter)) as AuditRow[]).map(toRecord);
+  }
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    occurredAt: row.occurred_at,
+    actor: row.actor,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    details: row.details,
+    requestId: row.request_id,
+  };
 }

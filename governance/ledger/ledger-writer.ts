@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import { bookLedgerEntries } from "./ledger.js";
 import type { LedgerEntry } from "./ledger-entry.js";
-import { insertLedgerEntries } from "./ledger-insert.js";
 
 export interface LedgerWriterOptions {
   knex: Knex;
@@ -88,7 +88,7 @@ export class LedgerWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.batchSize);
       try {
-        await insertLedgerEntries(this.options.knex, batch);
+        await bookLedgerEntries(this.options.knex, batch);
         this.queue.splice(0, batch.length);
         this.outages.restored();
       } catch (error) {

@@ -32,6 +32,7 @@ export class KeyAdmission {
         `Budget exceeded: this key has spent $${key.spentUsd.toFixed(4)} of its $${key.budgetUsd.toFixed(2)} budget.`,
       );
     }
+    if (key.budgetBlocked) throw new ProxyError("budget_exceeded", key.budgetBlocked);
     if (key.rpmLimit !== null) {
       const counter = this.requests.get(key.id);
       if (counter.value(now) >= key.rpmLimit) {

@@ -1,7 +1,12 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
-import { spendByApiKey } from "../../governance/index.js";
+import {
+  BudgetAdmission,
+  type ExhaustedBudgets,
+  exhaustedFor,
+  spendByApiKey,
+} from "../../governance/index.js";
 import { ProxyError } from "../errors.js";
 import {
   type ApiKeyRow,
@@ -51,6 +56,8 @@ export class KeyCache {
   private readonly negativeTtlMs: number;
   /** Reads and refreshes failing while the database is away: logged once, not per request. */
   private readonly outages: OutageLog;
+  /** Budgets spent to their limit, as of the last refresh: their keys' calls are refused. */
+  private exhausted: ExhaustedBudgets | undefined;
 
   constructor(private readonly options: KeyCacheOptions) {
     this.outages = new OutageLog(options.logger, "proxy key store");
@@ -121,7 +128,10 @@ export class KeyCache {
       return null;
     }
     const spend = await spendByApiKey(knex, budgeted([row]));
+    // Read afresh for a key first seen (a new run's): a budget spent a moment ago holds at once.
+    this.exhausted = await new BudgetAdmission(knex).exhausted();
     const key = toVirtualKey(row, spend.get(row.id) ?? 0);
+    key.budgetBlocked = exhaustedFor(this.exhausted, key);
     this.keys.set(hash, key);
     this.used.add(row.id);
     return key;
@@ -137,11 +147,14 @@ export class KeyCache {
       const ids = [...byId.keys()];
       const rows = (await knex("api_keys").select(KEY_COLUMNS).whereIn("id", ids)) as ApiKeyRow[];
       const spend = await spendByApiKey(knex, budgeted(rows));
+      const exhausted = await new BudgetAdmission(knex).exhausted();
+      this.exhausted = exhausted;
       for (const row of rows) {
         const key = byId.get(row.id);
         if (!key) continue;
         // The ledger lags this process's own spend by one flush: never move spend backwards.
         Object.assign(key, toVirtualKey(row, Math.max(key.spentUsd, spend.get(row.id) ?? 0)));
+        key.budgetBlocked = exhaustedFor(exhausted, key);
       }
       const used = [...this.used];
       this.used.clear();

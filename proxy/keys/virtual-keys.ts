@@ -19,6 +19,8 @@ export interface VirtualKey {
   revoked: boolean;
   /** Spend recorded against the key so far (the ledger's sum plus this process's since). */
   spentUsd: number;
+  /** A spent hard or approval budget that covers the key's person, agent or team, in words. */
+  budgetBlocked?: string | undefined;
 }
 
 export interface IssueKeyRequest {

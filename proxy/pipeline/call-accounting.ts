@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AgentTracer } from "../../governance/index.js";
 import type { ProxyMetrics } from "../metrics.js";
 import type { SpendRecorder } from "../spend/spend-recorder.js";
 import type { TokenUsage } from "../spend/usage.js";
@@ -21,7 +22,13 @@ export class CallAccounting {
   private readonly drainQueue = () => this.drain();
 
   constructor(
-    private readonly deps: { metrics: ProxyMetrics; logger: Logger; recorder: SpendRecorder },
+    private readonly deps: {
+      metrics: ProxyMetrics;
+      logger: Logger;
+      recorder: SpendRecorder;
+      /** Set when traces are exported: each call is a span, a child of its run's. */
+      tracer?: AgentTracer | undefined;
+    },
   ) {}
 
   add(call: ModelCall): void {
@@ -71,8 +78,24 @@ export class CallAccounting {
       );
     }
     const state = call.servedBy;
-    if (!call.usage || !state) return;
-    const usage = isReader(call.usage) ? call.usage.readUsage() : call.usage;
-    if (usage) recorder.record(call, state, usage);
+    const usage = call.usage && (isReader(call.usage) ? call.usage.readUsage() : call.usage);
+    const costUsd = usage && state ? recorder.record(call, state, usage) : undefined;
+    this.deps.tracer?.modelCallEnded({
+      requestId: call.requestId,
+      runId: call.key.runId,
+      agentId: call.key.agentId,
+      endpoint: call.endpoint,
+      provider: call.upstreamProvider,
+      requestModel: call.modelName,
+      responseModel: state?.deployment.upstreamModel,
+      serverAddress: state ? new URL(state.deployment.origin).hostname : undefined,
+      // Times on the performance clock, placed on the wall clock for the collector.
+      startMs: performance.timeOrigin + call.receivedAt,
+      endMs: performance.timeOrigin + call.endedAt,
+      status: call.status,
+      inputTokens: usage?.inputTokens,
+      outputTokens: usage?.outputTokens,
+      costUsd,
+    });
   }
 }

@@ -34,8 +34,8 @@ export class SpendRecorder {
     },
   ) {}
 
-  /** `state` is the deployment that answered. */
-  record(call: FinishedCall, state: DeploymentState, usage: TokenUsage): void {
+  /** `state` is the deployment that answered; answers the call's cost. */
+  record(call: FinishedCall, state: DeploymentState, usage: TokenUsage): number {
     const { key, modelName } = call;
     const deployment: Deployment = state.deployment;
     const { costUsd, priced } = this.prices.price(deployment, usage);
@@ -56,5 +56,6 @@ export class SpendRecorder {
       costUsd,
       priced,
     });
+    return costUsd;
   }
 }

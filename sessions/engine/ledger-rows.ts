@@ -1,30 +1,36 @@
+import type { LedgerEntry } from "../../governance/index.js";
 import type { RuntimeUsage } from "../../runtimes/index.js";
 import type { Run } from "../records.js";
 
 /**
- * The ledger entries of a run's usage: one per model, keyed so that a closing transaction
- * written twice (a retry after a lost reply) counts once.
+ * The ledger entries of a run's usage as its runtime reported it: one per model, keyed so
+ * that a closing transaction written twice (a retry after a lost reply) counts once.
+ * Governance books them (and the proxy's calls made with the run's key) to the run.
  */
 export function ledgerRows(
   run: Run,
   attempt: number,
   runtime: string | null,
   usage: readonly RuntimeUsage[],
-): Record<string, unknown>[] {
+): LedgerEntry[] {
+  const occurredAt = new Date();
   return usage.map((entry, index) => ({
+    occurredAt,
     source: "runtime",
-    agent_id: run.agentId,
+    agentId: run.agentId,
     runtime,
     model: entry.model ?? null,
-    user_id: run.userId,
-    run_id: run.id,
-    session_id: run.sessionId,
-    input_tokens: entry.inputTokens,
-    output_tokens: entry.outputTokens,
-    cache_read_tokens: entry.cacheReadTokens ?? 0,
-    cache_write_tokens: entry.cacheWriteTokens ?? 0,
-    cost_usd: entry.costUsd ?? 0,
-    dedupe_key: `run:${run.id}:${attempt}:${index}`,
-    metadata: JSON.stringify({ surface: run.surface }),
+    userId: run.userId,
+    teamId: null,
+    runId: run.id,
+    sessionId: run.sessionId,
+    apiKeyId: null,
+    inputTokens: entry.inputTokens,
+    outputTokens: entry.outputTokens,
+    cacheReadTokens: entry.cacheReadTokens ?? 0,
+    cacheWriteTokens: entry.cacheWriteTokens ?? 0,
+    costUsd: entry.costUsd ?? 0,
+    dedupeKey: `run:${run.id}:${attempt}:${index}`,
+    metadata: { surface: run.surface },
   }));
 }

@@ -408,7 +408,6 @@ describe("RunEngine on PostgreSQL", () => {
     const written = await runs.finish(run.id, 1, {
       status: "succeeded",
       output: "late",
-      costUsd: 0,
       events: [],
       ledger: [],
     });
@@ -418,7 +417,6 @@ describe("RunEngine on PostgreSQL", () => {
     const closing = {
       status: "succeeded" as const,
       output: "on time",
-      costUsd: 0,
       events: [],
       ledger: [],
     };

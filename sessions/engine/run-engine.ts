@@ -3,6 +3,8 @@ import { hostname } from "node:os";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { OutageLog } from "../../core/index.js";
+import type { AgentTracer } from "../../governance/index.js";
+import { BudgetAdmission, Ledger } from "../../governance/index.js";
 import type { RuntimeRegistry } from "../../runtimes/index.js";
 import type { DrainJob, RunQueue } from "../queue/run-queue.js";
 import type { Run } from "../records.js";
@@ -35,6 +37,13 @@ export interface RunEngineOptions {
   singleProcess: boolean;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
   runKeys?: RunKeys | undefined;
+  /**
+   * How often a running run's proxy spend is checked against its per-run limit and budgets
+   * between the runtime's usage reports (each report is checked at once); default 5 s.
+   */
+  costCheckIntervalMs?: number | undefined;
+  /** Set when traces are exported: each ended run is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** A worker's name in leases and logs: host, pid and a nonce (pids repeat across restarts). */
@@ -73,6 +82,9 @@ export class RunEngine {
       runs: this.runs,
       slots: this.slots,
       sessions: new SessionStore(options.knex),
+      ledger: new Ledger(options.knex),
+      budgets: new BudgetAdmission(options.knex),
+      costCheckIntervalMs: options.costCheckIntervalMs ?? 5_000,
       agents: options.agents,
       runtimes: options.runtimes,
       signals: options.signals,
@@ -83,6 +95,7 @@ export class RunEngine {
       retryBackoffMs: options.retryBackoffMs,
       defaultTimeoutMs: options.defaultTimeoutMs,
       runKeys: options.runKeys,
+      tracer: options.tracer,
     });
   }
 

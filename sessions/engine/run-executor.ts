@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { MAX_RUN_TIMEOUT_SECONDS } from "../../core/index.js";
+import type { AgentTracer, BudgetAdmission, Ledger } from "../../governance/index.js";
 import type {
   RuntimeRegistry,
   RuntimeUsage,
@@ -14,6 +15,7 @@ import type { NewRunEvent, RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import type { AgentSource, RunnableAgent } from "./agent-source.js";
 import { AttemptKeys } from "./attempt-keys.js";
+import { CostWatch } from "./cost-watch.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
 import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
@@ -29,6 +31,12 @@ export type AgentSecrets = (agent: { id: string; name: string }) => SecretResolv
 
 export interface ExecutorOptions {
   runs: RunStore;
+  /** Where cost is booked and read (governance's ledger). */
+  ledger: Ledger;
+  /** Budgets, held while a run runs as at its admission. */
+  budgets: BudgetAdmission;
+  /** How often a running run's proxy spend is checked against its limits between usage reports. */
+  costCheckIntervalMs: number;
   slots: RunSlots;
   sessions: SessionStore;
   agents: AgentSource;
@@ -42,6 +50,8 @@ export interface ExecutorOptions {
   defaultTimeoutMs: number;
   /** Set when a model proxy is configured: each attempt gets a key of its own. */
   runKeys?: RunKeys | undefined;
+  /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT): each ended run is a span. */
+  tracer?: AgentTracer | undefined;
 }
 
 /** However the backoff doubles, a try waits no longer than this (and never overflows a timer). */
@@ -69,7 +79,6 @@ class LeaseLost extends Error {}
 
 interface TurnResult {
   output: string;
-  usage: RuntimeUsage[];
 }
 
 /**
@@ -160,13 +169,27 @@ export class RunExecutor {
       return undefined;
     }
 
+    // What every attempt's runtime reported: all of it is booked to the run, a failed try's too.
     const usage: RuntimeUsage[] = [];
     // Every value this run's turns resolve is kept out of what it stores and shows.
     const scrubber = new SecretScrubber();
+    let costStop: string | undefined;
+    const stopForCost = (message: string) => {
+      costStop = message;
+      control.abort("cost_limit");
+    };
     for (;;) {
       try {
-        const result = await this.turn(run, agent, attempt, writer, control, scrubber);
-        usage.push(...result.usage);
+        const result = await this.turn(
+          run,
+          agent,
+          attempt,
+          writer,
+          control,
+          scrubber,
+          usage,
+          stopForCost,
+        );
         await this.close(
           run,
           attempt,
@@ -183,6 +206,15 @@ export class RunExecutor {
         if (error instanceof LeaseLost) return undefined;
         const stopped = control.signal.aborted ? (control.signal.reason as StopReason) : undefined;
         if (stopped === "lease_lost" || stopped === "shutdown") return undefined;
+        if (stopped === "cost_limit") {
+          await this.close(run, attempt, await writer.take(), {
+            status: "failed",
+            error: { code: "cost_limit", message: costStop ?? "The run passed its cost limit." },
+            usage,
+            agent,
+          });
+          return undefined;
+        }
         if (stopped === "cancelled") {
           await this.close(run, attempt, await writer.take(), {
             status: "cancelled",
@@ -224,6 +256,8 @@ export class RunExecutor {
     writer: EventWriter,
     control: RunControl,
     scrubber: SecretScrubber,
+    usage: RuntimeUsage[],
+    stopForCost: (message: string) => void,
   ): Promise<TurnResult> {
     if (control.signal.aborted) throw control.signal.reason;
     const { runtimes, sessions } = this.options;
@@ -238,7 +272,14 @@ export class RunExecutor {
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
-    const usage: RuntimeUsage[] = [];
+    const watch = new CostWatch(run, agent, {
+      ledger: this.options.ledger,
+      budgets: this.options.budgets,
+      intervalMs: this.options.costCheckIntervalMs,
+      reportedBeforeUsd: usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0),
+      stop: stopForCost,
+    });
+    watch.start();
     const streamed = scrubber.stream();
     const addDelta = (text: string) => {
       if (text) writer.add("message.delta", { text });
@@ -284,16 +325,18 @@ export class RunExecutor {
           case "usage":
             usage.push(scrubber.deep(event.usage));
             writer.add("usage", scrubber.deep({ ...event.usage }));
+            await watch.reported(event.usage);
             break;
         }
       }
       addDelta(streamed.end());
     } finally {
       clearTimeout(timer);
+      watch.end();
       await key?.revoke();
     }
     if (control.signal.aborted) throw control.signal.reason;
-    return { output: scrubber.text(final ?? deltas), usage };
+    return { output: scrubber.text(final ?? deltas) };
   }
 
   /** Earlier turns of the session that succeeded: the memory that travels between runtimes. */
@@ -317,7 +360,11 @@ export class RunExecutor {
     },
   ): Promise<void> {
     const usage = outcome.usage ?? [];
-    const costUsd = usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0);
+    // The run's one figure: what the runtime reported and what its proxy calls booked so far
+    // (proxy spend landing later is added to the run by governance when it is written).
+    const costUsd =
+      usage.reduce((sum, entry) => sum + (entry.costUsd ?? 0), 0) +
+      (await this.options.ledger.runCost(run.id, { source: "proxy" }));
     let seq = events.at(-1)?.seq ?? (await this.options.runs.lastSeq(run.id));
     const closing = {
       seq: ++seq,
@@ -332,11 +379,27 @@ export class RunExecutor {
       status: outcome.status,
       output: outcome.output,
       error: outcome.error,
-      costUsd,
       events: [...events, closing],
       ledger: ledgerRows(run, attempt, outcome.agent?.runtime.type ?? run.runtime, usage),
     });
     if (written) this.options.signals.eventsAdded(run.id);
+    if (written && this.options.tracer) {
+      this.options.tracer.runEnded({
+        runId: run.id,
+        agentId: run.agentId,
+        agentName: outcome.agent?.name,
+        runtime: outcome.agent?.runtime.type ?? run.runtime,
+        sessionId: run.sessionId,
+        surface: run.surface,
+        attempt,
+        startedAt: run.startedAt ?? run.createdAt,
+        endedAt: new Date(),
+        status: outcome.status,
+        errorCode: outcome.error?.code,
+        usage,
+        costUsd,
+      });
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import type { RunnableAgent } from "./agent-source.js";
 import type { SecretScrubber } from "./secret-scrubber.js";
 
 /** Why a turn was stopped from outside. */
-export type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
+export type StopReason = "cancelled" | "timeout" | "lease_lost" | "shutdown" | "cost_limit";
 
 /** Why an agent may not run at all, when it may not. */
 export function refusalFor(agent: RunnableAgent): RunError | undefined {

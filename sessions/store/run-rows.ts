@@ -25,6 +25,7 @@ export interface RunRow {
   started_at: Date | null;
   finished_at: Date | null;
   idempotency_key: string | null;
+  approval_id: string | null;
 }
 
 export const RUN_COLUMNS = [
@@ -45,6 +46,7 @@ export const RUN_COLUMNS = [
   "started_at",
   "finished_at",
   "idempotency_key",
+  "approval_id",
 ];
 
 export function runFromRow(row: RunRow): Run {
@@ -65,6 +67,7 @@ export function runFromRow(row: RunRow): Run {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    approvalId: row.approval_id ?? null,
   };
 }
 

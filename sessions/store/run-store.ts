@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { conflict } from "../../core/index.js";
+import { BudgetAdmission, Ledger, type LedgerEntry } from "../../governance/index.js";
 import type { Run, RunError, RunEvent, RunEventType, Session, SessionSurface } from "../records.js";
 import {
   RUN_COLUMNS,
@@ -20,6 +21,10 @@ export interface NewRun {
   conversation?: { surface: SessionSurface; conversationKey: string; title?: string };
   /** A repeated request with the same key gets the run the first one started. */
   idempotencyKey?: string | undefined;
+  /** The run's id, when admission chose it (its budget reservations name it). */
+  id?: string | undefined;
+  /** Held for an approver's yes: stored as `needs_approval`, naming its approval. */
+  hold?: { approvalId: string; message: string } | undefined;
 }
 
 export interface CreatedRun {
@@ -41,9 +46,9 @@ export interface RunOutcome {
   status: "succeeded" | "failed" | "cancelled";
   output?: string | undefined;
   error?: RunError | undefined;
-  costUsd: number;
   events: NewRunEvent[];
-  ledger: Record<string, unknown>[];
+  /** What the runtime reported; booked by governance, which sets the run's cost. */
+  ledger: LedgerEntry[];
 }
 
 /**
@@ -97,11 +102,13 @@ export class RunStore {
             trx,
           ));
         const inserted = await trx.raw(
-          `insert into runs (session_id, agent_id, user_id, surface, runtime, input, idempotency_key)
-         values (?, ?, ?, ?, ?, ?, ?)
+          `insert into runs (id, session_id, agent_id, user_id, surface, runtime, input, idempotency_key,
+                            status, approval_id)
+         values (coalesce(?::uuid, gen_random_uuid()), ?, ?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (idempotency_key) where idempotency_key is not null do nothing
          returning ${RUN_COLUMNS.join(", ")}`,
           [
+            request.id ?? null,
             session.id,
             request.agent.id,
             request.userId,
@@ -109,6 +116,8 @@ export class RunStore {
             request.agent.runtime,
             request.input,
             request.idempotencyKey ?? null,
+            request.hold ? "needs_approval" : "queued",
+            request.hold?.approvalId ?? null,
           ],
         );
         const row = inserted.rows[0] as RunRow | undefined;
@@ -130,10 +139,29 @@ export class RunStore {
             row.id,
             request.input,
             row.id,
-            JSON.stringify({ status: "queued" }),
+            JSON.stringify({ status: request.hold ? "needs_approval" : "queued" }),
             session.id,
           ],
         );
+        if (request.hold) {
+          // What the surfaces show while it waits (a chat thread says so, as for a full slot).
+          await this.appendEvents(
+            row.id,
+            [
+              {
+                seq: 2,
+                type: "run.status",
+                data: {
+                  status: "waiting",
+                  reason: "needs_approval",
+                  approval_id: request.hold.approvalId,
+                  message: request.hold.message,
+                },
+              },
+            ],
+            trx,
+          );
+        }
         return { run: runFromRow(row), session, created: true };
       })
       .catch(async (error) => {
@@ -254,7 +282,6 @@ export class RunStore {
           status: outcome.status,
           output: outcome.output ?? null,
           error: outcome.error ? JSON.stringify(outcome.error) : null,
-          cost_usd: outcome.costUsd,
           finished_at: trx.fn.now(),
           updated_at: trx.fn.now(),
           worker_id: null,
@@ -270,9 +297,10 @@ export class RunStore {
           content: outcome.output,
         });
       }
-      if (outcome.ledger.length > 0) {
-        await trx("ledger").insert(outcome.ledger).onConflict("dedupe_key").ignore();
-      }
+      // The run's cost becomes everything booked to it: these rows and its proxy calls; what
+      // it held against budgets while in flight is given back for that real cost.
+      await new Ledger(trx).book(outcome.ledger);
+      await new BudgetAdmission(trx).release(runId);
       await trx("sessions")
         .where({ id: row.session_id })
         .update({ last_activity_at: trx.fn.now() });
@@ -297,6 +325,7 @@ export class RunStore {
         })
         .returning(["id"]);
       if (queued) {
+        await new BudgetAdmission(trx).release(runId);
         const seq = (await this.lastSeq(runId, trx)) + 1;
         await this.appendEvents(
           runId,
@@ -319,6 +348,55 @@ export class RunStore {
         | RunRow
         | undefined;
       return row ? runFromRow(row) : undefined;
+    });
+  }
+
+  /**
+   * Moves a run held for approval `approvalId` on: to `queued` (approved), to `failed` with
+   * the error (denied, expired, refused on a second look), or to wait for another approval.
+   * False when the run is no longer held for that approval (cancelled meanwhile): nothing
+   * changes.
+   */
+  async moveHeld(
+    runId: string,
+    approvalId: string,
+    next:
+      | { status: "queued"; data: Record<string, unknown> }
+      | { status: "failed"; error: RunError }
+      | { status: "needs_approval"; approvalId: string; message: string },
+  ): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      const changes: Record<string, unknown> = { updated_at: trx.fn.now() };
+      if (next.status === "failed") {
+        Object.assign(changes, {
+          status: "failed",
+          error: JSON.stringify(next.error),
+          finished_at: trx.fn.now(),
+        });
+      } else if (next.status === "queued") {
+        changes.status = "queued";
+      } else {
+        changes.approval_id = next.approvalId;
+      }
+      const [moved] = await trx("runs")
+        .where({ id: runId, status: "needs_approval", approval_id: approvalId })
+        .update(changes)
+        .returning(["id"]);
+      if (!moved) return false;
+      const seq = (await this.lastSeq(runId, trx)) + 1;
+      const data =
+        next.status === "failed"
+          ? { status: "failed", error: next.error }
+          : next.status === "queued"
+            ? { status: "queued", ...next.data }
+            : {
+                status: "waiting",
+                reason: "needs_approval",
+                approval_id: next.approvalId,
+                message: next.message,
+              };
+      await this.appendEvents(runId, [{ seq, type: "run.status", data }], trx);
+      return true;
     });
   }
 

@@ -170,6 +170,15 @@ export class SlackWebApiDouble {
         },
       };
     });
+    // users.lookupByEmail: a workspace member by email (users:read.email), as Slack answers it.
+    this.handlers.set("users.lookupByEmail", (args) => {
+      const user = o.users.find((candidate) => candidate.email === args.email);
+      if (!user) return { ok: false, error: "users_not_found" };
+      return {
+        ok: true,
+        user: { id: user.id, team_id: o.teamId, name: user.name ?? user.id, deleted: false },
+      };
+    });
     this.handlers.set("chat.postMessage", (args) => ({
       ok: true,
       channel: args.channel,

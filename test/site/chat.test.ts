@@ -82,6 +82,8 @@ describe.runIf(chromiumPath)(
         SLACK_APP_ID: "A123ABC456",
         SLACK_TEAM_ID: "T024BE7LD",
         TEAMS_APP_ID: "b9cc7986-dd56-4b57-ab7d-9c4e5288b775",
+        TEAMS_APP_PASSWORD: "not-used-by-this-test",
+        TEAMS_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
       });
       await server.waitFor(`${base}/readyz`);
       browser = await launchChromium(chromiumPath as string);

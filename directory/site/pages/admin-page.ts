@@ -27,6 +27,8 @@ export function adminPage(
   more: boolean,
   sessions: Html,
   registrars: string,
+  /** The audit log's filters and download, above its table. */
+  auditControls?: Html,
 ): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
 <p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p>
@@ -41,7 +43,8 @@ ${STATE_ORDER.map((state) => {
 ${more && html`<p class="muted small">Showing the first ${agents.length} agents.</p>`}
 ${sessions}
 <section class="admin-section" aria-labelledby="audit">
-  <h2 id="audit">Recent audit entries</h2>
+  <h2 id="audit">Audit log</h2>
+  ${auditControls}
   ${
     audit.length === 0
       ? html`<p class="muted">Nothing recorded yet.</p>`

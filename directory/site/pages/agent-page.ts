@@ -59,6 +59,8 @@ export interface AgentPageExtras {
   chatPanel?: Html | undefined;
   /** Usage and spend over the last 30 days. */
   usage?: Html | undefined;
+  /** How its runs turned out, for those who may change it. */
+  outcomes?: Html | undefined;
 }
 
 /** An example prompt: with a chat panel, a link that fills it in (site.js does it in place). */
@@ -111,6 +113,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
       }
     </section>
     ${extras.usage}
+    ${extras.outcomes}
   </div>
   <aside class="agent-side">
     <section class="card" aria-labelledby="access">

@@ -11,9 +11,21 @@ export interface PageChrome {
   sessions?: boolean | undefined;
   /** Whether it has a secret store, and so "Secrets". */
   secrets?: boolean | undefined;
+  /** Whether it holds budgets, and so "Budgets" (and, with runs, "Approvals"). */
+  budgets?: boolean | undefined;
+  /** Whether it shows spend: everyone signed in sees at least their own. */
+  spend?: boolean | undefined;
 }
 
-export type Section = "catalog" | "sessions" | "secrets" | "admin" | "other";
+export type Section =
+  | "catalog"
+  | "sessions"
+  | "secrets"
+  | "budgets"
+  | "approvals"
+  | "spend"
+  | "admin"
+  | "other";
 
 function navLink(href: string, label: string, active: boolean): Html {
   return html`<a href="${href}"${active ? html` aria-current="page"` : ""}>${label}</a>`;
@@ -46,6 +58,9 @@ export function layout(
       ${navLink("/", "Catalog", page.section === "catalog")}
       ${chrome.sessions && navLink("/sessions", "My sessions", page.section === "sessions")}
       ${chrome.secrets && navLink("/secrets", "Secrets", page.section === "secrets")}
+      ${chrome.budgets && navLink("/budgets", "Budgets", page.section === "budgets")}
+      ${chrome.budgets && chrome.sessions && navLink("/approvals", "Approvals", page.section === "approvals")}
+      ${chrome.spend && navLink("/spend", "Spend", page.section === "spend")}
       ${chrome.isAdmin && navLink("/admin", "Admin", page.section === "admin")}
     </nav>
     <div class="account">

@@ -10,7 +10,7 @@ function niceMax(value: number): number {
   return 10 * power;
 }
 
-interface Series {
+export interface Series {
   id: string;
   title: string;
   /** What one bar is, for its tooltip and the table's column: "runs", "spend". */
@@ -20,6 +20,8 @@ interface Series {
   total: string;
   /** Counts: no half-run gridline. */
   whole?: boolean;
+  /** The span in words, for the summary: "last 30 days" unless told (the spend page's range). */
+  period?: string;
 }
 
 const HEIGHT = 180;
@@ -32,7 +34,7 @@ const pct = (value: number) => `${value.toFixed(2)}%`;
  * its labels stay legible at phone width. The SVG is an image with a one-line summary for
  * screen readers; the table under it, behind a disclosure, holds every figure.
  */
-function barChart(days: DailyUsage[], series: Series): Html {
+export function barChart(days: DailyUsage[], series: Series): Html {
   const values = days.map(series.value);
   const most = Math.max(...values);
   const top = niceMax(most);
@@ -40,10 +42,11 @@ function barChart(days: DailyUsage[], series: Series): Html {
   const slot = 100 / days.length;
   const y = (value: number) => PLOT.top + plotHeight - (value / top) * plotHeight;
   const busiest = days[values.indexOf(most)];
+  const period = series.period ?? `last ${days.length} days`;
   const summary =
     most === 0
-      ? `${series.title}: none in the last ${days.length} days.`
-      : `${series.title}, last ${days.length} days: ${series.total} in total; the most on ${formatDay(busiest?.day ?? "")}, ${series.format(most)}.`;
+      ? `${series.title}: none in the ${period}.`
+      : `${series.title}, ${period}: ${series.total} in total; the most on ${formatDay(busiest?.day ?? "")}, ${series.format(most)}.`;
   const ticks = [0, top / 2, top].filter((tick) => !series.whole || Number.isInteger(tick));
   const labelled = [0, Math.floor(days.length / 2), days.length - 1];
   return html`<figure class="chart" aria-labelledby="${series.id}-caption">
@@ -62,7 +65,7 @@ function barChart(days: DailyUsage[], series: Series): Html {
         (tick) =>
           html`<text class="chart-axis" x="0" y="${(y(tick) - 5).toFixed(1)}">${series.format(tick)}</text>`,
       )}
-    ${most === 0 && html`<text class="chart-empty" x="50%" y="${PLOT.top + plotHeight * 0.75}" text-anchor="middle">None in the last ${days.length} days</text>`}
+    ${most === 0 && html`<text class="chart-empty" x="50%" y="${PLOT.top + plotHeight * 0.75}" text-anchor="middle">None in the ${period}</text>`}
     ${labelled.map((i) => {
       const day = days[i];
       if (!day) return "";

@@ -1,0 +1,50 @@
+import type { webApi } from "@slack/bolt";
+import {
+  type Approval,
+  type ApprovalNotifier,
+  type ApproverQuery,
+  approvalRequestWords,
+} from "../../governance/index.js";
+import type { ChatFlow, ChatOffer } from "../chat/index.js";
+import type { SlackConversation } from "./slack-deps.js";
+
+export interface SlackApprovalSettings {
+  /** Post every request here (a channel id) instead of to each approver directly. */
+  channel?: string | undefined;
+  /** The emails of the people who may decide (OpenFGA's list of users with the relation). */
+  approverEmails(query: ApproverQuery): Promise<string[]>;
+}
+
+/**
+ * Tells approvers in Slack that a run waits for them: a direct message to each approver
+ * Slack knows by email (or one message in a configured channel), with Approve and Deny
+ * buttons (`approve_budget`, `deny_budget`: the chat core's kinds, so a click is checked
+ * and applied the same way as on every surface).
+ */
+export class SlackApprovalNotifier implements ApprovalNotifier {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly flow: ChatFlow<SlackConversation>,
+    private readonly settings: SlackApprovalSettings,
+  ) {}
+
+  async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
+    const words = approvalRequestWords(approval);
+    const payload = { approvalId: approval.id };
+    const buttons: ChatOffer[] = [
+      { label: "Approve", kind: "approve_budget", payload, style: "primary" },
+      { label: "Deny", kind: "deny_budget", payload, style: "danger" },
+    ];
+    if (this.settings.channel) {
+      await this.flow.offer({ team: "", channel: this.settings.channel }, words, buttons);
+      return;
+    }
+    for (const email of await this.settings.approverEmails(approvers)) {
+      const found = await this.client.users.lookupByEmail({ email }).catch(() => undefined);
+      const user = found?.user;
+      if (!user?.id || user.deleted) continue;
+      // A user id as the channel: the app's direct messages with that person.
+      await this.flow.offer({ team: user.team_id ?? "", channel: user.id }, words, buttons);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { readMention } from "./mentions.js";
+import { escapeCardText, escapeTeamsText, plainFromTeams, teamsMarkdown } from "./teams-text.js";
+
+const BOT = "28:0b8a3c54-6c1e-4f0e-9b3a-5d1f2e7c9a11";
+
+describe("Teams text", () => {
+  it("keeps an agent's Markdown but makes its HTML inert", () => {
+    expect(teamsMarkdown("**Done**: see <at>Everyone</at> & <a href='x'>y</a>")).toBe(
+      "**Done**: see &lt;at&gt;Everyone&lt;/at&gt; &amp; &lt;a href='x'&gt;y&lt;/a&gt;",
+    );
+  });
+
+  it("shows a person's words as written, in messages and in cards", () => {
+    expect(escapeTeamsText("*not bold* [x](y) <b>")).toBe(
+      "\\*not bold\\* \\[x\\]\\(y\\) &lt;b&gt;",
+    );
+    expect(escapeCardText("*not bold* <b>")).toBe("\\*not bold\\* <b>");
+  });
+
+  it("reads the text Teams' editor sends as HTML", () => {
+    expect(plainFromTeams("<p>Line one</p><p>a &amp; b &lt;3</p>")).toBe("Line one\na & b <3");
+  });
+});
+
+describe("mentions", () => {
+  it("finds the bot's mention by its id and strips it, keeping other people's names", () => {
+    const read = readMention(
+      {
+        text: "<at>Agents</at> helpdesk ask <at>Grace</at> about it",
+        entities: [
+          { type: "mention", text: "<at>Agents</at>", mentioned: { id: BOT } },
+          { type: "mention", text: "<at>Grace</at>", mentioned: { id: "29:1grace" } },
+        ],
+      },
+      BOT,
+    );
+    expect(read).toEqual({ mentioned: true, text: "helpdesk ask Grace about it" });
+  });
+
+  it("is not fooled by the bot's name typed without a mention entity", () => {
+    const read = readMention({ text: "<at>Agents</at> helpdesk", entities: [] }, BOT);
+    expect(read.mentioned).toBe(false);
+  });
+});

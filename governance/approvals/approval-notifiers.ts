@@ -1,0 +1,41 @@
+import type { Logger } from "pino";
+import type { Approval } from "./approval.js";
+import type { ApprovalNotifier, ApproverQuery } from "./approvals.js";
+
+/**
+ * Every surface that tells approvers a run waits (Slack, Teams…), added as each starts: the
+ * runs service is made before the chat surfaces, and holds this one. A surface that fails
+ * is logged and does not stop the others (the site's inbox and the API list it anyway).
+ */
+export class ApprovalNotifiers implements ApprovalNotifier {
+  private readonly notifiers: ApprovalNotifier[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  add(notifier: ApprovalNotifier): void {
+    this.notifiers.push(notifier);
+  }
+
+  async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
+    await Promise.all(
+      this.notifiers.map((notifier) =>
+        notifier.requested(approval, approvers).catch((error) => {
+          this.logger.warn(
+            { err: error, approval_id: approval.id },
+            "could not tell approvers about an approval",
+          );
+        }),
+      ),
+    );
+  }
+}
+
+/** What an approver is asked (Markdown; the surface escapes it). */
+export function approvalRequestWords(approval: Approval): string {
+  const usd = (value: number) => `$${value.toFixed(2)}`;
+  return [
+    `**${approval.requesterEmail}** asks to run **${approval.agentName}**, over the budget for \`${approval.budgetScope}\`:`,
+    `> ${approval.summary}`,
+    `Spent or held: ${usd(approval.spentUsd)} of ${usd(approval.limitUsd)}; this run may cost up to ${usd(approval.estimateUsd)}.`,
+  ].join("\n");
+}

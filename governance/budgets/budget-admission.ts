@@ -1,0 +1,283 @@
+import type { Knex } from "knex";
+import { Ledger } from "../ledger/ledger.js";
+import { parseScope } from "../ledger/scope.js";
+import { type Budget, type BudgetRow, budgetFromRow } from "./budget.js";
+import { periodWindow, periodWords } from "./periods.js";
+
+/** Who spent budgets stop, by id, each with the words of the budget that stops them. */
+export interface ExhaustedBudgets {
+  platform: string | undefined;
+  users: Map<string, string>;
+  agents: Map<string, string>;
+  teams: Map<string, string>;
+}
+
+/** The words of the spent budget that covers a key's person, agent or team, if one does. */
+export function exhaustedFor(
+  exhausted: ExhaustedBudgets,
+  key: { userId: string | null; agentId: string | null; teamId: string | null },
+): string | undefined {
+  return (
+    exhausted.platform ??
+    (key.userId ? exhausted.users.get(key.userId) : undefined) ??
+    (key.agentId ? exhausted.agents.get(key.agentId) : undefined) ??
+    (key.teamId ? exhausted.teams.get(key.teamId) : undefined)
+  );
+}
+
+/** Who a run is for, as budgets see it. */
+export interface BudgetSubject {
+  /** The run's id, chosen before it is stored, so its reservations name it. */
+  runId: string;
+  userEmail: string;
+  agentName: string;
+  /** The agent's owner (`team:SLUG` or `user:EMAIL`): a team's budget covers its agents' runs. */
+  agentOwner: string;
+  /** What the run may cost: the agent's max_cost_usd_per_run, or the configured estimate. */
+  estimateUsd: number;
+}
+
+/** A budget as it stands for the run being admitted. */
+export interface BudgetStanding {
+  budget: Budget;
+  spentUsd: number;
+  /** Held by runs in flight. */
+  reservedUsd: number;
+  /** The amount plus approvers' raises for this period. */
+  limitUsd: number;
+}
+
+export interface BudgetWarning extends BudgetStanding {
+  /** The threshold (percent of the limit) this run's admission crossed. */
+  percent: number;
+  message: string;
+}
+
+export type BudgetDecision =
+  | { outcome: "allow"; warnings: BudgetWarning[] }
+  | ({ outcome: "refuse"; message: string } & BudgetStanding)
+  | ({ outcome: "hold"; message: string } & BudgetStanding);
+
+/** A reservation outlives this unless released: a process died between admitting and running. */
+const RESERVATION_TTL_MS = 24 * 60 * 60_000;
+
+const usd = (value: number) => `$${value.toFixed(2)}`;
+
+/** The scopes whose budgets apply to a run. */
+export function scopesFor(subject: Pick<BudgetSubject, "userEmail" | "agentName" | "agentOwner">) {
+  const scopes = ["platform", `agent:${subject.agentName}`, `user:${subject.userEmail}`];
+  if (subject.agentOwner.startsWith("team:")) scopes.push(subject.agentOwner);
+  return scopes;
+}
+
+/**
+ * Budgets at admission: each budget that applies to a run is locked (`select … for
+ * update`, in a transaction) while its spend, the reservations of runs in flight and this
+ * run's estimate are added up, and the run's reservation is written before the lock goes.
+ * Two runs admitted at once therefore see each other's reservations: together they never
+ * take a budget past its limit, on PostgreSQL and on PGlite alike.
+ */
+export class BudgetAdmission {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Reserves the run's estimate against every budget that applies, or says which budget
+   * stops it: `refuse` (hard) wins over `hold` (approval). `approvedBudgetIds`: budgets an
+   * approver let this run past.
+   */
+  async admit(
+    subject: BudgetSubject,
+    options: { approvedBudgetIds?: readonly string[]; now?: Date } = {},
+  ): Promise<BudgetDecision> {
+    const now = options.now ?? new Date();
+    return this.knex.transaction(async (trx) => {
+      const rows = (await trx("budgets")
+        .whereIn("scope", scopesFor(subject))
+        .orderBy("id")
+        .forUpdate()) as BudgetRow[];
+      if (rows.length === 0) return { outcome: "allow", warnings: [] };
+      let hold: BudgetDecision | undefined;
+      const warnings: BudgetWarning[] = [];
+      for (const budget of rows.map(budgetFromRow)) {
+        const standing = await standingOf(trx, budget, now);
+        const projected = standing.spentUsd + standing.reservedUsd + subject.estimateUsd;
+        if (projected > standing.limitUsd + 1e-9) {
+          if (budget.mode === "hard") {
+            return { outcome: "refuse", message: overMessage(standing, subject), ...standing };
+          }
+          if (budget.mode === "approval" && !options.approvedBudgetIds?.includes(budget.id)) {
+            hold ??= { outcome: "hold", message: overMessage(standing, subject), ...standing };
+            continue;
+          }
+        }
+        if (budget.mode === "notify") {
+          const warning = await crossedThreshold(trx, standing, projected, now);
+          if (warning) warnings.push(warning);
+        }
+      }
+      if (hold) return hold;
+      const expiresAt = new Date(now.getTime() + RESERVATION_TTL_MS);
+      await trx("budget_reservations").insert(
+        rows.map((row) => ({
+          budget_id: row.id,
+          run_id: subject.runId,
+          amount_usd: subject.estimateUsd,
+          expires_at: expiresAt,
+        })),
+      );
+      return { outcome: "allow", warnings };
+    });
+  }
+
+  /** Gives back what a run held: it ended (its real cost is in the ledger) or never started. */
+  async release(runId: string, trx: Knex = this.knex): Promise<void> {
+    await trx("budget_reservations").where({ run_id: runId }).delete();
+  }
+
+  /** What is spent and held against each of these budgets now. */
+  async standings(budgets: readonly Budget[], now = new Date()): Promise<BudgetStanding[]> {
+    return Promise.all(budgets.map((budget) => standingOf(this.knex, budget, now)));
+  }
+
+  /**
+   * Whether a running run takes any budget that holds (hard or approval) past its limit:
+   * the spend booked (its own proxy calls included), what its runtime reported but is not
+   * booked yet (`unbookedUsd`), and the other runs' reservations. Answers the first such
+   * budget's words.
+   */
+  async overrunWhileRunning(
+    run: { runId: string; userId: string; agentName: string; agentOwner: string },
+    unbookedUsd: number,
+    now = new Date(),
+  ): Promise<string | undefined> {
+    const user = await this.knex("users").select("email").where({ id: run.userId }).first();
+    const scopes = scopesFor({
+      userEmail: String(user?.email ?? ""),
+      agentName: run.agentName,
+      agentOwner: run.agentOwner,
+    });
+    const rows = (await this.knex("budgets")
+      .whereIn("scope", scopes)
+      .whereIn("mode", ["hard", "approval"])) as BudgetRow[];
+    for (const budget of rows.map(budgetFromRow)) {
+      const standing = await standingOf(this.knex, budget, now, run.runId);
+      const total = standing.spentUsd + unbookedUsd + standing.reservedUsd;
+      if (total > standing.limitUsd + 1e-9) {
+        return `The run was stopped: the budget for ${budget.scope} is ${usd(standing.limitUsd)} ${periodWords(budget.period)}, and ${usd(standing.spentUsd + unbookedUsd)} is spent${standing.reservedUsd > 0 ? ` with ${usd(standing.reservedUsd)} held by other runs` : ""}.`;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Budgets that hold (hard, approval) and are spent to their limit now, by whom they stop:
+   * the proxy refuses model calls of keys they cover (a person's, an agent's, a team's and
+   * its agents', everyone's for the platform). Reservations do not count here: a run's own
+   * calls spend what it reserved.
+   */
+  async exhausted(now = new Date()): Promise<ExhaustedBudgets> {
+    const result: ExhaustedBudgets = {
+      platform: undefined,
+      users: new Map(),
+      agents: new Map(),
+      teams: new Map(),
+    };
+    const rows = (await this.knex("budgets").whereIn("mode", ["hard", "approval"])) as BudgetRow[];
+    for (const budget of rows.map(budgetFromRow)) {
+      const standing = await standingOf(this.knex, budget, now);
+      if (standing.spentUsd < standing.limitUsd) continue;
+      const message = `The budget for ${budget.scope} (${usd(standing.limitUsd)} ${periodWords(budget.period)}) is spent: ${usd(standing.spentUsd)}.`;
+      const scope = parseScope(budget.scope);
+      if (scope.type === "platform") result.platform = message;
+      else if (scope.type === "user") {
+        for (const row of await this.knex("users").select("id").where({ email: scope.key })) {
+          result.users.set(row.id, message);
+        }
+      } else if (scope.type === "agent") {
+        for (const row of await this.knex("agents").select("id").where({ name: scope.key })) {
+          result.agents.set(row.id, message);
+        }
+      } else {
+        for (const row of await this.knex("teams").select("id").where({ slug: scope.key })) {
+          result.teams.set(row.id, message);
+        }
+        const owned = await this.knex("agents")
+          .select("id")
+          .where({ owner: `team:${scope.key}` });
+        for (const row of owned) result.agents.set(row.id, message);
+      }
+    }
+    return result;
+  }
+}
+
+/** Spend in the budget's current period, reservations still held, and its limit. */
+async function standingOf(
+  knex: Knex,
+  budget: Budget,
+  now: Date,
+  exceptRunId?: string,
+): Promise<BudgetStanding> {
+  const { from, to } = periodWindow(budget.period, now);
+  const reservations = knex("budget_reservations")
+    .where({ budget_id: budget.id })
+    .andWhere("expires_at", ">", now)
+    .sum({ total: "amount_usd" });
+  if (exceptRunId) reservations.whereNot({ run_id: exceptRunId });
+  const raises = knex("budget_raises").where({ budget_id: budget.id }).sum({ total: "amount_usd" });
+  if (from) raises.where({ period_start: from });
+  else raises.whereNull("period_start");
+  const [spentUsd, reserved, raised] = await Promise.all([
+    new Ledger(knex).spendFor({ scope: parseScope(budget.scope), from, to }, knex),
+    reservations.first(),
+    raises.first(),
+  ]);
+  return {
+    budget,
+    spentUsd,
+    reservedUsd: Number(reserved?.total ?? 0),
+    limitUsd: budget.amountUsd + Number(raised?.total ?? 0),
+  };
+}
+
+function overMessage(standing: BudgetStanding, subject: BudgetSubject): string {
+  const { budget } = standing;
+  const held =
+    standing.reservedUsd > 0 ? ` and ${usd(standing.reservedUsd)} held by runs in progress` : "";
+  return `The ${budget.mode === "hard" ? "" : "approval "}budget for ${budget.scope} is ${usd(standing.limitUsd)} ${periodWords(budget.period)}: ${usd(standing.spentUsd)} is spent${held}, and this run of "${subject.agentName}" may cost up to ${usd(subject.estimateUsd)}.`;
+}
+
+/**
+ * The highest threshold of a notify budget this admission reaches, if it was not yet
+ * announced this period (remembered on the budget row, which the caller holds locked).
+ */
+async function crossedThreshold(
+  trx: Knex,
+  standing: BudgetStanding,
+  projectedUsd: number,
+  now: Date,
+): Promise<BudgetWarning | undefined> {
+  const { budget } = standing;
+  const percentUsed = (projectedUsd / standing.limitUsd) * 100;
+  const reached = budget.thresholds.filter((t) => percentUsed >= t).at(-1);
+  if (reached === undefined) return undefined;
+  const { from } = periodWindow(budget.period, now);
+  const row = await trx("budgets")
+    .select("warned_period", "warned_percent")
+    .where({ id: budget.id })
+    .first();
+  const samePeriod =
+    (row?.warned_period ? new Date(row.warned_period).getTime() : null) ===
+    (from ? from.getTime() : null);
+  if (samePeriod && row?.warned_percent !== null && Number(row?.warned_percent) >= reached) {
+    return undefined;
+  }
+  await trx("budgets")
+    .where({ id: budget.id })
+    .update({ warned_period: from ?? null, warned_percent: reached });
+  return {
+    ...standing,
+    percent: reached,
+    message: `The budget for ${budget.scope} is at ${reached}% of ${usd(standing.limitUsd)} ${periodWords(budget.period)} (${usd(standing.spentUsd)} spent).`,
+  };
+}

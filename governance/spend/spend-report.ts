@@ -1,0 +1,172 @@
+import type { Knex } from "knex";
+import { daysBetween, nextDay, type SpendGroup, type SpendRequest } from "./spend-request.js";
+
+/** Whose ledger rows a caller may see. */
+export interface SpendScope {
+  /** Every row: platform admins. */
+  all: boolean;
+  /** Rows booked to these teams (ids): the teams the caller is an admin of. */
+  teamIds: readonly string[];
+  /** And the caller's own rows (users.id). */
+  userId?: string | undefined;
+}
+
+/** The filters once names are turned into ids; `null` is a name that matches nothing. */
+export interface ResolvedFilters {
+  teamId?: string | null;
+  userId?: string | null;
+  agentIds?: readonly string[];
+  runtime?: string;
+  model?: string;
+}
+
+export interface SpendItem {
+  /** The team's slug, the person's email, the agent's name, the runtime or the model; null: none booked. */
+  key: string | null;
+  cost_usd: number;
+  /** Distinct runs with spend in the group. */
+  runs: number;
+}
+
+export interface SpendDay {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  cost_usd: number;
+  runs: number;
+}
+
+export interface SpendFigures {
+  total_usd: number;
+  runs: number;
+  items: SpendItem[];
+  /** Every day of the range, oldest first, zero where nothing was booked. */
+  days: SpendDay[];
+}
+
+/**
+ * The team a ledger row counts against: the team booked on the row when its writer knew it,
+ * else the team that owns the row's agent (`agents.owner = 'team:SLUG'`). Runtime rows and
+ * most proxy rows carry no team, and an agent's team is who pays for it in every budget.
+ */
+const TEAM = "coalesce(l.team_id, agent_team.team_id)";
+
+const KEY_COLUMN: Record<SpendGroup, string> = {
+  team: TEAM,
+  user: "l.user_id",
+  agent: "l.agent_id",
+  runtime: "l.runtime",
+  model: "l.model",
+};
+
+/** Ids of each group's key, turned into names people read (team slug, email, agent name). */
+const NAMES: Partial<Record<SpendGroup, { table: string; name: string }>> = {
+  team: { table: "teams", name: "slug" },
+  user: { table: "users", name: "email" },
+  agent: { table: "agents", name: "name" },
+};
+
+const money = (value: unknown) => Number(value ?? 0);
+const count = (value: unknown) => Number(value ?? 0);
+
+/**
+ * Spend from the ledger, grouped and per day, over the rows a scope may see. One scan of the
+ * range answers all three figures (`grouping sets`), so the total is the sum of exactly the
+ * rows the items and the days add up, as the database adds them (numeric, not floats).
+ */
+export async function spendFigures(
+  knex: Knex,
+  request: SpendRequest,
+  filters: ResolvedFilters,
+  scope: SpendScope,
+): Promise<SpendFigures> {
+  const key = KEY_COLUMN[request.groupBy];
+  const query = knex
+    .with(
+      "agent_team",
+      knex.raw(
+        "select a.id as agent_id, t.id as team_id from agents a join teams t on a.owner = 'team:' || t.slug",
+      ),
+    )
+    .from({ l: "ledger" })
+    .leftJoin("agent_team", "agent_team.agent_id", "l.agent_id")
+    .select(
+      knex.raw(`${key} as key`),
+      knex.raw("to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day"),
+      knex.raw(`grouping(${key}) as no_key`),
+      knex.raw("grouping(to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD')) as no_day"),
+      knex.raw("sum(l.cost_usd) as cost"),
+      knex.raw("count(distinct l.run_id) as runs"),
+    )
+    .where("l.occurred_at", ">=", `${request.from}T00:00:00Z`)
+    .andWhere("l.occurred_at", "<", `${nextDay(request.to)}T00:00:00Z`)
+    .groupByRaw(
+      `grouping sets ((${key}), (to_char(l.occurred_at at time zone 'UTC', 'YYYY-MM-DD')), ())`,
+    );
+  applyFilters(query, filters);
+  applyScope(query, scope);
+  const rows = (await query) as Record<string, unknown>[];
+
+  let total = { cost: 0, runs: 0 };
+  const groups: SpendItem[] = [];
+  const perDay = new Map<string, SpendDay>();
+  for (const row of rows) {
+    const noKey = Number(row.no_key) === 1;
+    const noDay = Number(row.no_day) === 1;
+    if (noKey && noDay) total = { cost: money(row.cost), runs: count(row.runs) };
+    else if (noDay) {
+      const id = row.key === null || row.key === undefined ? null : String(row.key);
+      groups.push({ key: id, cost_usd: money(row.cost), runs: count(row.runs) });
+    } else {
+      const day = String(row.day);
+      perDay.set(day, { day, cost_usd: money(row.cost), runs: count(row.runs) });
+    }
+  }
+  const items = await named(knex, request.groupBy, groups);
+  items.sort((a, b) => b.cost_usd - a.cost_usd || String(a.key).localeCompare(String(b.key)));
+  return {
+    total_usd: total.cost,
+    runs: total.runs,
+    items,
+    days: daysBetween(request.from, request.to).map(
+      (day) => perDay.get(day) ?? { day, cost_usd: 0, runs: 0 },
+    ),
+  };
+}
+
+function applyFilters(query: Knex.QueryBuilder, filters: ResolvedFilters): void {
+  const nothing = () => query.whereRaw("false");
+  if (filters.teamId === null || filters.userId === null) nothing();
+  if (filters.teamId) query.whereRaw(`${TEAM} = ?`, [filters.teamId]);
+  if (filters.userId) query.where("l.user_id", filters.userId);
+  if (filters.agentIds) {
+    if (filters.agentIds.length === 0) nothing();
+    else query.whereIn("l.agent_id", filters.agentIds as string[]);
+  }
+  if (filters.runtime) query.where("l.runtime", filters.runtime);
+  if (filters.model) query.where("l.model", filters.model);
+}
+
+/** Deny by default: a scope that names nobody sees no row. */
+function applyScope(query: Knex.QueryBuilder, scope: SpendScope): void {
+  if (scope.all) return;
+  const { teamIds, userId } = scope;
+  query.where((visible) => {
+    visible.whereRaw("false");
+    if (userId) visible.orWhere("l.user_id", userId);
+    if (teamIds.length > 0) {
+      visible.orWhereRaw(`${TEAM} in (${teamIds.map(() => "?").join(", ")})`, [...teamIds]);
+    }
+  });
+}
+
+/** Swaps ids for the names people know; an id whose row is gone stays as it is. */
+async function named(knex: Knex, group: SpendGroup, items: SpendItem[]): Promise<SpendItem[]> {
+  const source = NAMES[group];
+  const ids = items.map((item) => item.key).filter((key): key is string => key !== null);
+  if (!source || ids.length === 0) return items;
+  const rows = (await knex(source.table)
+    .whereIn("id", ids)
+    .select("id", { name: source.name })) as { id: string; name: string }[];
+  const names = new Map(rows.map((row) => [row.id, row.name]));
+  return items.map((item) => ({ ...item, key: item.key && (names.get(item.key) ?? item.key) }));
+}

@@ -1,0 +1,170 @@
+import { eventually } from "../support/eventually.js";
+import type { EntraTokenDouble } from "./entra-token.js";
+import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
+
+/**
+ * A local stand-in for the Bot Connector service a Teams activity names as its serviceUrl
+ * (Bot Framework REST API, v3): the calls the bot makes back into a conversation.
+ * - POST /v3/conversations/{id}/activities: send to the conversation (a channel's reply
+ *   chain is the id with `;messageid=…`); answers { id }.
+ * - POST /v3/conversations/{id}/activities/{activityId}: reply to an activity; { id }.
+ * - PUT /v3/conversations/{id}/activities/{activityId}: update a sent activity; { id }.
+ * - GET /v3/conversations/{id}/members/{memberId}: one member (TeamsChannelAccount: id,
+ *   name, aadObjectId, email, userPrincipalName, tenantId).
+ * Every call must carry a bearer token the Entra double issued (else 401, as the connector
+ * answers). Calls are recorded in order; any other request is unexpected and fails `verify()`.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: activities are asserted on by the tests.
+export type Activity = Record<string, any>;
+
+export interface ConnectorCall {
+  method: "send" | "reply" | "update" | "member";
+  conversationId: string;
+  activityId?: string;
+  activity?: Activity;
+  /** The id the connector gave a sent or replied activity. */
+  id?: string;
+  /** When it arrived (epoch ms). */
+  at?: number;
+}
+
+export interface TeamsMember {
+  /** The Teams user id (29:…). */
+  id: string;
+  aadObjectId: string;
+  name: string;
+  email?: string;
+  userPrincipalName?: string;
+}
+
+export class BotConnectorDouble {
+  readonly calls: ConnectorCall[] = [];
+  readonly unexpected: string[] = [];
+  readonly unauthorized: string[] = [];
+  private counter = 0;
+
+  private constructor(
+    private readonly server: LoopbackServer,
+    private readonly entra: EntraTokenDouble,
+    readonly members: TeamsMember[],
+    readonly tenantId: string,
+  ) {}
+
+  static async start(
+    entra: EntraTokenDouble,
+    members: TeamsMember[],
+    tenantId: string,
+  ): Promise<BotConnectorDouble> {
+    let double: BotConnectorDouble | undefined;
+    const server = await startLoopbackServer((req, res) => {
+      void readBody(req).then((body) => {
+        const answer = double?.answer(
+          req.method ?? "",
+          req.url ?? "",
+          req.headers.authorization,
+          body,
+        ) ?? {
+          status: 500,
+          body: {},
+        };
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+    double = new BotConnectorDouble(server, entra, members, tenantId);
+    return double;
+  }
+
+  /** The serviceUrl activities name (with the trailing slash Teams sends). */
+  get serviceUrl(): string {
+    return `${this.server.url}/teams/`;
+  }
+
+  /** Messages sent, replied or updated into a conversation (a reply chain's id included). */
+  posted(conversationId?: string): ConnectorCall[] {
+    return this.calls.filter(
+      (call) =>
+        call.method !== "member" &&
+        (conversationId === undefined || call.conversationId === conversationId),
+    );
+  }
+
+  /** Waits for a posted activity whose text (or card) contains `text`. */
+  async waitForText(text: string, conversationId?: string): Promise<ConnectorCall> {
+    return eventually(async () => {
+      const found = this.posted(conversationId).find((call) =>
+        JSON.stringify(call.activity ?? {}).includes(text),
+      );
+      if (!found) {
+        throw new Error(
+          `no message with "${text}" yet; posted: ${JSON.stringify(this.posted().map((c) => c.activity))}`,
+        );
+      }
+      return found;
+    });
+  }
+
+  verify(): void {
+    if (this.unexpected.length > 0 || this.unauthorized.length > 0) {
+      throw new Error(
+        `unexpected calls to the Bot Connector double: ${[...this.unexpected, ...this.unauthorized]}`,
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private answer(method: string, url: string, authorization: string | undefined, body: string) {
+    const token = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
+    if (!token || !this.entra.issued.has(token)) {
+      this.unauthorized.push(`${method} ${url} without a token Entra issued`);
+      return { status: 401, body: { message: "Authorization has been denied for this request." } };
+    }
+    const path = new URL(url, "http://connector").pathname;
+    const match = /^\/teams\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(
+      path,
+    );
+    if (!match) return this.unexpectedCall(method, url);
+    const conversationId = decodeURIComponent(match[1] as string);
+    const kind = match[2];
+    const id = match[3] === undefined ? undefined : decodeURIComponent(match[3]);
+    if (kind === "members" && method === "GET" && id) {
+      this.calls.push({ method: "member", conversationId, activityId: id });
+      const member = this.members.find((m) => m.id === id || m.aadObjectId === id);
+      if (!member) {
+        return { status: 404, body: { error: { code: "MemberNotFoundInConversation" } } };
+      }
+      return { status: 200, body: { ...member, tenantId: this.tenantId, userRole: "user" } };
+    }
+    if (kind !== "activities") return this.unexpectedCall(method, url);
+    const activity = JSON.parse(body || "{}") as Activity;
+    const at = Date.now();
+    const sentId = `1700000${String(++this.counter).padStart(6, "0")}`;
+    if (method === "POST" && id === undefined) {
+      this.calls.push({ method: "send", conversationId, activity, id: sentId, at });
+    } else if (method === "POST") {
+      this.calls.push({
+        method: "reply",
+        conversationId,
+        activityId: id,
+        activity,
+        id: sentId,
+        at,
+      });
+    } else if (method === "PUT" && id) {
+      this.calls.push({ method: "update", conversationId, activityId: id, activity });
+      return { status: 200, body: { id } };
+    } else {
+      return this.unexpectedCall(method, url);
+    }
+    return { status: 201, body: { id: sentId } };
+  }
+
+  private unexpectedCall(method: string, url: string) {
+    this.unexpected.push(`${method} ${url}`);
+    return { status: 404, body: { error: { code: "BadSyntax" } } };
+  }
+}
