@@ -17,6 +17,9 @@ export { EmbeddedAuthorizer } from "./embedded-store/embedded-authorizer.js";
 export {
   type ExternalIdentity,
   normalizeEmail,
+  type ProvisionedFields,
+  type ProvisionedUser,
+  ProvisioningRefusal,
   type User,
   UserDirectory,
 } from "./identity/index.js";

@@ -17,6 +17,7 @@ import {
   type AgentRegistration,
   AgentRegistry,
   type RuntimeSettingsCheck,
+  TeamMemberships,
 } from "./registry/index.js";
 import { SiteSessions } from "./site/index.js";
 
@@ -32,6 +33,8 @@ export interface DirectoryServices {
   audit: AuditLog;
   /** Budgets, managed through the API, the site and the CLI (governance checks who may). */
   budgets: Budgets;
+  /** Who is in each team and where each membership came from (SCIM, OIDC, by hand). */
+  memberships: TeamMemberships;
 }
 
 /** Wires the directory's parts over one database and authorizer. */
@@ -56,6 +59,7 @@ export function createDirectoryServices(parts: {
     siteSessions: new SiteSessions(parts.knex, audit),
     audit,
     budgets: new Budgets(parts.knex, parts.access),
+    memberships: new TeamMemberships(parts.knex, parts.authorizer),
   };
 }
 

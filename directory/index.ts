@@ -58,11 +58,23 @@ export {
   type FacetName,
   type Facets,
   type ListRequest,
+  type MembershipSource,
   type RequestContext,
   registrarsInWords,
   runnableAgents,
+  type TeamMember,
+  TeamMemberships,
   Teams,
+  teamSlugOf,
 } from "./registry/index.js";
+export {
+  createScimRouter,
+  Deactivation,
+  type GroupMap,
+  oidcTeamSync,
+  SCIM_BASE,
+  ScimService,
+} from "./scim/index.js";
 export {
   type ChatLinkSettings,
   type ChatLinks,

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { type AccessPolicy, agentObject, type UserPrincipal } from "../authz/index.js";
+import {
+  type AccessPolicy,
+  agentObject,
+  type User,
+  UserDirectory,
+  type UserPrincipal,
+} from "../authz/index.js";
 import { notFound, SwitchboardError } from "../core/index.js";
 import {
   type Approval,
@@ -40,8 +46,8 @@ export interface Admitted {
 
 /**
  * The one admission every run passes before it is stored and queued, from every surface
- * (API, site, Slack, Teams all start runs through the runs service): in order, may this
- * person run this agent (OpenFGA), can the agent run now (its state, its runtime), and do
+ * (API, site, Slack, Teams all start runs through the runs service): in order, is this
+ * person active, may this person run this agent (OpenFGA), can the agent run now (its state, its runtime), and do
  * the budgets that apply allow it (hard: refused with the budget and its spend; approval:
  * held as `needs_approval`; notify: runs, with a warning past a threshold). An admitted
  * run holds a reservation against each budget until it ends.
@@ -49,8 +55,10 @@ export interface Admitted {
 export class RunAdmission {
   readonly budgets: BudgetAdmission;
   readonly approvals: Approvals;
+  private readonly users: UserDirectory;
 
   constructor(private readonly options: AdmissionOptions) {
+    this.users = new UserDirectory(options.knex);
     this.budgets = new BudgetAdmission(options.knex);
     this.approvals = new Approvals({
       knex: options.knex,
@@ -61,6 +69,7 @@ export class RunAdmission {
   }
 
   async admit(user: UserPrincipal, agentName: string): Promise<Admitted> {
+    refuseDeactivated(await this.users.findById(user.userId));
     const agent = await this.runnableAgent(user, agentName);
     const runId = randomUUID();
     const estimateUsd = this.estimateFor(agent);
@@ -76,6 +85,7 @@ export class RunAdmission {
 
   /** Admits a held run again once approved, past the approved budget (others still hold). */
   async readmit(approval: Approval, agent: RunnableAgent): Promise<Admitted> {
+    refuseDeactivated(await this.users.findByEmail(approval.requesterEmail));
     const estimateUsd = this.estimateFor(agent);
     const decision = await this.budgets.admit(
       {
@@ -158,4 +168,18 @@ export class RunAdmission {
     }
     return agent;
   }
+}
+
+/**
+ * The first gate: a person deactivated (or deleted) by the identity provider starts nothing,
+ * whichever surface still holds their principal (a chat message in flight, a page opened
+ * before, a held run approved after).
+ */
+function refuseDeactivated(user: User | undefined): void {
+  if (user?.isActive) return;
+  throw new SwitchboardError(
+    "user_deactivated",
+    "Your account is deactivated, so you cannot start runs. Ask your administrator.",
+    { status: 403 },
+  );
 }

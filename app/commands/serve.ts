@@ -7,8 +7,13 @@ import {
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
+  createScimRouter,
+  Deactivation,
   ensureDemoAgent,
+  oidcTeamSync,
   runnableAgents,
+  SCIM_BASE,
+  ScimService,
   SessionCookies,
   type SignInModes,
   type SiteAuth,
@@ -150,6 +155,13 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     users: ctx.authorization.users,
     modes: signInModes(config, ctx.db.kind, siteOidc(oidc, config, cookieSecurity, logger)),
   };
+  if (auth.modes.oidc && config.OIDC_GROUPS_CLAIM) {
+    auth.modes.oidc.syncGroups = oidcTeamSync({
+      teams: directory.registry.teams,
+      memberships: directory.memberships,
+      groupMap: config.SCIM_GROUP_MAP,
+    });
+  }
   // Without Redis this process also runs what it queues; with Redis, `switchboard worker` does.
   // Each chat surface adds how it tells approvers as it starts (runs are opened first).
   const approvalNotifiers = new ApprovalNotifiers(logger);
@@ -186,6 +198,20 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     directory,
   });
+  if (config.SCIM_TOKEN) {
+    // Off (404) while SCIM_TOKEN is unset: no endpoint exists that a guessed token could open.
+    const service = new ScimService({
+      users: ctx.authorization.users,
+      teams: directory.registry.teams,
+      memberships: directory.memberships,
+      deactivation: new Deactivation(directory),
+      audit: directory.audit,
+      groupMap: config.SCIM_GROUP_MAP,
+    });
+    const baseUrl = `${(config.PUBLIC_URL ?? http.url).replace(/\/+$/, "")}${SCIM_BASE}`;
+    routes.use(SCIM_BASE, createScimRouter({ token: config.SCIM_TOKEN, service, baseUrl }));
+    logger.info({ url: baseUrl }, `SCIM provisioning is on at ${baseUrl}`);
+  }
   const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
   const outcomes = new OutcomesService(ctx.db.knex, ctx.authorization.access);
   const auditReader = new AuditReader(directory.audit, ctx.authorization.access);
@@ -209,6 +235,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       secrets,
       budgets: directory.budgets,
       usage: new AgentUsage(ctx.db.knex),
+      teams: { teams: directory.registry.teams, memberships: directory.memberships },
       spend,
       outcomes,
       chat: chatLinks({

@@ -40,6 +40,7 @@ export function oidcSettings(config: Config): OidcSettings | undefined {
     clientSecret: config.OIDC_CLIENT_SECRET,
     scopes: config.OIDC_SCOPES,
     redirectUri: new URL(OIDC_CALLBACK_PATH.slice(1), base),
+    groupsClaim: config.OIDC_GROUPS_CLAIM,
   };
 }
 

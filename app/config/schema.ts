@@ -233,6 +233,51 @@ export const configSchema = z.object({
     .string()
     .default("openid email profile")
     .describe("Scopes asked of the OIDC issuer; the email claim is required."),
+  OIDC_GROUPS_CLAIM: z
+    .string()
+    .regex(/^[\w:./-]{1,200}$/, { error: "must be the name of a claim, e.g. groups" })
+    .optional()
+    .describe(
+      "A claim of the OIDC ID token listing the person's groups (e.g. groups). Set: at each sign-in the person's team membership from OIDC becomes those groups, each mapped to a team as SCIM groups are (SCIM_GROUP_MAP, else the name as a slug); memberships from SCIM or added by hand are left alone. Unset: sign-in does not change teams.",
+    ),
+  SCIM_TOKEN: z
+    .string()
+    .min(32, { error: "must be at least 32 characters (e.g. $(openssl rand -base64 32))" })
+    .optional()
+    .describe(
+      "The bearer token your identity provider (Okta, Microsoft Entra ID…) sends to the SCIM 2.0 service at PUBLIC_URL/scim/v2 to create, update and deactivate people and keep teams in step. Unset: SCIM is off (/scim/v2 answers 404).",
+    ),
+  SCIM_GROUP_MAP: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return {} as Record<string, string>;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        parsed = undefined;
+      }
+      const ok =
+        !!parsed &&
+        typeof parsed === "object" &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed).every(
+          (slug) => typeof slug === "string" && /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/.test(slug),
+        );
+      if (!ok) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            'must be a JSON object from group name to team slug, e.g. {"Platform Engineering":"platform"}',
+        });
+        return z.NEVER;
+      }
+      return parsed as Record<string, string>;
+    })
+    .describe(
+      'Teams for groups whose name would not make the right slug: a JSON object from a SCIM group\'s displayName (or an OIDC groups claim value, such as an Entra group id) to a team slug, e.g. {"Platform Engineering":"platform"}. Names not listed become slugs by lowercasing them and turning runs of other characters into "-".',
+    ),
   SLACK_BOT_TOKEN: z
     .string()
     .regex(/^xoxb-/, { error: "must be a bot token, starting with xoxb-" })

@@ -32,6 +32,7 @@ const TABLES = [
   "sessions",
   "site_sessions",
   "team_members",
+  "team_memberships",
   "teams",
   "user_identities",
   "users",

@@ -1,6 +1,9 @@
 export {
   type ExternalIdentity,
   normalizeEmail,
+  type ProvisionedFields,
+  type ProvisionedUser,
+  ProvisioningRefusal,
   type User,
   UserDirectory,
 } from "./user-directory.js";

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { badRequest } from "../../core/index.js";
+import { badRequest, conflict } from "../../core/index.js";
 
 /** One person: the row behind every Principal. */
 export interface User {
@@ -7,6 +7,28 @@ export interface User {
   email: string;
   displayName: string | null;
   isActive: boolean;
+}
+
+/** A person as the identity provider sees them (SCIM): what it calls them, besides the email. */
+export interface ProvisionedUser extends User {
+  /** The provider's userName; the email for a person it never named. */
+  userName: string;
+  externalId: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What the identity provider sets on a person (a SCIM create or full replace). */
+export interface ProvisionedFields {
+  userName: string;
+  email: string;
+  externalId: string | null;
+  displayName: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  active: boolean;
 }
 
 /** Where a person signs in from: a Slack user, a Teams (AAD) user, an OIDC subject. */
@@ -24,14 +46,34 @@ interface UserRow {
   email: string;
   display_name: string | null;
   is_active: boolean;
+  scim_user_name?: string | null;
+  scim_external_id?: string | null;
+  given_name?: string | null;
+  family_name?: string | null;
+  scim_deleted_at?: Date | null;
+  created_at?: Date;
+  updated_at?: Date;
 }
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
   email: row.email,
   displayName: row.display_name,
-  isActive: row.is_active,
+  // A person the identity provider deleted is refused like a deactivated one.
+  isActive: row.is_active && !row.scim_deleted_at,
 });
+
+const toProvisioned = (row: UserRow): ProvisionedUser => ({
+  ...toUser(row),
+  userName: row.scim_user_name ?? row.email,
+  externalId: row.scim_external_id ?? null,
+  givenName: row.given_name ?? null,
+  familyName: row.family_name ?? null,
+  createdAt: row.created_at as Date,
+  updatedAt: row.updated_at as Date,
+});
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function normalizeEmail(email: string): string {
   const normalized = email.trim().toLowerCase();
@@ -100,5 +142,147 @@ export class UserDirectory {
       })
       .onConflict(["provider", "tenant", "external_id"])
       .merge({ user_id: userId });
+  }
+
+  // ---- The identity provider's view (SCIM): every person not deleted by it is a resource.
+
+  /** Every person the identity provider may see, oldest first (stable pages). */
+  async listProvisioned(): Promise<ProvisionedUser[]> {
+    const rows: UserRow[] = await this.knex("users")
+      .whereNull("scim_deleted_at")
+      .orderBy([{ column: "created_at" }, { column: "id" }]);
+    return rows.map(toProvisioned);
+  }
+
+  async findProvisioned(id: string): Promise<ProvisionedUser | undefined> {
+    const row: UserRow | undefined = await this.knex("users")
+      .where({ id })
+      .whereNull("scim_deleted_at")
+      .first();
+    return row && toProvisioned(row);
+  }
+
+  /**
+   * Creates a person, or adopts the one already known by that email (someone who came from
+   * Slack before the identity provider was connected). A userName or email that is another
+   * provisioned person's is a conflict.
+   */
+  async provision(fields: ProvisionedFields): Promise<ProvisionedUser> {
+    const email = normalizeEmail(fields.email);
+    return this.knex.transaction(async (trx) => {
+      await this.refuseTakenUserName(trx, fields.userName, undefined);
+      const existing: UserRow | undefined = await trx("users").where({ email }).forUpdate().first();
+      const columns = {
+        scim_user_name: fields.userName,
+        scim_external_id: fields.externalId,
+        display_name: fields.displayName,
+        given_name: fields.givenName,
+        family_name: fields.familyName,
+        is_active: fields.active,
+        scim_deleted_at: null,
+        updated_at: trx.fn.now(),
+      };
+      if (existing) {
+        if (existing.scim_user_name && !existing.scim_deleted_at) {
+          throw conflict(`The email ${email} belongs to the person "${existing.scim_user_name}".`);
+        }
+        const [row] = (await trx("users")
+          .where({ id: existing.id })
+          .update(columns)
+          .returning("*")) as UserRow[];
+        return toProvisioned(row as UserRow);
+      }
+      const [row] = (await trx("users")
+        .insert({ ...columns, email })
+        .returning("*")) as UserRow[];
+      return toProvisioned(row as UserRow);
+    });
+  }
+
+  /** Replaces what the provider sets on a person; undefined when there is no such person. */
+  async replaceProvisioned(
+    id: string,
+    fields: ProvisionedFields,
+  ): Promise<{ before: ProvisionedUser; after: ProvisionedUser } | undefined> {
+    const email = normalizeEmail(fields.email);
+    return this.knex.transaction(async (trx) => {
+      const current: UserRow | undefined = await trx("users")
+        .where({ id })
+        .whereNull("scim_deleted_at")
+        .forUpdate()
+        .first();
+      if (!current) return undefined;
+      await this.refuseTakenUserName(trx, fields.userName, id);
+      if (email !== current.email) {
+        // Grants name people by email (user:EMAIL); moving them is not done yet, and a silent
+        // change would cut the person off from everything they were granted.
+        throw new ProvisioningRefusal(
+          "mutability",
+          `Changing a person's email (${current.email} to ${email}) is not supported; keep the email, or deprovision and provision them again.`,
+        );
+      }
+      const [row] = (await trx("users")
+        .where({ id })
+        .update({
+          scim_user_name: fields.userName,
+          scim_external_id: fields.externalId,
+          display_name: fields.displayName,
+          given_name: fields.givenName,
+          family_name: fields.familyName,
+          is_active: fields.active,
+          updated_at: trx.fn.now(),
+        })
+        .returning("*")) as UserRow[];
+      return { before: toProvisioned(current), after: toProvisioned(row as UserRow) };
+    });
+  }
+
+  /** The provider deleted the person: refused everywhere, no longer its resource. */
+  async deleteProvisioned(id: string): Promise<ProvisionedUser | undefined> {
+    const [row] = (await this.knex("users")
+      .where({ id })
+      .whereNull("scim_deleted_at")
+      .update({
+        scim_deleted_at: this.knex.fn.now(),
+        is_active: false,
+        scim_user_name: null,
+        scim_external_id: null,
+        updated_at: this.knex.fn.now(),
+      })
+      .returning("*")) as UserRow[];
+    return row && toProvisioned(row);
+  }
+
+  private async refuseTakenUserName(trx: Knex, userName: string, self: string | undefined) {
+    const taken: UserRow | undefined = await trx("users")
+      .whereNull("scim_deleted_at")
+      .where((q) =>
+        q
+          .whereRaw("lower(scim_user_name) = lower(?)", [userName])
+          .orWhere((q2) =>
+            q2.whereNull("scim_user_name").whereRaw("email = lower(?)", [userName.trim()]),
+          ),
+      )
+      .modify((q) => {
+        if (self) q.whereNot({ id: self });
+      })
+      .first();
+    if (
+      taken &&
+      !(self === undefined && !taken.scim_user_name && sameName(taken.email, userName))
+    ) {
+      throw conflict(`The userName "${userName}" is taken.`);
+    }
+  }
+}
+
+/** A provisioning change Switchboard will not make, with SCIM's word for why. */
+export class ProvisioningRefusal extends Error {
+  constructor(
+    readonly scimType: "mutability" | "invalidValue",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProvisioningRefusal";
   }
 }

@@ -118,6 +118,32 @@ export class ApiKeys {
     });
   }
 
+  /**
+   * A deactivated person's keys are revoked, not only refused: reactivating them later does
+   * not bring back keys they may have lost control of. Audited; answers how many.
+   */
+  async revokeAllOf(userId: string, actor: string): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const revoked = await trx("api_keys")
+        .where({ user_id: userId, kind: "api" })
+        .whereNull("revoked_at")
+        .update({ revoked_at: trx.fn.now() });
+      if (revoked > 0) {
+        await this.audit.record(
+          {
+            actor,
+            action: "api_key.revoked",
+            targetType: "user",
+            targetId: userId,
+            details: { keys: revoked, reason: "deactivated" },
+          },
+          trx,
+        );
+      }
+      return revoked;
+    });
+  }
+
   /** The person a presented key acts as; 401 for an unknown, revoked or expired key. */
   async authenticate(key: string): Promise<UserPrincipal> {
     const row = (await this.knex("api_keys as k")

@@ -28,4 +28,16 @@ export type {
 } from "./agent-search.js";
 export { DEMO_MANIFEST, ensureDemoAgent } from "./demo-agent.js";
 export { runnableAgents } from "./runnable-agents.js";
-export { type AgentRegistration, registrarsInWords, Teams } from "./teams.js";
+export {
+  type MembershipSource,
+  type Person,
+  type TeamMember,
+  TeamMemberships,
+} from "./team-memberships.js";
+export {
+  type AgentRegistration,
+  registrarsInWords,
+  type TeamGroup,
+  Teams,
+  teamSlugOf,
+} from "./teams.js";

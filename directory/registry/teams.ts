@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { type Authorizer, PLATFORM, type TupleKey } from "../../authz/index.js";
+import { isUuid } from "../../core/index.js";
 
 /**
  * Who may register agents (`platform:switchboard#agent_registrar` in the model):
@@ -42,6 +43,47 @@ export const teamRegistrarTuple = (slug: string): TupleKey => ({
 });
 
 const TEAM_MEMBERS = /^team:([^#]+)#member$/;
+
+/** A team as the identity provider manages it (a SCIM Group). */
+export interface TeamGroup {
+  id: string;
+  slug: string;
+  /** The group's displayName; a team a manifest made is named by its slug. */
+  name: string;
+  externalId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface TeamRow {
+  id: string;
+  slug: string;
+  name: string;
+  scim_external_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toGroup = (row: TeamRow): TeamGroup => ({
+  id: row.id,
+  slug: row.slug,
+  name: row.name,
+  externalId: row.scim_external_id,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/**
+ * A team's slug from a group's name: lowercased, each run of other characters turned into
+ * `-`, trimmed of `-` ("Platform Eng (EU)" → "platform-eng-eu"). Undefined when nothing is left.
+ */
+export function teamSlugOf(displayName: string): string | undefined {
+  const slug = displayName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return slug === "" ? undefined : slug;
+}
 
 /**
  * The `teams` table and the tuples every team comes with. A team comes into being when a
@@ -108,5 +150,80 @@ export class Teams {
     const added = rows.map((row) => row.slug).filter((slug) => !have.has(slug));
     if (added.length > 0) await this.authorizer.write(added.map(teamRegistrarTuple));
     return { added, removed: [] };
+  }
+
+  // ---- Teams the identity provider manages (SCIM Groups).
+
+  async listGroups(): Promise<TeamGroup[]> {
+    const rows = (await this.knex("teams")
+      .whereNotNull("scim_provisioned_at")
+      .orderBy([{ column: "created_at" }, { column: "id" }])) as TeamRow[];
+    return rows.map(toGroup);
+  }
+
+  async findGroup(id: string): Promise<TeamGroup | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = (await this.knex("teams")
+      .where({ id })
+      .whereNotNull("scim_provisioned_at")
+      .first()) as TeamRow | undefined;
+    return row && toGroup(row);
+  }
+
+  async findBySlug(slug: string): Promise<TeamGroup | undefined> {
+    const row = (await this.knex("teams").where({ slug }).first()) as TeamRow | undefined;
+    return row && toGroup(row);
+  }
+
+  /**
+   * The identity provider takes on the team with this slug (making it, with its tuples, if
+   * new). Undefined when another Group already manages that team.
+   */
+  async provisionGroup(input: {
+    slug: string;
+    name: string;
+    externalId: string | null;
+  }): Promise<TeamGroup | undefined> {
+    await this.ensure([input.slug]);
+    const [row] = (await this.knex("teams")
+      .where({ slug: input.slug })
+      .whereNull("scim_provisioned_at")
+      .update({
+        name: input.name,
+        scim_external_id: input.externalId,
+        scim_provisioned_at: this.knex.fn.now(),
+        updated_at: this.knex.fn.now(),
+      })
+      .returning("*")) as TeamRow[];
+    return row && toGroup(row);
+  }
+
+  /** A renamed Group renames the team; its slug (what grants and manifests name) stays. */
+  async updateGroup(
+    id: string,
+    input: { name: string; externalId: string | null },
+  ): Promise<TeamGroup | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = (await this.knex("teams")
+      .where({ id })
+      .whereNotNull("scim_provisioned_at")
+      .update({
+        name: input.name,
+        scim_external_id: input.externalId,
+        updated_at: this.knex.fn.now(),
+      })
+      .returning("*")) as TeamRow[];
+    return row && toGroup(row);
+  }
+
+  /** The provider lets go of the team: it stays (agents may be owned by it), unmanaged. */
+  async releaseGroup(id: string): Promise<TeamGroup | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = (await this.knex("teams")
+      .where({ id })
+      .whereNotNull("scim_provisioned_at")
+      .update({ scim_provisioned_at: null, scim_external_id: null, updated_at: this.knex.fn.now() })
+      .returning("*")) as TeamRow[];
+    return row && toGroup(row);
   }
 }

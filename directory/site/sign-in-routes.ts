@@ -117,6 +117,7 @@ export function mountSignInRoutes(router: Router, deps: SignInRoutesDeps): void 
         auth,
         oidc: oidc.signIn,
         flows: oidc.flows,
+        syncGroups: oidc.syncGroups,
         session,
         refuse: async (res, next, message, status) => {
           const body = await signInBody(res, next, message);

@@ -18,8 +18,21 @@ export interface SignInModes {
   /** A header set by an SSO proxy, believed only when the request comes from one of `proxies`. */
   trustedHeader?: { header: string; proxies: readonly string[] } | undefined;
   /** "Sign in with <issuer>": the OIDC authorization code flow (OIDC_* settings). */
-  oidc?: { signIn: OidcSignIn; flows: FlowCookies } | undefined;
+  oidc?:
+    | {
+        signIn: OidcSignIn;
+        flows: FlowCookies;
+        /** With OIDC_GROUPS_CLAIM: makes the person's OIDC team memberships these groups. */
+        syncGroups?: OidcGroupSync | undefined;
+      }
+    | undefined;
 }
+
+/** Called at each OIDC sign-in with the person and their groups claim. */
+export type OidcGroupSync = (
+  person: { id: string; email: string },
+  groups: readonly string[],
+) => Promise<void>;
 
 export interface SiteAuth {
   cookies: SessionCookies;

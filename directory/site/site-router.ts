@@ -11,7 +11,7 @@ import type { AuditLog, Budgets, OutcomesService, SpendService } from "../../gov
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
-import type { AgentDirectory } from "../registry/index.js";
+import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import { mountAdminRoutes } from "./admin-routes.js";
 import { mountBudgetPages } from "./budget-pages.js";
@@ -30,6 +30,7 @@ import { mountSignInRoutes } from "./sign-in-routes.js";
 import { type SiteAuth, sessionOf, siteSession } from "./site-auth.js";
 import { siteHeaders } from "./site-headers.js";
 import { mountSpendPages } from "./spend-pages.js";
+import { mountTeamPages } from "./team-pages.js";
 
 export interface DirectorySiteOptions {
   directory: AgentDirectory;
@@ -49,6 +50,8 @@ export interface DirectorySiteOptions {
   spend?: SpendService | undefined;
   /** Outcomes of runs: on agent pages (for those who may change the agent) and the admin page. */
   outcomes?: OutcomesService | undefined;
+  /** Teams and their memberships: the team pages (/teams/SLUG). */
+  teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -206,6 +209,9 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     mountBudgetPages(router, { ...pages, budgets: options.budgets, runs: options.runs });
   }
   if (options.spend) mountSpendPages(router, { ...pages, spend: options.spend });
+  if (options.teams) {
+    mountTeamPages(router, { ...pages, ...options.teams, users: auth.users, access, audit });
+  }
 
   router.use(siteErrors(send));
   return router;

@@ -1,6 +1,6 @@
 import { type RequestHandler, type Response, Router } from "express";
 import { localPath } from "../form-values.js";
-import { type SiteAuth, startSession } from "../site-auth.js";
+import { type OidcGroupSync, type SiteAuth, startSession } from "../site-auth.js";
 import type { FlowCookies } from "./flow-cookie.js";
 import { OidcRefusal, type OidcSignIn } from "./oidc-sign-in.js";
 
@@ -11,6 +11,8 @@ export interface OidcRoutesOptions {
   auth: SiteAuth;
   oidc: OidcSignIn;
   flows: FlowCookies;
+  /** With OIDC_GROUPS_CLAIM: keeps the person's OIDC team memberships in step at each sign-in. */
+  syncGroups?: OidcGroupSync | undefined;
   /** The site's session middleware (cookie, CSRF), so refusals render in the site's frame. */
   session: RequestHandler[];
   /** Shows the sign-in page with a message, e.g. why this sign-in was refused. */
@@ -23,7 +25,7 @@ export interface OidcRoutesOptions {
  * issuer vouches for (created on first sign-in, and linked to the issuer's subject).
  */
 export function oidcRoutes(options: OidcRoutesOptions): Router {
-  const { auth, oidc, flows, session, refuse } = options;
+  const { auth, oidc, flows, session, refuse, syncGroups } = options;
   const router = Router();
 
   router.get(OIDC_START_PATH, ...session, async (req, res) => {
@@ -60,6 +62,15 @@ export function oidcRoutes(options: OidcRoutesOptions): Router {
       { provider: "oidc", tenant: identity.issuer, externalId: identity.subject },
       user.id,
     );
+    if (!user.isActive) {
+      return refuse(
+        res,
+        "/",
+        "Your Switchboard account is deactivated, so you cannot sign in. Ask your administrator.",
+        403,
+      );
+    }
+    if (syncGroups && identity.groups) await syncGroups(user, identity.groups);
     // Only the signed-in session goes out (not the anonymous one this request may have been given).
     res.removeHeader("set-cookie");
     res.append("set-cookie", flows.clear(req));

@@ -11,6 +11,8 @@ export interface OidcSettings {
   scopes: string;
   /** PUBLIC_URL + /auth/callback, registered at the issuer. */
   redirectUri: URL;
+  /** A claim listing the person's groups (OIDC_GROUPS_CLAIM); unset: groups are not read. */
+  groupsClaim?: string | undefined;
 }
 
 /** Who the issuer says signed in. */
@@ -20,6 +22,8 @@ export interface OidcIdentity {
   subject: string;
   email: string;
   name?: string | undefined;
+  /** The groups claim's values; undefined when it is not configured or the issuer left it out. */
+  groups?: string[] | undefined;
 }
 
 /** A sign-in that was refused, with a message for the person and the HTTP status to show it with. */
@@ -143,7 +147,29 @@ export class OidcSignIn {
         );
       }
     }
-    return { issuer: String(claims.iss), subject: claims.sub, ...this.emailOf(profile) };
+    const groups = this.groupsOf(profile);
+    return {
+      issuer: String(claims.iss),
+      subject: claims.sub,
+      ...this.emailOf(profile),
+      ...(groups ? { groups } : {}),
+    };
+  }
+
+  /**
+   * The groups claim as a list of names (or ids: Entra sends group object ids). Left out by
+   * the issuer (Entra's "overage" for people in very many groups), it is undefined: the
+   * person's teams are then left as they were rather than emptied.
+   */
+  private groupsOf(profile: Record<string, unknown>): string[] | undefined {
+    const claim = this.settings.groupsClaim;
+    if (!claim) return undefined;
+    const value = profile[claim];
+    const list = typeof value === "string" ? [value] : Array.isArray(value) ? value : undefined;
+    if (!list) return undefined;
+    return [...new Set(list.filter((g): g is string => typeof g === "string" && g.trim() !== ""))]
+      .map((g) => g.trim().slice(0, 256))
+      .slice(0, 500);
   }
 
   private emailOf(profile: Record<string, unknown>): { email: string; name?: string } {
