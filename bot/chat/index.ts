@@ -69,6 +69,7 @@ export type {
 } from "./chat-surface.js";
 export { ChatDeliveries } from "./deliveries.js";
 export { type NamedAgent, namedAgent } from "./named-agent.js";
+export { QuietGate } from "./quiet-gate.js";
 export { ChatReplyLoop } from "./reply-loop.js";
 export { type ChatRequest, parseRequest } from "./request-text.js";
 export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isValidSlackRequest, type ReceiverEvent } from "@slack/bolt";
 import type { Logger } from "pino";
 import { type FastRoute, readBody, requestPath } from "../../core/index.js";
-import { QuietGate } from "./quiet-gate.js";
+import { QuietGate } from "../chat/index.js";
 import { eventBodyProblem } from "./slack-bodies.js";
 
 /** Slack's event payloads are a few KB; anything near this is not Slack. */

@@ -4,15 +4,15 @@ import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import type { RunsService } from "../../sessions/index.js";
+// The Slack intake's gate, surface-neutral: it belongs in bot/chat next to WorkLimiter.
 import {
   type ChatActionKind,
   type ChatCore,
   openChatCore,
+  QuietGate,
   WorkLimiter,
   whyNotRun,
 } from "../chat/index.js";
-// The Slack intake's gate, surface-neutral: it belongs in bot/chat next to WorkLimiter.
-import { QuietGate } from "../slack/quiet-gate.js";
 import type { SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
 import { ASK_COMMAND, MessageExtension } from "./message-extension.js";

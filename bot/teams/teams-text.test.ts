@@ -18,6 +18,13 @@ describe("Teams text", () => {
     expect(escapeCardText("*not bold* <b>")).toBe("\\*not bold\\* <b>");
   });
 
+  it("drops bidi controls, so a right-to-left override cannot disguise a name", () => {
+    const disguised = "Pay \u202Etxt.exe now";
+    for (const shown of [teamsMarkdown(disguised), escapeCardText(disguised)]) {
+      expect(shown).toBe("Pay txt.exe now");
+    }
+  });
+
   it("reads the text Teams' editor sends as HTML", () => {
     expect(plainFromTeams("<p>Line one</p><p>a &amp; b &lt;3</p>")).toBe("Line one\na & b <3");
   });

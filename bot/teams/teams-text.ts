@@ -5,11 +5,14 @@
  * mention, its `<a>` a link) and never as raw symbols.
  */
 
+import { withoutBidiControls } from "../../core/index.js";
+
 const HTML_SPECIALS: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
 
 /** HTML's specials as entities: Teams shows them as the characters, never as markup. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>]/g, (char) => HTML_SPECIALS[char] as string);
+  // Bidi controls go too: a right-to-left override would show "exe.txt" as "txt.exe".
+  return withoutBidiControls(text).replace(/[&<>]/g, (char) => HTML_SPECIALS[char] as string);
 }
 
 /** Someone's words shown as they wrote them: Markdown's and HTML's specials escaped. */
@@ -22,7 +25,7 @@ export function escapeTeamsText(text: string): string {
  * no HTML (a `<b>` shows as written) and mention only whom the card's own entities name.
  */
 export function escapeCardText(text: string): string {
-  return text.replace(/([\\`*_[\]()#~|!])/g, "\\$1");
+  return withoutBidiControls(text).replace(/([\\`*_[\]()#~|!])/g, "\\$1");
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Holds work back while requests keep arriving, and lets it go once they pause (no arrival
- * for `quietMs`) or once the oldest has waited `maxHoldMs`. The Slack intake puts each
- * event's handling through it: under a burst of mentions every acknowledgement is written
+ * for `quietMs`) or once the oldest has waited `maxHoldMs`. Slack's intake and the Teams
+ * bot put each event's handling through it: under a burst of mentions every acknowledgement is written
  * first, with no handler's queries and API calls in between, and the handling starts
  * right after. One mention at a time waits `quietMs`; a sustained stream waits at most
  * `maxHoldMs`.
