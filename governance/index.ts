@@ -23,6 +23,7 @@ export {
   type DecisionInput,
   type DecisionResult,
   type HeldRuns,
+  type ThresholdNotice,
 } from "./approvals/approvals.js";
 export { type AuditEntry, AuditLog, type AuditRecord } from "./audit/audit-log.js";
 export { AuditReader, presentAuditRecord } from "./audit/audit-reader.js";

@@ -15,6 +15,7 @@ import {
   BudgetAdmission,
   type BudgetDecision,
   type BudgetStanding,
+  type BudgetWarning,
 } from "../governance/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
@@ -41,7 +42,7 @@ export interface Admitted {
   estimateUsd: number;
   hold?: { approvalId: string; message: string; standing: BudgetStanding } | undefined;
   /** Notify budgets this run took past a threshold. */
-  warnings: string[];
+  warnings: BudgetWarning[];
 }
 
 /**
@@ -138,7 +139,7 @@ export class RunAdmission {
         },
       };
     }
-    return { agent, runId, estimateUsd, warnings: decision.warnings.map((w) => w.message) };
+    return { agent, runId, estimateUsd, warnings: decision.warnings };
   }
 
   /** The agent, if the person may run it and it can run now; otherwise an error that says why. */

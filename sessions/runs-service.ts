@@ -148,13 +148,18 @@ export class RunsService {
     } else if (created.created) {
       await this.enqueue(created.run);
     }
-    if (admitted?.warnings.length) {
-      this.options.logger.info(
-        { run_id: created.run.id, warnings: admitted.warnings },
-        "a run took a notify budget past a threshold",
-      );
+    const warnings = created.created ? (admitted?.warnings ?? []) : [];
+    for (const warning of warnings) {
+      await this.admission.approvals.announceThreshold({
+        budgetScope: warning.budget.scope,
+        percent: warning.percent,
+        message: warning.message,
+        runId: created.run.id,
+        requesterEmail: user.email,
+        agentName: agent.name,
+      });
     }
-    return { ...created, agent, budgetWarnings: admitted?.warnings ?? [] };
+    return { ...created, agent, budgetWarnings: warnings.map((w) => w.message) };
   }
 
   /** The agent of a repeated request, still checked: access may have been taken away since. */

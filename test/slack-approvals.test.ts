@@ -46,9 +46,18 @@ beforeAll(async () => {
         owner: "team:research",
         run: ['"user:*"'],
       }),
+      "notes.yaml": agentManifest({
+        name: "notes",
+        title: "Notes",
+        runtime: "    type: demo\n    delay_ms: 10",
+        owner: "team:ops",
+        run: ['"user:*"'],
+      }),
     },
     commands: [
-      ["agents", "feature", "writer"],
+      ["agents", "feature", "writer", "notes"],
+      ["authz", "grant", "alice@example.com", "admin", "team:ops"],
+      ["budgets", "set", "team:ops", "--period", "month", "--amount", "0.10", "--mode", "notify"],
       ["authz", "grant", "alice@example.com", "admin", "team:research"],
       ["authz", "grant", "mallory@example.com", "member", "team:research"],
       [
@@ -178,6 +187,28 @@ describe("an approval budget in Slack", { timeout: 120_000 }, () => {
         "This approval was already approved by alice@example.com.",
       );
     });
+  });
+
+  it("runs a run over a notify budget and tells its approver in a DM, with nothing to click", async () => {
+    slack.allow(...ALLOWED);
+    const thread = nextTs();
+    await events.mention("UADA", "notes jot this down", thread);
+    const dm = await eventually(async () => {
+      const call = slack.callsOf("chat.postMessage").find((c) => c.args.channel === "UALICE");
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    const told = texts([dm]).join(" ");
+    expect(told).toContain("The budget for team:ops is at 100% of $0.10");
+    expect(told).toContain("notes");
+    expect(told).not.toContain("approve_budget");
+    // Ada's run was not held: her thread gets its answer.
+    await eventually(async () => {
+      const inThread = texts(
+        slack.calls.filter((c) => c.args.thread_ts === thread || c.method === "chat.update"),
+      ).join(" ");
+      expect(inThread).toContain("jot this down");
+    }, 30_000);
   });
 
   it("tells Ada in her thread when the approver says no", async () => {

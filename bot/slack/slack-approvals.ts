@@ -4,6 +4,7 @@ import {
   type ApprovalNotifier,
   type ApproverQuery,
   approvalRequestWords,
+  type ThresholdNotice,
 } from "../../governance/index.js";
 import type { ChatFlow, ChatOffer } from "../chat/index.js";
 import type { SlackConversation } from "./slack-deps.js";
@@ -35,16 +36,28 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
       { label: "Approve", kind: "approve_budget", payload, style: "primary" },
       { label: "Deny", kind: "deny_budget", payload, style: "danger" },
     ];
-    if (this.settings.channel) {
-      await this.flow.offer({ team: "", channel: this.settings.channel }, words, buttons);
-      return;
+    for (const place of await this.places(approvers)) {
+      await this.flow.offer(place, words, buttons);
     }
+  }
+
+  /** A notify budget's threshold: the same people are told, with nothing to decide. */
+  async thresholdReached(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void> {
+    const words = `${notice.message} Reached by a run of **${notice.agentName}** for ${notice.requesterEmail}.`;
+    for (const place of await this.places(approvers)) await this.flow.say(place, words);
+  }
+
+  /** The configured channel, or each approver's direct messages with the app. */
+  private async places(approvers: ApproverQuery): Promise<SlackConversation[]> {
+    if (this.settings.channel) return [{ team: "", channel: this.settings.channel }];
+    const places: SlackConversation[] = [];
     for (const email of await this.settings.approverEmails(approvers)) {
       const found = await this.client.users.lookupByEmail({ email }).catch(() => undefined);
       const user = found?.user;
       if (!user?.id || user.deleted) continue;
       // A user id as the channel: the app's direct messages with that person.
-      await this.flow.offer({ team: user.team_id ?? "", channel: user.id }, words, buttons);
+      places.push({ team: user.team_id ?? "", channel: user.id });
     }
+    return places;
   }
 }

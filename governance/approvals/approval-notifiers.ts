@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Approval } from "./approval.js";
-import type { ApprovalNotifier, ApproverQuery } from "./approvals.js";
+import type { ApprovalNotifier, ApproverQuery, ThresholdNotice } from "./approvals.js";
 
 /**
  * Every surface that tells approvers a run waits (Slack, Teams…), added as each starts: the
@@ -17,15 +17,35 @@ export class ApprovalNotifiers implements ApprovalNotifier {
   }
 
   async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
+    await this.each(
+      (notifier) => notifier.requested(approval, approvers),
+      { approval_id: approval.id },
+      "could not tell approvers about an approval",
+    );
+  }
+
+  async thresholdReached(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void> {
+    await this.each(
+      (notifier) => notifier.thresholdReached?.(notice, approvers),
+      { budget: notice.budgetScope, run_id: notice.runId },
+      "could not tell approvers a budget passed a threshold",
+    );
+  }
+
+  /** Every surface is told; one that fails is logged and does not stop the others. */
+  private async each(
+    tell: (notifier: ApprovalNotifier) => Promise<void> | undefined,
+    context: Record<string, unknown>,
+    failure: string,
+  ): Promise<void> {
     await Promise.all(
-      this.notifiers.map((notifier) =>
-        notifier.requested(approval, approvers).catch((error) => {
-          this.logger.warn(
-            { err: error, approval_id: approval.id },
-            "could not tell approvers about an approval",
-          );
-        }),
-      ),
+      this.notifiers.map(async (notifier) => {
+        try {
+          await tell(notifier);
+        } catch (error) {
+          this.logger.warn({ err: error, ...context }, failure);
+        }
+      }),
     );
   }
 }

@@ -21,6 +21,22 @@ export interface HeldRuns {
 /** Tells approvers that a decision waits (Slack DM, a channel, Teams…). */
 export interface ApprovalNotifier {
   requested(approval: Approval, approvers: ApproverQuery): Promise<void>;
+  /**
+   * A notify budget passed one of its thresholds (once per threshold and period): the
+   * budget's approvers are told in words, with nothing to decide.
+   */
+  thresholdReached?(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void>;
+}
+
+/** What a notify budget's approvers are told when a run takes it past a threshold. */
+export interface ThresholdNotice {
+  budgetScope: string;
+  percent: number;
+  /** In words, naming the budget, its limit and what is spent. */
+  message: string;
+  runId: string;
+  requesterEmail: string;
+  agentName: string;
 }
 
 /** Who may decide on an approval: asked per person by the notifier, never cached. */
@@ -112,6 +128,18 @@ export class Approvals {
     });
     await this.options.notifier?.requested(approval, approverQuery(approval.budgetScope));
     return approval;
+  }
+
+  /** A notify budget's threshold reached: in the audit log, and told to its approvers. */
+  async announceThreshold(notice: ThresholdNotice): Promise<void> {
+    await this.audit.record({
+      actor: `user:${notice.requesterEmail}`,
+      action: "budget.threshold_reached",
+      targetType: "budget",
+      targetId: notice.budgetScope,
+      details: { percent: notice.percent, run_id: notice.runId, agent: notice.agentName },
+    });
+    await this.options.notifier?.thresholdReached?.(notice, approverQuery(notice.budgetScope));
   }
 
   async get(id: string): Promise<Approval | undefined> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSwitchboardError } from "../../core/index.js";
+import type { ApproverQuery, ThresholdNotice } from "../index.js";
 import { GovernanceFixture } from "../testing/governance-fixture.js";
 import { BACKENDS } from "../testing/test-databases.js";
 
@@ -11,9 +12,18 @@ import { BACKENDS } from "../testing/test-databases.js";
  */
 describe.each(BACKENDS)("budgets on %s", (_name, makeBackend) => {
   let f: GovernanceFixture;
+  /** What approvers were told of notify budgets' thresholds, as a chat surface would be. */
+  const told: { notice: ThresholdNotice; approvers: ApproverQuery }[] = [];
 
   beforeAll(async () => {
-    f = await GovernanceFixture.open(makeBackend());
+    f = await GovernanceFixture.open(makeBackend(), {
+      approvalNotifier: {
+        requested: async () => {},
+        thresholdReached: async (notice, approvers) => {
+          told.push({ notice, approvers });
+        },
+      },
+    });
   }, 60_000);
   afterAll(() => f.close());
 
@@ -174,5 +184,23 @@ describe.each(BACKENDS)("budgets on %s", (_name, makeBackend) => {
     const third = await f.service.start(f.who("ada"), { agentName: "noisy", input: "three" });
     expect(third.run.status).toBe("queued");
     expect(third.budgetWarnings).toEqual([]);
+    // The team's approvers were told each threshold once, and the log keeps both.
+    expect(told.map((t) => [t.notice.percent, t.notice.runId, t.approvers.object])).toEqual([
+      [50, first.run.id, "team:noise"],
+      [100, second.run.id, "team:noise"],
+    ]);
+    expect(told[0]?.notice).toMatchObject({
+      agentName: "noisy",
+      requesterEmail: "ada@example.com",
+    });
+    const audited = await f.db
+      .knex("audit_log")
+      .where({ action: "budget.threshold_reached", target_id: "team:noise" })
+      .orderBy("id");
+    const details = (row: { details: unknown }) =>
+      (typeof row.details === "string" ? JSON.parse(row.details) : row.details) as {
+        percent: number;
+      };
+    expect(audited.map((row) => details(row).percent)).toEqual([50, 100]);
   });
 });
