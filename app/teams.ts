@@ -1,5 +1,6 @@
 import { approvalKinds, startTeams, type TeamsSettings } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
+import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
@@ -44,7 +45,13 @@ export function teamsSettings(config: Config): TeamsSettings | undefined {
 export async function openTeams(
   settings: TeamsSettings | undefined,
   ctx: ProcessContext,
-  parts: { directory: DirectoryServices; runs: RunsService; publicUrl: string },
+  parts: {
+    directory: DirectoryServices;
+    runs: RunsService;
+    publicUrl: string;
+    /** Teams adds its approval requests (1:1 chats with buttons) to these. */
+    approvalNotifiers?: ApprovalNotifiers | undefined;
+  },
 ) {
   if (!settings) return undefined;
   const teams = await startTeams(settings, {
@@ -57,8 +64,21 @@ export async function openTeams(
     logger: ctx.logger,
     publicUrl: parts.publicUrl,
     singleProcess: ctx.db.kind === "pglite",
-    // Approve/Deny buttons work in Teams as in Slack (approvers are told in Slack for now).
+    // Approve/Deny buttons: the chat core's kinds, checked and applied as on every surface.
     actionKinds: approvalKinds(parts.runs),
+    approvals: parts.approvalNotifiers && {
+      notifiers: parts.approvalNotifiers,
+      approverEmails: async ({ relation, object }) =>
+        (
+          await ctx.authorization.authorizer.listUsers({
+            object,
+            relation,
+            userFilters: [{ type: "user" }],
+          })
+        )
+          .map((user) => user.replace(/^user:/, ""))
+          .filter((email) => email.includes("@")),
+    },
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());
   return teams;

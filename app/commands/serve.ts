@@ -177,6 +177,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     directory,
     runs: runs.service,
     publicUrl: config.PUBLIC_URL ?? http.url,
+    approvalNotifiers,
   });
   if (teams) routes.use(teams.router);
   const secrets = secretService({
