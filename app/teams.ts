@@ -49,8 +49,10 @@ export async function openTeams(
     directory: DirectoryServices;
     runs: RunsService;
     publicUrl: string;
-    /** Teams adds its approval requests (1:1 chats with buttons) to these. */
+    /** Teams adds its approval requests (Adaptive Cards with buttons) to these. */
     approvalNotifiers?: ApprovalNotifiers | undefined;
+    /** TEAMS_APPROVALS_CONVERSATION: one channel for every request instead of 1:1 chats. */
+    approvalsConversation?: string | undefined;
   },
 ) {
   if (!settings) return undefined;
@@ -68,6 +70,7 @@ export async function openTeams(
     actionKinds: approvalKinds(parts.runs),
     approvals: parts.approvalNotifiers && {
       notifiers: parts.approvalNotifiers,
+      conversation: parts.approvalsConversation,
       approverEmails: async ({ relation, object }) =>
         (
           await ctx.authorization.authorizer.listUsers({
