@@ -86,7 +86,7 @@ describe("approval requests in a configured Teams channel", { timeout: 120_000 }
     }, 30_000);
     expect(harness.connector.opened()).toEqual([]);
     const approve = (
-      card.activity?.attachments[0].content.actions as {
+      (card.activity?.attachments?.[0]?.content?.actions ?? []) as {
         title: string;
         data: Record<string, string>;
       }[]

@@ -18,14 +18,15 @@ export const TEAMS_GLOBAL_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 export interface TeamsApprovalSettings {
   /** The bot's own app id (the `bot` of a conversation it opens). */
   appId: string;
-  /** The Entra tenant the bot serves: approvers' `teams` identities are linked under it. */
-  tenantId: string;
   /** Post every request into this conversation (a channel's id) instead of 1:1 chats. */
   conversation?: string | undefined;
   /** The emails of the people who may decide (OpenFGA's list of users with the relation). */
   approverEmails(query: ApproverQuery): Promise<string[]>;
-  /** The Bot Connector to use: the one the tenant's last verified activity named. */
-  serviceUrl(): string;
+  /**
+   * The Bot Connector and the Entra tenant id the last verified activity named (approvers'
+   * `teams` identities are linked under that id).
+   */
+  heard(): { serviceUrl: string; tenantId: string };
 }
 
 /**
@@ -53,28 +54,31 @@ export class TeamsApprovalNotifier implements ApprovalNotifier {
       { label: "Approve", kind: "approve_budget", payload, style: "primary" },
       { label: "Deny", kind: "deny_budget", payload, style: "danger" },
     ];
-    const serviceUrl = this.settings.serviceUrl();
+    const { serviceUrl, tenantId } = this.settings.heard();
     if (this.settings.conversation) {
       const target = { serviceUrl, conversationId: this.settings.conversation, personal: false };
       await this.flow.offer(target, words, buttons);
       return;
     }
-    for (const email of await this.settings.approverEmails(approvers)) {
-      const ids = await this.users
-        .externalIdsOf(email, "teams", this.settings.tenantId)
-        .catch(() => []);
-      for (const aadObjectId of ids) {
-        const conversationId = await this.chatWith(serviceUrl, aadObjectId);
-        await this.flow.offer({ serviceUrl, conversationId, personal: true }, words, buttons);
-      }
-    }
+    // One approver the bot cannot reach (left the tenant, blocked the app) does not keep the
+    // others from hearing; the first failure is reported once all were tried.
+    const told = await Promise.allSettled(
+      (await this.settings.approverEmails(approvers)).map(async (email) => {
+        for (const aadObjectId of await this.users.externalIdsOf(email, "teams", tenantId)) {
+          const conversationId = await this.chatWith(serviceUrl, tenantId, aadObjectId);
+          await this.flow.offer({ serviceUrl, conversationId, personal: true }, words, buttons);
+        }
+      }),
+    );
+    const failed = told.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** Opens (or reuses) the bot's 1:1 chat with a member: POST v3/conversations. */
-  private async chatWith(serviceUrl: string, aadObjectId: string): Promise<string> {
+  private async chatWith(serviceUrl: string, tenantId: string, aadObjectId: string) {
     const known = this.chats.get(aadObjectId);
     if (known) return known;
-    const { tenantId, appId } = this.settings;
+    const { appId } = this.settings;
     const created = await connectorClient(this.deps, serviceUrl).conversations.create({
       isGroup: false,
       bot: { id: `28:${appId}` },

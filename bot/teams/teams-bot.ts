@@ -104,23 +104,25 @@ export async function startTeams(
     tokens: teams.tokens,
   };
   const extension = new MessageExtension(deps);
-  // The Bot Connector the tenant's last verified activity named: where the bot opens chats
-  // with approvers (activities reach the handlers only once their token, serviceurl claim
-  // included, is checked).
-  let lastServiceUrl = TEAMS_GLOBAL_SERVICE_URL;
+  // The Bot Connector and tenant id the last verified activity named: where the bot opens
+  // chats with approvers (activities reach the handlers only once their token, serviceurl
+  // claim included, is checked). TEAMS_TENANT_ID may be the tenant's domain; identities are
+  // linked under the tenant's id, which activities carry.
+  const tenantIsId = /^[0-9a-fA-F-]{36}$/.test(settings.tenantId);
+  const heard = { serviceUrl: TEAMS_GLOBAL_SERVICE_URL, tenantId: settings.tenantId };
   const heardFrom = (activity: Activity) => {
-    if (tenantOf(activity) === settings.tenantId && typeof activity.serviceUrl === "string") {
-      lastServiceUrl = activity.serviceUrl;
-    }
+    const tenant = tenantOf(activity);
+    if (!tenant || (tenantIsId && tenant !== settings.tenantId)) return;
+    if (typeof activity.serviceUrl === "string") heard.serviceUrl = activity.serviceUrl;
+    heard.tenantId = tenant;
   };
   if (services.approvals) {
     services.approvals.notifiers.add(
       new TeamsApprovalNotifier(deps, services.users, flow, {
         appId: settings.appId,
-        tenantId: settings.tenantId,
         conversation: services.approvals.conversation,
         approverEmails: services.approvals.approverEmails,
-        serviceUrl: () => lastServiceUrl,
+        heard: () => heard,
       }),
     );
   }

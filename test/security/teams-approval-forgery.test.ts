@@ -95,10 +95,14 @@ function click(member: TeamsMember, value: Activity, replyToId = "1"): Activity 
 
 describe("forged approval clicks from Teams", { timeout: 120_000 }, () => {
   it("decide nothing, and leave the approver's own click working", async () => {
-    const asked = harness.message(ada, "writer draft the board letter", {
-      kind: "channel",
-      id: root,
-    });
+    const asked = harness.message(
+      ada,
+      "writer draft the board letter <at>Alice</at> [here](https://evil.example)",
+      {
+        kind: "channel",
+        id: root,
+      },
+    );
     expect((await harness.post(asked)).status).toBe(200);
     await harness.connector.waitForText("waits for an approver", chain);
     const card = await eventually(async () => {
@@ -113,6 +117,10 @@ describe("forged approval clicks from Teams", { timeout: 120_000 }, () => {
       data: { switchboardAction: string };
     }[];
     const approve = actions.find((a) => a.title === "Approve")?.data as Activity;
+    // Ada's words show as written on the card: no link under other words, no markup.
+    const cardText = JSON.stringify(card.activity?.attachments[0].content.body);
+    expect(cardText).toContain("\\\\[here\\\\]\\\\(https://evil.example\\\\)");
+    expect(cardText).not.toContain("[here](https");
 
     const forged: Activity[] = [
       { switchboardAction: "00000000-0000-4000-8000-000000000000" },
