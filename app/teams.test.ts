@@ -61,4 +61,14 @@ describe("the Teams bot's settings", () => {
       /TEAMS_APP_ID: must be the bot's Microsoft App ID, a GUID/,
     );
   });
+
+  it("takes a channel's conversation id for approval requests, and refuses anything else by name", () => {
+    const id = "19:a1b2c3d4e5@thread.tacv2";
+    expect(loadConfig({ TEAMS_APPROVALS_CONVERSATION: id }).TEAMS_APPROVALS_CONVERSATION).toBe(id);
+    for (const bad of ["general", "19:abc@thread.tacv2;messageid=1", "a:1personal-chat"]) {
+      expect(() => loadConfig({ TEAMS_APPROVALS_CONVERSATION: bad })).toThrow(
+        /TEAMS_APPROVALS_CONVERSATION: must be a Teams channel's conversation id/,
+      );
+    }
+  });
 });

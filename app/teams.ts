@@ -1,5 +1,6 @@
 import { approvalKinds, startTeams, type TeamsSettings } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
+import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
@@ -44,7 +45,15 @@ export function teamsSettings(config: Config): TeamsSettings | undefined {
 export async function openTeams(
   settings: TeamsSettings | undefined,
   ctx: ProcessContext,
-  parts: { directory: DirectoryServices; runs: RunsService; publicUrl: string },
+  parts: {
+    directory: DirectoryServices;
+    runs: RunsService;
+    publicUrl: string;
+    /** Teams adds its approval requests (Adaptive Cards with buttons) to these. */
+    approvalNotifiers?: ApprovalNotifiers | undefined;
+    /** TEAMS_APPROVALS_CONVERSATION: one channel for every request instead of 1:1 chats. */
+    approvalsConversation?: string | undefined;
+  },
 ) {
   if (!settings) return undefined;
   const teams = await startTeams(settings, {
@@ -57,8 +66,22 @@ export async function openTeams(
     logger: ctx.logger,
     publicUrl: parts.publicUrl,
     singleProcess: ctx.db.kind === "pglite",
-    // Approve/Deny buttons work in Teams as in Slack (approvers are told in Slack for now).
+    // Approve/Deny buttons: the chat core's kinds, checked and applied as on every surface.
     actionKinds: approvalKinds(parts.runs),
+    approvals: parts.approvalNotifiers && {
+      notifiers: parts.approvalNotifiers,
+      conversation: parts.approvalsConversation,
+      approverEmails: async ({ relation, object }) =>
+        (
+          await ctx.authorization.authorizer.listUsers({
+            object,
+            relation,
+            userFilters: [{ type: "user" }],
+          })
+        )
+          .map((user) => user.replace(/^user:/, ""))
+          .filter((email) => email.includes("@")),
+    },
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());
   return teams;

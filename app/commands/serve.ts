@@ -189,6 +189,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     directory,
     runs: runs.service,
     publicUrl: config.PUBLIC_URL ?? http.url,
+    approvalNotifiers,
+    approvalsConversation: config.TEAMS_APPROVALS_CONVERSATION,
   });
   if (teams) routes.use(teams.router);
   const secrets = secretService({

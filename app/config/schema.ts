@@ -403,6 +403,15 @@ export const configSchema = z.object({
     .describe(
       "A Slack channel id where approval requests (with Approve and Deny buttons) are posted; unset: each approver gets a direct message.",
     ),
+  TEAMS_APPROVALS_CONVERSATION: z
+    .string()
+    .regex(/^19:[A-Za-z0-9_.=-]+@thread\.(tacv2|skype|v2)$/, {
+      error: "must be a Teams channel's conversation id, e.g. 19:abc123@thread.tacv2",
+    })
+    .optional()
+    .describe(
+      "A Teams channel's conversation id (19:…@thread.tacv2) where approval requests (Adaptive Cards with Approve and Deny) are posted; unset: each approver the bot knows gets a 1:1 chat.",
+    ),
   BUDGET_RUN_ESTIMATE_USD: z.coerce
     .number({ error: "must be a number of US dollars from 0 to 10000" })
     .min(0, { error: "must be a number of US dollars from 0 to 10000" })

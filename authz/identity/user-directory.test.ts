@@ -51,6 +51,23 @@ describe("UserDirectory", () => {
     ).toBeUndefined();
   });
 
+  it("answers the ids a person has on one provider and tenant, and none once deactivated", async () => {
+    const lin = await users.ensureUser("lin@example.com");
+    await users.linkIdentity(
+      { provider: "teams", tenant: "tenant-1", externalId: "aad-lin" },
+      lin.id,
+    );
+    await users.linkIdentity(
+      { provider: "teams", tenant: "tenant-2", externalId: "aad-other" },
+      lin.id,
+    );
+    await users.linkIdentity({ provider: "slack", tenant: "tenant-1", externalId: "ULIN" }, lin.id);
+    expect(await users.externalIdsOf("Lin@Example.com", "teams", "tenant-1")).toEqual(["aad-lin"]);
+    expect(await users.externalIdsOf("nobody@example.com", "teams", "tenant-1")).toEqual([]);
+    await db.knex("users").where({ id: lin.id }).update({ is_active: false });
+    expect(await users.externalIdsOf("lin@example.com", "teams", "tenant-1")).toEqual([]);
+  });
+
   it("refuses something that is not an email, clearly", async () => {
     await expect(users.ensureUser("not an email")).rejects.toMatchObject({
       code: "bad_request",

@@ -131,6 +131,23 @@ export class UserDirectory {
     return row && toUser(row);
   }
 
+  /**
+   * The ids a person (by email) is known by on one provider and tenant: e.g. their Entra
+   * object id, so a Teams bot can open a 1:1 chat with an approver it must tell.
+   */
+  async externalIdsOf(
+    email: string,
+    provider: ExternalIdentity["provider"],
+    tenant: string,
+  ): Promise<string[]> {
+    const rows: { external_id: string }[] = await this.knex("user_identities as i")
+      .join("users as u", "u.id", "i.user_id")
+      .where({ "u.email": normalizeEmail(email), "u.is_active": true })
+      .andWhere({ "i.provider": provider, "i.tenant": tenant })
+      .select("i.external_id");
+    return rows.map((row) => row.external_id);
+  }
+
   /** Maps an external id onto a user; a later link of the same id moves it (e.g. a changed email). */
   async linkIdentity(identity: ExternalIdentity, userId: string): Promise<void> {
     await this.knex("user_identities")

@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type { ApprovalNotifiers } from "../../governance/index.js";
 import type { RunsService } from "../../sessions/index.js";
 // The Slack intake's gate, surface-neutral: it belongs in bot/chat next to WorkLimiter.
 import {
@@ -17,6 +18,11 @@ import type { SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
 import { ASK_COMMAND, MessageExtension } from "./message-extension.js";
 import { createTeamsApp } from "./teams-app.js";
+import {
+  TEAMS_GLOBAL_SERVICE_URL,
+  TeamsApprovalNotifier,
+  type TeamsApprovalSettings,
+} from "./teams-approvals.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
 import { TeamsIdentities } from "./teams-identities.js";
 import type { TeamsSettings } from "./teams-settings.js";
@@ -35,6 +41,12 @@ export interface TeamsServices {
   actionKinds?: readonly ChatActionKind[] | undefined;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean;
+  /** Teams adds its approval requests (1:1 chats or a channel, with buttons) to these. */
+  approvals?:
+    | (Pick<TeamsApprovalSettings, "conversation" | "approverEmails"> & {
+        notifiers: ApprovalNotifiers;
+      })
+    | undefined;
 }
 
 export interface TeamsIntegration {
@@ -92,6 +104,28 @@ export async function startTeams(
     tokens: teams.tokens,
   };
   const extension = new MessageExtension(deps);
+  // The Bot Connector and tenant id the last verified activity named: where the bot opens
+  // chats with approvers (activities reach the handlers only once their token, serviceurl
+  // claim included, is checked). TEAMS_TENANT_ID may be the tenant's domain; identities are
+  // linked under the tenant's id, which activities carry.
+  const tenantIsId = /^[0-9a-fA-F-]{36}$/.test(settings.tenantId);
+  const heard = { serviceUrl: TEAMS_GLOBAL_SERVICE_URL, tenantId: settings.tenantId };
+  const heardFrom = (activity: Activity) => {
+    const tenant = tenantOf(activity);
+    if (!tenant || (tenantIsId && tenant !== settings.tenantId)) return;
+    if (typeof activity.serviceUrl === "string") heard.serviceUrl = activity.serviceUrl;
+    heard.tenantId = tenant;
+  };
+  if (services.approvals) {
+    services.approvals.notifiers.add(
+      new TeamsApprovalNotifier(deps, services.users, flow, {
+        appId: settings.appId,
+        conversation: services.approvals.conversation,
+        approverEmails: services.approvals.approverEmails,
+        heard: () => heard,
+      }),
+    );
+  }
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);
   const background = new Set<Promise<unknown>>();
   const later = (what: string, work: () => Promise<unknown>) => {
@@ -110,6 +144,7 @@ export async function startTeams(
 
   teams.app.on("message", async ({ activity }) => {
     const a = activity as Activity;
+    heardFrom(a);
     const target = targetOf(a);
     const actionId = (a.value as Partial<SubmitData> | undefined)?.switchboardAction;
     if (typeof actionId === "string") {

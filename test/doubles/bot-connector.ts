@@ -11,6 +11,10 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
  * - PUT /v3/conversations/{id}/activities/{activityId}: update a sent activity; { id }.
  * - GET /v3/conversations/{id}/members/{memberId}: one member (TeamsChannelAccount: id,
  *   name, aadObjectId, email, userPrincipalName, tenantId).
+ * - POST /v3/conversations (ConversationParameters: isGroup false, bot, members [{ id }],
+ *   tenantId): opens the bot's 1:1 chat with a member of the tenant; answers
+ *   { id } (ConversationResourceResponse), the same id for the same member. Only expected
+ *   once a test calls `expectConversations()`; a member or tenant it does not know is 400.
  * Every call must carry a bearer token the Entra double issued (else 401, as the connector
  * answers). Calls are recorded in order; any other request is unexpected and fails `verify()`.
  */
@@ -19,7 +23,7 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
 export type Activity = Record<string, any>;
 
 export interface ConnectorCall {
-  method: "send" | "reply" | "update" | "member";
+  method: "send" | "reply" | "update" | "member" | "create";
   conversationId: string;
   activityId?: string;
   activity?: Activity;
@@ -43,6 +47,7 @@ export class BotConnectorDouble {
   readonly unexpected: string[] = [];
   readonly unauthorized: string[] = [];
   private counter = 0;
+  private conversationsExpected = false;
 
   private constructor(
     private readonly server: LoopbackServer,
@@ -86,6 +91,7 @@ export class BotConnectorDouble {
     return this.calls.filter(
       (call) =>
         call.method !== "member" &&
+        call.method !== "create" &&
         (conversationId === undefined || call.conversationId === conversationId),
     );
   }
@@ -103,6 +109,21 @@ export class BotConnectorDouble {
       }
       return found;
     });
+  }
+
+  /** From now on, the bot may open 1:1 chats (POST v3/conversations). */
+  expectConversations(): void {
+    this.conversationsExpected = true;
+  }
+
+  /** The 1:1 chats the bot opened, in order. */
+  opened(): ConnectorCall[] {
+    return this.calls.filter((call) => call.method === "create");
+  }
+
+  /** The id Teams gives the bot's 1:1 chat with a member (as the harness's personal chats). */
+  personalConversation(aadObjectId: string): string {
+    return `a:1personal-${aadObjectId}`;
   }
 
   verify(): void {
@@ -124,6 +145,9 @@ export class BotConnectorDouble {
       return { status: 401, body: { message: "Authorization has been denied for this request." } };
     }
     const path = new URL(url, "http://connector").pathname;
+    if (path === "/teams/v3/conversations" && method === "POST" && this.conversationsExpected) {
+      return this.createConversation(JSON.parse(body || "{}") as Activity);
+    }
     const match = /^\/teams\/v3\/conversations\/([^/]+)\/(activities|members)(?:\/([^/]+))?$/.exec(
       path,
     );
@@ -161,6 +185,23 @@ export class BotConnectorDouble {
       return this.unexpectedCall(method, url);
     }
     return { status: 201, body: { id: sentId } };
+  }
+
+  private createConversation(params: Activity) {
+    const memberId = params.members?.[0]?.id;
+    const member = this.members.find((m) => m.aadObjectId === memberId || m.id === memberId);
+    if (
+      params.isGroup !== false ||
+      params.members?.length !== 1 ||
+      params.tenantId !== this.tenantId ||
+      !member
+    ) {
+      this.unexpected.push(`POST /v3/conversations with ${JSON.stringify(params)}`);
+      return { status: 400, body: { error: { code: "BadArgument" } } };
+    }
+    const id = this.personalConversation(member.aadObjectId);
+    this.calls.push({ method: "create", conversationId: id, activity: params, at: Date.now() });
+    return { status: 201, body: { id } };
   }
 
   private unexpectedCall(method: string, url: string) {
