@@ -2,6 +2,7 @@ import { approvalKinds, SLACK_EVENTS_PATH, startSlack } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
+import { approverEmails } from "./approver-emails.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 
@@ -64,16 +65,7 @@ export async function openSlack(
       approvals: parts.approvalNotifiers && {
         notifiers: parts.approvalNotifiers,
         channel: config.SLACK_APPROVALS_CHANNEL,
-        approverEmails: async ({ relation, object }) =>
-          (
-            await ctx.authorization.authorizer.listUsers({
-              object,
-              relation,
-              userFilters: [{ type: "user" }],
-            })
-          )
-            .map((user) => user.replace(/^user:/, ""))
-            .filter((email) => email.includes("@")),
+        approverEmails: approverEmails(ctx.authorization.authorizer),
       },
     },
   );

@@ -2,6 +2,7 @@ import { approvalKinds, startTeams, type TeamsSettings } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
+import { approverEmails } from "./approver-emails.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 
@@ -71,16 +72,7 @@ export async function openTeams(
     approvals: parts.approvalNotifiers && {
       notifiers: parts.approvalNotifiers,
       conversation: parts.approvalsConversation,
-      approverEmails: async ({ relation, object }) =>
-        (
-          await ctx.authorization.authorizer.listUsers({
-            object,
-            relation,
-            userFilters: [{ type: "user" }],
-          })
-        )
-          .map((user) => user.replace(/^user:/, ""))
-          .filter((email) => email.includes("@")),
+      approverEmails: approverEmails(ctx.authorization.authorizer),
     },
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());

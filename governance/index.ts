@@ -13,7 +13,11 @@ export {
   type ApprovalStatus,
   summaryOf,
 } from "./approvals/approval.js";
-export { ApprovalNotifiers, approvalRequestWords } from "./approvals/approval-notifiers.js";
+export {
+  ApprovalNotifiers,
+  approvalRequestWords,
+  thresholdWords,
+} from "./approvals/approval-notifiers.js";
 export {
   type ApprovalNotifier,
   Approvals,

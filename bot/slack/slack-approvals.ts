@@ -5,6 +5,7 @@ import {
   type ApproverQuery,
   approvalRequestWords,
   type ThresholdNotice,
+  thresholdWords,
 } from "../../governance/index.js";
 import type { ChatFlow, ChatOffer } from "../chat/index.js";
 import type { SlackConversation } from "./slack-deps.js";
@@ -43,8 +44,9 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
 
   /** A notify budget's threshold: the same people are told, with nothing to decide. */
   async thresholdReached(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void> {
-    const words = `${notice.message} Reached by a run of **${notice.agentName}** for ${notice.requesterEmail}.`;
-    for (const place of await this.places(approvers)) await this.flow.say(place, words);
+    for (const place of await this.places(approvers)) {
+      await this.flow.say(place, thresholdWords(notice));
+    }
   }
 
   /** The configured channel, or each approver's direct messages with the app. */

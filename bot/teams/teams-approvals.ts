@@ -4,6 +4,8 @@ import {
   type ApprovalNotifier,
   type ApproverQuery,
   approvalRequestWords,
+  type ThresholdNotice,
+  thresholdWords,
 } from "../../governance/index.js";
 import type { ChatFlow, ChatOffer } from "../chat/index.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
@@ -54,10 +56,22 @@ export class TeamsApprovalNotifier implements ApprovalNotifier {
       { label: "Approve", kind: "approve_budget", payload, style: "primary" },
       { label: "Deny", kind: "deny_budget", payload, style: "danger" },
     ];
+    await this.tell(approvers, (target) => this.flow.offer(target, words, buttons));
+  }
+
+  /** A notify budget's threshold: the same people are told, with nothing to decide. */
+  async thresholdReached(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void> {
+    await this.tell(approvers, (target) => this.flow.say(target, thresholdWords(notice)));
+  }
+
+  /** Sends to the configured conversation, or to each approver's 1:1 chat with the bot. */
+  private async tell(
+    approvers: ApproverQuery,
+    send: (target: TeamsTarget) => Promise<void>,
+  ): Promise<void> {
     const { serviceUrl, tenantId } = this.settings.heard();
     if (this.settings.conversation) {
-      const target = { serviceUrl, conversationId: this.settings.conversation, personal: false };
-      await this.flow.offer(target, words, buttons);
+      await send({ serviceUrl, conversationId: this.settings.conversation, personal: false });
       return;
     }
     // One approver the bot cannot reach (left the tenant, blocked the app) does not keep the
@@ -66,7 +80,7 @@ export class TeamsApprovalNotifier implements ApprovalNotifier {
       (await this.settings.approverEmails(approvers)).map(async (email) => {
         for (const aadObjectId of await this.users.externalIdsOf(email, "teams", tenantId)) {
           const conversationId = await this.chatWith(serviceUrl, tenantId, aadObjectId);
-          await this.flow.offer({ serviceUrl, conversationId, personal: true }, words, buttons);
+          await send({ serviceUrl, conversationId, personal: true });
         }
       }),
     );

@@ -50,6 +50,11 @@ export class ApprovalNotifiers implements ApprovalNotifier {
   }
 }
 
+/** What a notify budget's approvers are told when a run takes it past a threshold (Markdown). */
+export function thresholdWords(notice: ThresholdNotice): string {
+  return `${notice.message} Reached by a run of **${notice.agentName}** for ${notice.requesterEmail}.`;
+}
+
 /** What an approver is asked (Markdown; the surface escapes it). */
 export function approvalRequestWords(approval: Approval): string {
   const usd = (value: number) => `$${value.toFixed(2)}`;
