@@ -24,6 +24,7 @@ import type { Knex } from "knex";
  * batches lock shared rows in the same order. The ledger is append-only (nothing updates or
  * deletes its rows); the trigger refuses both so the rollup cannot drift silently.
  *
+ * The key's index includes the cost, so a range of days is read from the index alone.
  * NULLS NOT DISTINCT (PostgreSQL 15+, PGlite 17): most keys have nulls (proxy rows carry no
  * runtime, runtime rows often no team), and such rows must meet the same rollup row.
  */
@@ -41,7 +42,8 @@ export async function up(knex: Knex): Promise<void> {
     )`);
   await knex.raw(`
     create unique index spend_daily_key on spend_daily
-      (day, team_id, user_id, agent_id, runtime, model, run_id) nulls not distinct`);
+      (day, team_id, user_id, agent_id, runtime, model, run_id) include (cost_usd)
+      nulls not distinct`);
   await knex.raw(`
     create function spend_daily_add() returns trigger language plpgsql as $$
     begin

@@ -99,9 +99,12 @@ export async function spendFigures(
   scope: SpendScope,
 ): Promise<SpendFigures> {
   const key = KEY_COLUMN[request.groupBy];
-  const perRun = knex
-    .from({ l: "spend_daily" })
-    .leftJoin("agent_team", "agent_team.agent_id", "l.agent_id")
+  const perRun = knex.from({ l: "spend_daily" });
+  // The agents' teams are joined only when the team is read: every row pays for the join.
+  if (request.groupBy === "team" || filters.teamId || !scope.all) {
+    perRun.leftJoin("agent_team", "agent_team.agent_id", "l.agent_id");
+  }
+  perRun
     .select(
       knex.raw(`${key} as key`),
       knex.raw(`${DAY} as day`),
