@@ -24,10 +24,7 @@ import type { Knex } from "knex";
  * batches lock shared rows in the same order. The ledger is append-only (nothing updates or
  * deletes its rows); the trigger refuses both so the rollup cannot drift silently.
  *
- * `spend_daily_runs` is the same without runtime and model: one row per run a day, for the
- * views by team, person or agent that filter on neither (the per-run counting is most of
- * their time, and a run's rows often differ only in model). The keys' indexes include the
- * cost, so a range of days is read from the index alone.
+ * The key's index includes the cost, so a range of days is read from the index alone.
  * NULLS NOT DISTINCT (PostgreSQL 15+, PGlite 17): most keys have nulls (proxy rows carry no
  * runtime, runtime rows often no team), and such rows must meet the same rollup row.
  */
@@ -48,18 +45,6 @@ export async function up(knex: Knex): Promise<void> {
       (day, team_id, user_id, agent_id, runtime, model, run_id) include (cost_usd)
       nulls not distinct`);
   await knex.raw(`
-    create table spend_daily_runs (
-      day date not null,
-      team_id uuid,
-      user_id uuid,
-      agent_id uuid,
-      run_id uuid,
-      cost_usd numeric(18, 8) not null default 0
-    )`);
-  await knex.raw(`
-    create unique index spend_daily_runs_key on spend_daily_runs
-      (day, team_id, user_id, agent_id, run_id) include (cost_usd) nulls not distinct`);
-  await knex.raw(`
     create function spend_daily_add() returns trigger language plpgsql as $$
     begin
       insert into spend_daily as s
@@ -70,14 +55,6 @@ export async function up(knex: Knex): Promise<void> {
        group by 1, 2, 3, 4, 5, 6, 7
        order by 1, 2, 3, 4, 5, 6, 7
       on conflict (day, team_id, user_id, agent_id, runtime, model, run_id)
-      do update set cost_usd = s.cost_usd + excluded.cost_usd;
-      insert into spend_daily_runs as s (day, team_id, user_id, agent_id, run_id, cost_usd)
-      select (occurred_at at time zone 'UTC')::date, team_id, user_id, agent_id, run_id,
-             sum(cost_usd)
-        from booked
-       group by 1, 2, 3, 4, 5
-       order by 1, 2, 3, 4, 5
-      on conflict (day, team_id, user_id, agent_id, run_id)
       do update set cost_usd = s.cost_usd + excluded.cost_usd;
       return null;
     end $$`);
@@ -99,11 +76,6 @@ export async function up(knex: Knex): Promise<void> {
            run_id, sum(cost_usd)
       from ledger
      group by 1, 2, 3, 4, 5, 6, 7`);
-  await knex.raw(`
-    insert into spend_daily_runs (day, team_id, user_id, agent_id, run_id, cost_usd)
-    select day, team_id, user_id, agent_id, run_id, sum(cost_usd)
-      from spend_daily
-     group by 1, 2, 3, 4, 5`);
 }
 
 export async function down(knex: Knex): Promise<void> {
@@ -111,6 +83,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw("drop function if exists ledger_append_only()");
   await knex.raw("drop trigger if exists ledger_spend_daily on ledger");
   await knex.raw("drop function if exists spend_daily_add()");
-  await knex.raw("drop table if exists spend_daily_runs");
   await knex.raw("drop table if exists spend_daily");
 }

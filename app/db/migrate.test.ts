@@ -32,7 +32,6 @@ const TABLES = [
   "sessions",
   "site_sessions",
   "spend_daily",
-  "spend_daily_runs",
   "team_members",
   "teams",
   "user_identities",

@@ -160,13 +160,7 @@ describe.each(BACKENDS)("the ledger's daily rollup on %s", (_name, makeBackend) 
     // And the check would say so if the rollup were written around the ledger.
     await db.knex("spend_daily").insert({ day: "2026-10-01", model: "stray", cost_usd: 1 });
     expect(await spendDailyDrift(db.knex)).toMatchObject([
-      {
-        table: "spend_daily",
-        day: "2026-10-01",
-        model: "stray",
-        ledgerUsd: null,
-        rollupUsd: "1.00000000",
-      },
+      { day: "2026-10-01", model: "stray", ledgerUsd: null, rollupUsd: "1.00000000" },
     ]);
     await db.knex("spend_daily").where({ model: "stray" }).del();
   });

@@ -99,14 +99,7 @@ export async function spendFigures(
   scope: SpendScope,
 ): Promise<SpendFigures> {
   const key = KEY_COLUMN[request.groupBy];
-  // By team, person or agent with no runtime or model filter, the rollup without those two
-  // columns (one row per run a day) answers the same with fewer rows.
-  const byRun =
-    request.groupBy !== "runtime" &&
-    request.groupBy !== "model" &&
-    !filters.runtime &&
-    !filters.model;
-  const perRun = knex.from({ l: byRun ? "spend_daily_runs" : "spend_daily" });
+  const perRun = knex.from({ l: "spend_daily" });
   // The agents' teams are joined only when the team is read: every row pays for the join.
   if (request.groupBy === "team" || filters.teamId || !scope.all) {
     perRun.leftJoin("agent_team", "agent_team.agent_id", "l.agent_id");
