@@ -57,5 +57,6 @@ export {
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
 export { parseScope, type SpendScope, scopeText } from "./ledger/scope.js";
+export { SPEND_DAILY, type SpendDailyDrift, spendDailyDrift } from "./ledger/spend-daily.js";
 export * from "./spend/index.js";
 export * from "./tracing/index.js";

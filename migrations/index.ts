@@ -13,6 +13,7 @@ import * as budgets from "./20261206_0300_budgets.js";
 import * as approvals from "./20261206_0400_approvals.js";
 import * as spendIndexes from "./20261206_0500_spend_indexes.js";
 import * as teamMemberships from "./20261206_0600_team_memberships.js";
+import * as spendDaily from "./20261206_0700_spend_daily.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -41,4 +42,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0400_approvals", ...approvals },
   { name: "20261206_0500_spend_indexes", ...spendIndexes },
   { name: "20261206_0600_team_memberships", ...teamMemberships },
+  { name: "20261206_0700_spend_daily", ...spendDaily },
 ];

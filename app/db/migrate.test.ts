@@ -31,6 +31,7 @@ const TABLES = [
   "secrets",
   "sessions",
   "site_sessions",
+  "spend_daily",
   "team_members",
   "team_memberships",
   "teams",

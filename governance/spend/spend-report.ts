@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { daysBetween, nextDay, type SpendGroup, type SpendRequest } from "./spend-request.js";
+import { daysBetween, type SpendGroup, type SpendRequest } from "./spend-request.js";
 
 /** Whose ledger rows a caller may see. */
 export interface SpendScope {
@@ -74,16 +74,23 @@ const NAMES: Partial<Record<SpendGroup, { table: string; name: string }>> = {
   agent: { table: "agents", name: "name" },
 };
 
-/** The row's UTC day, as a date (cheaper per row than formatting it as text). */
-const DAY = "(l.occurred_at at time zone 'UTC')::date";
+/** The rollup row's UTC day. */
+const DAY = "l.day";
 
 const money = (value: unknown) => Number(value ?? 0);
 const count = (value: unknown) => Number(value ?? 0);
 
 /**
- * Spend from the ledger, grouped and per day, over the rows a scope may see. One scan of the
- * range answers all three figures (`grouping sets`), so the total is the sum of exactly the
- * rows the items and the days add up, as the database adds them (numeric, not floats).
+ * Spend from the ledger's daily rollup (`spend_daily`, kept by governance/ledger in the
+ * ledger's own transactions), grouped and per day, over the rows a scope may see. The rollup
+ * keeps every column a group, filter or scope reads, and the run, so its sums and distinct
+ * run counts are the ledger's for any request.
+ *
+ * One statement answers all three figures. Runs are counted in two steps instead of with
+ * `count(distinct run_id)`, which sorts the range's rows once per grouping set: first the
+ * rows are summed per (group, run), per (day, run) and per run (grouping sets PostgreSQL can
+ * hash), then those are counted (`count(run_id)` skips the row of spend booked to no run).
+ * The total is the sum of exactly the rows the items and the days add up, in numeric.
  */
 export async function spendFigures(
   knex: Knex,
@@ -92,6 +99,25 @@ export async function spendFigures(
   scope: SpendScope,
 ): Promise<SpendFigures> {
   const key = KEY_COLUMN[request.groupBy];
+  const perRun = knex.from({ l: "spend_daily" });
+  // The agents' teams are joined only when the team is read: every row pays for the join.
+  if (request.groupBy === "team" || filters.teamId || !scope.all) {
+    perRun.leftJoin("agent_team", "agent_team.agent_id", "l.agent_id");
+  }
+  perRun
+    .select(
+      knex.raw(`${key} as key`),
+      knex.raw(`${DAY} as day`),
+      "l.run_id",
+      knex.raw(`grouping(${key}) as no_key`),
+      knex.raw(`grouping(${DAY}) as no_day`),
+      knex.raw("sum(l.cost_usd) as cost"),
+    )
+    .where(DAY, ">=", request.from)
+    .andWhere(DAY, "<=", request.to)
+    .groupByRaw(`grouping sets ((${key}, l.run_id), (${DAY}, l.run_id), (l.run_id))`);
+  applyFilters(perRun, filters);
+  applyScope(perRun, scope);
   const query = knex
     .with(
       "agent_team",
@@ -99,24 +125,20 @@ export async function spendFigures(
         "select a.id as agent_id, t.id as team_id from agents a join teams t on a.owner = 'team:' || t.slug",
       ),
     )
-    .from({ l: "ledger" })
-    .leftJoin("agent_team", "agent_team.agent_id", "l.agent_id")
+    .with("per_run", perRun)
+    .from("per_run")
     .select(
-      knex.raw(`${key} as key`),
-      knex.raw(`(${DAY})::text as day`),
-      knex.raw(`grouping(${key}) as no_key`),
-      knex.raw(`grouping(${DAY}) as no_day`),
-      knex.raw("sum(l.cost_usd) as cost"),
-      knex.raw("count(distinct l.run_id) as runs"),
+      "key",
+      knex.raw("day::text as day"),
+      "no_key",
+      "no_day",
+      knex.raw("sum(cost) as cost"),
+      knex.raw("count(run_id) as runs"),
     )
-    .where("l.occurred_at", ">=", `${request.from}T00:00:00Z`)
-    .andWhere("l.occurred_at", "<", `${nextDay(request.to)}T00:00:00Z`)
-    .groupByRaw(`grouping sets ((${key}), (${DAY}), ())`);
-  applyFilters(query, filters);
-  applyScope(query, scope);
-  // Counting distinct runs sorts the month's rows (once per grouping): with the default 4 MB
-  // of work memory a month of a busy ledger spills to disk; 64 MB for this one statement
-  // keeps it in memory (measured in bench/governance-spend).
+    .groupBy("no_key", "no_day", "key", "day");
+  // The per-run step holds a month of a busy ledger's (group, run) pairs in hash tables: with
+  // the default 4 MB of work memory they spill to disk; 64 MB for this one statement keeps
+  // them in memory (measured in bench/governance-spend).
   const rows = (await knex.transaction(async (trx) => {
     await trx.raw("set local work_mem = '64MB'");
     return query.transacting(trx);
