@@ -29,7 +29,9 @@ afterAll(() => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("switchboard serve on the embedded defaults", () => {
+// Each test starts real processes that migrate an empty data dir (and, in one, retry an
+// unreachable OpenFGA before giving up): under a loaded 2-core machine that passes 30 s.
+describe("switchboard serve on the embedded defaults", { timeout: 90_000 }, () => {
   it("answers /healthz and then /readyz from an empty data dir with nothing configured", async () => {
     const port = await freePort();
     const serve = start(["serve"], { PORT: String(port), SWITCHBOARD_DATA_DIR: emptyDataDir() });
