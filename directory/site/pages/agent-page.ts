@@ -1,5 +1,6 @@
 import type { Agent, AgentPermissions } from "../../registry/index.js";
 import { type Html, html, safeHref } from "../html.js";
+import { renderMarkdown } from "../markdown.js";
 import { agentIcon, lifecycleBadge, stateNotice } from "./badges.js";
 import { formatUsd } from "./format.js";
 import { subjectLabel } from "./layout.js";
@@ -92,7 +93,7 @@ export function agentPage(
   </div>
 </div>
 ${stateNotice(agent)}
-<p class="lede">${agent.description || "No description yet."}</p>
+<div class="lede markdown">${agent.description ? renderMarkdown(agent.description) : html`<p>No description yet.</p>`}</div>
 ${metadata.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${metadata.tags.map((t) => html`<li class="tag">${t}</li>`)}</ul>`}
 ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
 <div class="agent-layout">
