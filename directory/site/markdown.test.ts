@@ -51,6 +51,11 @@ describe("renderMarkdown", () => {
     expect(out).not.toContain("target=");
   });
 
+  it("shows the real address when the label is another address", () => {
+    const out = render("[https://bank.example/login](https://evil.example/login)");
+    expect(out).toContain(">https://bank.example/login</a> (https://evil.example/login)");
+  });
+
   it("does not repeat an address that is its own label", () => {
     const out = render("See https://example.com/docs now");
     expect(out).toContain(

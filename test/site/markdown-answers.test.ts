@@ -62,6 +62,10 @@ const MESSAGE = [
   "",
   "Not loaded: ![tracker](https://tracker.example/p.png) <img src=x onerror=alert(1)> [x](javascript:alert(1))",
   "",
+  "| Step | Command |",
+  "| --- | --- |",
+  `| check | ${"npm-run-check-".repeat(12)} |`,
+  "",
   "Read [the docs](https://example.com/docs)",
 ].join("\n");
 
@@ -73,6 +77,7 @@ async function expectFormatted(answer: Locator): Promise<void> {
   await expect(answer.locator("pre code").innerText()).resolves.toContain(
     "npm run check && npm test",
   );
+  await expect(answer.locator("table td").count()).resolves.toBe(2);
   const docs = answer.locator('a[href="https://example.com/docs"]');
   await expect(docs.innerText()).resolves.toBe("the docs");
   await expect(docs.getAttribute("rel")).resolves.toBe("nofollow noopener noreferrer");
