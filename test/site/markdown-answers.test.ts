@@ -42,6 +42,9 @@ metadata:
 spec:
   runtime:
     type: demo
+  skills:
+    - name: summarise
+      description: Turns a \`git log\` into *short* notes.
   access:
     view: ["user:*"]
     run: ["user:*"]
@@ -143,6 +146,9 @@ describe.runIf(chromiumPath)("Markdown answers on the directory site", { timeout
     const text = await lede.innerText();
     expect(text).toContain("the guide (https://example.com/guide)");
     expect(text).not.toContain("**");
+    const skill = page.locator(".skill");
+    await expect(skill.locator("code").innerText()).resolves.toBe("git log");
+    await expect(skill.locator("em").innerText()).resolves.toBe("short");
   });
 
   it("formats a streamed answer once it is complete, in the chat panel", async () => {

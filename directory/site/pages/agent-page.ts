@@ -108,7 +108,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
           : spec.skills.map(
               (s) => html`<article class="card skill">
         <h3>${s.name}</h3>
-        ${s.description && html`<p>${s.description}</p>`}
+        ${s.description && html`<div class="markdown">${renderMarkdown(s.description)}</div>`}
         ${s.examples.length > 0 && html`<p class="muted small">${extras.chatPanel ? "Try asking (pick one to put it in the message box):" : "Try asking:"}</p><ul class="examples">${s.examples.map((e) => example(agent, e, extras.chatPanel !== undefined))}</ul>`}
       </article>`,
             )
