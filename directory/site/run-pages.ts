@@ -3,6 +3,7 @@ import type { UserPrincipal } from "../../authz/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import type { Html } from "./html.js";
+import { renderMarkdown } from "./markdown.js";
 import type { SitePageParts } from "./page-parts.js";
 import { chatPanel } from "./pages/chat-panel.js";
 import { sessionPage, sessionsListPage } from "./pages/sessions-page.js";
@@ -57,6 +58,18 @@ export function mountRunPages(router: Router, deps: RunPagesDeps): void {
       section: "sessions",
       body: sessionPage({ detail, own, chatPanel: panel }),
     });
+  });
+
+  // A finished answer rendered from Markdown, for site.js to swap in once the run ends: the
+  // stream shows plain text while it is written, and the one renderer formats the result.
+  // The same read check as the run itself (a run the reader may not see is a 404).
+  router.get("/runs/:id/answer", ...session, signedIn, async (req, res) => {
+    const { run } = await runs.get(principalOf(res), String(req.params.id));
+    res
+      .status(200)
+      .type("text/html")
+      .set("cache-control", "no-store")
+      .send(renderMarkdown(run.status === "succeeded" ? (run.output ?? "") : "").text);
   });
 
   // The chat form without JavaScript: start the turn, then show it on the session page.

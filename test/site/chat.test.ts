@@ -214,7 +214,8 @@ describe.runIf(chromiumPath)(
       const first = texts.find((t) => t.includes("Hello, Switchboard!")) ?? "";
       expect(first).toContain("demo");
       expect(first).toContain("Directory site");
-      expect(first).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      // In the reader's clock (site.js), e.g. "Dec 6, 2026, 04:47 AM UTC".
+      expect(first).toMatch(/[A-Z][a-z]{2} \d{1,2}, \d{4},? \d\d:\d\d/);
       await screenshot(page, "sessions");
 
       await page.getByRole("link", { name: "Hello, Switchboard!" }).click();
@@ -225,9 +226,12 @@ describe.runIf(chromiumPath)(
       expect(second).toContain("And once more");
       expect(second).toContain(demoAnswer("And once more", 2));
       expect(second).toMatch(/Status\s*Succeeded/);
-      expect(second).toMatch(/Attempt\s*1/);
+      // Engineer detail waits behind a "details" toggle.
+      expect(second).not.toMatch(/Attempt/);
+      await turns.nth(1).getByText("details", { exact: true }).click();
+      expect(await turns.nth(1).innerText()).toMatch(/Attempt\s*1/);
       expect(second).toMatch(/Cost\s*\$0\.00/);
-      expect(second).toMatch(/Finished\s*\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+\.\d s\)/);
+      expect(second).toMatch(/Finished\s*[A-Z][a-z]{2} \d{1,2}, \d{4},? \d\d:\d\d.* \(\d+\.\d s\)/);
 
       // The same chat panel carries the conversation on from here.
       await page.getByLabel("Message to Demo agent").fill("Still there?");

@@ -219,6 +219,24 @@
     });
   }
 
+  // The answer streamed in as plain text; once it is complete the server's Markdown renderer
+  // (the one the session page uses) formats it. If that fails the plain text stays.
+  async function showFormatted(runId, answer) {
+    try {
+      const response = await fetch(`/runs/${encodeURIComponent(runId)}/answer`, {
+        credentials: "same-origin",
+        headers: { accept: "text/html" },
+      });
+      if (!response.ok || response.redirected) return;
+      const formatted = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (!formatted.body.textContent.trim()) return;
+      answer.replaceChildren(...formatted.body.childNodes);
+      answer.classList.add("markdown");
+    } catch {
+      // The plain text is still the answer.
+    }
+  }
+
   async function finish(runId, data, answer, text) {
     current = undefined;
     setBusy(false);
@@ -236,6 +254,7 @@
       answer.textContent = text ? `${text} … (stopped)` : "Stopped before it answered.";
     }
     status.textContent = `${outcome}.`;
+    if (data.status === "succeeded") await showFormatted(runId, answer);
     try {
       const run = await api("GET", `/api/v1/runs/${runId}`);
       const took =
@@ -326,5 +345,25 @@
         location.reload();
       }
     });
+  }
+})();
+
+// Times in the reader's own clock: the server writes UTC (the fallback without this script)
+// in <time datetime>; here each becomes local time, with the UTC text kept as its tooltip.
+(() => {
+  const local = new Intl.DateTimeFormat(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
+  for (const time of document.querySelectorAll("time[datetime]")) {
+    const date = new Date(time.getAttribute("datetime"));
+    // A date without a time ("2026-11-24") has no clock to convert.
+    if (Number.isNaN(date.getTime()) || !time.getAttribute("datetime").includes("T")) continue;
+    time.title = time.textContent;
+    time.textContent = local.format(date);
   }
 })();

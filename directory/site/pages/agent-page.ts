@@ -1,5 +1,6 @@
 import type { Agent, AgentPermissions } from "../../registry/index.js";
 import { type Html, html, safeHref } from "../html.js";
+import { renderMarkdown } from "../markdown.js";
 import { agentIcon, lifecycleBadge, stateNotice } from "./badges.js";
 import { formatUsd } from "./format.js";
 import { subjectLabel } from "./layout.js";
@@ -92,7 +93,7 @@ export function agentPage(
   </div>
 </div>
 ${stateNotice(agent)}
-<p class="lede">${agent.description || "No description yet."}</p>
+<div class="lede markdown">${agent.description ? renderMarkdown(agent.description) : html`<p>No description yet.</p>`}</div>
 ${metadata.tags.length > 0 && html`<ul class="tags" aria-label="Tags">${metadata.tags.map((t) => html`<li class="tag">${t}</li>`)}</ul>`}
 ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
 <div class="agent-layout">
@@ -107,7 +108,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
           : spec.skills.map(
               (s) => html`<article class="card skill">
         <h3>${s.name}</h3>
-        ${s.description && html`<p>${s.description}</p>`}
+        ${s.description && html`<div class="markdown">${renderMarkdown(s.description)}</div>`}
         ${s.examples.length > 0 && html`<p class="muted small">${extras.chatPanel ? "Try asking (pick one to put it in the message box):" : "Try asking:"}</p><ul class="examples">${s.examples.map((e) => example(agent, e, extras.chatPanel !== undefined))}</ul>`}
       </article>`,
             )

@@ -1,5 +1,6 @@
 import type { Run, Session, SessionDetail } from "../../../sessions/index.js";
 import { type Html, html } from "../html.js";
+import { renderMarkdown } from "../markdown.js";
 import { formatDuration, formatTime, formatUsd, surfaceLabel } from "./format.js";
 
 export interface SessionListItem {
@@ -69,18 +70,21 @@ function runFacts(run: Run): Html {
     run.startedAt && run.finishedAt ? formatDuration(run.startedAt, run.finishedAt) : undefined;
   return html`<dl class="run-facts">
     <div><dt>Status</dt><dd><span class="status status-${run.status}">${STATUS_LABELS[run.status]}</span></dd></div>
-    <div><dt>Attempt</dt><dd>${run.attempt}</dd></div>
     <div><dt>Cost</dt><dd>${formatUsd(run.costUsd)}</dd></div>
     <div><dt>Asked</dt><dd>${time(run.createdAt)}</dd></div>
     ${run.startedAt && html`<div><dt>Started</dt><dd>${time(run.startedAt)}</dd></div>`}
     ${run.finishedAt && html`<div><dt>Finished</dt><dd>${time(run.finishedAt)}${took && ` (${took})`}</dd></div>`}
-  </dl>`;
+  </dl>
+  <details class="run-details"><summary>details</summary><dl class="run-facts">
+    <div><dt>Attempt</dt><dd>${run.attempt}</dd></div>
+    <div><dt>Run</dt><dd class="mono">${run.id}</dd></div>
+  </dl></details>`;
 }
 
 /** The agent's side of a turn: its answer, why it failed, or that it is still going. */
 function answerOf(run: Run, answer: string | undefined, agentLabel: string): Html {
   if (run.status === "succeeded") {
-    return html`<div class="msg msg-agent"><p class="msg-who">${agentLabel}</p><div class="msg-text">${answer ?? run.output ?? ""}</div></div>`;
+    return html`<div class="msg msg-agent"><p class="msg-who">${agentLabel}</p><div class="msg-text markdown">${renderMarkdown(answer ?? run.output ?? "")}</div></div>`;
   }
   if (run.status === "failed") {
     return html`<div class="msg msg-agent msg-failed"><p class="msg-who">${agentLabel}</p><p class="msg-text">The run failed: ${run.error?.message ?? "no reason was given."}</p></div>`;
