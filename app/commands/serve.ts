@@ -131,6 +131,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     checkRuntime: runtimeSettingsCheck(config),
     registration: config.AGENT_REGISTRATION,
+    logger,
   });
   // Who may register agents follows AGENT_REGISTRATION, for teams made before it was set too.
   const registrars = await directory.registry.teams.syncRegistrars();

@@ -8,6 +8,11 @@ export {
   type AccessRequestStatus,
 } from "./access-request.js";
 export {
+  AccessRequestNotifiers,
+  accessDecisionWords,
+  accessRequestWords,
+} from "./access-request-notifiers.js";
+export {
   type AccessDecisionInput,
   type AccessDecisionResult,
   type AccessRequestNotifier,
