@@ -237,6 +237,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       runs: runs.service,
       secrets,
       budgets: directory.budgets,
+      accessRequests: directory.accessRequests,
       usage: new AgentUsage(ctx.db.knex),
       teams: { teams: directory.registry.teams, memberships: directory.memberships },
       spend,
