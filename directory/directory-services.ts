@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import pino, { type Logger } from "pino";
 import type { AccessPolicy, Authorizer } from "../authz/index.js";
 import {
   AuditLog,
@@ -9,6 +10,7 @@ import {
 } from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
+import { AccessRequestNotifiers, AccessRequests } from "./access-requests/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
 import { ApiKeys } from "./keys/api-keys.js";
@@ -35,6 +37,9 @@ export interface DirectoryServices {
   budgets: Budgets;
   /** Who is in each team and where each membership came from (SCIM, OIDC, by hand). */
   memberships: TeamMemberships;
+  /** Requests to run agents; chat surfaces add their notifiers to `accessRequestNotifiers`. */
+  accessRequests: AccessRequests;
+  accessRequestNotifiers: AccessRequestNotifiers;
 }
 
 /** Wires the directory's parts over one database and authorizer. */
@@ -46,12 +51,17 @@ export function createDirectoryServices(parts: {
   checkRuntime?: RuntimeSettingsCheck;
   /** Who may register agents (AGENT_REGISTRATION); default `team_members`. */
   registration?: AgentRegistration;
+  /** Where notifier failures are logged; silent without one. */
+  logger?: Logger;
 }): DirectoryServices {
   const audit = new AuditLog(parts.knex);
   const registry = new AgentRegistry(parts.knex, parts.authorizer, audit, {
     checkRuntime: parts.checkRuntime,
     registration: parts.registration,
   });
+  const accessRequestNotifiers = new AccessRequestNotifiers(
+    parts.logger ?? pino({ level: "silent" }),
+  );
   return {
     registry,
     directory: new AgentDirectory(registry, parts.access),
@@ -60,6 +70,13 @@ export function createDirectoryServices(parts: {
     audit,
     budgets: new Budgets(parts.knex, parts.access),
     memberships: new TeamMemberships(parts.knex, parts.authorizer),
+    accessRequests: new AccessRequests({
+      knex: parts.knex,
+      access: parts.access,
+      authorizer: parts.authorizer,
+      notifier: accessRequestNotifiers,
+    }),
+    accessRequestNotifiers,
   };
 }
 
@@ -83,6 +100,7 @@ export function createDefaultDirectoryApi(
     spend: governance.spend,
     outcomes: governance.outcomes,
     audit: governance.audit,
+    accessRequests: services.accessRequests,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

@@ -14,6 +14,7 @@ import * as approvals from "./20261206_0400_approvals.js";
 import * as spendIndexes from "./20261206_0500_spend_indexes.js";
 import * as teamMemberships from "./20261206_0600_team_memberships.js";
 import * as spendDaily from "./20261206_0700_spend_daily.js";
+import * as accessRequests from "./20261206_0800_access_requests.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -43,4 +44,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0500_spend_indexes", ...spendIndexes },
   { name: "20261206_0600_team_memberships", ...teamMemberships },
   { name: "20261206_0700_spend_daily", ...spendDaily },
+  { name: "20261206_0800_access_requests", ...accessRequests },
 ];

@@ -131,6 +131,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     access: ctx.authorization.access,
     checkRuntime: runtimeSettingsCheck(config),
     registration: config.AGENT_REGISTRATION,
+    logger,
   });
   // Who may register agents follows AGENT_REGISTRATION, for teams made before it was set too.
   const registrars = await directory.registry.teams.syncRegistrars();
@@ -236,6 +237,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       runs: runs.service,
       secrets,
       budgets: directory.budgets,
+      accessRequests: directory.accessRequests,
       usage: new AgentUsage(ctx.db.knex),
       teams: { teams: directory.registry.teams, memberships: directory.memberships },
       spend,

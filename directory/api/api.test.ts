@@ -395,8 +395,12 @@ describe("documents", () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     expect(Object.keys(body.paths).sort()).toEqual([
+      "/access-requests",
+      "/access-requests/{id}/approve",
+      "/access-requests/{id}/deny",
       "/agents",
       "/agents/{name}",
+      "/agents/{name}/access-requests",
       "/budgets",
       "/budgets/{id}",
       "/manifest-schema",

@@ -9,7 +9,9 @@ import type {
 } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
+import type { AccessRequests } from "../access-requests/index.js";
 import type { AgentDirectory } from "../registry/index.js";
+import { accessRequestRoutes } from "./access-request-routes.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import { type AuthStrategy, authenticate, principalOf } from "./authenticate.js";
@@ -38,6 +40,8 @@ export interface DirectoryApiOptions {
   outcomes?: OutcomesService | undefined;
   /** The audit log for platform admins; without it there is no /audit route. */
   audit?: AuditReader | undefined;
+  /** Requests to run agents; without it there are no /access-requests routes. */
+  accessRequests?: AccessRequests | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -100,6 +104,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
     ...(options.spend ? spendRoutes(options.spend) : []),
     ...(options.outcomes ? outcomeRoutes(options.outcomes) : []),
     ...(options.audit ? auditRoutes(options.audit) : []),
+    ...(options.accessRequests ? accessRequestRoutes(options.accessRequests) : []),
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,

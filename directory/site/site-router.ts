@@ -10,9 +10,11 @@ import { isSwitchboardError } from "../../core/index.js";
 import type { AuditLog, Budgets, OutcomesService, SpendService } from "../../governance/index.js";
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
+import type { AccessRequests } from "../access-requests/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
 import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
+import { accessRequestForm, mountAccessRequestPages } from "./access-request-pages.js";
 import { mountAdminRoutes } from "./admin-routes.js";
 import { mountBudgetPages } from "./budget-pages.js";
 import { one } from "./form-values.js";
@@ -52,6 +54,8 @@ export interface DirectorySiteOptions {
   outcomes?: OutcomesService | undefined;
   /** Teams and their memberships: the team pages (/teams/SLUG). */
   teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
+  /** Requests to run agents: the agent page's "Request access" form and /requests. */
+  accessRequests?: AccessRequests | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -183,6 +187,14 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
         chatPanel: panel || undefined,
         usage: usage && usageSection(usage),
         outcomes: outcomes && outcomesSection(outcomes, { perAgent: false }),
+        accessRequest:
+          !permissions.run && options.accessRequests
+            ? accessRequestForm(
+                name,
+                await options.accessRequests.pendingOf(principal.userId, name),
+                auth.cookies.csrfToken(sessionOf(res)),
+              )
+            : undefined,
       }),
     });
   });
@@ -207,6 +219,9 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
   if (options.budgets) {
     mountBudgetPages(router, { ...pages, budgets: options.budgets, runs: options.runs });
+  }
+  if (options.accessRequests) {
+    mountAccessRequestPages(router, { ...pages, requests: options.accessRequests });
   }
   if (options.spend) mountSpendPages(router, { ...pages, spend: options.spend });
   if (options.teams) {

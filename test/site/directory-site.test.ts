@@ -206,8 +206,15 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     expect(main).toContain("How urgent is ticket 4411?");
     expect(main).toContain("Members of team support");
     expect(main).toContain("You can view this agent but not run it");
-    expect(main).toContain("switchboard authz grant ada@example.com runner agent:ticket-triage");
+    expect(main).not.toContain("switchboard authz grant");
     expect(main).toContain("Usage in the last 30 days");
+    // Asking the owners is a form on the page, not a command line; the request then shows.
+    await page.getByLabel("Why do you need it?").fill("I triage the <night> queue");
+    await page.getByRole("button", { name: "Request access" }).click();
+    await page.waitForURL(`${base}/agents/ticket-triage#request-access`);
+    await expect(page.locator("#request-access").locator("..").innerText()).resolves.toContain(
+      "“I triage the <night> queue”. The owners decide",
+    );
     await expect(
       page.getByRole("link", { name: "Email support-tooling@example.com" }).getAttribute("href"),
     ).resolves.toMatch(/^mailto:support-tooling@example\.com\?subject=/);

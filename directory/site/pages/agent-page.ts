@@ -34,7 +34,7 @@ function contactsList(agent: Agent): Html {
 </dl>`;
 }
 
-function requestAccess(agent: Agent, email: string): Html {
+function requestAccess(agent: Agent, form: Html | undefined): Html {
   const { contacts, owner } = agent.manifest.metadata;
   const mail =
     contacts.find((c) => c.email)?.email ??
@@ -50,8 +50,7 @@ function requestAccess(agent: Agent, email: string): Html {
         ? html` in <span class="mono">${slack}</span>.`
         : "."
   }</p>
-  <p>An owner grants it with:</p>
-  <pre class="code"><code>switchboard authz grant ${email} runner agent:${agent.name}</code></pre>
+  ${form}
 </section>`;
 }
 
@@ -63,6 +62,8 @@ export interface AgentPageExtras {
   usage?: Html | undefined;
   /** How its runs turned out, for those who may change it. */
   outcomes?: Html | undefined;
+  /** For someone who may not run it: their pending request, or the "Request access" form. */
+  accessRequest?: Html | undefined;
 }
 
 /** An example prompt: with a chat panel, a link that fills it in (site.js does it in place). */
@@ -75,7 +76,7 @@ function example(agent: Agent, text: string, chat: boolean): Html {
 export function agentPage(
   agent: Agent,
   permissions: AgentPermissions,
-  viewer: { email: string },
+  _viewer: { email: string },
   chat: ChatLinks,
   extras: AgentPageExtras = {},
 ): Html {
@@ -99,7 +100,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
 <div class="agent-layout">
   <div class="agent-main">
     ${extras.chatPanel}
-    ${!permissions.run && requestAccess(agent, viewer.email)}
+    ${!permissions.run && requestAccess(agent, extras.accessRequest)}
     <section aria-labelledby="skills">
       <h2 id="skills">Skills</h2>
       ${
