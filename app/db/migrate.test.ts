@@ -13,6 +13,7 @@ import {
 } from "./index.js";
 
 const TABLES = [
+  "access_requests",
   "agents",
   "api_keys",
   "approvals",
