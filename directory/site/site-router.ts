@@ -11,8 +11,9 @@ import type { AuditLog, Budgets, OutcomesService, SpendService } from "../../gov
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
-import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
+import type { AgentDirectory, AgentRegistry, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
+import { mountAdminActionRoutes } from "./admin-actions-routes.js";
 import { mountAdminRoutes } from "./admin-routes.js";
 import { mountBudgetPages } from "./budget-pages.js";
 import { one } from "./form-values.js";
@@ -52,6 +53,8 @@ export interface DirectorySiteOptions {
   outcomes?: OutcomesService | undefined;
   /** Teams and their memberships: the team pages (/teams/SLUG). */
   teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
+  /** The registry: with it the admin page acts (agents' state, access, platform admins). */
+  registry?: AgentRegistry | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -201,7 +204,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     audit,
     sessions: auth.sessions,
     outcomes: options.outcomes,
+    registry: options.registry,
+    runs: options.runs,
   });
+  if (options.registry)
+    mountAdminActionRoutes(router, { ...pages, directory, registry: options.registry, access });
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });
