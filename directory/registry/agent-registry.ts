@@ -333,7 +333,7 @@ export class AgentRegistry {
       actor: context.actor,
       action: change === "grant" ? "authz.granted" : "authz.revoked",
       targetType: tuple.object.split(":")[0],
-      targetId: tuple.object,
+      targetId: tuple.object.slice(tuple.object.indexOf(":") + 1),
       details: { ...tuple },
       requestId: context.requestId,
     });

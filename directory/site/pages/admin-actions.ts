@@ -44,13 +44,13 @@ export function accessSection(admins: string[], csrfToken: string, notice: Admin
   <h2 id="access-heading">Access to agents</h2>
   ${notice.done && html`<p class="notice notice-done" role="status">${notice.done}</p>`}
   <form method="post" action="/admin/access" class="secret-form">${csrf(csrfToken)}
-    <label>Agent <input name="agent" required maxlength="63" placeholder="triage"></label>
-    <label>Access <select name="relation">
+    <label for="access-agent">Agent</label> <input id="access-agent" name="agent" required maxlength="63" placeholder="triage">
+    <label for="access-relation">Access</label> <select id="access-relation" name="relation">
       <option value="viewer">viewer (sees it)</option>
       <option value="runner" selected>runner (runs it)</option>
       <option value="editor">editor (changes it)</option>
-    </select></label>
-    <label>To <input name="subject" required maxlength="320" placeholder="ada@example.com or team:platform#member"></label>
+    </select>
+    <label for="access-subject">To</label> <input id="access-subject" name="subject" required maxlength="320" placeholder="ada@example.com or team:platform#member">
     <button type="submit" name="change" value="grant">Grant</button>
     <button type="submit" name="change" value="revoke" class="button-quiet">Revoke</button>
   </form>
@@ -65,7 +65,7 @@ export function accessSection(admins: string[], csrfToken: string, notice: Admin
       <button type="submit" class="button-quiet">Remove<span class="visually-hidden"> ${email} as platform admin</span></button></form></li>`,
   )}</ul>
   <form method="post" action="/admin/platform-admins" class="secret-form">${csrf(csrfToken)}
-    <label>Email <input name="email" type="email" required maxlength="320" placeholder="ada@example.com"></label>
+    <label for="admin-email">Email</label> <input id="admin-email" name="email" type="email" required maxlength="320" placeholder="ada@example.com">
     <input type="hidden" name="change" value="grant">
     <button type="submit">Make platform admin</button>
   </form>
