@@ -21,7 +21,7 @@ const CONNECT_ATTEMPTS = 5;
 
 /**
  * Opens the configured authorizer (retrying an OpenFGA server that is still starting, as
- * in docker compose), makes the platform admins match SWITCHBOARD_ADMINS, and gives /readyz
+ * in docker compose), adds the platform admins in SWITCHBOARD_ADMINS, and gives /readyz
  * a check for the OpenFGA server, or for the embedded evaluator's change feed when
  * processes share PostgreSQL (while it reconnects, other processes' grants and revocations
  * do not reach this one).

@@ -41,8 +41,10 @@ export async function openAuthorizer(settings: AuthorizerSettings): Promise<Auth
 export const PLATFORM = "platform:switchboard";
 
 /**
- * Makes the platform admins exactly the configured list: adds the missing, removes those no
- * longer listed (so taking someone off SWITCHBOARD_ADMINS takes their rights away).
+ * Makes sure everyone in SWITCHBOARD_ADMINS is a platform admin, and removes no one: admins
+ * are also made on the admin page and must stay across restarts, so the list only bootstraps.
+ * Taking someone's rights away is done on the admin page (or `authz revoke`), where it is
+ * audited. `removed` stays in the answer, always empty, for callers that log it.
  */
 export async function syncPlatformAdmins(
   authorizer: Authorizer,
@@ -52,10 +54,7 @@ export async function syncPlatformAdmins(
   const current = await authorizer.read({ object: PLATFORM, relation: "admin" });
   const have = new Set(current.map((t) => t.user));
   const added = [...wanted].filter((user) => !have.has(user));
-  const removed = [...have].filter((user) => !wanted.has(user));
-  await authorizer.write(
-    added.map((user) => ({ user, relation: "admin", object: PLATFORM })),
-    removed.map((user) => ({ user, relation: "admin", object: PLATFORM })),
-  );
-  return { added, removed };
+  if (added.length > 0)
+    await authorizer.write(added.map((user) => ({ user, relation: "admin", object: PLATFORM })));
+  return { added, removed: [] };
 }

@@ -9,7 +9,7 @@ import {
   totalsOf,
 } from "../../authz/index.js";
 import { echoInput, isSwitchboardError } from "../../core/index.js";
-import { AgentRegistry, Teams } from "../../directory/index.js";
+import { AgentRegistry } from "../../directory/index.js";
 import { AuditLog } from "../../governance/index.js";
 import type { Config } from "../config/index.js";
 import { withAuthorizer } from "./cli-context.js";
@@ -74,29 +74,21 @@ export async function authzGrant(
     relation: args.relation,
     object: args.object,
   };
-  const team = /^team:([^#]+)$/.exec(tuple.object)?.[1];
-  const joinsTeam = change === "grant" && team && ["member", "admin"].includes(tuple.relation);
   const agent = /^agent:(.+)$/.exec(tuple.object)?.[1];
   await withAuthorizer(config, async (authorizer, db) => {
-    // Access to an agent no one registered would wait silently for whoever takes the name
-    // next; a revoke stays possible, to clean up after an agent is retired.
-    if (change === "grant" && agent !== undefined) {
-      const registry = new AgentRegistry(db.knex, authorizer, new AuditLog(db.knex));
-      if (!(await registry.find(agent)))
+    const registry = new AgentRegistry(db.knex, authorizer, new AuditLog(db.knex), {
+      registration: config.AGENT_REGISTRATION,
+    });
+    try {
+      await registry.changeAccess(change, tuple, { actor: "system:cli" });
+    } catch (error) {
+      // The same refusal, with where to look on the command line.
+      if (change === "grant" && agent !== undefined && !(await registry.find(agent)))
         throw new Error(
           `There is no agent called "${echoInput(agent)}". \`switchboard agents list\` shows the agents there are.`,
         );
+      throw error;
     }
-    if (change === "grant") await authorizer.write([tuple]);
-    else await authorizer.write([], [tuple]);
-    if (joinsTeam) await new Teams(db.knex, authorizer, config.AGENT_REGISTRATION).ensure([team]);
-    await new AuditLog(db.knex).record({
-      actor: "system:cli",
-      action: change === "grant" ? "authz.granted" : "authz.revoked",
-      targetType: tuple.object.split(":")[0],
-      targetId: tuple.object,
-      details: { ...tuple },
-    });
   });
   print(
     `${change === "grant" ? "granted" : "revoked"}: ${tuple.user} ${tuple.relation} ${tuple.object}`,

@@ -240,6 +240,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       accessRequests: directory.accessRequests,
       usage: new AgentUsage(ctx.db.knex),
       teams: { teams: directory.registry.teams, memberships: directory.memberships },
+      registry: directory.registry,
       spend,
       outcomes,
       chat: chatLinks({

@@ -1,6 +1,12 @@
 import type { Knex } from "knex";
-import { type Authorizer, agentObject, type TupleKey, userPlacesOf } from "../../authz/index.js";
-import { conflict, notFound } from "../../core/index.js";
+import {
+  type Authorizer,
+  agentObject,
+  PLATFORM,
+  type TupleKey,
+  userPlacesOf,
+} from "../../authz/index.js";
+import { badRequest, conflict, echoInput, notFound } from "../../core/index.js";
 import type { AuditLog } from "../../governance/index.js";
 import {
   canonicalJson,
@@ -295,6 +301,48 @@ export class AgentRegistry {
       await this.authorizer.write(stored, []).catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Grants or revokes one tuple by hand: `switchboard authz grant|revoke` and the admin page
+   * both come here, so both refuse the same things in the same words and audit the same way.
+   * Access to an agent no one registered would wait silently for whoever takes the name next,
+   * so a grant needs a live agent (a revoke stays possible, to clean up after one is retired).
+   * The last platform admin cannot be removed: no one could then make another. Making someone
+   * a member or admin of a team brings the team into being if no manifest named it yet.
+   */
+  async changeAccess(
+    change: "grant" | "revoke",
+    tuple: TupleKey,
+    context: ChangeContext,
+  ): Promise<void> {
+    const agent = /^agent:(.+)$/.exec(tuple.object)?.[1];
+    if (change === "grant" && agent !== undefined && !(await this.find(agent)))
+      throw badRequest(`There is no agent called "${echoInput(agent)}".`);
+    if (change === "revoke" && tuple.object === PLATFORM && tuple.relation === "admin") {
+      const admins = await this.authorizer.read({ object: PLATFORM, relation: "admin" });
+      if (admins.some((t) => t.user === tuple.user) && admins.length <= 1)
+        throw conflict(`${tuple.user} is the last platform admin; make someone else one first.`);
+    }
+    if (change === "grant") await this.authorizer.write([tuple]);
+    else await this.authorizer.write([], [tuple]);
+    const team = /^team:([^#]+)$/.exec(tuple.object)?.[1];
+    if (change === "grant" && team && ["member", "admin"].includes(tuple.relation))
+      await this.teams.ensure([team]);
+    await this.audit.record({
+      actor: context.actor,
+      action: change === "grant" ? "authz.granted" : "authz.revoked",
+      targetType: tuple.object.split(":")[0],
+      targetId: tuple.object.slice(tuple.object.indexOf(":") + 1),
+      details: { ...tuple },
+      requestId: context.requestId,
+    });
+  }
+
+  /** Platform admins' emails, sorted: the admin page lists them. */
+  async platformAdmins(): Promise<string[]> {
+    const tuples = await this.authorizer.read({ object: PLATFORM, relation: "admin" });
+    return tuples.map((t) => t.user.replace(/^user:/, "")).sort();
   }
 
   /** Enables, suspends or disables an agent, with the reason shown to people. */

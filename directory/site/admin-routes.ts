@@ -8,10 +8,12 @@ import {
   type OutcomesService,
   presentAuditRecord,
 } from "../../governance/index.js";
-import { AGENT_STATES, type AgentDirectory } from "../registry/index.js";
+import type { RunsService } from "../../sessions/index.js";
+import { AGENT_STATES, type AgentDirectory, type AgentRegistry } from "../registry/index.js";
 import { one } from "./form-values.js";
 import { html } from "./html.js";
 import type { SitePageParts } from "./page-parts.js";
+import { accessSection, pendingApprovalsSection } from "./pages/admin-actions.js";
 import { type AuditForm, auditControls } from "./pages/admin-audit.js";
 import { adminPage } from "./pages/admin-page.js";
 import { sessionsSection } from "./pages/admin-sessions.js";
@@ -56,6 +58,10 @@ export interface AdminRoutesDeps extends SitePageParts {
   sessions: SiteSessions;
   /** Outcomes across agents over the last 30 days, under the agents. */
   outcomes?: OutcomesService | undefined;
+  /** With it the page acts (agents' state, access, platform admins): admin-actions-routes. */
+  registry?: AgentRegistry | undefined;
+  /** Pending budget approvals, linked to /approvals. */
+  runs?: RunsService | undefined;
 }
 
 /**
@@ -79,7 +85,7 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
   router.get("/admin", ...session, signedIn, adminOnly, async (req, res) => {
     const principal = principalOf(res);
     const auditForm = auditFormOf(req.query, "audit_");
-    const [page, found, live, registration, outcomes] = await Promise.all([
+    const [page, found, live, registration, outcomes, admins, approvals] = await Promise.all([
       directory.list(principal, { states: AGENT_STATES, limit: ADMIN_AGENT_LIMIT }),
       searchAudit(audit, auditForm, ADMIN_AUDIT_LIMIT),
       sessions.list({ limit: ADMIN_SESSION_LIMIT + 1 }),
@@ -88,6 +94,8 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
         from: one(req.query.from, 10),
         to: one(req.query.to, 10),
       }),
+      deps.registry?.platformAdmins(),
+      deps.runs?.pendingApprovals(principal),
     ]);
     const ended = Number.parseInt(one(req.query.ended, 10) ?? "", 10);
     const sessionList = sessionsSection(live.slice(0, ADMIN_SESSION_LIMIT), {
@@ -95,10 +103,13 @@ export function mountAdminRoutes(router: Router, deps: AdminRoutesDeps): void {
       ended: Number.isNaN(ended) ? undefined : ended,
       more: live.length > ADMIN_SESSION_LIMIT,
     });
+    const csrfToken = deps.csrfToken(res);
+    const acts = deps.registry !== undefined;
+    const actions = html`${approvals && pendingApprovalsSection(approvals)}${admins && accessSection(admins, csrfToken, { done: one(req.query.done, 300) })}`;
     await send(res, {
       title: "Administration",
       section: "admin",
-      body: html`${adminPage(page.items, found.entries, page.nextCursor !== null, sessionList, registration.who, auditControls(auditForm, found.error))}${outcomes && outcomesSection(outcomes, { perAgent: true })}`,
+      body: html`${adminPage(page.items, found.entries, page.nextCursor !== null, sessionList, registration.who, auditControls(auditForm, found.error), acts ? { csrfToken, actions } : undefined)}${outcomes && outcomesSection(outcomes, { perAgent: true })}`,
     });
   });
 

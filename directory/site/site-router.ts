@@ -12,9 +12,10 @@ import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AccessRequests } from "../access-requests/index.js";
 import { refuseUnstorableInput } from "../api/refuse-unstorable-input.js";
-import type { AgentDirectory, TeamMemberships, Teams } from "../registry/index.js";
+import type { AgentDirectory, AgentRegistry, TeamMemberships, Teams } from "../registry/index.js";
 import type { AgentUsage } from "../usage/index.js";
 import { accessRequestForm, mountAccessRequestPages } from "./access-request-pages.js";
+import { mountAdminActionRoutes } from "./admin-actions-routes.js";
 import { mountAdminRoutes } from "./admin-routes.js";
 import { mountBudgetPages } from "./budget-pages.js";
 import { one } from "./form-values.js";
@@ -56,6 +57,8 @@ export interface DirectorySiteOptions {
   teams?: { teams: Teams; memberships: TeamMemberships } | undefined;
   /** Requests to run agents: the agent page's "Request access" form and /requests. */
   accessRequests?: AccessRequests | undefined;
+  /** The registry: with it the admin page acts (agents' state, access, platform admins). */
+  registry?: AgentRegistry | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -213,7 +216,11 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
     audit,
     sessions: auth.sessions,
     outcomes: options.outcomes,
+    registry: options.registry,
+    runs: options.runs,
   });
+  if (options.registry)
+    mountAdminActionRoutes(router, { ...pages, directory, registry: options.registry, access });
   mountSignInRoutes(router, { auth, session, send });
   if (options.runs) mountRunPages(router, { ...pages, runs: options.runs, directory });
   if (options.secrets) mountSecretPages(router, { ...pages, secrets: options.secrets });

@@ -1,17 +1,18 @@
 import type { AuditRecord } from "../../../governance/index.js";
 import type { Agent, AgentState } from "../../registry/index.js";
 import { type Html, html } from "../html.js";
+import { agentActions } from "./admin-actions.js";
 import { lifecycleBadge } from "./badges.js";
 import { subjectLabel } from "./layout.js";
 
 const STATE_ORDER: AgentState[] = ["suspended", "disabled", "enabled"];
 
-function agentTable(agents: Agent[]): Html {
+function agentTable(agents: Agent[], csrfToken?: string): Html {
   return html`<div class="table-wrap"><table>
-  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Featured</th><th scope="col">Reason</th></tr></thead>
+  <thead><tr><th scope="col">Agent</th><th scope="col">Owner</th><th scope="col">Runtime</th><th scope="col">Lifecycle</th><th scope="col">Featured</th><th scope="col">Reason</th>${csrfToken !== undefined && html`<th scope="col"><span class="visually-hidden">Actions</span></th>`}</tr></thead>
   <tbody>${agents.map(
     (a) =>
-      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.featured ? "Featured" : ""}</td><td>${a.stateReason ?? ""}</td></tr>`,
+      html`<tr><td><a href="/agents/${a.name}">${a.title}</a> <span class="mono small">${a.name}</span></td><td>${subjectLabel(a.owner)}</td><td>${a.runtimeType}</td><td>${lifecycleBadge(a.lifecycle)}</td><td>${a.featured ? "Featured" : ""}</td><td>${a.stateReason ?? ""}</td>${csrfToken !== undefined && html`<td class="nowrap">${agentActions(a, csrfToken)}</td>`}</tr>`,
   )}</tbody>
 </table></div>`;
 }
@@ -29,6 +30,8 @@ export function adminPage(
   registrars: string,
   /** The audit log's filters and download, above its table. */
   auditControls?: Html,
+  /** When the page acts: the form token, and the access, admins and approvals sections. */
+  acting?: { csrfToken: string; actions: Html },
 ): Html {
   return html`<div class="page-intro"><h1>Administration</h1>
 <p class="lede">Agents by state, who is signed in, and the latest changes anyone made.</p>
@@ -37,10 +40,11 @@ ${STATE_ORDER.map((state) => {
   const list = agents.filter((a) => a.state === state);
   return html`<section class="admin-section" aria-labelledby="state-${state}">
   <h2 id="state-${state}">${state[0]?.toUpperCase()}${state.slice(1)} <span class="count">${list.length}</span></h2>
-  ${list.length === 0 ? html`<p class="muted">None.</p>` : agentTable(list)}
+  ${list.length === 0 ? html`<p class="muted">None.</p>` : agentTable(list, acting?.csrfToken)}
 </section>`;
 })}
 ${more && html`<p class="muted small">Showing the first ${agents.length} agents.</p>`}
+${acting?.actions}
 ${sessions}
 <section class="admin-section" aria-labelledby="audit">
   <h2 id="audit">Audit log</h2>
