@@ -1,5 +1,5 @@
 import type { RunsService } from "../../sessions/index.js";
-import type { ChatActionKind } from "./action-registry.js";
+import type { ChatActionKind, ChatOffer } from "./action-registry.js";
 
 /**
  * `approve_budget` and `deny_budget`: the buttons on an approval request, on every surface.
@@ -8,6 +8,15 @@ import type { ChatActionKind } from "./action-registry.js";
  * sent to), and the decision applies once however often it arrives (governance's
  * `decideApproval`), so the buttons are not single-use: a later click is told what stands.
  */
+/** The Approve and Deny buttons of one approval request, as every surface offers them. */
+export function approvalButtons(approvalId: string): ChatOffer[] {
+  const payload = { approvalId };
+  return [
+    { label: "Approve", kind: "approve_budget", payload, style: "primary" },
+    { label: "Deny", kind: "deny_budget", payload, style: "danger" },
+  ];
+}
+
 export function approvalKinds(runs: RunsService): ChatActionKind[] {
   const kind = (decision: "approve" | "deny"): ChatActionKind => ({
     kind: decision === "approve" ? "approve_budget" : "deny_budget",

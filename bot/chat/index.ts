@@ -48,7 +48,7 @@ export {
 } from "./action-registry.js";
 export { type AgentCard, agentCards } from "./agent-cards.js";
 export { suggestAgents } from "./agent-suggestions.js";
-export { approvalKinds } from "./approval-kinds.js";
+export { approvalButtons, approvalKinds } from "./approval-kinds.js";
 export { ChatActions } from "./chat-actions.js";
 export { type ChatCore, type ChatCoreServices, openChatCore } from "./chat-core.js";
 export { ChatFlow, type ChatFlowDeps } from "./chat-flow.js";

@@ -7,7 +7,7 @@ import {
   type ThresholdNotice,
   thresholdWords,
 } from "../../governance/index.js";
-import type { ChatFlow, ChatOffer } from "../chat/index.js";
+import { approvalButtons, type ChatFlow } from "../chat/index.js";
 import type { SlackConversation } from "./slack-deps.js";
 
 export interface SlackApprovalSettings {
@@ -32,11 +32,7 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
 
   async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
     const words = approvalRequestWords(approval);
-    const payload = { approvalId: approval.id };
-    const buttons: ChatOffer[] = [
-      { label: "Approve", kind: "approve_budget", payload, style: "primary" },
-      { label: "Deny", kind: "deny_budget", payload, style: "danger" },
-    ];
+    const buttons = approvalButtons(approval.id);
     for (const place of await this.places(approvers)) {
       await this.flow.offer(place, words, buttons);
     }

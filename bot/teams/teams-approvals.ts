@@ -7,7 +7,7 @@ import {
   type ThresholdNotice,
   thresholdWords,
 } from "../../governance/index.js";
-import type { ChatFlow, ChatOffer } from "../chat/index.js";
+import { approvalButtons, type ChatFlow } from "../chat/index.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
 
 /**
@@ -51,11 +51,7 @@ export class TeamsApprovalNotifier implements ApprovalNotifier {
 
   async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
     const words = approvalRequestWords(approval);
-    const payload = { approvalId: approval.id };
-    const buttons: ChatOffer[] = [
-      { label: "Approve", kind: "approve_budget", payload, style: "primary" },
-      { label: "Deny", kind: "deny_budget", payload, style: "danger" },
-    ];
+    const buttons = approvalButtons(approval.id);
     await this.tell(approvers, (target) => this.flow.offer(target, words, buttons));
   }
 
