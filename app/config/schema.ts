@@ -154,7 +154,9 @@ export const configSchema = z.object({
     .describe("How long an authorization check may take before it counts as a denial."),
   SWITCHBOARD_ADMINS: emailList
     .default([])
-    .describe("Comma-separated emails of platform admins, granted on start-up."),
+    .describe(
+      "Comma-separated emails of platform admins, granted on start-up; never used to remove admins (remove one on the admin page).",
+    ),
   AGENT_REGISTRATION: z
     .enum(["team_members", "admins"], { error: "must be team_members or admins" })
     .default("team_members")
