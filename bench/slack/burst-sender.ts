@@ -17,13 +17,7 @@
  */
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
-
-interface Result {
-  sentAt: number;
-  ack: number;
-  status: number;
-}
+import { sendRequests } from "../raw-sender.js";
 
 const { url, secret, bodies, gapMs } = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as {
   url: string;
@@ -47,47 +41,5 @@ function signedRequest(body: string): Buffer {
   return Buffer.from(`${head}\r\n\r\n${body}`);
 }
 
-/** Opens a connection, writes the request, resolves when the status line has come back. */
-function send(request: Buffer): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    let sentAt = 0;
-    let started = 0;
-    const socket = connect(Number(target.port), target.hostname, () => {
-      sentAt = Date.now();
-      started = performance.now();
-      socket.write(request);
-    });
-    let received = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => {
-      received += chunk;
-      const lineEnd = received.indexOf("\r\n");
-      if (lineEnd === -1) return;
-      const ack = performance.now() - started;
-      const status = Number(received.slice(0, lineEnd).split(" ")[1]);
-      // This side closes first, so the closed connection waits out TIME_WAIT here: left to
-      // the server, a later burst's connection from the same port could meet it there, and
-      // its SYN would be dropped and sent again a second later (the 1 s and 3 s outliers
-      // seen when the request asked the server to close).
-      socket.destroy();
-      resolve({ sentAt, ack, status });
-    });
-    socket.on("error", reject);
-    socket.on("close", () => reject(new Error("the connection closed without an answer")));
-  });
-}
-
-async function oneAtATime(gap: number): Promise<Result[]> {
-  const results: Result[] = [];
-  for (const body of bodies) {
-    results.push(await send(signedRequest(body)));
-    await new Promise((resolve) => setTimeout(resolve, gap));
-  }
-  return results;
-}
-
-const results =
-  gapMs === undefined
-    ? await Promise.all(bodies.map(signedRequest).map(send))
-    : await oneAtATime(gapMs);
+const results = await sendRequests(target, bodies, signedRequest, gapMs);
 process.stdout.write(JSON.stringify(results));
