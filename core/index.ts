@@ -25,6 +25,7 @@ export {
   unauthenticated,
   unavailable,
 } from "./errors.js";
+export { FanOut } from "./fan-out.js";
 export { type FastRoute, requestPath } from "./fast-route.js";
 export { type BodyFailure, type BodyListener, readBody } from "./read-body.js";
 export {

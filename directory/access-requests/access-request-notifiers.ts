@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { FanOut } from "../../core/index.js";
 import type { AccessRequest } from "./access-request.js";
 import type { AccessRequestNotifier } from "./access-requests.js";
 
@@ -8,35 +9,29 @@ import type { AccessRequestNotifier } from "./access-requests.js";
  * that fails is logged and does not stop the others (the site and the API list it anyway).
  */
 export class AccessRequestNotifiers implements AccessRequestNotifier {
-  private readonly notifiers: AccessRequestNotifier[] = [];
+  private readonly surfaces: FanOut<AccessRequestNotifier>;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(logger: Logger) {
+    this.surfaces = new FanOut(logger);
+  }
 
   add(notifier: AccessRequestNotifier): void {
-    this.notifiers.push(notifier);
+    this.surfaces.add(notifier);
   }
 
   async requested(request: AccessRequest): Promise<void> {
-    await this.each((n) => n.requested(request), request, "could not tell owners of a request");
+    await this.surfaces.tell(
+      (n) => n.requested(request),
+      { access_request_id: request.id },
+      "could not tell owners of a request",
+    );
   }
 
   async decided(request: AccessRequest): Promise<void> {
-    await this.each((n) => n.decided?.(request), request, "could not tell a person of a decision");
-  }
-
-  private async each(
-    tell: (notifier: AccessRequestNotifier) => Promise<void> | undefined,
-    request: AccessRequest,
-    failure: string,
-  ): Promise<void> {
-    await Promise.all(
-      this.notifiers.map(async (notifier) => {
-        try {
-          await tell(notifier);
-        } catch (error) {
-          this.logger.warn({ err: error, access_request_id: request.id }, failure);
-        }
-      }),
+    await this.surfaces.tell(
+      (n) => n.decided?.(request),
+      { access_request_id: request.id },
+      "could not tell a person of a decision",
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { FanOut } from "../../core/index.js";
 import type { Approval } from "./approval.js";
 import type { ApprovalNotifier, ApproverQuery, ThresholdNotice } from "./approvals.js";
 
@@ -8,16 +9,18 @@ import type { ApprovalNotifier, ApproverQuery, ThresholdNotice } from "./approva
  * is logged and does not stop the others (the site's inbox and the API list it anyway).
  */
 export class ApprovalNotifiers implements ApprovalNotifier {
-  private readonly notifiers: ApprovalNotifier[] = [];
+  private readonly surfaces: FanOut<ApprovalNotifier>;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(logger: Logger) {
+    this.surfaces = new FanOut(logger);
+  }
 
   add(notifier: ApprovalNotifier): void {
-    this.notifiers.push(notifier);
+    this.surfaces.add(notifier);
   }
 
   async requested(approval: Approval, approvers: ApproverQuery): Promise<void> {
-    await this.each(
+    await this.surfaces.tell(
       (notifier) => notifier.requested(approval, approvers),
       { approval_id: approval.id },
       "could not tell approvers about an approval",
@@ -25,27 +28,10 @@ export class ApprovalNotifiers implements ApprovalNotifier {
   }
 
   async thresholdReached(notice: ThresholdNotice, approvers: ApproverQuery): Promise<void> {
-    await this.each(
+    await this.surfaces.tell(
       (notifier) => notifier.thresholdReached?.(notice, approvers),
       { budget: notice.budgetScope, run_id: notice.runId },
       "could not tell approvers a budget passed a threshold",
-    );
-  }
-
-  /** Every surface is told; one that fails is logged and does not stop the others. */
-  private async each(
-    tell: (notifier: ApprovalNotifier) => Promise<void> | undefined,
-    context: Record<string, unknown>,
-    failure: string,
-  ): Promise<void> {
-    await Promise.all(
-      this.notifiers.map(async (notifier) => {
-        try {
-          await tell(notifier);
-        } catch (error) {
-          this.logger.warn({ err: error, ...context }, failure);
-        }
-      }),
     );
   }
 }
