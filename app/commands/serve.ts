@@ -218,9 +218,14 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const spend = new SpendService(ctx.db.knex, ctx.authorization.access);
   const outcomes = new OutcomesService(ctx.db.knex, ctx.authorization.access);
   const auditReader = new AuditReader(directory.audit, ctx.authorization.access);
-  // Opt-in: /metrics answers anyone who reaches it. Budget use joins these once budgets
-  // exist (their module passes `budgetUse`).
-  if (config.METRICS_SPEND === "on") registerSpendMetrics(metrics.registry, { knex: ctx.db.knex });
+  // Opt-in: /metrics answers anyone who reaches it. Every budget is reported, read as the
+  // system reads them (Prometheus has no principal of its own).
+  if (config.METRICS_SPEND === "on") {
+    registerSpendMetrics(metrics.registry, {
+      knex: ctx.db.knex,
+      budgetUse: () => directory.budgets.list({ kind: "system", name: "metrics" }),
+    });
+  }
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
