@@ -238,6 +238,12 @@ describe.skipIf(!helm.path)("the Helm chart", { timeout: 120_000 }, () => {
         "switchboard-secrets",
       ]);
     }
+    // Web pods all sign cookies with one key: without it in the Secret they do not start.
+    const web = container(manifests, "Deployment", "sb-switchboard-web");
+    expect(web.env?.find((v) => v.name === "SESSION_SECRET")?.valueFrom?.secretKeyRef).toEqual({
+      name: "switchboard-secrets",
+      key: "SESSION_SECRET",
+    });
   });
 
   it("keeps OpenFGA inside the cluster, opened only by the pre-shared key Switchboard sends", () => {
