@@ -100,6 +100,12 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("publishes ports on the host's loopback only, while the demo user's password is public", () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const mapping of published) expect(mapping).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
   it("keeps OpenFGA off the host: only the compose network reaches its API", () => {
     expect(compose.services.openfga?.ports).toBeUndefined();
     expect(compose.services["openfga-migrate"]?.ports).toBeUndefined();
