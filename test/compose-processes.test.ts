@@ -78,7 +78,11 @@ async function startProxyCheckingAgent(): Promise<{ server: LoopbackServer; call
       }
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ output }));
-    })();
+    })().catch((error: Error) => {
+      // The proxy unreachable: the run fails with this, and the test says why.
+      calls.push(`failed: ${error.message}`);
+      if (!res.headersSent) res.writeHead(500).end(error.message);
+    });
   });
   return { server, calls };
 }
