@@ -4,6 +4,7 @@ import {
   A2aRuntime,
   type AgentRuntime,
   ClaudeManagedAgentsRuntime,
+  CursorRuntime,
   EgressPolicy,
   HttpRuntime,
   isRuntimeError,
@@ -28,6 +29,7 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   n8n: (egress) => new N8nRuntime(egress ? { egress } : {}),
   a2a: (egress) => new A2aRuntime(egress ? { egress } : {}),
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
+  cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */
