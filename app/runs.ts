@@ -7,6 +7,7 @@ import {
   CursorRuntime,
   DemoRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   environmentReferences,
   HttpRuntime,
   isLoopbackAddress,
@@ -44,6 +45,7 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new N8nRuntime({ egress }),
     new ClaudeManagedAgentsRuntime({ egress }),
     new CursorRuntime({ egress }),
+    new ElasticAgentBuilderRuntime({ egress }),
   ]);
 }
 

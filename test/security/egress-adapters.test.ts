@@ -6,6 +6,7 @@ import {
   ClaudeManagedAgentsRuntime,
   CursorRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   HttpRuntime,
   isRuntimeError,
   N8nRuntime,
@@ -30,6 +31,7 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   a2a: (egress) => new A2aRuntime(egress ? { egress } : {}),
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
   cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
+  "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */

@@ -22,6 +22,12 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     base_url: address,
     price_per_run_usd: 0.5,
   }),
+  "elastic-agent-builder": (address) => ({
+    type: "elastic-agent-builder",
+    kibana_url: address,
+    agent_id: "elastic-ai-agent",
+    api_key: { env: "EGRESS_TEST_API_KEY" },
+  }),
 };
 
 /** The environment the settings above read their secret from. */
