@@ -4,8 +4,10 @@ import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js"
 import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
+  CursorRuntime,
   DemoRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   environmentReferences,
   HttpRuntime,
   isLoopbackAddress,
@@ -42,6 +44,8 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new HttpRuntime({ egress }),
     new N8nRuntime({ egress }),
     new ClaudeManagedAgentsRuntime({ egress }),
+    new CursorRuntime({ egress }),
+    new ElasticAgentBuilderRuntime({ egress }),
   ]);
 }
 

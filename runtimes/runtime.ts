@@ -135,4 +135,10 @@ export interface RuntimeUsage {
   cacheWriteTokens?: number;
   /** The runtime's own price when it reports one (Managed Agents' `list_cost`). */
   costUsd?: number;
+  /**
+   * True when `costUsd` is Switchboard's estimate (a price per run or second the manifest
+   * configures, for runtimes that bill by their own meter, such as Cursor), not a figure
+   * the runtime reported. The ledger row says so, so spend views can.
+   */
+  costEstimated?: boolean;
 }

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
+import { cursorFixture } from "./runtime-contract/cursor-fixture.js";
 import { demoFixture } from "./runtime-contract/demo-fixture.js";
+import { elasticAgentBuilderFixture } from "./runtime-contract/elastic-agent-builder-fixture.js";
 import type { RuntimeFixture } from "./runtime-contract/fixture.js";
 import { httpSseFixture } from "./runtime-contract/http-fixture.js";
 import { n8nFixture } from "./runtime-contract/n8n-fixture.js";
@@ -27,6 +29,8 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "managed-agent": claudeManagedAgentsFixture,
   "n8n-agent": n8nFixture,
   "http-agent": httpSseFixture,
+  "cursor-agent": cursorFixture,
+  "elastic-agent": elasticAgentBuilderFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 let serve: SwitchboardProcess;
@@ -100,6 +104,12 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
 
     const session = await api("GET", `/sessions/${first.session_id}`);
     expect(session.body.transcript).toHaveLength(4);
-    expect(started[agent]?.double?.unexpected() ?? []).toEqual([]);
+    const double = started[agent]?.double;
+    expect(double?.unexpected() ?? []).toEqual([]);
+    // The vendor saw both turns in one of its own sessions (agent, conversation, context).
+    const [a, b] = double?.turns() ?? [];
+    if (double) expect(b?.runtimeSession).toBe(a?.runtimeSession);
+    // Cursor reports no price: each run is booked at the manifest's price per run.
+    if (agent === "cursor-agent") expect(second.cost_usd).toBe(0.5);
   });
 });

@@ -4,7 +4,9 @@ import {
   A2aRuntime,
   type AgentRuntime,
   ClaudeManagedAgentsRuntime,
+  CursorRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   HttpRuntime,
   isRuntimeError,
   N8nRuntime,
@@ -28,6 +30,8 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   n8n: (egress) => new N8nRuntime(egress ? { egress } : {}),
   a2a: (egress) => new A2aRuntime(egress ? { egress } : {}),
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
+  cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
+  "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */

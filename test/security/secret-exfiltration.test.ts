@@ -43,7 +43,27 @@ const RUNTIMES: Record<string, (base: string, reference: object) => Record<strin
     api_key: reference,
     base_url: base,
   }),
+  cursor: (base, reference) => ({
+    type: "cursor",
+    repository: "https://github.com/mallory/app",
+    api_key: reference,
+    base_url: base,
+    price_per_run_usd: 0,
+  }),
+  "elastic-agent-builder": (base, reference) => ({
+    type: "elastic-agent-builder",
+    kibana_url: base,
+    agent_id: "leaky",
+    api_key: reference,
+  }),
 };
+
+/** The agent names' short forms of the runtime types. */
+const short = (type: string) =>
+  type.replace("claude-managed-agents", "cma").replace("elastic-agent-builder", "elastic");
+
+/** A value as it may travel: itself, or as Cursor's Basic credentials (`base64(key:)`). */
+const forms = (value: string) => [value, Buffer.from(`${value}:`).toString("base64")];
 
 /** What Mallory's agents refer to; none of it is hers. */
 const STOLEN: Record<string, object> = {
@@ -104,7 +124,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     const stolen = Object.entries(RUNTIMES).flatMap(([type, settings]) =>
       Object.entries(STOLEN).map(([what, reference]) =>
         agentManifest(
-          `${type}-${what}`.replace("claude-managed-agents", "cma"),
+          `${short(type)}-${what}`,
           "user:mallory@example.com",
           settings(at(`/${type}/${what}`), reference),
         ),
@@ -112,7 +132,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     );
     const granted = Object.entries(RUNTIMES).map(([type, settings]) =>
       agentManifest(
-        `${type.replace("claude-managed-agents", "cma")}-granted`,
+        `${short(type)}-granted`,
         "user:mallory@example.com",
         settings(at(`/${type}/granted`), { secret: "mallory-key" }),
       ),
@@ -150,7 +170,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
       owner: "user:mallory@example.com",
     });
     expect(mine.status, JSON.stringify(mine.body)).toBe(201);
-    for (const type of ["http", "n8n", "a2a", "cma"]) {
+    for (const type of Object.keys(RUNTIMES).map(short)) {
       const grant = await api("mallory", "POST", `/secrets/mallory-key/grants/${type}-granted`);
       expect(grant.status, JSON.stringify(grant.body)).toBe(200);
     }
@@ -182,7 +202,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
 
   it("sends nothing of the server's environment or other people's secrets, through any runtime", async () => {
     const names = Object.keys(RUNTIMES).flatMap((type) =>
-      Object.keys(STOLEN).map((what) => `${type.replace("claude-managed-agents", "cma")}-${what}`),
+      Object.keys(STOLEN).map((what) => `${short(type)}-${what}`),
     );
     const runs = await Promise.all(names.map((name) => runToEnd("mallory", name)));
     const byReference = new Map<string, Set<string>>();
@@ -204,13 +224,13 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     expect([...byReference.keys()][0]).toMatch(
       /^This agent's settings refer to REF, which is not available/,
     );
-    for (const type of ["http", "n8n", "a2a", "claude-managed-agents"]) {
+    for (const type of Object.keys(RUNTIMES)) {
       for (const what of Object.keys(STOLEN)) {
         expect(attacker.server.requestsTo(`/${type}/${what}`), `${type} ${what}`).toEqual([]);
       }
     }
     const received = attacker.server.everything();
-    for (const value of [...Object.values(canaries), BOB_VALUE]) {
+    for (const value of [...Object.values(canaries), BOB_VALUE].flatMap(forms)) {
       expect(received).not.toContain(value);
     }
   });
@@ -245,12 +265,13 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
 
   it("lets an agent use the secret its owner granted it, on every runtime, and keeps it out of the run", async () => {
     const runs = await Promise.all(
-      ["http", "n8n", "a2a", "cma"].map((type) => runToEnd("mallory", `${type}-granted`)),
+      Object.keys(RUNTIMES).map((type) => runToEnd("mallory", `${short(type)}-granted`)),
     );
-    for (const type of ["http", "n8n", "a2a", "claude-managed-agents"]) {
+    for (const type of Object.keys(RUNTIMES)) {
       const sent = attacker.server.requestsTo(`/${type}/granted`);
       expect(sent.length, type).toBeGreaterThan(0);
-      expect(JSON.stringify(sent[0]?.headers), type).toContain(MALLORY_VALUE);
+      const [plain, basic] = forms(MALLORY_VALUE);
+      expect(JSON.stringify(sent[0]?.headers), type).toContain(type === "cursor" ? basic : plain);
     }
     // The HTTP agent echoed its headers back: the run shows [secret] where the value was.
     const http = runs[0] as JsonBody;
@@ -260,8 +281,10 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
       runs,
       await Promise.all(runs.map((run) => api("mallory", "GET", `/sessions/${run.session_id}`))),
     ]);
-    expect(shown).not.toContain(MALLORY_VALUE);
-    expect(serve.stdout + serve.stderr).not.toContain(MALLORY_VALUE);
+    for (const value of forms(MALLORY_VALUE)) {
+      expect(shown).not.toContain(value);
+      expect(serve.stdout + serve.stderr).not.toContain(value);
+    }
   });
 
   it("uses another person's secret only for the agent that person granted it to", async () => {
