@@ -30,6 +30,8 @@ export async function collectTurn(
     /** What `{ env: NAME }` references resolve against: these names, as an operator allowed them. */
     env?: Record<string, string>;
     onEvent?: (event: RuntimeEvent) => void;
+    /** The agent's max_cost_usd_per_run, as the engine hands it over. */
+    maxCostUsdPerRun?: number;
   },
 ): Promise<TurnOutcome> {
   const settings = runtime.settings.parse(rawSettings);
@@ -47,6 +49,7 @@ export async function collectTurn(
       attempt: 1,
       signal: turn.signal ?? new AbortController().signal,
       secrets: allowedEnvironment(turn.env ?? {}, Object.keys(turn.env ?? {})),
+      maxCostUsdPerRun: turn.maxCostUsdPerRun,
     })) {
       events.push(event);
       turn.onEvent?.(event);
