@@ -93,6 +93,13 @@ export interface TurnRequest<Settings = unknown> {
    * configured.
    */
   modelProxy?: ModelProxyAccess | undefined;
+  /**
+   * The agent's `max_cost_usd_per_run`, when it sets one. Switchboard holds every run to it
+   * whatever the runtime; an adapter whose runtime keeps its own spending cap (Claude
+   * Managed Agents' session budget) sets that cap from it too, so the runtime stops the
+   * agent itself, between two model requests.
+   */
+  maxCostUsdPerRun?: number | undefined;
 }
 
 /** The model proxy's address and a key that lives as long as the run. */

@@ -32,6 +32,8 @@ export async function collectTurn(
     onEvent?: (event: RuntimeEvent) => void;
     /** Switchboard's run id: the same one again is a retry of that run. */
     runId?: string;
+    /** The agent's max_cost_usd_per_run, as the engine hands it over. */
+    maxCostUsdPerRun?: number;
   },
 ): Promise<TurnOutcome> {
   const settings = runtime.settings.parse(rawSettings);
@@ -49,6 +51,7 @@ export async function collectTurn(
       attempt: 1,
       signal: turn.signal ?? new AbortController().signal,
       secrets: allowedEnvironment(turn.env ?? {}, Object.keys(turn.env ?? {})),
+      maxCostUsdPerRun: turn.maxCostUsdPerRun,
     })) {
       events.push(event);
       turn.onEvent?.(event);
