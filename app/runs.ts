@@ -161,6 +161,7 @@ export async function openRuns(
     : new LocalRunSignals();
   lifecycle.onStop("run signals", () => signals.close());
   const queue = createQueue(config, logger);
+  const secrets = runSecrets(config, ctx.secrets, ctx.authorization.access);
   const service = new RunsService({
     knex: ctx.db.knex,
     agents,
@@ -172,6 +173,7 @@ export async function openRuns(
     runEstimateUsd: config.BUDGET_RUN_ESTIMATE_USD,
     approvalExpiryMs: config.APPROVAL_EXPIRY_MINUTES * 60_000,
     approvalNotifier: options.approvalNotifier,
+    secrets,
   });
   expireApprovalsInTheBackground(service, ctx);
   if (!options.consume) {
@@ -184,7 +186,7 @@ export async function openRuns(
     signals,
     agents,
     runtimes,
-    secrets: runSecrets(config, ctx.secrets, ctx.authorization.access),
+    secrets,
     logger: logger.child({ module: "runs" }),
     concurrency: config.RUN_CONCURRENCY,
     limits: { perUser: config.RUN_MAX_PER_USER, perAgent: config.RUN_MAX_PER_AGENT },

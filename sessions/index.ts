@@ -26,6 +26,7 @@ export {
   type TranscriptEntry,
 } from "./records.js";
 export {
+  type ClosedSession,
   MAX_INPUT_CHARS,
   RunsService,
   type RunsServiceOptions,

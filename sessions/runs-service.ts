@@ -11,6 +11,7 @@ import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../cor
 import type { Approval, ApprovalNotifier, DecisionInput, HeldRuns } from "../governance/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
+import type { AgentSecrets } from "./engine/run-executor.js";
 import { mayReadHistory, retiredConversation } from "./history-access.js";
 import type { RunQueue } from "./queue/run-queue.js";
 import {
@@ -50,6 +51,13 @@ export interface StartedRun {
   budgetWarnings: string[];
 }
 
+/** A closed session, and whether its runtime's own session is known to be ended too. */
+export interface ClosedSession {
+  session: Session;
+  agent: RunnableAgent | undefined;
+  runtimeClosed: boolean;
+}
+
 export interface SessionDetail {
   session: Session;
   agent: RunnableAgent | undefined;
@@ -71,6 +79,8 @@ export interface RunsServiceOptions {
   approvalExpiryMs?: number | undefined;
   /** Tells approvers a held run waits for them (Slack DM, a channel…). */
   approvalNotifier?: ApprovalNotifier | undefined;
+  /** The agent's secrets, for telling its runtime that a session was closed. */
+  secrets?: AgentSecrets | undefined;
 }
 
 /**
@@ -367,6 +377,64 @@ export class RunsService {
   /** The run's events after `afterSeq`, then new ones as they come, until the run finishes. */
   follow(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent> {
     return followRun(this.runs, this.options.signals, runId, afterSeq, signal);
+  }
+
+  /**
+   * Ends a session: its person closes it once no run of it is unfinished (409 otherwise), and
+   * its runtime is told to end its own session (a Managed Agents session archived, a Cursor
+   * agent archived, a microVM stopped), so nothing keeps running or billing there. Its
+   * transcript stays. A later turn in it opens it again, and the runtime starts a new session
+   * of its own, primed with the transcript. Closing a closed session changes nothing.
+   */
+  async closeSession(principal: Principal, sessionId: string): Promise<ClosedSession> {
+    const user = requireUser(principal);
+    const found = isUuid(sessionId) ? await this.sessions.get(sessionId) : undefined;
+    if (!found || found.userId !== user.userId) throw notFound(`The session ${sessionId}`);
+    const result = await this.sessions.close(found.id);
+    if (!result) throw notFound(`The session ${sessionId}`);
+    if ("unfinishedRun" in result) {
+      throw conflict(
+        `The session ${sessionId} has a run that has not finished (${result.unfinishedRun}); cancel it or wait for it, then close the session.`,
+        { run_id: result.unfinishedRun },
+      );
+    }
+    const before = result.closed;
+    const agent = await this.options.agents.byId(before.agentId);
+    return {
+      session: { ...before, status: "closed", runtimeHandle: null },
+      agent,
+      runtimeClosed: await this.closeAtRuntime(before, agent),
+    };
+  }
+
+  /**
+   * Best effort: a runtime that cannot be reached keeps its session until its own idle
+   * timeout, which is logged; the session is closed here either way.
+   */
+  private async closeAtRuntime(
+    session: Session,
+    agent: RunnableAgent | undefined,
+  ): Promise<boolean> {
+    const { runtimes, secrets, logger } = this.options;
+    const handle = session.runtimeHandle;
+    if (!handle || !agent) return true;
+    try {
+      const runtime = runtimes.get(agent.runtime.type);
+      if (!runtime.closeSession) return true;
+      if (!secrets) return false;
+      await runtime.closeSession(
+        runtimes.parse(agent.runtime),
+        handle,
+        secrets({ id: agent.id, name: agent.name }),
+      );
+      return true;
+    } catch (error) {
+      logger.warn(
+        { err: error, session_id: session.id, agent: agent.name },
+        "could not close the runtime's session; it ends at the runtime's own idle timeout",
+      );
+      return false;
+    }
   }
 
   /** The person's own sessions, newest activity first, each with its agent's name. */

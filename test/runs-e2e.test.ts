@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { ManagedAgentsWireDouble } from "./doubles/managed-agents-wire.js";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
 import { cursorFixture } from "./runtime-contract/cursor-fixture.js";
@@ -91,25 +92,51 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
     rmSync(root, { recursive: true, force: true });
   });
 
-  it.each(Object.keys(fixtures))("%s answers two turns of one session", async (agent) => {
-    const first = await runToEnd(agent, "What is our refund policy?");
-    expect(first, JSON.stringify(first.error)).toMatchObject({ status: "succeeded", attempt: 1 });
-    expect(first.output).toContain("What is our refund policy?");
-    expect(first.output).toMatch(/turn 1\b/);
+  it.each(Object.keys(fixtures))(
+    "%s answers two turns of one session, and the session ends and opens again",
+    async (agent) => {
+      const first = await runToEnd(agent, "What is our refund policy?");
+      expect(first, JSON.stringify(first.error)).toMatchObject({ status: "succeeded", attempt: 1 });
+      expect(first.output).toContain("What is our refund policy?");
+      expect(first.output).toMatch(/turn 1\b/);
 
-    const second = await runToEnd(agent, "And for digital goods?", first.session_id);
-    expect(second).toMatchObject({ status: "succeeded", session_id: first.session_id });
-    expect(second.output).toContain("And for digital goods?");
-    expect(second.output).toMatch(/turn 2\b/);
+      const second = await runToEnd(agent, "And for digital goods?", first.session_id);
+      expect(second).toMatchObject({ status: "succeeded", session_id: first.session_id });
+      expect(second.output).toContain("And for digital goods?");
+      expect(second.output).toMatch(/turn 2\b/);
 
-    const session = await api("GET", `/sessions/${first.session_id}`);
-    expect(session.body.transcript).toHaveLength(4);
-    const double = started[agent]?.double;
-    expect(double?.unexpected() ?? []).toEqual([]);
-    // The vendor saw both turns in one of its own sessions (agent, conversation, context).
-    const [a, b] = double?.turns() ?? [];
-    if (double) expect(b?.runtimeSession).toBe(a?.runtimeSession);
-    // Cursor reports no price: each run is booked at the manifest's price per run.
-    if (agent === "cursor-agent") expect(second.cost_usd).toBe(0.5);
+      const session = await api("GET", `/sessions/${first.session_id}`);
+      expect(session.body.transcript).toHaveLength(4);
+      const double = started[agent]?.double;
+      expect(double?.unexpected() ?? []).toEqual([]);
+      // The vendor saw both turns in one of its own sessions (agent, conversation, context).
+      const [a, b] = double?.turns() ?? [];
+      if (double) expect(b?.runtimeSession).toBe(a?.runtimeSession);
+      // Cursor reports no price: each run is booked at the manifest's price per run.
+      if (agent === "cursor-agent") expect(second.cost_usd).toBe(0.5);
+
+      // Ending the session ends the runtime's own; a later turn opens both again.
+      const closed = await api("POST", `/sessions/${first.session_id}/close`);
+      expect(closed.status, JSON.stringify(closed.body)).toBe(200);
+      expect(closed.body).toMatchObject({ status: "closed", runtime_closed: true });
+      expect((await api("GET", `/sessions/${first.session_id}`)).body.status).toBe("closed");
+      const third = await runToEnd(agent, "One more thing.", first.session_id);
+      expect(third).toMatchObject({ status: "succeeded", session_id: first.session_id });
+      expect((await api("GET", `/sessions/${first.session_id}`)).body.status).toBe("active");
+      if (agent === "managed-agent") {
+        const vendorSession = String(a?.runtimeSession);
+        const managed = started[agent]?.double as unknown as ManagedAgentsWireDouble;
+        expect(managed.session(vendorSession)?.archived).toBe(true);
+        expect(double?.turns().at(-1)?.runtimeSession).not.toBe(vendorSession);
+      }
+      expect(double?.unexpected() ?? []).toEqual([]);
+    },
+  );
+
+  it("refuses to close a session that is not the caller's, or that does not exist", async () => {
+    const missing = await api("POST", "/sessions/00000000-0000-4000-8000-000000000000/close");
+    expect(missing.status).toBe(404);
+    expect(JSON.stringify(missing.body)).toContain("The session 00000000");
+    expect((await api("POST", "/sessions/not-a-session/close")).status).toBe(404);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "./run-present.js";
 import {
   agentRunParams,
+  closedSession,
   listSessionsQuery,
   runEventStream,
   runEventsQuery,
@@ -205,6 +206,30 @@ export function runRoutes(runs: RunsService): Route[] {
       errors: [404],
       async handle({ principal, params }) {
         return { body: presentSessionDetail(await runs.session(principal, params.id)) };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/sessions/{id}/close",
+      operationId: "closeSession",
+      summary: "End a session",
+      description:
+        "Its person ends the session once none of its runs is unfinished (409 otherwise): the runtime is told to end its own session too (archived, stopped), so nothing keeps running or billing there. The transcript stays readable; a later run in the session opens it again, with a new runtime session primed with the transcript. Closing a closed session changes nothing.",
+      authenticated: true,
+      params: sessionIdParams,
+      response: { status: 200, description: "The closed session", schema: closedSession },
+      errors: [404, 409],
+      async handle({ principal, params }) {
+        const closed = await runs.closeSession(principal, params.id);
+        return {
+          body: {
+            ...presentSession(closed.session, {
+              name: closed.agent?.name ?? null,
+              retired: closed.agent?.retired ?? true,
+            }),
+            runtime_closed: closed.runtimeClosed,
+          },
+        };
       },
     }),
   ];

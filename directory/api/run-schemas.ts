@@ -83,6 +83,14 @@ export const sessionSummary = z.object({
   last_activity_at: timestamp,
 });
 
+export const closedSession = sessionSummary.extend({
+  runtime_closed: z
+    .boolean()
+    .describe(
+      "The runtime's own session was ended too (or it had none); false when the runtime could not be reached: it ends at that runtime's idle timeout",
+    ),
+});
+
 export const sessionList = z.object({
   items: z.array(sessionSummary),
   next_cursor: z.string().nullable(),

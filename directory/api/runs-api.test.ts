@@ -386,6 +386,7 @@ describe("the API's description", () => {
         "/runs/{id}/cancel",
         "/sessions",
         "/sessions/{id}",
+        "/sessions/{id}/close",
       ]),
     );
     expect(Object.keys(document.paths["/runs/{id}/events"].get.responses["200"].content)).toEqual([

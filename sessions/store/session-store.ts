@@ -145,6 +145,30 @@ export class SessionStore {
       .update({ runtime_handle: JSON.stringify(handle), updated_at: this.knex.fn.now() });
   }
 
+  /**
+   * Marks the session closed and forgets its runtime handle, unless a run of it has not
+   * finished. Answers the session as it was (its handle is what the runtime is told to close),
+   * or the unfinished run's id. The row lock orders it with a run being started in the
+   * session: that run sets it active again, and with no handle its runtime starts afresh.
+   */
+  async close(id: string): Promise<{ closed: Session } | { unfinishedRun: string } | undefined> {
+    return this.knex.transaction(async (trx) => {
+      const row = (await trx("sessions").select(COLUMNS).where({ id }).forUpdate().first()) as
+        | SessionRow
+        | undefined;
+      if (!row) return undefined;
+      const unfinished = (await trx("runs")
+        .where({ session_id: id })
+        .whereIn("status", ["queued", "needs_approval", "running"])
+        .first("id")) as { id: string } | undefined;
+      if (unfinished) return { unfinishedRun: unfinished.id };
+      await trx("sessions")
+        .where({ id })
+        .update({ status: "closed", runtime_handle: null, updated_at: trx.fn.now() });
+      return { closed: sessionFromRow(row) };
+    });
+  }
+
   /** A person's sessions, optionally of one agent, newest activity first. */
   async listForUser(
     userId: string,

@@ -159,6 +159,7 @@ describe("history after a retired agent's name is taken", { timeout: 90_000 }, (
       ["GET", `/runs/${bobs.runId}/events`],
       ["POST", `/runs/${bobs.runId}/cancel`],
       ["GET", `/sessions/${bobs.sessionId}`],
+      ["POST", `/sessions/${bobs.sessionId}/close`],
     ] as const) {
       expect((await api("carol", method, path)).status, `${method} ${path}`).toBe(404);
     }
