@@ -56,8 +56,19 @@ export function mountRunPages(router: Router, deps: RunPagesDeps): void {
     await send(res, {
       title: detail.session.title?.trim() || "Session",
       section: "sessions",
-      body: sessionPage({ detail, own, chatPanel: panel }),
+      body: sessionPage({
+        detail,
+        own,
+        chatPanel: panel,
+        csrfToken: own ? deps.csrfToken(res) : undefined,
+      }),
     });
+  });
+
+  // "End session": the runs service checks it is the person's and that nothing still runs.
+  router.post("/sessions/:id/close", ...session, signedIn, async (req, res) => {
+    const closed = await runs.closeSession(principalOf(res), String(req.params.id));
+    res.redirect(303, `/sessions/${closed.session.id}`);
   });
 
   // A finished answer rendered from Markdown, for site.js to swap in once the run ends: the

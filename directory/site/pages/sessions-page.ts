@@ -1,6 +1,7 @@
 import type { Run, Session, SessionDetail } from "../../../sessions/index.js";
 import { type Html, html } from "../html.js";
 import { renderMarkdown } from "../markdown.js";
+import { CSRF_FIELD } from "../site-auth.js";
 import { formatDuration, formatTime, formatUsd, surfaceLabel } from "./format.js";
 
 export interface SessionListItem {
@@ -102,6 +103,22 @@ export interface SessionPageOptions {
   own: boolean;
   /** The chat panel that continues it, when the reader may. */
   chatPanel?: Html | undefined;
+  /** The form token, when the reader may end the session (its person). */
+  csrfToken?: string | undefined;
+}
+
+const UNFINISHED = new Set(["queued", "needs_approval", "running"]);
+
+/**
+ * Its person ends an active session whose runs have all finished; an ended one says what
+ * writing again does.
+ */
+function sessionEnd(session: Session, runs: Run[], csrfToken: string | undefined): Html {
+  if (session.status === "closed") {
+    return html`<p class="notice">This session has ended. Writing again opens it, and its agent starts afresh with the transcript.</p>`;
+  }
+  if (!csrfToken || runs.some((run) => UNFINISHED.has(run.status))) return html``;
+  return html`<form method="post" action="/sessions/${session.id}/close" class="inline-form session-end"><input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}"><button type="submit" class="secondary">End session</button> <span class="muted">Ends the agent's own session at its runtime too; the transcript stays.</span></form>`;
 }
 
 /** One session: turn by turn, each with its run's status, attempt, cost and times. */
@@ -136,5 +153,6 @@ ${agent?.retired && html`<p class="notice">${agent.title} has been retired, so t
         )}</ol>`
   }
 </section>
+${own ? sessionEnd(session, runs, options.csrfToken) : html``}
 ${options.chatPanel}`;
 }
