@@ -1,8 +1,9 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy } from "../../authz/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type { AccessRequests, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
+import { accessRequestKinds } from "./access-request-kinds.js";
 import { type ChatActionKind, ChatActionRegistry, type ChatOffer } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
 import { ChatFlow } from "./chat-flow.js";
@@ -23,6 +24,11 @@ export interface ChatCoreServices {
   publicUrl: string;
   /** More kinds of button (governance's approvals), next to `run_agent`; the same on every surface. */
   actionKinds?: readonly ChatActionKind[] | undefined;
+  /**
+   * Access requests: with them, a refusal to run an agent the person may see carries a
+   * "Request access" button, and owners' Approve / Deny buttons work (access-request-kinds.ts).
+   */
+  accessRequests?: AccessRequests | undefined;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean | undefined;
 }
@@ -64,6 +70,7 @@ export function openChatCore<Target extends object>(
   const flow = new ChatFlow(core, surface, loop);
   const clicks = new ChatActionRegistry(actions, flow).add(
     runAgentKind(core),
+    ...(services.accessRequests ? accessRequestKinds(services.accessRequests) : []),
     ...(services.actionKinds ?? []),
   );
   // Delivery claims matter for minutes (retries), buttons for weeks: prune the rest.

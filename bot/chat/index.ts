@@ -38,6 +38,11 @@
  */
 
 export {
+  accessRequestButtons,
+  accessRequestKinds,
+  requestAccessButton,
+} from "./access-request-kinds.js";
+export {
   type ChatActionClick,
   type ChatActionKind,
   ChatActionRegistry,
@@ -62,6 +67,8 @@ export { ChatReplies, type PendingReply } from "./chat-replies.js";
 export type {
   AgentSuggestions,
   ChatButton,
+  ChatPrompt,
+  ChatQuote,
   ChatSurface,
   RunOutcome,
   RunReply,
@@ -75,5 +82,5 @@ export { type ChatRequest, parseRequest } from "./request-text.js";
 export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";
 export { runAgentKind } from "./run-agent-kind.js";
 export { SLUG_PATTERN } from "./slug.js";
-export { costText, refusalText } from "./wording.js";
+export { costText, refusalText, requestAccessText } from "./wording.js";
 export { WorkLimiter } from "./work-limiter.js";
