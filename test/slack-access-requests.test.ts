@@ -53,6 +53,7 @@ beforeAll(async () => {
       { id: "UADA", email: "ada@example.com", name: "Ada" },
       { id: "UEVE", email: "eve@example.com", name: "Eve" },
       { id: "UALICE", email: "alice@example.com", name: "Alice" },
+      { id: "UBOB", email: "bob@example.com", name: "Bob" },
       { id: "UMAL", email: "mallory@example.com", name: "Mallory" },
     ],
     agents: {
@@ -74,6 +75,7 @@ beforeAll(async () => {
     commands: [
       ["agents", "feature", "ledger", "payroll"],
       ["authz", "grant", "alice@example.com", "admin", "team:finance"],
+      ["authz", "grant", "bob@example.com", "admin", "team:finance"],
     ],
   });
   ({ slack, events } = harness);
@@ -215,6 +217,8 @@ describe("requesting access with a button in Slack", { timeout: 120_000 }, () =>
     expect(String(dm.args.text)).not.toContain("javascript");
     const approve = buttonOf(dm, "Approve");
     const dmTs = dm.response?.ts as string;
+    // Bob owns it too: he is asked as well.
+    const bobs = await ownerDm("UBOB", "ada@example.com");
 
     // Mallory copies the button into a click of her own: refused, nothing changes.
     expect((await click("UMAL", approve, { channel: "C0GENERAL", ts: dmTs })).status).toBe(200);
@@ -243,6 +247,13 @@ describe("requesting access with a button in Slack", { timeout: 120_000 }, () =>
         "This request was already approved; nothing changed.",
       );
     });
+    // Bob's copy shows the decision and who made it, its buttons gone.
+    const bobsNow = slack
+      .callsOf("chat.update")
+      .find((c) => c.args.channel === "UBOB" && c.args.ts === bobs.response?.ts);
+    expect(bobsNow?.args.text).toBe("This request to run *ledger* was approved.");
+    expect(json(bobsNow)).toContain("Decided by: alice@example.com");
+    expect(buttonsOf(bobsNow as SlackCall)).toEqual([]);
     // Ada hears it in a DM, once.
     const told = await eventually(async () => {
       const dms = slack.callsOf("chat.postMessage").filter((c) => c.args.channel === "UADA");
@@ -286,8 +297,10 @@ describe("requesting access with a button in Slack", { timeout: 120_000 }, () =>
     expect((await submit("UALICE", why, "payroll is *HR only* <!here>")).status).toBe(200);
 
     await eventually(async () => {
-      const settled = slack.callsOf("chat.update").find((c) => c.args.ts === dmTs);
-      expect(settled?.args.text).toBe("<@UALICE> denied the request to run *payroll*.");
+      const settled = slack.callsOf("chat.update").filter((c) => c.args.ts === dmTs);
+      expect(settled.map((c) => c.args.text)).toContain(
+        "<@UALICE> denied the request to run *payroll*.",
+      );
     }, 30_000);
     const told = await eventually(async () => {
       const call = slack.callsOf("chat.postMessage").find((c) => c.args.channel === "UEVE");

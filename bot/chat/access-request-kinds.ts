@@ -6,6 +6,7 @@ import {
   MAX_ACCESS_REASON_CHARS,
 } from "../../directory/index.js";
 import type { ChatActionClick, ChatActionKind, ChatOffer } from "./action-registry.js";
+import type { ChatCore } from "./chat-core.js";
 import type { ChatPrompt } from "./chat-surface.js";
 
 /**
@@ -135,9 +136,27 @@ export function accessRequestKinds(requests: AccessRequests): ChatActionKind[] {
 
 /** The owner's message shows the decision that stands (another owner's, or the site's). */
 async function settleStanding(click: ChatActionClick, request: AccessRequest): Promise<void> {
-  await click.settle(`This request to run **${request.agentName}** was ${request.status}.`, {
-    quotes: accessOutcomeQuotes(request),
-  });
+  await click.settle(standingWords(request), { quotes: accessOutcomeQuotes(request) });
+}
+
+function standingWords(request: AccessRequest): string {
+  return `This request to run **${request.agentName}** was ${request.status}.`;
+}
+
+/**
+ * Once a request is decided (in chat, on the site, through the API), every owner's copy of
+ * it on this surface shows the decision and who made it, its buttons gone.
+ */
+export async function replaceAccessRequestMessages(
+  chat: Pick<ChatCore<object>, "replaceOffers">,
+  request: AccessRequest,
+): Promise<void> {
+  await chat.replaceOffers(
+    "approve_access",
+    { key: "requestId", value: request.id },
+    standingWords(request),
+    accessOutcomeQuotes(request),
+  );
 }
 
 /** A request's first words: where a reason starts from. */

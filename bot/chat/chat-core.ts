@@ -8,7 +8,7 @@ import { type ChatActionKind, ChatActionRegistry, type ChatOffer } from "./actio
 import { ChatActions } from "./chat-actions.js";
 import { ChatFlow } from "./chat-flow.js";
 import { ChatReplies } from "./chat-replies.js";
-import type { ChatSurface } from "./chat-surface.js";
+import type { ChatQuote, ChatSurface } from "./chat-surface.js";
 import { ChatDeliveries } from "./deliveries.js";
 import { ChatReplyLoop } from "./reply-loop.js";
 import { runAgentKind } from "./run-agent-kind.js";
@@ -44,6 +44,17 @@ export interface ChatCore<Target extends object> {
    * this surface (governance asking for an approval where the person waits); false if not.
    */
   offerForRun(runId: string, words: string, buttons: readonly ChatOffer[]): Promise<boolean>;
+  /**
+   * Replaces, on this surface, every message holding buttons of `kind` whose payload has
+   * `key` = `value` (e.g. every owner's copy of one access request) with words and quotes:
+   * once something is decided, wherever it was, no copy still asks. Best effort, logged.
+   */
+  replaceOffers(
+    kind: string,
+    match: { key: string; value: string },
+    words: string,
+    quotes?: readonly ChatQuote[],
+  ): Promise<void>;
   /** Takes over this surface's replies left unfinished; call once the surface can post. */
   resume(): Promise<number>;
   /** Stops following runs; replies in hand are taken over by the next process. */
@@ -90,6 +101,15 @@ export function openChatCore<Target extends object>(
       if (!target) return false;
       await flow.offer(target, words, buttons);
       return true;
+    },
+    async replaceOffers(kind, match, words, quotes) {
+      for (const posted of await actions.placed(surface.name, kind, match.key, match.value)) {
+        await surface
+          .replace(posted, words, quotes)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, kind }, "could not replace a message with buttons"),
+          );
+      }
     },
     async resume() {
       if (services.singleProcess) await replies.release({ everyone: true, surface: surface.name });

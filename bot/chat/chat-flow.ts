@@ -149,7 +149,13 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
         actionId: await actions.create(surface, button.kind, button.payload),
       })),
     );
-    await this.surface.buttons(target as Target, words, shown, quotes);
+    const posted = await this.surface.buttons(target as Target, words, shown, quotes);
+    if (posted) {
+      await actions.place(
+        shown.map((button) => button.actionId),
+        posted,
+      );
+    }
   }
 
   /**

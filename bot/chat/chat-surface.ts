@@ -28,7 +28,12 @@ export interface ChatSurface<Target extends object = object> {
     words: string,
     buttons: readonly ChatButton[],
     quotes?: readonly ChatQuote[],
-  ): Promise<void>;
+  ): Promise<PostedMessage | undefined>;
+  /**
+   * Replaces a message `buttons` posted with words (and quotes), its buttons gone: a decision
+   * made elsewhere (another owner's click, the site) shows on every copy of the question.
+   */
+  replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]): Promise<void>;
   /**
    * The reply to one run, shown as it goes. `progress` is what the surface saved of it so
    * far (message ids, a stream): empty for a new reply, restored when a restarted process
@@ -40,6 +45,9 @@ export interface ChatSurface<Target extends object = object> {
     save: () => Promise<void>,
   ): RunReply;
 }
+
+/** Where a posted message is, as its surface finds it again (plain data: it is stored). */
+export type PostedMessage = Record<string, string | boolean>;
 
 /** Where a run's answer goes: the conversation, the person who asked and the agent. */
 export type RunReplyTarget<Target extends object = object> = Target & {

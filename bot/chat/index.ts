@@ -40,6 +40,7 @@
 export {
   accessRequestButtons,
   accessRequestKinds,
+  replaceAccessRequestMessages,
   requestAccessButton,
 } from "./access-request-kinds.js";
 export {
@@ -70,6 +71,7 @@ export type {
   ChatPrompt,
   ChatQuote,
   ChatSurface,
+  PostedMessage,
   RunOutcome,
   RunReply,
   RunReplyTarget,

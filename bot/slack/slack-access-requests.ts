@@ -5,7 +5,12 @@ import {
   accessDecisionNotice,
   accessRequestNotice,
 } from "../../directory/index.js";
-import { accessRequestButtons, type ChatFlow } from "../chat/index.js";
+import {
+  accessRequestButtons,
+  type ChatCore,
+  type ChatFlow,
+  replaceAccessRequestMessages,
+} from "../chat/index.js";
 import type { SlackConversation } from "./slack-deps.js";
 import { directMessagePlaces } from "./slack-dm.js";
 
@@ -26,6 +31,7 @@ export class SlackAccessRequestNotifier implements AccessRequestNotifier {
     private readonly client: webApi.WebClient,
     private readonly flow: ChatFlow<SlackConversation>,
     private readonly settings: SlackAccessRequestSettings,
+    private readonly chat: Pick<ChatCore<SlackConversation>, "replaceOffers">,
   ) {}
 
   async requested(request: AccessRequest): Promise<void> {
@@ -37,6 +43,8 @@ export class SlackAccessRequestNotifier implements AccessRequestNotifier {
   }
 
   async decided(request: AccessRequest): Promise<void> {
+    // Every owner's DM shows the decision, whoever made it and wherever.
+    await replaceAccessRequestMessages(this.chat, request);
     const { words, quotes } = accessDecisionNotice(request);
     for (const place of await directMessagePlaces(this.client, [request.requesterEmail])) {
       await this.flow.say(place, words, quotes);

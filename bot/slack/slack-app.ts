@@ -172,7 +172,7 @@ export async function startSlack(
     new SlackApprovalNotifier(app.client, chat.flow, services.approvals),
   );
   services.requests?.notifiers.add(
-    new SlackAccessRequestNotifier(app.client, chat.flow, services.requests),
+    new SlackAccessRequestNotifier(app.client, chat.flow, services.requests, chat),
   );
   registerRunForm(app, deps);
 

@@ -4,6 +4,7 @@ import type {
   ChatButton,
   ChatQuote,
   ChatSurface,
+  PostedMessage,
   RunReplyTarget,
 } from "../chat/index.js";
 import { agentListBlocks } from "./agent-card-blocks.js";
@@ -92,10 +93,10 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
     words: string,
     buttons: readonly ChatButton[],
     quotes?: readonly ChatQuote[],
-  ): Promise<void> {
+  ): Promise<PostedMessage | undefined> {
     const text = wordsMrkdwn(words);
     // A button's prompt is asked for when it is clicked (a modal: ChatActionClick.ask).
-    await this.post(target, {
+    return this.post(target, {
       text,
       blocks: [
         { type: "section", text: { type: "mrkdwn", text } },
@@ -110,6 +111,17 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
           ),
         },
       ],
+    });
+  }
+
+  /** chat.update of a message `buttons` posted: its channel (a DM's own id) and ts. */
+  async replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]) {
+    const message = wordsMessage(words, quotes);
+    await this.client.chat.update({
+      channel: String(posted.channel),
+      ts: String(posted.ts),
+      text: message.text,
+      blocks: message.blocks ?? [],
     });
   }
 
@@ -129,14 +141,16 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
     this.noStreaming.set(team, Date.now() + RETRY_STREAMING_AFTER_MS);
   }
 
+  /** Posts; answers where the message landed (Slack gives a DM its own channel id). */
   private async post(
     target: SlackConversation,
     body: { text: string; blocks?: types.KnownBlock[] },
-  ): Promise<void> {
-    await this.client.chat.postMessage({
+  ): Promise<PostedMessage | undefined> {
+    const sent = await this.client.chat.postMessage({
       channel: target.channel,
       thread_ts: target.threadTs,
       ...body,
     });
+    return sent.channel && sent.ts ? { channel: sent.channel, ts: sent.ts } : undefined;
   }
 }

@@ -4,7 +4,12 @@ import {
   accessDecisionNotice,
   accessRequestNotice,
 } from "../../directory/index.js";
-import { accessRequestButtons, type ChatFlow } from "../chat/index.js";
+import {
+  accessRequestButtons,
+  type ChatCore,
+  type ChatFlow,
+  replaceAccessRequestMessages,
+} from "../chat/index.js";
 import type { TeamsTarget } from "./teams-deps.js";
 import type { TeamsDirectChats } from "./teams-direct.js";
 
@@ -25,6 +30,7 @@ export class TeamsAccessRequestNotifier implements AccessRequestNotifier {
     private readonly direct: TeamsDirectChats,
     private readonly flow: ChatFlow<TeamsTarget>,
     private readonly settings: TeamsAccessRequestSettings,
+    private readonly chat: Pick<ChatCore<TeamsTarget>, "replaceOffers">,
   ) {}
 
   async requested(request: AccessRequest): Promise<void> {
@@ -36,6 +42,8 @@ export class TeamsAccessRequestNotifier implements AccessRequestNotifier {
   }
 
   async decided(request: AccessRequest): Promise<void> {
+    // Every owner's card shows the decision, whoever made it and wherever.
+    await replaceAccessRequestMessages(this.chat, request);
     const { words, quotes } = accessDecisionNotice(request);
     await this.direct.each([request.requesterEmail], (target) =>
       this.flow.say(target, words, quotes),

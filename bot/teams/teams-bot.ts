@@ -148,7 +148,7 @@ export async function startTeams(
   }
   if (services.requests) {
     services.requests.notifiers.add(
-      new TeamsAccessRequestNotifier(direct, flow, services.requests),
+      new TeamsAccessRequestNotifier(direct, flow, services.requests, chat),
     );
   }
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);

@@ -3,6 +3,7 @@ import type {
   ChatButton,
   ChatQuote,
   ChatSurface,
+  PostedMessage,
   RunReplyTarget,
 } from "../chat/index.js";
 import { buttonsCard, cardAttachment, suggestionsCard } from "./agent-cards.js";
@@ -46,10 +47,25 @@ export class TeamsSurface implements ChatSurface<TeamsTarget> {
     words: string,
     buttons: readonly ChatButton[],
     quotes?: readonly ChatQuote[],
-  ): Promise<void> {
-    await this.send(target, {
+  ): Promise<PostedMessage | undefined> {
+    const activityId = await this.send(target, {
       type: "message",
       attachments: [cardAttachment(buttonsCard(words, buttons, quotes))],
+    });
+    return activityId ? { ...target, activityId } : undefined;
+  }
+
+  /** The card `buttons` sent, replaced by words (PUT): its buttons and field gone. */
+  async replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]) {
+    const target: TeamsTarget = {
+      serviceUrl: String(posted.serviceUrl),
+      conversationId: String(posted.conversationId),
+      personal: posted.personal === true,
+    };
+    await this.update(target, String(posted.activityId), {
+      type: "message",
+      textFormat: "markdown",
+      text: teamsWords(words, quotes),
     });
   }
 

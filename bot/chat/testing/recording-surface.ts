@@ -44,14 +44,17 @@ export class RecordingSurface implements ChatSurface<Room> {
     words: string,
     buttons: readonly ChatButton[],
     quotes?: readonly ChatQuote[],
-  ): Promise<void> {
+  ): Promise<undefined> {
     this.shown.push({
       room: target.room,
       words,
       buttons: [...buttons],
       ...(quotes ? { quotes: [...quotes] } : {}),
     });
+    return undefined;
   }
+
+  async replace(): Promise<void> {}
 
   openReply(
     target: RunReplyTarget<Room>,
