@@ -1,4 +1,4 @@
-import type { Authorizer } from "../authz/index.js";
+import { type Authorizer, agentObject } from "../authz/index.js";
 import type { ApproverQuery } from "../governance/index.js";
 
 /**
@@ -11,4 +11,13 @@ export function approverEmails(authorizer: Authorizer) {
     (await authorizer.listUsers({ object, relation, userFilters: [{ type: "user" }] }))
       .map((user) => user.replace(/^user:/, ""))
       .filter((email) => email.includes("@"));
+}
+
+/**
+ * The emails of an agent's owners (its owning team's admins, owners named on it, platform
+ * admins): who is asked when someone requests access to it, asked afresh each time.
+ */
+export function ownerEmails(authorizer: Authorizer) {
+  const emails = approverEmails(authorizer);
+  return (agentName: string) => emails({ relation: "owner", object: agentObject(agentName) });
 }

@@ -2,7 +2,7 @@ import { approvalKinds, SLACK_EVENTS_PATH, startSlack } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
-import { approverEmails } from "./approver-emails.js";
+import { approverEmails, ownerEmails } from "./approver-emails.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 
@@ -66,6 +66,11 @@ export async function openSlack(
         notifiers: parts.approvalNotifiers,
         channel: config.SLACK_APPROVALS_CHANNEL,
         approverEmails: approverEmails(ctx.authorization.authorizer),
+      },
+      requests: {
+        service: parts.directory.accessRequests,
+        notifiers: parts.directory.accessRequestNotifiers,
+        ownerEmails: ownerEmails(ctx.authorization.authorizer),
       },
     },
   );

@@ -2,7 +2,7 @@ import { approvalKinds, startTeams, type TeamsSettings } from "../bot/index.js";
 import type { DirectoryServices } from "../directory/index.js";
 import type { ApprovalNotifiers } from "../governance/index.js";
 import type { RunsService } from "../sessions/index.js";
-import { approverEmails } from "./approver-emails.js";
+import { approverEmails, ownerEmails } from "./approver-emails.js";
 import { type Config, ConfigError } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 
@@ -73,6 +73,12 @@ export async function openTeams(
       notifiers: parts.approvalNotifiers,
       conversation: parts.approvalsConversation,
       approverEmails: approverEmails(ctx.authorization.authorizer),
+    },
+    // Owners asked in 1:1 cards; Approve / Deny and "Request access" are the core's kinds.
+    requests: {
+      service: parts.directory.accessRequests,
+      notifiers: parts.directory.accessRequestNotifiers,
+      ownerEmails: ownerEmails(ctx.authorization.authorizer),
     },
   });
   ctx.lifecycle.onStop("teams", () => teams.stop());

@@ -3,6 +3,19 @@
  * authz (who may see and run what) and governance (the audit log). The directory site
  * (`createDirectorySite`) is built on `AgentDirectory` and mounts next to the API.
  */
+
+export {
+  type AccessDecisionResult,
+  type AccessRequest,
+  type AccessRequestNotice,
+  type AccessRequestNotifier,
+  AccessRequestNotifiers,
+  AccessRequests,
+  accessDecisionNotice,
+  accessOutcomeQuotes,
+  accessRequestNotice,
+  MAX_ACCESS_REASON_CHARS,
+} from "./access-requests/index.js";
 export {
   API_BASE,
   type AuthStrategy,

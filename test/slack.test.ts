@@ -247,15 +247,16 @@ describe("Slack", { timeout: 90_000 }, () => {
     expect(working).toHaveLength(1);
   });
 
-  it("tells a person who may not run an agent why, and how to ask", async () => {
+  it("tells a person who may not run an agent why, and offers to ask its owners", async () => {
     slack.allow("chat.postMessage");
     const ts = nextTs();
     await events.mention("UBOB", "restricted do something", ts);
     const refusal = await slack.firstCall("chat.postMessage");
     expect(refusal.args.thread_ts).toBe(ts);
     expect(refusal.args.text).toMatch(
-      /You can see `restricted` but you aren't allowed to run it yet\. Ask for access on its page: http.*\/agents\/restricted/,
+      /You can see `restricted` but you aren't allowed to run it yet\. Ask its owners with the button below \(or on its page: http.*\/agents\/restricted\)/,
     );
+    expect(JSON.stringify(refusal.args.blocks)).toContain('"text":"Request access"');
   });
 
   it("says when it cannot tell who someone is", async () => {

@@ -181,7 +181,9 @@ describe("the Teams bot", () => {
       "aren't allowed to run it yet",
       chain(root),
     );
-    expect(refusal.activity?.text).toContain("/agents/payroll");
+    // A card with "Request access", and the agent's page for those who prefer the site.
+    expect(JSON.stringify(refusal.activity)).toContain("/agents/payroll");
+    expect(JSON.stringify(refusal.activity)).toContain('"title":"Request access"');
     const member = harness.connector.calls.find(
       (call) => call.method === "member" && call.activityId === grace.id,
     );

@@ -1,6 +1,7 @@
 import type { UserPrincipal } from "../../authz/index.js";
 import type { ChatActions } from "./chat-actions.js";
 import type { ChatConversation, ChatPerson, SurfaceName } from "./chat-message.js";
+import type { ChatPrompt, ChatQuote } from "./chat-surface.js";
 
 /**
  * What one kind of button does (`run_agent`, later `approve_budget`), whichever surface
@@ -38,9 +39,24 @@ export interface ChatActionClick {
   tell(words: string): Promise<void>;
   /**
    * Replaces the message the button is on with words (Markdown), so nobody clicks it
-   * again; `byClicker` starts them with the clicking person's name. Best effort.
+   * again; `byClicker` starts them with the clicking person's name, `quotes` are people's
+   * words shown under them as written. Best effort.
    */
-  settle(words: string, options?: { byClicker?: boolean }): Promise<void>;
+  settle(
+    words: string,
+    options?: { byClicker?: boolean; quotes?: readonly ChatQuote[] | undefined },
+  ): Promise<void>;
+  /**
+   * What the person wrote with this click (a card's field, a form's answer), trimmed; unset
+   * when the click carried nothing to write in.
+   */
+  input?: string | undefined;
+  /**
+   * Asks the clicking person to write something (Slack: a modal); their answer comes back as
+   * this same click again, checked again, with `input` set. Unset where the surface puts the
+   * field on the message instead (Teams) or cannot ask.
+   */
+  ask?: ((prompt: ChatPrompt) => Promise<void>) | undefined;
   /** The clicked surface's chat: runs an agent, posts words or buttons in a conversation. */
   chat: ChatPort;
   /** The surface's own click (Slack: its client and trigger id), for kinds only it has. */
@@ -51,9 +67,14 @@ export interface ChatActionClick {
 export interface ChatPort {
   /** Runs an agent for the person in the conversation's session; refusals are said there. */
   run(request: ChatRunRequest): Promise<void>;
-  say(target: object, words: string): Promise<void>;
+  say(target: object, words: string, quotes?: readonly ChatQuote[]): Promise<void>;
   /** Posts words with buttons, each a new ChatActions record of `kind` with its payload. */
-  offer(target: object, words: string, buttons: readonly ChatOffer[]): Promise<void>;
+  offer(
+    target: object,
+    words: string,
+    buttons: readonly ChatOffer[],
+    quotes?: readonly ChatQuote[],
+  ): Promise<void>;
 }
 
 export interface ChatRunRequest {
@@ -72,6 +93,8 @@ export interface ChatOffer {
   kind: string;
   payload: Record<string, unknown>;
   style?: "primary" | "danger";
+  /** The click takes words (see ChatSurface.buttons). */
+  prompt?: ChatPrompt | undefined;
 }
 
 /** A click as a surface hands it over: the id its button carried and who clicked. */

@@ -25,6 +25,36 @@ export class ChatActions {
     return row ? { kind: row.kind, payload: row.payload, usedAt: row.used_at } : undefined;
   }
 
+  /**
+   * Remembers where the message holding these buttons landed, so that what they ask can be
+   * replaced everywhere once it is decided (ChatCore.replaceOffers).
+   */
+  async place(ids: readonly string[], posted: Record<string, unknown>): Promise<void> {
+    if (ids.length === 0) return;
+    await this.knex("chat_actions")
+      .whereIn("id", ids)
+      .update({
+        payload: this.knex.raw("payload || jsonb_build_object('_posted', ?::jsonb)", [
+          JSON.stringify(posted),
+        ]),
+      });
+  }
+
+  /** Where the messages with buttons of `kind` whose payload has `key` = `value` landed. */
+  async placed(
+    surface: string,
+    kind: string,
+    key: string,
+    value: string,
+  ): Promise<Record<string, string | boolean>[]> {
+    const rows = await this.knex("chat_actions")
+      .where({ surface, kind })
+      .whereRaw("payload ->> ? = ?", [key, value])
+      .whereRaw("payload -> '_posted' is not null")
+      .select(this.knex.raw("payload -> '_posted' as posted"));
+    return rows.map((row: { posted: Record<string, string | boolean> }) => row.posted);
+  }
+
   /** Marks the action used; false when it already was (a double click, a retried payload). */
   async use(id: string): Promise<boolean> {
     const updated = await this.knex("chat_actions")

@@ -1,13 +1,14 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy } from "../../authz/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type { AccessRequests, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { newWorkerId, type RunsService } from "../../sessions/index.js";
+import { accessRequestKinds } from "./access-request-kinds.js";
 import { type ChatActionKind, ChatActionRegistry, type ChatOffer } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
 import { ChatFlow } from "./chat-flow.js";
 import { ChatReplies } from "./chat-replies.js";
-import type { ChatSurface } from "./chat-surface.js";
+import type { ChatQuote, ChatSurface } from "./chat-surface.js";
 import { ChatDeliveries } from "./deliveries.js";
 import { ChatReplyLoop } from "./reply-loop.js";
 import { runAgentKind } from "./run-agent-kind.js";
@@ -23,6 +24,11 @@ export interface ChatCoreServices {
   publicUrl: string;
   /** More kinds of button (governance's approvals), next to `run_agent`; the same on every surface. */
   actionKinds?: readonly ChatActionKind[] | undefined;
+  /**
+   * Access requests: with them, a refusal to run an agent the person may see carries a
+   * "Request access" button, and owners' Approve / Deny buttons work (access-request-kinds.ts).
+   */
+  accessRequests?: AccessRequests | undefined;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean | undefined;
   /** When a finished reply's cost is read again (ms after it; default COST_RECHECKS_MS). */
@@ -40,6 +46,17 @@ export interface ChatCore<Target extends object> {
    * this surface (governance asking for an approval where the person waits); false if not.
    */
   offerForRun(runId: string, words: string, buttons: readonly ChatOffer[]): Promise<boolean>;
+  /**
+   * Replaces, on this surface, every message holding buttons of `kind` whose payload has
+   * `key` = `value` (e.g. every owner's copy of one access request) with words and quotes:
+   * once something is decided, wherever it was, no copy still asks. Best effort, logged.
+   */
+  replaceOffers(
+    kind: string,
+    match: { key: string; value: string },
+    words: string,
+    quotes?: readonly ChatQuote[],
+  ): Promise<void>;
   /** Takes over this surface's replies left unfinished; call once the surface can post. */
   resume(): Promise<number>;
   /** Stops following runs; replies in hand are taken over by the next process. */
@@ -66,6 +83,7 @@ export function openChatCore<Target extends object>(
   const flow = new ChatFlow(core, surface, loop);
   const clicks = new ChatActionRegistry(actions, flow).add(
     runAgentKind(core),
+    ...(services.accessRequests ? accessRequestKinds(services.accessRequests) : []),
     ...(services.actionKinds ?? []),
   );
   // Delivery claims matter for minutes (retries), buttons for weeks: prune the rest.
@@ -85,6 +103,15 @@ export function openChatCore<Target extends object>(
       if (!target) return false;
       await flow.offer(target, words, buttons);
       return true;
+    },
+    async replaceOffers(kind, match, words, quotes) {
+      for (const posted of await actions.placed(surface.name, kind, match.key, match.value)) {
+        await surface
+          .replace(posted, words, quotes)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, kind }, "could not replace a message with buttons"),
+          );
+      }
     },
     async resume() {
       if (services.singleProcess) await replies.release({ everyone: true, surface: surface.name });

@@ -1,18 +1,20 @@
 import type { Logger } from "pino";
 import type { AccessPolicy, UserPrincipal } from "../../authz/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import { isSwitchboardError } from "../../core/index.js";
+import type { AccessRequests, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { type RunsService, retiredConversation } from "../../sessions/index.js";
+import { requestAccessButton } from "./access-request-kinds.js";
 import type { ChatOffer, ChatPort, ChatRunRequest } from "./action-registry.js";
 import { suggestAgents } from "./agent-suggestions.js";
 import type { ChatActions } from "./chat-actions.js";
 import type { ChatConversation, IncomingChatMessage } from "./chat-message.js";
-import type { ChatSurface } from "./chat-surface.js";
+import type { ChatQuote, ChatSurface } from "./chat-surface.js";
 import type { ChatDeliveries } from "./deliveries.js";
 import { namedAgent } from "./named-agent.js";
 import type { ChatReplyLoop } from "./reply-loop.js";
 import { type ChatRequest, parseRequest } from "./request-text.js";
 import { agentPageUrl } from "./run-access.js";
-import { refusalText } from "./wording.js";
+import { refusalText, requestAccessText } from "./wording.js";
 
 export interface ChatFlowDeps {
   runs: RunsService;
@@ -24,6 +26,8 @@ export interface ChatFlowDeps {
   /** Links in messages point here: the site's address. */
   publicUrl: string;
   logger: Logger;
+  /** With it, a refusal to run an agent the person may see offers "Request access". */
+  accessRequests?: AccessRequests | undefined;
 }
 
 /**
@@ -106,6 +110,13 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
       const log = { err: error, agent: request.agentName, surface };
       this.deps.logger.info(log, "a chat request was refused");
       const url = agentPageUrl(this.deps.publicUrl, request.agentName);
+      if (this.deps.accessRequests && isSwitchboardError(error) && error.code === "forbidden") {
+        // They may see it but not run it: a button asks its owners, where they are.
+        await this.offer(target, requestAccessText(request.agentName, url), [
+          requestAccessButton(request.agentName, request.text),
+        ]);
+        return;
+      }
       await this.surface.say(target, refusalText(error, request.agentName, url));
       return;
     }
@@ -118,21 +129,33 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
     });
   }
 
-  async say(target: object, words: string): Promise<void> {
-    await this.surface.say(target as Target, words);
+  async say(target: object, words: string, quotes?: readonly ChatQuote[]): Promise<void> {
+    await this.surface.say(target as Target, words, quotes);
   }
 
-  async offer(target: object, words: string, buttons: readonly ChatOffer[]): Promise<void> {
+  async offer(
+    target: object,
+    words: string,
+    buttons: readonly ChatOffer[],
+    quotes?: readonly ChatQuote[],
+  ): Promise<void> {
     const { actions } = this.deps;
     const surface = this.surface.name;
     const shown = await Promise.all(
       buttons.map(async (button) => ({
         label: button.label,
         style: button.style,
+        prompt: button.prompt,
         actionId: await actions.create(surface, button.kind, button.payload),
       })),
     );
-    await this.surface.buttons(target as Target, words, shown);
+    const posted = await this.surface.buttons(target as Target, words, shown, quotes);
+    if (posted) {
+      await actions.place(
+        shown.map((button) => button.actionId),
+        posted,
+      );
+    }
   }
 
   /**

@@ -10,12 +10,30 @@ import type { SurfaceName } from "./chat-message.js";
  */
 export interface ChatSurface<Target extends object = object> {
   readonly name: SurfaceName;
-  /** Plain words in the conversation: a refusal, a question, a notice. */
-  say(target: Target, words: string): Promise<void>;
+  /**
+   * Plain words in the conversation: a refusal, a question, a notice; with `quotes`, people's
+   * words under them (a reason, a name), which the surface shows exactly as written.
+   */
+  say(target: Target, words: string, quotes?: readonly ChatQuote[]): Promise<void>;
   /** The agents a request could go to, each with a "Run" button (its ChatActions id). */
   suggest(target: Target, suggestions: AgentSuggestions): Promise<void>;
-  /** Words with buttons under them, each carrying only a ChatActions id (see ChatActionRegistry). */
-  buttons(target: Target, words: string, buttons: readonly ChatButton[]): Promise<void>;
+  /**
+   * Words with buttons under them, each carrying only a ChatActions id (see
+   * ChatActionRegistry); `quotes` as for `say`. A button with a `prompt` takes words with its
+   * click: a surface whose messages hold fields shows one (Teams: a card's Input.Text), any
+   * other asks when it is clicked (Slack: a modal, through ChatActionClick.ask).
+   */
+  buttons(
+    target: Target,
+    words: string,
+    buttons: readonly ChatButton[],
+    quotes?: readonly ChatQuote[],
+  ): Promise<PostedMessage | undefined>;
+  /**
+   * Replaces a message `buttons` posted with words (and quotes), its buttons gone: a decision
+   * made elsewhere (another owner's click, the site) shows on every copy of the question.
+   */
+  replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]): Promise<void>;
   /**
    * The reply to one run, shown as it goes. `progress` is what the surface saved of it so
    * far (message ids, a stream): empty for a new reply, restored when a restarted process
@@ -27,6 +45,9 @@ export interface ChatSurface<Target extends object = object> {
     save: () => Promise<void>,
   ): RunReply;
 }
+
+/** Where a posted message is, as its surface finds it again (plain data: it is stored). */
+export type PostedMessage = Record<string, string | boolean>;
 
 /** Where a run's answer goes: the conversation, the person who asked and the agent. */
 export type RunReplyTarget<Target extends object = object> = Target & {
@@ -78,4 +99,30 @@ export interface ChatButton {
   /** The ChatActions id: all a click carries back. */
   actionId: string;
   style?: "primary" | "danger" | undefined;
+  /** The words this button's click may carry (a reason): see ChatSurface.buttons. */
+  prompt?: ChatPrompt | undefined;
+}
+
+/**
+ * Someone's words shown with Switchboard's (a reason, who asked): never Markdown or the
+ * surface's markup, whatever they contain, so `<!channel>`, `[x](javascript:…)` or `*bold*`
+ * read as typed. Switchboard's own words are Markdown; these are text.
+ */
+export interface ChatQuote {
+  label: string;
+  text: string;
+}
+
+/** What a button asks the clicking person to write with their click. */
+export interface ChatPrompt {
+  /** A form's title (Slack's modal: at most 24 characters). */
+  title: string;
+  label: string;
+  /** The form's submit button. */
+  submit: string;
+  /** Filled in to start with, for the person to change. */
+  value?: string | undefined;
+  /** May be left empty. */
+  optional: boolean;
+  maxLength: number;
 }

@@ -36,8 +36,24 @@
  *    (on each surface's ChatCore; the one the run came from posts): each button becomes an
  *    opaque ChatActions id, rendered by the surface's generic `buttons`.
  * No surface code changes: clicks on any surface come to `handle` the same way.
+ *
+ * Two more things a kind may use (access-request-kinds.ts uses both):
+ * - people's words shown with Switchboard's (a reason, who asked) go as `quotes`
+ *   (ChatQuote) to `say`, `offer` and `settle`, never into the Markdown words: each surface
+ *   shows them as typed (Slack: plain_text sections; Teams: escaped);
+ * - a button that takes words with its click has a `prompt`: Teams shows a field on the card
+ *   and the click brings `click.input`; Slack has `click.ask(prompt)` (a modal) whose
+ *   submission comes back as the same click, checked again, with `input` set.
+ * Messages with buttons remember where they landed, so `core.replaceOffers` can show a
+ * decision made elsewhere on every copy.
  */
 
+export {
+  accessRequestButtons,
+  accessRequestKinds,
+  replaceAccessRequestMessages,
+  requestAccessButton,
+} from "./access-request-kinds.js";
 export {
   type ChatActionClick,
   type ChatActionKind,
@@ -63,7 +79,10 @@ export { ChatReplies, type PendingReply } from "./chat-replies.js";
 export type {
   AgentSuggestions,
   ChatButton,
+  ChatPrompt,
+  ChatQuote,
   ChatSurface,
+  PostedMessage,
   RunOutcome,
   RunReply,
   RunReplyTarget,
@@ -76,5 +95,5 @@ export { type ChatRequest, parseRequest } from "./request-text.js";
 export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";
 export { runAgentKind } from "./run-agent-kind.js";
 export { SLUG_PATTERN } from "./slug.js";
-export { costText, refusalText } from "./wording.js";
+export { costText, refusalText, requestAccessText } from "./wording.js";
 export { WorkLimiter } from "./work-limiter.js";

@@ -26,6 +26,11 @@ export function refusalText(error: unknown, agentName: string, agentUrl: string)
   }
 }
 
+/** The refusal to run an agent the person may see, above its "Request access" button. */
+export function requestAccessText(agentName: string, agentUrl: string): string {
+  return `You can see \`${agentName}\` but you aren't allowed to run it yet. Ask its owners with the button below (or on its page: ${agentUrl}).`;
+}
+
 /**
  * A run's cost for a person: "$0.0042", "<$0.0001", or nothing when it cost nothing. The
  * digits are core's formatUsd, the same the site shows.

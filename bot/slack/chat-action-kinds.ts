@@ -1,8 +1,9 @@
-import type { App, webApi } from "@slack/bolt";
+import type { App, types, webApi } from "@slack/bolt";
+import type { ChatPrompt, ChatQuote } from "../chat/index.js";
 import { CHAT_ACTION_PATTERN, LINK_ACTION_PATTERN } from "./chat-buttons.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackDeps } from "./slack-deps.js";
-import { wordsMrkdwn } from "./slack-surface.js";
+import { wordsMessage } from "./slack-surface.js";
 
 /** Slack's own part of a click (ChatActionClick.native), for kinds only Slack has (modals). */
 export interface SlackClick {
@@ -27,6 +28,7 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
   const dispatch: Parameters<App["action"]>[1] = async ({ ack, body, action, client, respond }) => {
     await ack();
     if (body.type !== "block_actions" || action.type !== "button" || !action.value) return;
+    const actionId = action.value;
     const tell = async (words: string) => {
       const text = escapeMrkdwn(words);
       // Clicks in App Home come without a response_url: answer in the bot's DM instead.
@@ -39,23 +41,27 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
     };
     const team = body.team?.id ?? body.user.team_id ?? "";
     const channel = body.channel?.id ?? body.container?.channel_id;
-    const messageTs = body.message?.ts;
-    const settle = async (words: string, options: { byClicker?: boolean } = {}) => {
-      if (!messageTs || !channel) return;
-      const by = options.byClicker ? `<@${body.user.id}> ` : "";
-      await client.chat
-        .update({ channel, ts: messageTs, text: `${by}${wordsMrkdwn(words)}`, blocks: [] })
-        .catch(() => undefined);
+    const place: ClickPlace = {
+      team,
+      channel,
+      threadTs: body.message?.thread_ts,
+      messageTs: body.message?.ts,
     };
     const native: SlackClick = { client, channel, triggerId: body.trigger_id };
     await deps.clicks.click({
       surface: "slack",
-      actionId: action.value,
+      actionId,
       clickerRef: body.user.id,
       person: () => deps.identities.person(client, team, body.user.id),
-      replyTarget: channel ? { team, channel, threadTs: body.message?.thread_ts } : undefined,
+      replyTarget: channel ? { team, channel, threadTs: place.threadTs } : undefined,
       tell,
-      settle,
+      settle: settler(client, body.user.id, place),
+      // Words a button takes with its click are asked for in a modal; its submission comes
+      // back as this click (chat_action_input below), checked again.
+      ask: (prompt) =>
+        client.views
+          .open({ trigger_id: body.trigger_id, view: promptView(prompt, actionId, place) })
+          .then(() => undefined),
       native,
       staleWords: STALE,
     });
@@ -66,4 +72,121 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
   app.action(LINK_ACTION_PATTERN, async ({ ack }) => {
     await ack();
   });
+  registerPromptAnswers(app, deps);
+}
+
+/** Where a button was clicked: its message (to settle it) and the conversation. */
+interface ClickPlace {
+  team: string;
+  channel: string | undefined;
+  threadTs: string | undefined;
+  messageTs: string | undefined;
+}
+
+/** Replaces the clicked message with words (and people's words, as written). */
+function settler(client: webApi.WebClient, user: string, place: ClickPlace) {
+  return async (
+    words: string,
+    options: { byClicker?: boolean; quotes?: readonly ChatQuote[] | undefined } = {},
+  ) => {
+    if (!place.messageTs || !place.channel) return;
+    const by = options.byClicker ? `<@${user}> ` : "";
+    const message = wordsMessage(words, options.quotes);
+    const text = `${by}${message.text}`;
+    const blocks = message.blocks
+      ? [{ type: "section", text: { type: "mrkdwn", text } }, ...message.blocks.slice(1)]
+      : [];
+    await client.chat
+      .update({ channel: place.channel, ts: place.messageTs, text, blocks })
+      .catch(() => undefined);
+  };
+}
+
+/** The modal a button's prompt opens (ChatActionClick.ask), and its one input. */
+export const PROMPT_CALLBACK = "chat_action_input";
+const PROMPT_BLOCK = "answer";
+const PROMPT_INPUT = "text";
+
+/** What the modal remembers between the click and the submission (Slack keeps it, unseen). */
+interface PromptState extends ClickPlace {
+  /** The clicked button's ChatActions id: looked up and checked again on submission. */
+  action: string;
+}
+
+function promptView(prompt: ChatPrompt, action: string, place: ClickPlace): types.ModalView {
+  const state: PromptState = { action, ...place };
+  return {
+    type: "modal",
+    callback_id: PROMPT_CALLBACK,
+    private_metadata: JSON.stringify(state),
+    title: { type: "plain_text", text: prompt.title.slice(0, 24) },
+    submit: { type: "plain_text", text: prompt.submit.slice(0, 24) },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      {
+        type: "input",
+        block_id: PROMPT_BLOCK,
+        optional: prompt.optional,
+        label: { type: "plain_text", text: prompt.label.slice(0, 2000) },
+        element: {
+          type: "plain_text_input",
+          action_id: PROMPT_INPUT,
+          multiline: true,
+          max_length: prompt.maxLength,
+          ...(prompt.value ? { initial_value: prompt.value.slice(0, prompt.maxLength) } : {}),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A prompt's submission: the same click again, with what the person wrote as its `input`.
+ * It goes through the registry like any click (the id looked up, the person identified,
+ * their right checked), so a forged or replayed submission is refused the same way.
+ */
+function registerPromptAnswers(app: App, deps: SlackDeps): void {
+  app.view(PROMPT_CALLBACK, async ({ ack, body, view, client }) => {
+    await ack();
+    const state = parseState(view.private_metadata);
+    if (!state) return;
+    const input = view.state.values[PROMPT_BLOCK]?.[PROMPT_INPUT]?.value?.trim() ?? "";
+    const user = body.user.id;
+    const team = state.team || body.team?.id || body.user.team_id || "";
+    // The modal is closed: what only the person should see goes to the bot's DM with them.
+    const tell = async (words: string) => {
+      await client.chat
+        .postMessage({ channel: user, text: escapeMrkdwn(words) })
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error }, "could not answer a Slack form"),
+        );
+    };
+    await deps.clicks.click({
+      surface: "slack",
+      actionId: state.action,
+      clickerRef: user,
+      person: () => deps.identities.person(client, team, user),
+      replyTarget: state.channel
+        ? { team, channel: state.channel, threadTs: state.threadTs }
+        : undefined,
+      tell,
+      settle: settler(client, user, state),
+      input,
+      native: {
+        client,
+        channel: state.channel,
+        triggerId: (body as { trigger_id?: string }).trigger_id ?? "",
+      } satisfies SlackClick,
+      staleWords: STALE,
+    });
+  });
+}
+
+function parseState(metadata: string): PromptState | undefined {
+  try {
+    const state = JSON.parse(metadata) as PromptState;
+    return typeof state.action === "string" ? state : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,12 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
 import type { FastRoute } from "../../core/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type {
+  AccessRequestNotifiers,
+  AccessRequests,
+  AgentDirectory,
+  AgentRegistry,
+} from "../../directory/index.js";
 import type { ApprovalNotifiers } from "../../governance/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import { type ChatActionKind, openChatCore, runAgentKind, WorkLimiter } from "../chat/index.js";
@@ -15,6 +20,10 @@ import { SlackEventIntake } from "./event-intake.js";
 import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, slackPlaces } from "./run-agent-actions.js";
+import {
+  SlackAccessRequestNotifier,
+  type SlackAccessRequestSettings,
+} from "./slack-access-requests.js";
 import { SlackApprovalNotifier, type SlackApprovalSettings } from "./slack-approvals.js";
 import type { SlackDeps } from "./slack-deps.js";
 import { SlackIdentities } from "./slack-identities.js";
@@ -49,6 +58,13 @@ export interface SlackServices {
   actionKinds?: readonly ChatActionKind[] | undefined;
   /** Where approval requests are told: Slack adds its notifier to these when it starts. */
   approvals?: (SlackApprovalSettings & { notifiers: ApprovalNotifiers }) | undefined;
+  /**
+   * Access requests: owners are asked in DMs (Slack adds its notifier to `notifiers`), their
+   * buttons decide, and refusals to run carry "Request access".
+   */
+  requests?:
+    | (SlackAccessRequestSettings & { service: AccessRequests; notifiers: AccessRequestNotifiers })
+    | undefined;
 }
 
 export interface SlackIntegration {
@@ -115,6 +131,7 @@ export async function startSlack(
 
   const chat = openChatCore(new SlackSurface(app.client), {
     ...services,
+    accessRequests: services.requests?.service,
     logger,
     publicUrl: settings.publicUrl,
     singleProcess: settings.singleProcess,
@@ -153,6 +170,9 @@ export async function startSlack(
   registerChatActions(app, deps);
   services.approvals?.notifiers.add(
     new SlackApprovalNotifier(app.client, chat.flow, services.approvals),
+  );
+  services.requests?.notifiers.add(
+    new SlackAccessRequestNotifier(app.client, chat.flow, services.requests, chat),
   );
   registerRunForm(app, deps);
 

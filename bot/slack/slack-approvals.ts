@@ -9,6 +9,7 @@ import {
 } from "../../governance/index.js";
 import { approvalButtons, type ChatFlow } from "../chat/index.js";
 import type { SlackConversation } from "./slack-deps.js";
+import { directMessagePlaces } from "./slack-dm.js";
 
 export interface SlackApprovalSettings {
   /** Post every request here (a channel id) instead of to each approver directly. */
@@ -48,14 +49,6 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
   /** The configured channel, or each approver's direct messages with the app. */
   private async places(approvers: ApproverQuery): Promise<SlackConversation[]> {
     if (this.settings.channel) return [{ team: "", channel: this.settings.channel }];
-    const places: SlackConversation[] = [];
-    for (const email of await this.settings.approverEmails(approvers)) {
-      const found = await this.client.users.lookupByEmail({ email }).catch(() => undefined);
-      const user = found?.user;
-      if (!user?.id || user.deleted) continue;
-      // A user id as the channel: the app's direct messages with that person.
-      places.push({ team: user.team_id ?? "", channel: user.id });
-    }
-    return places;
+    return directMessagePlaces(this.client, await this.settings.approverEmails(approvers));
   }
 }

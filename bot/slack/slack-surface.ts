@@ -1,5 +1,12 @@
 import type { types, webApi } from "@slack/bolt";
-import type { AgentSuggestions, ChatButton, ChatSurface, RunReplyTarget } from "../chat/index.js";
+import type {
+  AgentSuggestions,
+  ChatButton,
+  ChatQuote,
+  ChatSurface,
+  PostedMessage,
+  RunReplyTarget,
+} from "../chat/index.js";
 import { agentListBlocks } from "./agent-card-blocks.js";
 import { chatButton } from "./chat-buttons.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
@@ -17,6 +24,35 @@ export function wordsMrkdwn(words: string): string {
   return escapeMrkdwn(words).replace(/\*\*([^*\n]+)\*\*/g, "*$1*");
 }
 
+/**
+ * People's words under Switchboard's (a reason, who asked), each in a plain_text section:
+ * Slack applies no mrkdwn there, so `*bold*` or `_x_` read as typed, and the control
+ * characters are escaped as everywhere, so `<!channel>` pings nobody.
+ */
+export function quoteBlocks(quotes: readonly ChatQuote[] = []): types.KnownBlock[] {
+  return quotes.map((quote) => ({
+    type: "section",
+    text: {
+      type: "plain_text",
+      text: `${quote.label}: ${escapeMrkdwn(quote.text)}`.slice(0, 3000),
+      emoji: false,
+    },
+  }));
+}
+
+/** Words as a message: the words in mrkdwn, then the quotes (see quoteBlocks). */
+export function wordsMessage(
+  words: string,
+  quotes: readonly ChatQuote[] = [],
+): { text: string; blocks?: types.KnownBlock[] } {
+  const text = wordsMrkdwn(words);
+  if (quotes.length === 0) return { text };
+  return {
+    text,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text } }, ...quoteBlocks(quotes)],
+  };
+}
+
 /** The chat flow's renderer for Slack: Block Kit and mrkdwn, replies in the thread. */
 export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRefusals {
   readonly name = "slack" as const;
@@ -28,8 +64,12 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
 
   constructor(private readonly client: webApi.WebClient) {}
 
-  async say(target: SlackConversation, words: string): Promise<void> {
-    await this.post(target, { text: wordsMrkdwn(words) });
+  async say(
+    target: SlackConversation,
+    words: string,
+    quotes?: readonly ChatQuote[],
+  ): Promise<void> {
+    await this.post(target, wordsMessage(words, quotes));
   }
 
   /** The agents as cards (agent-card-blocks.ts), as `/agents` and App Home show them. */
@@ -52,12 +92,15 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
     target: SlackConversation,
     words: string,
     buttons: readonly ChatButton[],
-  ): Promise<void> {
+    quotes?: readonly ChatQuote[],
+  ): Promise<PostedMessage | undefined> {
     const text = wordsMrkdwn(words);
-    await this.post(target, {
+    // A button's prompt is asked for when it is clicked (a modal: ChatActionClick.ask).
+    return this.post(target, {
       text,
       blocks: [
         { type: "section", text: { type: "mrkdwn", text } },
+        ...quoteBlocks(quotes),
         {
           type: "actions",
           elements: buttons.map((button) =>
@@ -68,6 +111,17 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
           ),
         },
       ],
+    });
+  }
+
+  /** chat.update of a message `buttons` posted: its channel (a DM's own id) and ts. */
+  async replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]) {
+    const message = wordsMessage(words, quotes);
+    await this.client.chat.update({
+      channel: String(posted.channel),
+      ts: String(posted.ts),
+      text: message.text,
+      blocks: message.blocks ?? [],
     });
   }
 
@@ -87,14 +141,16 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
     this.noStreaming.set(team, Date.now() + RETRY_STREAMING_AFTER_MS);
   }
 
+  /** Posts; answers where the message landed (Slack gives a DM its own channel id). */
   private async post(
     target: SlackConversation,
     body: { text: string; blocks?: types.KnownBlock[] },
-  ): Promise<void> {
-    await this.client.chat.postMessage({
+  ): Promise<PostedMessage | undefined> {
+    const sent = await this.client.chat.postMessage({
       channel: target.channel,
       thread_ts: target.threadTs,
       ...body,
     });
+    return sent.channel && sent.ts ? { channel: sent.channel, ts: sent.ts } : undefined;
   }
 }

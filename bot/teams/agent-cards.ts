@@ -1,5 +1,5 @@
 import type { Agent } from "../../directory/index.js";
-import type { ChatButton } from "../chat/index.js";
+import type { ChatButton, ChatQuote } from "../chat/index.js";
 import { escapeCardText } from "./teams-text.js";
 
 /** An Adaptive Card (https://adaptivecards.io/schemas/adaptive-card.json), as JSON. */
@@ -10,6 +10,22 @@ export const ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive";
 /** What a card's Action.Submit sends back: only the id of a stored chat action. */
 export interface SubmitData {
   switchboardAction: string;
+}
+
+/**
+ * The id of a card's one text field (a button's prompt, e.g. Deny's reason): Teams sends
+ * every field's value with any Action.Submit, next to the button's data.
+ */
+export const CARD_INPUT_ID = "switchboardInput";
+
+/** People's words on a card, each as a TextBlock: its Markdown subset escaped. */
+export function quoteBlocks(quotes: readonly ChatQuote[] = []): unknown[] {
+  return quotes.map((quote) => ({
+    type: "TextBlock",
+    text: `**${quote.label}:** ${escapeCardText(quote.text)}`,
+    wrap: true,
+    spacing: "Small",
+  }));
 }
 
 function card(body: unknown[], actions: unknown[] = []): AdaptiveCard {
@@ -83,10 +99,33 @@ export function suggestionsCard(
   return card(body);
 }
 
-/** Words with buttons under them (e.g. approvals), each carrying only its action id. */
-export function buttonsCard(words: string, buttons: readonly ChatButton[]): AdaptiveCard {
+/**
+ * Words with buttons under them (e.g. approvals), each carrying only its action id; people's
+ * words (quotes) as written; and, when a button takes words (its prompt), a field for them.
+ */
+export function buttonsCard(
+  words: string,
+  buttons: readonly ChatButton[],
+  quotes: readonly ChatQuote[] = [],
+): AdaptiveCard {
+  const prompt = buttons.find((button) => button.prompt)?.prompt;
   return card(
-    [{ type: "TextBlock", text: escapeCardText(words).replace(/\\\*\\\*/g, "**"), wrap: true }],
+    [
+      { type: "TextBlock", text: escapeCardText(words).replace(/\\\*\\\*/g, "**"), wrap: true },
+      ...quoteBlocks(quotes),
+      ...(prompt
+        ? [
+            {
+              type: "Input.Text",
+              id: CARD_INPUT_ID,
+              label: prompt.label,
+              isMultiline: true,
+              maxLength: prompt.maxLength,
+              ...(prompt.value ? { value: prompt.value.slice(0, prompt.maxLength) } : {}),
+            },
+          ]
+        : []),
+    ],
     buttons.map((button) => ({
       type: "Action.Submit",
       title: button.label,

@@ -2,7 +2,12 @@ import type { Router } from "express";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type {
+  AccessRequestNotifiers,
+  AccessRequests,
+  AgentDirectory,
+  AgentRegistry,
+} from "../../directory/index.js";
 import type { ApprovalNotifiers } from "../../governance/index.js";
 import type { RunsService } from "../../sessions/index.js";
 // The Slack intake's gate, surface-neutral: it belongs in bot/chat next to WorkLimiter.
@@ -14,9 +19,13 @@ import {
   WorkLimiter,
   whyNotRun,
 } from "../chat/index.js";
-import type { SubmitData } from "./agent-cards.js";
+import { CARD_INPUT_ID, type SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
 import { ASK_COMMAND, MessageExtension } from "./message-extension.js";
+import {
+  TeamsAccessRequestNotifier,
+  type TeamsAccessRequestSettings,
+} from "./teams-access-requests.js";
 import { createTeamsApp } from "./teams-app.js";
 import {
   TEAMS_GLOBAL_SERVICE_URL,
@@ -24,10 +33,11 @@ import {
   type TeamsApprovalSettings,
 } from "./teams-approvals.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
+import { TeamsDirectChats } from "./teams-direct.js";
 import { TeamsIdentities } from "./teams-identities.js";
 import type { TeamsSettings } from "./teams-settings.js";
 import { TeamsSurface } from "./teams-surface.js";
-import { escapeTeamsText, plainFromTeams, teamsMarkdown } from "./teams-text.js";
+import { escapeTeamsText, plainFromTeams, teamsWords } from "./teams-text.js";
 
 export interface TeamsServices {
   knex: Knex;
@@ -46,6 +56,13 @@ export interface TeamsServices {
     | (Pick<TeamsApprovalSettings, "conversation" | "approverEmails"> & {
         notifiers: ApprovalNotifiers;
       })
+    | undefined;
+  /**
+   * Access requests: owners are asked in 1:1 chats (Teams adds its notifier to `notifiers`),
+   * their buttons decide, and refusals to run carry "Request access".
+   */
+  requests?:
+    | (TeamsAccessRequestSettings & { service: AccessRequests; notifiers: AccessRequestNotifiers })
     | undefined;
 }
 
@@ -89,6 +106,7 @@ export async function startTeams(
     ...services,
     publicUrl,
     logger,
+    accessRequests: services.requests?.service,
     actionKinds: [
       askByMention({ directory: services.directory, publicUrl }),
       ...(services.actionKinds ?? []),
@@ -116,14 +134,21 @@ export async function startTeams(
     if (typeof activity.serviceUrl === "string") heard.serviceUrl = activity.serviceUrl;
     heard.tenantId = tenant;
   };
+  const direct = new TeamsDirectChats(deps, services.users, {
+    appId: settings.appId,
+    heard: () => heard,
+  });
   if (services.approvals) {
     services.approvals.notifiers.add(
-      new TeamsApprovalNotifier(deps, services.users, flow, {
-        appId: settings.appId,
+      new TeamsApprovalNotifier(direct, flow, {
         conversation: services.approvals.conversation,
         approverEmails: services.approvals.approverEmails,
-        heard: () => heard,
       }),
+    );
+  }
+  if (services.requests) {
+    services.requests.notifiers.add(
+      new TeamsAccessRequestNotifier(direct, flow, services.requests, chat),
     );
   }
   const limiter = new WorkLimiter(MESSAGES_AT_ONCE);
@@ -147,6 +172,7 @@ export async function startTeams(
     heardFrom(a);
     const target = targetOf(a);
     const actionId = (a.value as Partial<SubmitData> | undefined)?.switchboardAction;
+    const input: unknown = a.value?.[CARD_INPUT_ID];
     if (typeof actionId === "string") {
       later("card button", () =>
         clicks.click({
@@ -165,10 +191,12 @@ export async function startTeams(
               .update(target, a.replyToId, {
                 type: "message",
                 textFormat: "markdown",
-                text: `${who}${teamsMarkdown(words)}`,
+                text: `${who}${teamsWords(words, options?.quotes)}`,
               })
               .catch(() => undefined);
           },
+          // The card's field (a button's prompt, e.g. Deny's reason) comes with every button.
+          input: typeof input === "string" ? input.trim() : undefined,
           native: a,
         }),
       );

@@ -1,8 +1,15 @@
-import type { AgentSuggestions, ChatButton, ChatSurface, RunReplyTarget } from "../chat/index.js";
+import type {
+  AgentSuggestions,
+  ChatButton,
+  ChatQuote,
+  ChatSurface,
+  PostedMessage,
+  RunReplyTarget,
+} from "../chat/index.js";
 import { buttonsCard, cardAttachment, suggestionsCard } from "./agent-cards.js";
 import { connectorClient, type TeamsDeps, type TeamsTarget } from "./teams-deps.js";
 import { type TeamsProgress, TeamsRunReply } from "./teams-run-reply.js";
-import { teamsMarkdown } from "./teams-text.js";
+import { teamsWords } from "./teams-text.js";
 
 /**
  * The chat flow's renderer for Teams: Markdown messages and Adaptive Cards, sent to the
@@ -15,11 +22,11 @@ export class TeamsSurface implements ChatSurface<TeamsTarget> {
 
   constructor(private readonly deps: Pick<TeamsDeps, "tokens">) {}
 
-  async say(target: TeamsTarget, words: string): Promise<void> {
+  async say(target: TeamsTarget, words: string, quotes?: readonly ChatQuote[]): Promise<void> {
     await this.send(target, {
       type: "message",
       textFormat: "markdown",
-      text: teamsMarkdown(words),
+      text: teamsWords(words, quotes),
     });
   }
 
@@ -35,10 +42,30 @@ export class TeamsSurface implements ChatSurface<TeamsTarget> {
     });
   }
 
-  async buttons(target: TeamsTarget, words: string, buttons: readonly ChatButton[]): Promise<void> {
-    await this.send(target, {
+  async buttons(
+    target: TeamsTarget,
+    words: string,
+    buttons: readonly ChatButton[],
+    quotes?: readonly ChatQuote[],
+  ): Promise<PostedMessage | undefined> {
+    const activityId = await this.send(target, {
       type: "message",
-      attachments: [cardAttachment(buttonsCard(words, buttons))],
+      attachments: [cardAttachment(buttonsCard(words, buttons, quotes))],
+    });
+    return activityId ? { ...target, activityId } : undefined;
+  }
+
+  /** The card `buttons` sent, replaced by words (PUT): its buttons and field gone. */
+  async replace(posted: PostedMessage, words: string, quotes?: readonly ChatQuote[]) {
+    const target: TeamsTarget = {
+      serviceUrl: String(posted.serviceUrl),
+      conversationId: String(posted.conversationId),
+      personal: posted.personal === true,
+    };
+    await this.update(target, String(posted.activityId), {
+      type: "message",
+      textFormat: "markdown",
+      text: teamsWords(words, quotes),
     });
   }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { buttonsCard } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
-import { escapeCardText, escapeTeamsText, plainFromTeams, teamsMarkdown } from "./teams-text.js";
+import {
+  escapeCardText,
+  escapeTeamsText,
+  plainFromTeams,
+  teamsMarkdown,
+  teamsWords,
+} from "./teams-text.js";
 
 const BOT = "28:0b8a3c54-6c1e-4f0e-9b3a-5d1f2e7c9a11";
 
@@ -48,5 +55,53 @@ describe("mentions", () => {
   it("is not fooled by the bot's name typed without a mention entity", () => {
     const read = readMention({ text: "<at>Agents</at> helpdesk", entities: [] }, BOT);
     expect(read.mentioned).toBe(false);
+  });
+});
+
+describe("quotes in Teams messages and cards", () => {
+  const hostile = "[x](javascript:alert(1)) *bold* **loud** <at>Alice</at> \u202Etxt.exe";
+
+  it("escapes people's words under Switchboard's Markdown in a message", () => {
+    expect(
+      teamsWords("Your request to run **ledger** was denied.", [{ label: "Why", text: hostile }]),
+    ).toBe(
+      "Your request to run **ledger** was denied.\n\n**Why:** \\[x\\]\\(javascript:alert\\(1\\)\\) \\*bold\\* \\*\\*loud\\*\\* &lt;at&gt;Alice&lt;/at&gt; txt.exe",
+    );
+  });
+
+  it("puts them on a card as escaped text blocks, and a button's prompt as the card's one field", () => {
+    const card = buttonsCard(
+      "Someone asks to run **ledger**.",
+      [
+        { label: "Approve", actionId: "a1", style: "primary" },
+        {
+          label: "Deny",
+          actionId: "d1",
+          style: "danger",
+          prompt: {
+            title: "Deny",
+            label: "Why not?",
+            submit: "Deny",
+            optional: true,
+            maxLength: 1000,
+          },
+        },
+      ],
+      [{ label: "Reason", text: hostile }],
+    );
+    const body = card.body as { type: string; text?: string; id?: string }[];
+    expect(body[0]?.text).toBe("Someone asks to run **ledger**.");
+    expect(body[1]?.text).toBe(
+      "**Reason:** \\[x\\]\\(javascript:alert\\(1\\)\\) \\*bold\\* \\*\\*loud\\*\\* <at>Alice</at> txt.exe",
+    );
+    expect(body[2]).toMatchObject({
+      type: "Input.Text",
+      id: "switchboardInput",
+      label: "Why not?",
+    });
+    expect((card.actions as { data: unknown }[]).map((a) => a.data)).toEqual([
+      { switchboardAction: "a1" },
+      { switchboardAction: "d1" },
+    ]);
   });
 });

@@ -54,3 +54,17 @@ export function plainFromTeams(text: string): string {
     .replace(/&amp;/g, "&")
     .trim();
 }
+
+/**
+ * Switchboard's words (Markdown) with people's words under them, as a Teams message: each
+ * quote escaped (escapeTeamsText), so a reason reads as typed and links or mentions nobody.
+ */
+export function teamsWords(
+  words: string,
+  quotes: readonly { label: string; text: string }[] = [],
+): string {
+  return [
+    teamsMarkdown(words),
+    ...quotes.map((quote) => `**${quote.label}:** ${escapeTeamsText(quote.text)}`),
+  ].join("\n\n");
+}

@@ -36,16 +36,51 @@ export class AccessRequestNotifiers implements AccessRequestNotifier {
   }
 }
 
-/** What an agent's owners are asked (Markdown; the surface escapes the reason). */
-export function accessRequestWords(request: AccessRequest): string {
-  return `${request.requesterEmail} asks to run **${request.agentName}**: “${request.reason}”`;
+/**
+ * A chat message about a request: Switchboard's words (Markdown, naming only the agent, whose
+ * name is a slug) and people's words beside them (who asked, their reason, who decided and
+ * why), which every surface shows exactly as written, never as its markup: a reason of
+ * `<!channel>` or `[x](javascript:…)` must reach nobody and link nowhere.
+ */
+export interface AccessRequestNotice {
+  words: string;
+  quotes: { label: string; text: string }[];
 }
 
-/** What the person is told of the decision (Markdown; the surface escapes the reason). */
-export function accessDecisionWords(request: AccessRequest): string {
-  const by = request.decidedBy?.replace(/^user:/, "") ?? "an owner";
-  const why = request.decisionReason ? `: “${request.decisionReason}”` : ".";
-  return request.status === "approved"
-    ? `${by} approved your request: you may now run **${request.agentName}**${why}`
-    : `${by} denied your request to run **${request.agentName}**${why}`;
+const person = (subject: string | null) => subject?.replace(/^user:/, "") ?? "an owner";
+
+/** What an agent's owners are asked. */
+export function accessRequestNotice(request: AccessRequest): AccessRequestNotice {
+  return {
+    words: `Someone asks to run **${request.agentName}**, an agent you own. Approving lets them run it; denying tells them why.`,
+    quotes: [
+      { label: "Asked by", text: request.requesterEmail },
+      { label: "Reason", text: request.reason },
+    ],
+  };
+}
+
+/** What the person is told of the decision. */
+export function accessDecisionNotice(request: AccessRequest): AccessRequestNotice {
+  const quotes = [{ label: "Decided by", text: person(request.decidedBy) }];
+  if (request.decisionReason) quotes.push({ label: "Why", text: request.decisionReason });
+  return {
+    words:
+      request.status === "approved"
+        ? `Your request was approved: you may now run **${request.agentName}**.`
+        : `Your request to run **${request.agentName}** was denied.`,
+    quotes,
+  };
+}
+
+/** A decided request, as the owners' messages show it once it stands. */
+export function accessOutcomeQuotes(request: AccessRequest): AccessRequestNotice["quotes"] {
+  const quotes = [
+    { label: "Asked by", text: request.requesterEmail },
+    { label: "Reason", text: request.reason },
+  ];
+  if (request.status !== "pending")
+    quotes.push({ label: "Decided by", text: person(request.decidedBy) });
+  if (request.decisionReason) quotes.push({ label: "Why", text: request.decisionReason });
+  return quotes;
 }

@@ -8,9 +8,11 @@ export {
   type AccessRequestStatus,
 } from "./access-request.js";
 export {
+  type AccessRequestNotice,
   AccessRequestNotifiers,
-  accessDecisionWords,
-  accessRequestWords,
+  accessDecisionNotice,
+  accessOutcomeQuotes,
+  accessRequestNotice,
 } from "./access-request-notifiers.js";
 export {
   type AccessDecisionInput,

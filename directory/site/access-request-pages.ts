@@ -85,7 +85,7 @@ export function mountAccessRequestPages(router: Router, deps: AccessRequestPages
   async function showInbox(res: Response, notice?: { kind: string; text: string }, status = 200) {
     await deps.send(res, {
       title: "Access requests",
-      section: "approvals",
+      section: "requests",
       status,
       body: requestsPage(await requests.pendingFor(principalOf(res)), deps.csrfToken(res), notice),
     });

@@ -105,6 +105,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
       secrets: options.secrets !== undefined,
       budgets: options.budgets !== undefined,
       spend: options.spend !== undefined,
+      requests: options.accessRequests !== undefined,
     };
   }
 

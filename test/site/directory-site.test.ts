@@ -221,6 +221,18 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     // No chat integration is configured: no Slack or Teams links rather than broken ones.
     expect(main).not.toContain("Open in Slack");
     await screenshot(page, "agent");
+    // The requests inbox is in the navigation for everyone signed in: Ada owns no agent, so
+    // nothing waits for her (her own request is the owners' to decide).
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Requests" })
+      .click();
+    await page.waitForURL(`${base}/requests`);
+    expect(await page.locator("h1").innerText()).toBe("Access requests");
+    expect(await page.locator("main").innerText()).toContain("Nothing waits for you.");
+    await expect(
+      page.getByRole("link", { name: "Requests" }).getAttribute("aria-current"),
+    ).resolves.toBe("page");
 
     await page.goto(`${base}/agents/invoice-helper`);
     expect(await page.locator("main").innerText()).toContain("You can run this agent.");

@@ -1,6 +1,7 @@
 import type {
   AgentSuggestions,
   ChatButton,
+  ChatQuote,
   ChatSurface,
   RunOutcome,
   RunReply,
@@ -12,9 +13,9 @@ export type Room = { room: string };
 
 /** One thing the surface was asked to show, in a room. */
 export type Shown =
-  | { room: string; said: string }
+  | { room: string; said: string; quotes?: ChatQuote[] }
   | { room: string; suggested: string[]; intro: string; actionIds: string[] }
-  | { room: string; buttons: ChatButton[]; words: string }
+  | { room: string; buttons: ChatButton[]; words: string; quotes?: ChatQuote[] }
   | {
       room: string;
       reply: "begin" | "show" | "waiting" | "finish" | "recost";
@@ -30,8 +31,8 @@ export class RecordingSurface implements ChatSurface<Room> {
   readonly name = "teams" as const;
   readonly shown: Shown[] = [];
 
-  async say(target: Room, words: string): Promise<void> {
-    this.shown.push({ room: target.room, said: words });
+  async say(target: Room, words: string, quotes?: readonly ChatQuote[]): Promise<void> {
+    this.shown.push({ room: target.room, said: words, ...(quotes ? { quotes: [...quotes] } : {}) });
   }
 
   async suggest(target: Room, suggestions: AgentSuggestions): Promise<void> {
@@ -43,9 +44,22 @@ export class RecordingSurface implements ChatSurface<Room> {
     });
   }
 
-  async buttons(target: Room, words: string, buttons: readonly ChatButton[]): Promise<void> {
-    this.shown.push({ room: target.room, words, buttons: [...buttons] });
+  async buttons(
+    target: Room,
+    words: string,
+    buttons: readonly ChatButton[],
+    quotes?: readonly ChatQuote[],
+  ): Promise<undefined> {
+    this.shown.push({
+      room: target.room,
+      words,
+      buttons: [...buttons],
+      ...(quotes ? { quotes: [...quotes] } : {}),
+    });
+    return undefined;
   }
+
+  async replace(): Promise<void> {}
 
   openReply(
     target: RunReplyTarget<Room>,

@@ -15,6 +15,12 @@ export interface PageChrome {
   budgets?: boolean | undefined;
   /** Whether it shows spend: everyone signed in sees at least their own. */
   spend?: boolean | undefined;
+  /**
+   * Whether it takes access requests, and so "Requests": shown to everyone signed in (an
+   * owner finds what waits for them; anyone else an empty inbox), since asking whether
+   * someone owns any agent on every page would cost a check per agent.
+   */
+  requests?: boolean | undefined;
 }
 
 export type Section =
@@ -23,6 +29,7 @@ export type Section =
   | "secrets"
   | "budgets"
   | "approvals"
+  | "requests"
   | "spend"
   | "admin"
   | "other";
@@ -61,6 +68,7 @@ export function layout(
       ${chrome.secrets && navLink("/secrets", "Secrets", page.section === "secrets")}
       ${chrome.budgets && navLink("/budgets", "Budgets", page.section === "budgets")}
       ${chrome.budgets && chrome.sessions && navLink("/approvals", "Approvals", page.section === "approvals")}
+      ${chrome.requests && navLink("/requests", "Requests", page.section === "requests")}
       ${chrome.spend && navLink("/spend", "Spend", page.section === "spend")}
       ${chrome.isAdmin && navLink("/admin", "Admin", page.section === "admin")}
     </nav>
