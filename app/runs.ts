@@ -4,6 +4,7 @@ import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js"
 import {
   A2aRuntime,
   ClaudeManagedAgentsRuntime,
+  DatabricksRuntime,
   DemoRuntime,
   EgressPolicy,
   environmentReferences,
@@ -42,6 +43,7 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new HttpRuntime({ egress }),
     new N8nRuntime({ egress }),
     new ClaudeManagedAgentsRuntime({ egress }),
+    new DatabricksRuntime({ egress }),
   ]);
 }
 

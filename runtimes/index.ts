@@ -1,6 +1,6 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
- * n8n, plain HTTP, the built-in demo; later Bedrock AgentCore, Cursor, E2B, Daytona).
+ * n8n, plain HTTP, Databricks, the built-in demo; later Bedrock AgentCore, Cursor, E2B, Daytona).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
@@ -8,6 +8,7 @@ export {
   ClaudeManagedAgentsRuntime,
   type ClaudeManagedAgentsSettings,
 } from "./claude-managed-agents/index.js";
+export { DatabricksRuntime, type DatabricksSettings } from "./databricks/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
 export {
   EgressPolicy,

@@ -14,10 +14,20 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     api_key: { env: "EGRESS_TEST_API_KEY" },
     base_url: address,
   }),
+  databricks: (address) => ({
+    type: "databricks",
+    workspace_url: address,
+    endpoint: "egress-agent",
+    auth: { token: { env: "EGRESS_TEST_DATABRICKS_TOKEN" } },
+  }),
 };
 
 /** The environment the settings above read their secret from. */
-export const POINTED_AT_ENV = { EGRESS_TEST_API_KEY: "sk-ant-egress-test" };
+export const POINTED_AT_ENV = {
+  EGRESS_TEST_API_KEY: "sk-ant-egress-test",
+  EGRESS_TEST_DATABRICKS_TOKEN: "dapi-egress-test",
+  EGRESS_TEST_DATABRICKS_SECRET: "dose-egress-test",
+};
 
 /** Runtimes whose SDKs follow redirects (through the checked dialer); the others never do. */
 export const FOLLOWS_REDIRECTS = new Set(["a2a", "claude-managed-agents"]);
