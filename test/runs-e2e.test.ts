@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
+import { databricksStreamingFixture } from "./runtime-contract/databricks-fixture.js";
 import { demoFixture } from "./runtime-contract/demo-fixture.js";
 import type { RuntimeFixture } from "./runtime-contract/fixture.js";
 import { httpSseFixture } from "./runtime-contract/http-fixture.js";
@@ -27,6 +28,7 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "managed-agent": claudeManagedAgentsFixture,
   "n8n-agent": n8nFixture,
   "http-agent": httpSseFixture,
+  "databricks-agent": databricksStreamingFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 let serve: SwitchboardProcess;
