@@ -3,6 +3,7 @@ import type { AgentTracer, ApprovalNotifier } from "../governance/index.js";
 import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
+  BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
   DatabricksRuntime,
   DemoRuntime,
@@ -44,6 +45,7 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new N8nRuntime({ egress }),
     new ClaudeManagedAgentsRuntime({ egress }),
     new DatabricksRuntime({ egress }),
+    new BedrockAgentCoreRuntime({ egress }),
   ]);
 }
 

@@ -5,6 +5,10 @@
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
 export {
+  BedrockAgentCoreRuntime,
+  type BedrockAgentCoreSettings,
+} from "./bedrock-agentcore/index.js";
+export {
   ClaudeManagedAgentsRuntime,
   type ClaudeManagedAgentsSettings,
 } from "./claude-managed-agents/index.js";

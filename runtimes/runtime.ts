@@ -135,4 +135,9 @@ export interface RuntimeUsage {
   cacheWriteTokens?: number;
   /** The runtime's own price when it reports one (Managed Agents' `list_cost`). */
   costUsd?: number;
+  /**
+   * `costUsd` is Switchboard's estimate (a configured price times what was measured, such
+   * as AgentCore compute seconds), not a price the runtime reported: the ledger says so.
+   */
+  estimated?: boolean;
 }

@@ -31,6 +31,7 @@ export function ledgerRows(
     cacheWriteTokens: entry.cacheWriteTokens ?? 0,
     costUsd: entry.costUsd ?? 0,
     dedupeKey: `run:${run.id}:${attempt}:${index}`,
-    metadata: { surface: run.surface },
+    // An estimated cost (a configured price times a measured duration) is marked as such.
+    metadata: { surface: run.surface, ...(entry.estimated ? { estimated: true } : {}) },
   }));
 }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   A2aRuntime,
   type AgentRuntime,
+  BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
   DatabricksRuntime,
   EgressPolicy,
@@ -31,6 +32,7 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   a2a: (egress) => new A2aRuntime(egress ? { egress } : {}),
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
   databricks: (egress) => new DatabricksRuntime(egress ? { egress } : {}),
+  "bedrock-agentcore": (egress) => new BedrockAgentCoreRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */

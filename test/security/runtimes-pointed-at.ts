@@ -20,6 +20,18 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     endpoint: "egress-agent",
     auth: { token: { env: "EGRESS_TEST_DATABRICKS_TOKEN" } },
   }),
+  "bedrock-agentcore": (address) => ({
+    type: "bedrock-agentcore",
+    agent_runtime_arn:
+      "arn:aws:bedrock-agentcore:us-east-1:111122223333:runtime/egress_agent-a1B2c3D4e5",
+    region: "us-east-1",
+    endpoint: address,
+    credentials: {
+      access_key_id: { env: "EGRESS_TEST_AWS_ACCESS_KEY_ID" },
+      secret_access_key: { env: "EGRESS_TEST_AWS_SECRET_ACCESS_KEY" },
+    },
+    usd_per_second: 0.00003,
+  }),
 };
 
 /** The environment the settings above read their secret from. */
@@ -27,7 +39,9 @@ export const POINTED_AT_ENV = {
   EGRESS_TEST_API_KEY: "sk-ant-egress-test",
   EGRESS_TEST_DATABRICKS_TOKEN: "dapi-egress-test",
   EGRESS_TEST_DATABRICKS_SECRET: "dose-egress-test",
+  EGRESS_TEST_AWS_ACCESS_KEY_ID: "AKIAEGRESSTEST000001",
+  EGRESS_TEST_AWS_SECRET_ACCESS_KEY: "aws-secret-egress-test",
 };
 
 /** Runtimes whose SDKs follow redirects (through the checked dialer); the others never do. */
-export const FOLLOWS_REDIRECTS = new Set(["a2a", "claude-managed-agents"]);
+export const FOLLOWS_REDIRECTS = new Set(["a2a", "claude-managed-agents", "bedrock-agentcore"]);
