@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
+import { agentCoreStreamingFixture } from "./runtime-contract/bedrock-agentcore-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
 import { databricksStreamingFixture } from "./runtime-contract/databricks-fixture.js";
 import { demoFixture } from "./runtime-contract/demo-fixture.js";
@@ -29,6 +30,7 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "n8n-agent": n8nFixture,
   "http-agent": httpSseFixture,
   "databricks-agent": databricksStreamingFixture,
+  "agentcore-agent": agentCoreStreamingFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 let serve: SwitchboardProcess;
