@@ -43,7 +43,26 @@ const RUNTIMES: Record<string, (base: string, reference: object) => Record<strin
     api_key: reference,
     base_url: base,
   }),
+  databricks: (base, reference) => ({
+    type: "databricks",
+    workspace_url: base,
+    endpoint: "leaky",
+    auth: { token: reference },
+  }),
+  // The access key id travels in the SigV4 Authorization header; the secret key never does.
+  "bedrock-agentcore": (base, reference) => ({
+    type: "bedrock-agentcore",
+    agent_runtime_arn: "arn:aws:bedrock-agentcore:us-east-1:111122223333:runtime/leaky-a1B2c3D4e5",
+    region: "us-east-1",
+    endpoint: base,
+    credentials: { access_key_id: reference, secret_access_key: reference },
+    usd_per_second: 0.00003,
+  }),
 };
+
+/** Agents' names: `<type>-<what>`, with a type that has no hyphen of its own. */
+const short = (type: string) =>
+  type.replace("claude-managed-agents", "cma").replace("bedrock-agentcore", "agentcore");
 
 /** What Mallory's agents refer to; none of it is hers. */
 const STOLEN: Record<string, object> = {
@@ -104,7 +123,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     const stolen = Object.entries(RUNTIMES).flatMap(([type, settings]) =>
       Object.entries(STOLEN).map(([what, reference]) =>
         agentManifest(
-          `${type}-${what}`.replace("claude-managed-agents", "cma"),
+          `${short(type)}-${what}`,
           "user:mallory@example.com",
           settings(at(`/${type}/${what}`), reference),
         ),
@@ -112,7 +131,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     );
     const granted = Object.entries(RUNTIMES).map(([type, settings]) =>
       agentManifest(
-        `${type.replace("claude-managed-agents", "cma")}-granted`,
+        `${short(type)}-granted`,
         "user:mallory@example.com",
         settings(at(`/${type}/granted`), { secret: "mallory-key" }),
       ),
@@ -150,7 +169,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
       owner: "user:mallory@example.com",
     });
     expect(mine.status, JSON.stringify(mine.body)).toBe(201);
-    for (const type of ["http", "n8n", "a2a", "cma"]) {
+    for (const type of Object.keys(RUNTIMES).map(short)) {
       const grant = await api("mallory", "POST", `/secrets/mallory-key/grants/${type}-granted`);
       expect(grant.status, JSON.stringify(grant.body)).toBe(200);
     }
@@ -182,7 +201,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
 
   it("sends nothing of the server's environment or other people's secrets, through any runtime", async () => {
     const names = Object.keys(RUNTIMES).flatMap((type) =>
-      Object.keys(STOLEN).map((what) => `${type.replace("claude-managed-agents", "cma")}-${what}`),
+      Object.keys(STOLEN).map((what) => `${short(type)}-${what}`),
     );
     const runs = await Promise.all(names.map((name) => runToEnd("mallory", name)));
     const byReference = new Map<string, Set<string>>();
@@ -204,7 +223,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     expect([...byReference.keys()][0]).toMatch(
       /^This agent's settings refer to REF, which is not available/,
     );
-    for (const type of ["http", "n8n", "a2a", "claude-managed-agents"]) {
+    for (const type of Object.keys(RUNTIMES)) {
       for (const what of Object.keys(STOLEN)) {
         expect(attacker.server.requestsTo(`/${type}/${what}`), `${type} ${what}`).toEqual([]);
       }
@@ -245,9 +264,9 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
 
   it("lets an agent use the secret its owner granted it, on every runtime, and keeps it out of the run", async () => {
     const runs = await Promise.all(
-      ["http", "n8n", "a2a", "cma"].map((type) => runToEnd("mallory", `${type}-granted`)),
+      Object.keys(RUNTIMES).map((type) => runToEnd("mallory", `${short(type)}-granted`)),
     );
-    for (const type of ["http", "n8n", "a2a", "claude-managed-agents"]) {
+    for (const type of Object.keys(RUNTIMES)) {
       const sent = attacker.server.requestsTo(`/${type}/granted`);
       expect(sent.length, type).toBeGreaterThan(0);
       expect(JSON.stringify(sent[0]?.headers), type).toContain(MALLORY_VALUE);
