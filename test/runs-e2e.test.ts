@@ -106,4 +106,19 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
     expect(session.body.transcript).toHaveLength(4);
     expect(started[agent]?.double?.unexpected() ?? []).toEqual([]);
   });
+
+  it("books AgentCore's compute in the ledger, as spend of its runtime", async () => {
+    const runs = await runToEnd("agentcore-agent", "How much does this cost?");
+    expect(runs.status).toBe("succeeded");
+    const spend = await eventually(async () => {
+      const { status, body } = await api("GET", "/spend?group_by=runtime");
+      expect(status).toBe(200);
+      const row = (body.items as Array<{ key: string; cost_usd: number; runs: number }>).find(
+        (item) => item.key === "bedrock-agentcore",
+      );
+      expect(row?.cost_usd).toBeGreaterThan(0);
+      return row;
+    });
+    expect(spend?.runs).toBeGreaterThan(0);
+  });
 });
