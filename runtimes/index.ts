@@ -1,6 +1,6 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
- * n8n, plain HTTP, Databricks, the built-in demo; later Bedrock AgentCore, Cursor, E2B, Daytona).
+ * n8n, plain HTTP, Databricks, Bedrock AgentCore, the built-in demo; later Cursor, E2B, Daytona).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";

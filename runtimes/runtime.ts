@@ -2,8 +2,8 @@ import type { z } from "zod";
 
 /**
  * The one interface every agent runtime is driven through: A2A agents, Claude Managed
- * Agents, n8n workflows, home-grown HTTP agents, the built-in demo, and later Bedrock
- * AgentCore, Cursor and sandboxes on E2B or Daytona.
+ * Agents, n8n workflows, home-grown HTTP agents, Databricks agents, Bedrock AgentCore, the
+ * built-in demo, and later Cursor and sandboxes on E2B or Daytona.
  *
  * An adapter runs ONE TURN of a conversation: it starts the runtime's own session (or
  * continues the one named by `handle`), sends the person's input, and yields normalized
