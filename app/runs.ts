@@ -5,9 +5,11 @@ import {
   A2aRuntime,
   BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
+  CursorRuntime,
   DatabricksRuntime,
   DemoRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   environmentReferences,
   HttpRuntime,
   isLoopbackAddress,
@@ -46,6 +48,8 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new ClaudeManagedAgentsRuntime({ egress }),
     new DatabricksRuntime({ egress }),
     new BedrockAgentCoreRuntime({ egress }),
+    new CursorRuntime({ egress }),
+    new ElasticAgentBuilderRuntime({ egress }),
   ]);
 }
 

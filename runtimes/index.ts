@@ -1,6 +1,7 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
- * n8n, plain HTTP, Databricks, Bedrock AgentCore, the built-in demo; later Cursor, E2B, Daytona).
+ * Cursor, Databricks, Bedrock AgentCore, Elastic Agent Builder, n8n, plain HTTP, the
+ * built-in demo; later E2B, Daytona).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
@@ -12,6 +13,7 @@ export {
   ClaudeManagedAgentsRuntime,
   type ClaudeManagedAgentsSettings,
 } from "./claude-managed-agents/index.js";
+export { CursorRuntime, type CursorSettings } from "./cursor/index.js";
 export { DatabricksRuntime, type DatabricksSettings } from "./databricks/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
 export {
@@ -22,6 +24,10 @@ export {
   isLoopbackAddress,
   type ResolvedAddress,
 } from "./egress/index.js";
+export {
+  ElasticAgentBuilderRuntime,
+  type ElasticAgentBuilderSettings,
+} from "./elastic-agent-builder/index.js";
 export { EXCERPT_LENGTH, excerpt } from "./excerpt.js";
 export { HttpRuntime, type HttpSettings } from "./http/index.js";
 export { N8nRuntime, type N8nSettings } from "./n8n/index.js";

@@ -43,6 +43,11 @@ export const RUNTIME_ERROR_CODES = {
   missingSecret: "missing_secret",
   /** The agent's address (or a redirect's) is internal and not allowed by RUNTIME_EGRESS_ALLOW. */
   egressRefused: "egress_refused",
+  /**
+   * The runtime's own spending cap, set from the agent's `max_cost_usd_per_run`, stopped the
+   * agent: the run fails as the engine's own cost stop does (`cost_limit`).
+   */
+  costLimit: "cost_limit",
 } as const;
 
 /**

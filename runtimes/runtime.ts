@@ -93,6 +93,13 @@ export interface TurnRequest<Settings = unknown> {
    * configured.
    */
   modelProxy?: ModelProxyAccess | undefined;
+  /**
+   * The agent's `max_cost_usd_per_run`, when it sets one. Switchboard holds every run to it
+   * whatever the runtime; an adapter whose runtime keeps its own spending cap (Claude
+   * Managed Agents' session budget) sets that cap from it too, so the runtime stops the
+   * agent itself, between two model requests.
+   */
+  maxCostUsdPerRun?: number | undefined;
 }
 
 /** The model proxy's address and a key that lives as long as the run. */
@@ -136,8 +143,9 @@ export interface RuntimeUsage {
   /** The runtime's own price when it reports one (Managed Agents' `list_cost`). */
   costUsd?: number;
   /**
-   * `costUsd` is Switchboard's estimate (a configured price times what was measured, such
-   * as AgentCore compute seconds), not a price the runtime reported: the ledger says so.
+   * True when `costUsd` is Switchboard's estimate (a price per run or second the manifest
+   * configures, for runtimes that bill by their own meter, such as Cursor and AgentCore), not a figure
+   * the runtime reported. The ledger row says so, so spend views can.
    */
-  estimated?: boolean;
+  costEstimated?: boolean;
 }

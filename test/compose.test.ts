@@ -1,8 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { buildCli, configSchema, loadConfig } from "../app/index.js";
+import {
+  compose,
+  environmentOf,
+  mountedFile,
+  optionValue,
+  repoPath,
+  type Service,
+} from "./support/compose-file.js";
 
 /**
  * No Docker engine runs here, so docker-compose.yml and the Dockerfile are kept right by
@@ -10,42 +16,9 @@ import { buildCli, configSchema, loadConfig } from "../app/index.js";
  * schema, and the ports and service names must line up.
  */
 
-const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
-const compose = parse(readFileSync(root("docker-compose.yml"), "utf8"), { merge: true }) as {
-  services: Record<string, Service>;
-};
-
-interface Service {
-  image?: string;
-  build?: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  volumes?: string[];
-  depends_on?: Record<string, unknown>;
-}
-
-const SWITCHBOARD_SERVICES = ["web", "worker", "proxy"];
+const root = repoPath;
 const switchboardServices = Object.entries(compose.services).filter(([, s]) => s.build === ".");
-
-/** `${NAME:-default}` → default: what compose substitutes with the variable unset. */
-function substitute(value: string): string {
-  return String(value).replace(
-    /\$\{(\w+)(?::?-([^}]*))?\}/g,
-    (_m, _name, fallback) => fallback ?? "",
-  );
-}
-
-function environmentOf(service: Service): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(service.environment ?? {}).map(([k, v]) => [k, substitute(v)]),
-  );
-}
-
-function optionValue(command: string[], option: string): string | undefined {
-  const at = command.indexOf(option);
-  return at === -1 ? undefined : command[at + 1];
-}
+const SWITCHBOARD_SERVICES = ["web", "worker", "proxy"];
 
 /** Provider keys a proxy config reads with `os.environ/NAME`. */
 function proxyConfigVariables(service: Service): Set<string> {
@@ -91,7 +64,9 @@ describe("docker-compose.yml", () => {
   it("publishes each Switchboard process on the port it listens on", () => {
     const web = compose.services.web as Service;
     const webPort = loadConfig(environmentOf(web), undefined).PORT;
-    expect(web.ports?.map(containerPort)).toEqual([webPort]);
+    // The oidc service lives in web's network namespace, so web publishes its port too.
+    const oidcPort = Number(compose.services.oidc?.environment?.PORT);
+    expect(web.ports?.map(containerPort)).toEqual([webPort, oidcPort]);
     const proxy = compose.services.proxy as Service;
     expect(proxy.ports?.map(containerPort)).toEqual([
       Number(optionValue(proxy.command ?? [], "--port")),
@@ -119,10 +94,56 @@ describe("docker-compose.yml", () => {
 
       const fga = new URL(config.OPENFGA_API_URL ?? "");
       expect(fga.hostname).toBe("openfga");
-      expect(openfga.ports?.map(containerPort)).toContain(Number(fga.port));
+      expect(openfga.environment?.OPENFGA_HTTP_ADDR).toBe(`0.0.0.0:${fga.port}`);
       for (const dependency of ["postgres", "redis", "openfga"])
         expect(service.depends_on).toHaveProperty(dependency);
     }
+  });
+
+  it("publishes ports on the host's loopback only, while the demo user's password is public", () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const mapping of published) expect(mapping).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it("keeps OpenFGA off the host: only the compose network reaches its API", () => {
+    expect(compose.services.openfga?.ports).toBeUndefined();
+    expect(compose.services["openfga-migrate"]?.ports).toBeUndefined();
+  });
+
+  it("signs people in with the oidc service, whose issuer web reaches on its own localhost", () => {
+    const web = compose.services.web as Service;
+    const oidc = compose.services.oidc as Service;
+    const config = loadConfig(environmentOf(web), undefined);
+    expect(oidc.network_mode).toBe("service:web");
+    expect(oidc.depends_on).toHaveProperty("web");
+    // The example server's issuer is http://localhost:PORT/, exactly (discovery checks it).
+    expect(config.OIDC_ISSUER_URL).toBe(`http://localhost:${oidc.environment?.PORT}/`);
+    // Its one confidential web client is "web" with the secret "secret" (fixed in its code).
+    expect(config.OIDC_CLIENT_ID).toBe("web");
+    expect(config.OIDC_CLIENT_SECRET).toBe("secret");
+    expect(oidc.environment?.REDIRECT_URI).toBe(`${config.PUBLIC_URL}/auth/callback`);
+    const users = JSON.parse(
+      readFileSync(mountedFile(oidc, oidc.environment?.USERS_FILE ?? ""), "utf8"),
+    );
+    const demo = Object.values(users)[0] as { Username: string; Password: string; Email: string };
+    expect(demo.Email).toBe("demo@example.com");
+    expect(config.SWITCHBOARD_ADMINS).toEqual([demo.Email]);
+    // The README tells people how to sign in.
+    const readme = readFileSync(root("README.md"), "utf8");
+    expect(readme).toContain(demo.Username);
+    expect(readme).toContain(demo.Password);
+  });
+
+  it("hands agents the proxy's address and gives the proxy a master key setting", () => {
+    const proxy = compose.services.proxy as Service;
+    const port = optionValue(proxy.command ?? [], "--port");
+    for (const [name, service] of switchboardServices) {
+      const config = loadConfig(environmentOf(service), undefined);
+      expect(config.MODEL_PROXY_URL, name).toBe(`http://proxy:${port}`);
+    }
+    expect(proxyConfigVariables(proxy)).toContain("PROXY_MASTER_KEY");
+    expect(proxy.environment).toHaveProperty("PROXY_MASTER_KEY");
   });
 
   it("gives OpenFGA a Postgres datastore, migrated before it runs", () => {

@@ -6,8 +6,10 @@ import { stringify } from "yaml";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
 import { agentCoreStreamingFixture } from "./runtime-contract/bedrock-agentcore-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
+import { cursorFixture } from "./runtime-contract/cursor-fixture.js";
 import { databricksStreamingFixture } from "./runtime-contract/databricks-fixture.js";
 import { demoFixture } from "./runtime-contract/demo-fixture.js";
+import { elasticAgentBuilderFixture } from "./runtime-contract/elastic-agent-builder-fixture.js";
 import type { RuntimeFixture } from "./runtime-contract/fixture.js";
 import { httpSseFixture } from "./runtime-contract/http-fixture.js";
 import { n8nFixture } from "./runtime-contract/n8n-fixture.js";
@@ -31,6 +33,8 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "http-agent": httpSseFixture,
   "databricks-agent": databricksStreamingFixture,
   "agentcore-agent": agentCoreStreamingFixture,
+  "cursor-agent": cursorFixture,
+  "elastic-agent": elasticAgentBuilderFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 let serve: SwitchboardProcess;
@@ -104,7 +108,13 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
 
     const session = await api("GET", `/sessions/${first.session_id}`);
     expect(session.body.transcript).toHaveLength(4);
-    expect(started[agent]?.double?.unexpected() ?? []).toEqual([]);
+    const double = started[agent]?.double;
+    expect(double?.unexpected() ?? []).toEqual([]);
+    // The vendor saw both turns in one of its own sessions (agent, conversation, context).
+    const [a, b] = double?.turns() ?? [];
+    if (double) expect(b?.runtimeSession).toBe(a?.runtimeSession);
+    // Cursor reports no price: each run is booked at the manifest's price per run.
+    if (agent === "cursor-agent") expect(second.cost_usd).toBe(0.5);
   });
 
   it("books AgentCore's compute in the ledger, as spend of its runtime", async () => {

@@ -39,6 +39,7 @@ import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { openTeams, teamsSettings } from "../teams.js";
+import { signInHint } from "./sign-in-hint.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -284,4 +285,6 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     { url: http.url, database: ctx.db.kind, queue: config.REDIS_URL ? "redis" : "in-process" },
     `Switchboard is serving on ${http.url}`,
   );
+  const hint = signInHint(config, auth.modes, http.url);
+  logger[hint.level](hint.fields, hint.message);
 }

@@ -25,6 +25,8 @@ export interface ChatCoreServices {
   actionKinds?: readonly ChatActionKind[] | undefined;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean | undefined;
+  /** When a finished reply's cost is read again (ms after it; default COST_RECHECKS_MS). */
+  costRechecksMs?: readonly number[] | undefined;
 }
 
 /** One surface's chat core: its flow, its clicks' registry and the records behind them. */

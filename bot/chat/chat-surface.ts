@@ -51,6 +51,12 @@ export interface RunReply {
   running(): Promise<void>;
   /** The closing message: the answer with its cost and link, or the failure in plain words. */
   finish(outcome: RunOutcome): Promise<void>;
+  /**
+   * The run's cost changed after `finish` (proxy spend booked to it landed late): edits the
+   * message `finish` left to show the run as it is now. The same words as `finish`, only
+   * the cost differs; a surface that shows no cost for this outcome leaves it alone.
+   */
+  recost(outcome: RunOutcome): Promise<void>;
 }
 
 export interface RunOutcome {

@@ -1,6 +1,7 @@
 /**
  * The chat core Slack and Teams share: the flow from a message to a run (ChatFlow), the
- * loop that follows a run and hands its events to the surface (ChatReplyLoop), the buttons
+ * loop that follows a run and hands its events to the surface (ChatReplyLoop, which also
+ * edits a finished reply's cost when proxy spend booked to the run lands late), the buttons
  * and their clicks (ChatActionRegistry), and the records that make chat handling
  * exactly-once (deliveries), restartable (replies) and tamper-proof (buttons).
  *

@@ -15,6 +15,8 @@ export interface SlackProgress {
   streamTs?: string | undefined;
   /** assistant.threads.setStatus worked: clear it at the end. */
   status?: boolean;
+  /** The message holding the answer and its footer, once finished: edited when the cost changes. */
+  answerTs?: string | undefined;
 }
 
 /** chat.update stays well inside Slack's rate limits (about one per second per message). */
@@ -162,12 +164,15 @@ export class SlackRunReply implements RunReply {
 
   async finish({ run, answer, link }: RunOutcome): Promise<void> {
     const { client, target, progress, shown } = this;
-    const body =
-      answer !== undefined
-        ? answerBlocks(answer, { agentName: target.agentName, costUsd: run.costUsd, link })
-        : { text: failureText(run, target.agentName, link), blocks: undefined };
-    const postNew = () =>
-      client.chat.postMessage({ channel: target.channel, thread_ts: target.threadTs, ...body });
+    const body = this.closing({ run, answer, link });
+    const postNew = async () => {
+      const posted = await client.chat.postMessage({
+        channel: target.channel,
+        thread_ts: target.threadTs,
+        ...body,
+      });
+      progress.answerTs = posted.ts;
+    };
     if (progress.streamTs) {
       // Close the stream with the rest of the answer and its footer; a stream that cannot be
       // closed (it expired while this process was down) gets the answer as a new message.
@@ -184,8 +189,10 @@ export class SlackRunReply implements RunReply {
         .then(() => true)
         .catch(() => false);
       if (!closed || !continues) await postNew();
+      else progress.answerTs = progress.streamTs;
     } else if (progress.messageTs) {
       await client.chat.update({ channel: target.channel, ts: progress.messageTs, ...body });
+      progress.answerTs = progress.messageTs;
     } else {
       await postNew();
     }
@@ -194,5 +201,26 @@ export class SlackRunReply implements RunReply {
         .setStatus({ channel_id: target.channel, thread_ts: target.threadTs, status: "" })
         .catch(() => undefined);
     }
+  }
+
+  /**
+   * The answer's message again with the cost as it is now (chat.update on its ts, the whole
+   * answer and footer, as `finish` showed them). A failure shows no cost: nothing to edit.
+   */
+  async recost({ run, answer, link }: RunOutcome): Promise<void> {
+    const { client, target, progress } = this;
+    if (answer === undefined || !progress.answerTs) return;
+    await client.chat.update({
+      channel: target.channel,
+      ts: progress.answerTs,
+      ...this.closing({ run, answer, link }),
+    });
+  }
+
+  /** The closing message: the answer with its footer (cost, link), or the failure in words. */
+  private closing({ run, answer, link }: RunOutcome) {
+    return answer !== undefined
+      ? answerBlocks(answer, { agentName: this.target.agentName, costUsd: run.costUsd, link })
+      : { text: failureText(run, this.target.agentName, link), blocks: undefined };
   }
 }

@@ -13,6 +13,8 @@ export interface TeamsProgress {
   streamId?: string | undefined;
   /** The last chunk's sequence number (Teams wants them increasing). */
   sequence?: number | undefined;
+  /** The activity holding the answer with its cost, once finished: updated when the cost changes. */
+  answerId?: string | undefined;
 }
 
 interface Sender {
@@ -68,23 +70,39 @@ export class TeamsRunReply implements RunReply {
   }
 
   async finish(outcome: RunOutcome): Promise<void> {
-    const { run, answer, link } = outcome;
+    const final = this.closing(outcome);
+    if (this.progress.streamId) {
+      const id = await this.sender.send(this.target, {
+        ...final,
+        entities: [{ type: "streaminfo", streamId: this.progress.streamId, streamType: "final" }],
+      });
+      this.progress.answerId = id || this.progress.streamId;
+    } else if (this.progress.messageId) {
+      await this.sender.update(this.target, this.progress.messageId, final);
+      this.progress.answerId = this.progress.messageId;
+    } else {
+      this.progress.answerId = await this.sender.send(this.target, final);
+    }
+  }
+
+  /**
+   * The closing message again with the cost as it is now: the Bot Connector's update of the
+   * activity (PUT), the same words as `finish` sent. The stream is over by then, so it is a
+   * plain message update, without the stream's entity.
+   */
+  async recost(outcome: RunOutcome): Promise<void> {
+    if (!this.progress.answerId) return;
+    await this.sender.update(this.target, this.progress.answerId, this.closing(outcome));
+  }
+
+  /** The answer (or the failure in words) with the run's cost and its link. */
+  private closing({ run, answer, link }: RunOutcome) {
     const body =
       answer !== undefined
         ? teamsMarkdown(answer || "(no answer)")
         : escapeTeamsText(failureWords(run.status, run.error?.message, this.target.agentName));
     const cost = costText(run.costUsd);
-    const final = message(`${body}\n\n${cost ? `${cost} · ` : ""}[View on Switchboard](${link})`);
-    if (this.progress.streamId) {
-      await this.sender.send(this.target, {
-        ...final,
-        entities: [{ type: "streaminfo", streamId: this.progress.streamId, streamType: "final" }],
-      });
-    } else if (this.progress.messageId) {
-      await this.sender.update(this.target, this.progress.messageId, final);
-    } else {
-      await this.sender.send(this.target, final);
-    }
+    return message(`${body}\n\n${cost ? `${cost} · ` : ""}[View on Switchboard](${link})`);
   }
 
   /** A typing activity carrying the stream's next chunk (the whole text so far). */

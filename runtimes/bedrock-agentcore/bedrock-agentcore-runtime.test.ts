@@ -155,7 +155,7 @@ describe("bedrock-agentcore runtime", () => {
         inputTokens: 0,
         outputTokens: 0,
         costUsd: 2,
-        estimated: true,
+        costEstimated: true,
       },
     });
   });
@@ -236,7 +236,7 @@ describe("bedrock-agentcore runtime", () => {
     expect(double.cancellations()).toBe(1);
     expect(cancelled.handle).toMatchObject({ stopped: true });
     expect(cancelled.events.find((e) => e.type === "usage")).toMatchObject({
-      usage: { estimated: true },
+      usage: { costEstimated: true },
     });
     double.releaseTurns();
     const next = await turn("still there?", { sessionId, handle: cancelled.handle });

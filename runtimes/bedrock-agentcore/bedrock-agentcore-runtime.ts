@@ -260,7 +260,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
           inputTokens: 0,
           outputTokens: 0,
           costUsd: seconds * settings.usd_per_second,
-          estimated: true,
+          costEstimated: true,
         },
       };
     };

@@ -12,9 +12,16 @@ import type {
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { primeWithTranscript, sessionRestarted } from "../transcript.js";
 import { isAbort, isSessionGone, RUNTIME_NAME, toRuntimeError } from "./errors.js";
+import { minorUnits } from "./list-cost.js";
 import { NameLookup } from "./lookup.js";
+import {
+  budgetLimit,
+  budgetReachedError,
+  budgetUpdate,
+  sessionBudgetCents,
+} from "./session-budget.js";
 import { type ClaudeManagedAgentsSettings, claudeManagedAgentsSettings } from "./settings.js";
-import { minorUnits, TurnReader } from "./turn-reader.js";
+import { TurnReader } from "./turn-reader.js";
 
 /** The Managed Agents session a turn talks to, and what it needs from it. */
 interface OpenSession {
@@ -82,7 +89,10 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
         { events: [{ type: "user.message", content: [{ type: "text", text: session.text }] }] },
         { signal: controller.signal },
       );
-      const reader = new TurnReader();
+      const { maxCostUsdPerRun: usd } = request;
+      const reader = new TurnReader(() =>
+        budgetReachedError(usd === undefined ? undefined : { agentName: request.agent.name, usd }),
+      );
       for await (const event of stream) {
         for (const out of reader.read(event)) yield out;
         if (reader.end) break;
@@ -104,7 +114,14 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
         yield { type: "message", text: reader.answer };
       }
       if (usage) yield usage;
-      if (reader.end.kind === "failed") throw reader.end.error;
+      if (reader.end.kind === "failed") {
+        // A session paused at its cap resumes that work when the cap is raised (the next
+        // run's turn raises it): the agent is told to drop it now, so only the next message runs.
+        if (reader.end.error.code === RUNTIME_ERROR_CODES.costLimit) {
+          await this.interrupt(client, session.id);
+        }
+        throw reader.end.error;
+      }
     } catch (error) {
       // A cancelled run ends quietly, whatever the abort broke on its way out.
       if (request.signal.aborted) {
@@ -186,11 +203,16 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
         else if (found.archived_at) lost = "it was archived";
         else {
           yield { type: "handle", handle: { sessionId: found.id } };
+          const costBeforeMinor = minorUnits(found.usage?.list_cost) ?? 0;
+          const budget = budgetUpdate(found.budget, costBeforeMinor, request.maxCostUsdPerRun);
+          if (budget !== undefined) {
+            await client.beta.sessions.update(found.id, { budget }, { signal });
+          }
           return {
             id: found.id,
             text: request.input,
             model: found.agent?.model?.id,
-            costBeforeMinor: minorUnits(found.usage?.list_cost) ?? 0,
+            costBeforeMinor,
           };
         }
       } catch (error) {
@@ -213,6 +235,9 @@ export class ClaudeManagedAgentsRuntime implements AgentRuntime<ClaudeManagedAge
               : { type: "agent", id: agentId, version: settings.agent_version },
           environment_id: environmentId,
           metadata: { switchboard_session_id: request.sessionId },
+          ...(request.maxCostUsdPerRun === undefined
+            ? {}
+            : { budget: budgetLimit(sessionBudgetCents(0, request.maxCostUsdPerRun)) }),
         },
         { signal },
       );

@@ -268,6 +268,52 @@ describe("ClaudeManagedAgentsRuntime", () => {
     expect(next.events).toContainEqual(expect.objectContaining({ status: "session_restarted" }));
   });
 
+  it("sets the session's budget from the run's limit, and moves it on each run to the spend so far plus the limit", async () => {
+    const sessionId = randomUUID();
+    const first = await turn("one", { sessionId, maxCostUsdPerRun: 0.25 });
+    expect(first.error).toBeUndefined();
+    const id = first.handle?.sessionId as string;
+    // Created with the cap: whole cents, as a string.
+    expect(double.session(id)?.budgetCents).toBe(25);
+    const second = await turn("two", { sessionId, handle: first.handle, maxCostUsdPerRun: 0.25 });
+    expect(second.error).toBeUndefined();
+    // The first run spent CENTS_PER_TURN: this run may spend its own 25 cents on top.
+    expect(double.session(id)?.budgetCents).toBe(CENTS_PER_TURN + 25);
+    const updates = double.requests.filter((r) => r === `POST /v1/sessions/${id}`);
+    expect(updates).toHaveLength(1);
+    // The agent's limit went away: so does the session's cap.
+    const third = await turn("three", { sessionId, handle: first.handle });
+    expect(third.error).toBeUndefined();
+    expect(double.session(id)?.budgetCents).toBeUndefined();
+  });
+
+  it("sends no budget when the agent sets no per-run limit", async () => {
+    const outcome = await turn("hi");
+    expect(outcome.error).toBeUndefined();
+    expect(double.session(outcome.handle?.sessionId as string)?.budgetCents).toBeUndefined();
+    expect(double.requests.filter((r) => /^POST \/v1\/sessions\/[^/]+$/.test(r))).toEqual([]);
+  });
+
+  it("fails the run as cost_limit, in words, when the session stops at its budget", async () => {
+    // Three model requests at CENTS_PER_TURN each against a 5-cent cap: stopped at the third.
+    double.scriptNextTurns({ kind: "costly", requests: 3 });
+    const outcome = await turn("research everything", { maxCostUsdPerRun: 0.05 });
+    const error = errorOf(outcome);
+    expect(error.code).toBe("cost_limit");
+    expect(error.code).toBe(RUNTIME_ERROR_CODES.costLimit);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      'The run was stopped: it reached the $0.05 "contract-agent" may spend on one run (max_cost_usd_per_run), and Claude Managed Agents stopped the agent there.',
+    );
+    expect(outcome.events.some((event) => event.type === "message")).toBe(false);
+    // What the session spent is still reported, to be booked to the run.
+    expect(outcome.events.find((event) => event.type === "usage")).toMatchObject({
+      usage: { costUsd: (2 * CENTS_PER_TURN) / 100 },
+    });
+    // The paused work is dropped, so raising the cap for the next run does not resume it.
+    await eventually(async () => expect(double.cancellations()).toBe(1));
+  });
+
   it("refuses settings with the key itself, a bad URL or a version below 1, saying why", () => {
     const check = (extra: Record<string, unknown>) =>
       runtime.settings

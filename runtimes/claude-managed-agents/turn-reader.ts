@@ -3,6 +3,8 @@ import { excerpt } from "../excerpt.js";
 import type { RuntimeEvent } from "../runtime.js";
 import { RUNTIME_ERROR_CODES, RuntimeError } from "../runtime-error.js";
 import { RUNTIME_NAME } from "./errors.js";
+import { minorUnits } from "./list-cost.js";
+import { budgetReachedError } from "./session-budget.js";
 
 /** Tokens of one turn, summed over its model requests (`span.model_request_end`). */
 export interface TurnTokens {
@@ -41,6 +43,9 @@ export class TurnReader {
   private lastError: string | undefined;
   /** Set once this turn's message is taken: an idle before that is the session's old state. */
   private started = false;
+
+  /** `budgetReached`: the failure when the session stops at its cap, naming the run's limit. */
+  constructor(private readonly budgetReached: () => RuntimeError = () => budgetReachedError()) {}
 
   /** The answer: every `agent.message` of the turn, in order. */
   get answer(): string {
@@ -147,9 +152,8 @@ export class TurnReader {
         );
         return [];
       case "budget_reached":
-        this.end = failed(
-          `The agent stopped: its ${RUNTIME_NAME} session reached its spending limit.`,
-        );
+        // The session's cap is set from the run's limit (session-budget.ts): a cost stop.
+        this.end = { kind: "failed", error: this.budgetReached() };
         return [];
       case "refusal": {
         const why = excerpt(event.stop_details?.explanation ?? "");
@@ -161,14 +165,6 @@ export class TurnReader {
         return [];
     }
   }
-}
-
-/** A `list_cost` as cents (the API's minor units), when it is in US dollars. */
-export function minorUnits(
-  cost: { amount: string; currency: string } | null | undefined,
-): number | undefined {
-  if (cost?.currency !== "USD" || !/^\d+$/.test(cost.amount)) return undefined;
-  return Number(cost.amount);
 }
 
 function failed(message: string): TurnEnd {

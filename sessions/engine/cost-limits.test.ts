@@ -2,7 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../governance/index.js";
 import { GovernanceFixture } from "../../governance/testing/governance-fixture.js";
 import { BACKENDS } from "../../governance/testing/test-databases.js";
-import { allowedEnvironment, RuntimeRegistry } from "../../runtimes/index.js";
+import {
+  allowedEnvironment,
+  RUNTIME_ERROR_CODES,
+  RuntimeError,
+  RuntimeRegistry,
+} from "../../runtimes/index.js";
 import { eventually } from "../../test/support/eventually.js";
 import { InProcessQueue } from "../queue/in-process-queue.js";
 import type { Run } from "../records.js";
@@ -137,6 +142,29 @@ describe.each(BACKENDS)("cost limits while running on %s", (name, makeBackend) =
     expect(aborted).toContain("over by proxy");
     expect(done.costUsd).toBeCloseTo(0.55, 8);
     await draining;
+  });
+
+  it("hands the runtime its agent's per-run limit, and fails the run as cost_limit when the runtime's own cap stops it", async () => {
+    await f.agent("capped", { maxCostUsdPerRun: 0.05 });
+    const limits: (number | undefined)[] = [];
+    const words =
+      'The run was stopped: it reached the $0.05 "capped" may spend on one run (max_cost_usd_per_run), and Claude Managed Agents stopped the agent there.';
+    f.runtime.script = async function* (request) {
+      limits.push(request.maxCostUsdPerRun);
+      yield {
+        type: "usage",
+        usage: { model: "m", inputTokens: 10, outputTokens: 5, costUsd: 0.04 },
+      };
+      throw new RuntimeError(RUNTIME_ERROR_CODES.costLimit, words);
+    };
+    const done = await run("capped", "capped by the runtime");
+    expect(limits).toEqual([0.05]);
+    expect(done.status).toBe("failed");
+    expect(done.error).toEqual({ code: "cost_limit", message: words });
+    // What it spent before the stop is booked to it.
+    await eventually(async () =>
+      expect(await new Ledger(f.db.knex).runCost(done.id)).toBeCloseTo(0.04, 8),
+    );
   });
 
   it("stops a run that takes a hard budget past its amount mid-run", async () => {

@@ -31,7 +31,7 @@ export function ledgerRows(
     cacheWriteTokens: entry.cacheWriteTokens ?? 0,
     costUsd: entry.costUsd ?? 0,
     dedupeKey: `run:${run.id}:${attempt}:${index}`,
-    // An estimated cost (a configured price times a measured duration) is marked as such.
-    metadata: { surface: run.surface, ...(entry.estimated ? { estimated: true } : {}) },
+    // An estimated cost (a configured price per run) is marked, never passed off as billed.
+    metadata: { surface: run.surface, ...(entry.costEstimated ? { cost_estimate: true } : {}) },
   }));
 }

@@ -297,6 +297,7 @@ export class RunExecutor {
         signal: control.signal,
         secrets: scrubber.watch(this.options.secrets({ id: agent.id, name: agent.name })),
         modelProxy: key?.access,
+        maxCostUsdPerRun: agent.maxCostUsdPerRun,
       })) {
         if (control.signal.aborted) break;
         switch (event.type) {

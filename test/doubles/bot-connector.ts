@@ -8,7 +8,9 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
  * - POST /v3/conversations/{id}/activities: send to the conversation (a channel's reply
  *   chain is the id with `;messageid=…`); answers { id }.
  * - POST /v3/conversations/{id}/activities/{activityId}: reply to an activity; { id }.
- * - PUT /v3/conversations/{id}/activities/{activityId}: update a sent activity; { id }.
+ * - PUT /v3/conversations/{id}/activities/{activityId}: update a sent activity (the body is
+ *   the whole replacement activity); { id }. `refuseUpdates(n)` makes the next n answer
+ *   429, as the connector does when a conversation's updates come too fast.
  * - GET /v3/conversations/{id}/members/{memberId}: one member (TeamsChannelAccount: id,
  *   name, aadObjectId, email, userPrincipalName, tenantId).
  * - POST /v3/conversations (ConversationParameters: isGroup false, bot, members [{ id }],
@@ -31,6 +33,8 @@ export interface ConnectorCall {
   id?: string;
   /** When it arrived (epoch ms). */
   at?: number;
+  /** The HTTP status the double refused it with (see `refuseUpdates`). */
+  refused?: number;
 }
 
 export interface TeamsMember {
@@ -48,6 +52,7 @@ export class BotConnectorDouble {
   readonly unauthorized: string[] = [];
   private counter = 0;
   private conversationsExpected = false;
+  private updatesToRefuse = 0;
 
   private constructor(
     private readonly server: LoopbackServer,
@@ -109,6 +114,16 @@ export class BotConnectorDouble {
       }
       return found;
     });
+  }
+
+  /** The next `count` activity updates are refused with 429 (throttled), then accepted again. */
+  refuseUpdates(count: number): void {
+    this.updatesToRefuse = count;
+  }
+
+  /** Updates of one sent activity, in order (refused ones included, marked `refused`). */
+  updatesOf(activityId: string): ConnectorCall[] {
+    return this.calls.filter((call) => call.method === "update" && call.activityId === activityId);
   }
 
   /** From now on, the bot may open 1:1 chats (POST v3/conversations). */
@@ -179,7 +194,22 @@ export class BotConnectorDouble {
         at,
       });
     } else if (method === "PUT" && id) {
-      this.calls.push({ method: "update", conversationId, activityId: id, activity });
+      if (this.updatesToRefuse > 0) {
+        this.updatesToRefuse -= 1;
+        this.calls.push({
+          method: "update",
+          conversationId,
+          activityId: id,
+          activity,
+          at,
+          refused: 429,
+        });
+        return {
+          status: 429,
+          body: { error: { code: "Throttled", message: "Too many requests" } },
+        };
+      }
+      this.calls.push({ method: "update", conversationId, activityId: id, activity, at });
       return { status: 200, body: { id } };
     } else {
       return this.unexpectedCall(method, url);

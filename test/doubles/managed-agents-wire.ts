@@ -17,6 +17,14 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
  * in at least two `event_delta` previews, then the whole `agent.message`, a
  * `span.model_request_end` with tokens, a `session.usage` snapshot with a `list_cost`, and
  * `session.status_idle`.
+ *
+ * Session budgets (https://platform.claude.com/docs/en/managed-agents/budgets): `budget`
+ * on create (`{ type: "limit", max_list_cost: { amount: "<whole cents>", currency: "USD" } }`,
+ * anything else is a 400 and unexpected), changed or removed (`null`) by `POST
+ * /v1/sessions/{id}`; adding one to a session created without one is refused
+ * (`budget_create_only`), as is a cap at or below the list cost spent (`budget_not_raised`).
+ * Before each model request the session's list cost is checked against the cap: at it, the
+ * session goes idle with stop reason `budget_reached` instead of answering.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: wire bodies are plain JSON.
@@ -39,7 +47,9 @@ export type TurnScript =
   | { kind: "error"; message: string }
   | { kind: "terminate"; message: string }
   /** A frame whose data is not JSON, as a broken proxy might pass on. */
-  | { kind: "garbage" };
+  | { kind: "garbage" }
+  /** The agent makes this many model requests (CENTS_PER_TURN each) before it answers. */
+  | { kind: "costly"; requests: number };
 
 interface Session {
   id: string;
@@ -54,6 +64,10 @@ interface Session {
   archivedAt: string | null;
   createdAt: string;
   metadata: Record<string, string>;
+  /** The budget's cap in cents; undefined when the session has none (or it was removed). */
+  budgetCents: number | undefined;
+  /** A removed budget cannot come back; nor can one be added to a session created without. */
+  budgetable: boolean;
   /** Open stream connections, and whether each asked for message previews. */
   streams: Map<ServerResponse, boolean>;
   /** Events produced while no stream was open; the next stream gets them first. */
@@ -136,9 +150,19 @@ export class ManagedAgentsWireDouble extends ContractAgent {
   }
 
   /** Sessions the double knows, with what a test may check. */
-  session(id: string): { archived: boolean; metadata: Record<string, string> } | undefined {
+  session(
+    id: string,
+  ):
+    | { archived: boolean; metadata: Record<string, string>; budgetCents: number | undefined }
+    | undefined {
     const found = this.sessions.get(id);
-    return found && { archived: found.archivedAt !== null, metadata: found.metadata };
+    return (
+      found && {
+        archived: found.archivedAt !== null,
+        metadata: found.metadata,
+        budgetCents: found.budgetCents,
+      }
+    );
   }
 
   async close(): Promise<void> {
@@ -188,13 +212,21 @@ export class ManagedAgentsWireDouble extends ContractAgent {
       const [, id, rest = ""] = sessionPath;
       const session = this.sessions.get(id as string);
       const action = `${req.method} ${rest}`;
-      const known = ["GET ", "DELETE ", "POST /archive", "GET /events/stream", "POST /events"];
+      const known = [
+        "GET ",
+        "POST ",
+        "DELETE ",
+        "POST /archive",
+        "GET /events/stream",
+        "POST /events",
+      ];
       if (!known.includes(action)) {
         this.unexpectedRequests.push(route);
         return error(res, 404, "not_found_error", `No route ${route}.`);
       }
       if (!session) return error(res, 404, "not_found_error", `Session ${id} not found.`);
       if (action === "GET ") return json(res, 200, sessionObject(session));
+      if (action === "POST ") return this.updateSession(res, session, body);
       if (action === "DELETE ") {
         this.sessions.delete(session.id);
         return json(res, 200, { id: session.id, type: "session_deleted" });
@@ -238,6 +270,12 @@ export class ManagedAgentsWireDouble extends ContractAgent {
     if (body.initial_events !== undefined) {
       this.unexpectedRequests.push("POST /v1/sessions with initial_events");
     }
+    const budgetCents = body.budget === undefined ? undefined : budgetCentsOf(body.budget);
+    if (budgetCents === null) {
+      this.unexpectedRequests.push(`POST /v1/sessions with budget ${JSON.stringify(body.budget)}`);
+      error(res, 400, "invalid_request_error", "budget: invalid budget.");
+      return;
+    }
     const session: Session = {
       id: `sesn_${randomUUID().replaceAll("-", "")}`,
       agentId: agent.id,
@@ -251,10 +289,46 @@ export class ManagedAgentsWireDouble extends ContractAgent {
       archivedAt: null,
       createdAt: new Date().toISOString(),
       metadata: body.metadata ?? {},
+      budgetCents,
+      budgetable: budgetCents !== undefined,
       streams: new Map(),
       backlog: [],
     };
     this.sessions.set(session.id, session);
+    json(res, 200, sessionObject(session));
+  }
+
+  /** `POST /v1/sessions/{id}`: only the budget is changed by Switchboard. */
+  private updateSession(res: ServerResponse, session: Session, body: Json) {
+    const fields = Object.keys(body ?? {});
+    if (fields.some((field) => field !== "budget")) {
+      this.unexpectedRequests.push(`POST /v1/sessions/{id} with ${fields.join(", ")}`);
+      return error(res, 400, "invalid_request_error", "Unexpected fields.");
+    }
+    if (session.status === "terminated") {
+      return error(res, 400, "invalid_request_error", "The session is terminated.");
+    }
+    if (body.budget === null) {
+      session.budgetCents = undefined;
+      session.budgetable = false;
+      return json(res, 200, sessionObject(session));
+    }
+    if (body.budget !== undefined) {
+      const cents = budgetCentsOf(body.budget);
+      if (cents === null) {
+        this.unexpectedRequests.push(`POST /v1/sessions/{id} with ${JSON.stringify(body)}`);
+        return error(res, 400, "invalid_request_error", "budget: invalid budget.");
+      }
+      if (!session.budgetable) {
+        this.unexpectedRequests.push("POST /v1/sessions/{id} adding a budget (budget_create_only)");
+        return error(res, 400, "invalid_request_error", "budget_create_only");
+      }
+      if (cents <= session.costCents) {
+        this.unexpectedRequests.push("POST /v1/sessions/{id} below the spend (budget_not_raised)");
+        return error(res, 400, "invalid_request_error", "budget_not_raised");
+      }
+      session.budgetCents = cents;
+    }
     json(res, 200, sessionObject(session));
   }
 
@@ -342,6 +416,13 @@ export class ManagedAgentsWireDouble extends ContractAgent {
       this.emit(session, { type: "session.status_terminated" });
       return;
     }
+    for (let i = 0; i < (script?.kind === "costly" ? script.requests : 0); i += 1) {
+      if (this.stopsAtBudget(session)) return;
+      const start = this.emit(session, { type: "span.model_request_start" });
+      this.emit(session, modelRequestEnd(start.id, 10, false, 10));
+      session.costCents += CENTS_PER_TURN;
+    }
+    if (this.stopsAtBudget(session)) return;
     const requestStart = this.emit(session, { type: "span.model_request_start" });
     if (script?.kind === "tool") {
       const use = this.emit(session, {
@@ -399,6 +480,18 @@ export class ManagedAgentsWireDouble extends ContractAgent {
     this.emit(session, { type: "session.usage", usage: usageObject(session) });
     session.status = "idle";
     this.emit(session, idle("end_turn"));
+  }
+
+  /**
+   * Checked before each model request, as the API does: a session whose list cost reached
+   * its cap pauses, idle with `budget_reached`, its usage snapshot last.
+   */
+  private stopsAtBudget(session: Session): boolean {
+    if (session.budgetCents === undefined || session.costCents < session.budgetCents) return false;
+    this.emit(session, { type: "session.usage", usage: usageObject(session) });
+    session.status = "idle";
+    this.emit(session, idle("budget_reached"));
+    return true;
   }
 
   /** Sends an event to the session's streams (previews only to those that asked for them). */
@@ -543,8 +636,24 @@ function sessionObject(session: Session): Json {
     resources: [],
     vault_ids: [],
     outcome_evaluations: [],
-    budget: null,
+    budget: session.budgetCents === undefined ? null : budgetObject(session.budgetCents),
     stats: { active_seconds: session.turns, duration_seconds: session.turns },
     usage: usageObject(session),
   };
+}
+
+function budgetObject(cents: number): Json {
+  return { type: "limit", max_list_cost: { amount: String(cents), currency: "USD" } };
+}
+
+/** A budget's cap in cents, or null when it is not as the API takes it. */
+function budgetCentsOf(budget: Json): number | null {
+  const cost = budget?.max_list_cost;
+  const keys = Object.keys(budget ?? {})
+    .sort()
+    .join(",");
+  if (keys !== "max_list_cost,type" || budget.type !== "limit") return null;
+  if (cost?.currency !== "USD" || typeof cost.amount !== "string") return null;
+  if (!/^[1-9]\d*$/.test(cost.amount)) return null; // whole cents, no leading zero, above 0
+  return Number(cost.amount);
 }

@@ -30,6 +30,10 @@ export async function collectTurn(
     /** What `{ env: NAME }` references resolve against: these names, as an operator allowed them. */
     env?: Record<string, string>;
     onEvent?: (event: RuntimeEvent) => void;
+    /** Switchboard's run id: the same one again is a retry of that run. */
+    runId?: string;
+    /** The agent's max_cost_usd_per_run, as the engine hands it over. */
+    maxCostUsdPerRun?: number;
   },
 ): Promise<TurnOutcome> {
   const settings = runtime.settings.parse(rawSettings);
@@ -43,10 +47,11 @@ export async function collectTurn(
       handle: turn.handle ?? null,
       input: turn.input,
       transcript: turn.transcript ?? [],
-      runId: `run-${++runCounter}`,
+      runId: turn.runId ?? `run-${++runCounter}`,
       attempt: 1,
       signal: turn.signal ?? new AbortController().signal,
       secrets: allowedEnvironment(turn.env ?? {}, Object.keys(turn.env ?? {})),
+      maxCostUsdPerRun: turn.maxCostUsdPerRun,
     })) {
       events.push(event);
       turn.onEvent?.(event);

@@ -5,8 +5,10 @@ import {
   type AgentRuntime,
   BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
+  CursorRuntime,
   DatabricksRuntime,
   EgressPolicy,
+  ElasticAgentBuilderRuntime,
   HttpRuntime,
   isRuntimeError,
   N8nRuntime,
@@ -33,6 +35,8 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
   databricks: (egress) => new DatabricksRuntime(egress ? { egress } : {}),
   "bedrock-agentcore": (egress) => new BedrockAgentCoreRuntime(egress ? { egress } : {}),
+  cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
+  "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */

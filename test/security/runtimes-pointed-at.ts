@@ -32,6 +32,20 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     },
     usd_per_second: 0.00003,
   }),
+  // Its first call creates an agent at base_url (the repository is only named to Cursor).
+  cursor: (address) => ({
+    type: "cursor",
+    repository: "https://github.com/acme/app",
+    api_key: { env: "EGRESS_TEST_API_KEY" },
+    base_url: address,
+    price_per_run_usd: 0.5,
+  }),
+  "elastic-agent-builder": (address) => ({
+    type: "elastic-agent-builder",
+    kibana_url: address,
+    agent_id: "elastic-ai-agent",
+    api_key: { env: "EGRESS_TEST_API_KEY" },
+  }),
 };
 
 /** The environment the settings above read their secret from. */

@@ -58,11 +58,30 @@ const RUNTIMES: Record<string, (base: string, reference: object) => Record<strin
     credentials: { access_key_id: reference, secret_access_key: reference },
     usd_per_second: 0.00003,
   }),
+  cursor: (base, reference) => ({
+    type: "cursor",
+    repository: "https://github.com/mallory/app",
+    api_key: reference,
+    base_url: base,
+    price_per_run_usd: 0,
+  }),
+  "elastic-agent-builder": (base, reference) => ({
+    type: "elastic-agent-builder",
+    kibana_url: base,
+    agent_id: "leaky",
+    api_key: reference,
+  }),
 };
 
-/** Agents' names: `<type>-<what>`, with a type that has no hyphen of its own. */
+/** The agent names' short forms of the runtime types. */
 const short = (type: string) =>
-  type.replace("claude-managed-agents", "cma").replace("bedrock-agentcore", "agentcore");
+  type
+    .replace("claude-managed-agents", "cma")
+    .replace("elastic-agent-builder", "elastic")
+    .replace("bedrock-agentcore", "agentcore");
+
+/** A value as it may travel: itself, or as Cursor's Basic credentials (`base64(key:)`). */
+const forms = (value: string) => [value, Buffer.from(`${value}:`).toString("base64")];
 
 /** What Mallory's agents refer to; none of it is hers. */
 const STOLEN: Record<string, object> = {
@@ -229,7 +248,7 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
       }
     }
     const received = attacker.server.everything();
-    for (const value of [...Object.values(canaries), BOB_VALUE]) {
+    for (const value of [...Object.values(canaries), BOB_VALUE].flatMap(forms)) {
       expect(received).not.toContain(value);
     }
   });
@@ -269,7 +288,8 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
     for (const type of Object.keys(RUNTIMES)) {
       const sent = attacker.server.requestsTo(`/${type}/granted`);
       expect(sent.length, type).toBeGreaterThan(0);
-      expect(JSON.stringify(sent[0]?.headers), type).toContain(MALLORY_VALUE);
+      const [plain, basic] = forms(MALLORY_VALUE);
+      expect(JSON.stringify(sent[0]?.headers), type).toContain(type === "cursor" ? basic : plain);
     }
     // The HTTP agent echoed its headers back: the run shows [secret] where the value was.
     const http = runs[0] as JsonBody;
@@ -279,8 +299,10 @@ describe("exfiltrating secrets through runtime settings", { timeout: 240_000 }, 
       runs,
       await Promise.all(runs.map((run) => api("mallory", "GET", `/sessions/${run.session_id}`))),
     ]);
-    expect(shown).not.toContain(MALLORY_VALUE);
-    expect(serve.stdout + serve.stderr).not.toContain(MALLORY_VALUE);
+    for (const value of forms(MALLORY_VALUE)) {
+      expect(shown).not.toContain(value);
+      expect(serve.stdout + serve.stderr).not.toContain(value);
+    }
   });
 
   it("uses another person's secret only for the agent that person granted it to", async () => {

@@ -1,4 +1,4 @@
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { type Database, migrateLatest, openDatabase } from "../../../app/db/index.js";
 import {
@@ -13,6 +13,7 @@ import {
   type DirectoryServices,
   validateManifest,
 } from "../../../directory/index.js";
+import { Ledger } from "../../../governance/index.js";
 import type { RunEngine, RunsService } from "../../../sessions/index.js";
 import { startInProcessRuns } from "../../../test/support/in-process-runs.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.js";
@@ -20,6 +21,7 @@ import type { ChatActionRegistry } from "../action-registry.js";
 import { type ChatCore, openChatCore } from "../chat-core.js";
 import type { ChatFlow } from "../chat-flow.js";
 import type { ChatPerson, IncomingChatMessage } from "../chat-message.js";
+import type { ChatSurface } from "../chat-surface.js";
 import { RecordingSurface, type Room } from "./recording-surface.js";
 
 export const PUBLIC_URL = "https://switchboard.example.com";
@@ -121,7 +123,59 @@ export class ChatFixture {
     );
   }
 
+  private readonly others: ChatCore<object>[] = [];
+
+  /**
+   * Another surface's chat core on the same parts (a real surface against its double),
+   * stopped with the fixture. `costRechecksMs`: when finished replies read their cost again.
+   */
+  openCore<Target extends object>(
+    surface: ChatSurface<Target>,
+    options: { costRechecksMs?: readonly number[]; logger?: Logger } = {},
+  ): ChatCore<Target> {
+    const core = openChatCore(surface, {
+      knex: this.db.knex,
+      runs: this.runs,
+      directory: this.directory.directory,
+      registry: this.directory.registry,
+      access: this.access,
+      publicUrl: PUBLIC_URL,
+      logger: options.logger ?? pino({ level: "silent" }),
+      costRechecksMs: options.costRechecksMs,
+    });
+    this.others.push(core as ChatCore<object>);
+    return core;
+  }
+
+  /** Model-call spend booked to a run after it ended, as the proxy's ledger writer books it. */
+  async bookLateProxySpend(runId: string, costUsd: number): Promise<void> {
+    const run = await this.runs.runById(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    await new Ledger(this.db.knex).book([
+      {
+        occurredAt: new Date(),
+        source: "proxy",
+        agentId: run.agentId,
+        runtime: null,
+        model: "gpt-4o-mini",
+        userId: run.userId,
+        teamId: null,
+        runId,
+        sessionId: run.sessionId,
+        apiKeyId: null,
+        inputTokens: 1200,
+        outputTokens: 300,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd,
+        dedupeKey: `late-${runId}-${costUsd}`,
+        metadata: {},
+      },
+    ]);
+  }
+
   async stop(): Promise<void> {
+    for (const core of this.others) await core.stop();
     await this.core.stop();
     await this.engine.stop();
     await this.authorizer.close();

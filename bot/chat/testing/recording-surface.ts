@@ -15,7 +15,12 @@ export type Shown =
   | { room: string; said: string }
   | { room: string; suggested: string[]; intro: string; actionIds: string[] }
   | { room: string; buttons: ChatButton[]; words: string }
-  | { room: string; reply: "begin" | "show" | "waiting" | "finish"; text: string; user: string };
+  | {
+      room: string;
+      reply: "begin" | "show" | "waiting" | "finish" | "recost";
+      text: string;
+      user: string;
+    };
 
 /**
  * A ChatSurface that records what the flow asks it to show, as a surface-neutral test
@@ -47,7 +52,7 @@ export class RecordingSurface implements ChatSurface<Room> {
     progress: Record<string, unknown>,
     save: () => Promise<void>,
   ): RunReply {
-    const record = (reply: "begin" | "show" | "waiting" | "finish", text: string) =>
+    const record = (reply: "begin" | "show" | "waiting" | "finish" | "recost", text: string) =>
       this.shown.push({ room: target.room, reply, text, user: target.user });
     return {
       get fresh() {
@@ -71,6 +76,9 @@ export class RecordingSurface implements ChatSurface<Room> {
           "finish",
           answer === undefined ? `failed: ${run.status} ${link}` : `${answer} ${link}`,
         );
+      },
+      async recost({ run }: RunOutcome) {
+        record("recost", `$${run.costUsd}`);
       },
     };
   }
