@@ -123,6 +123,27 @@ describe("databricks runtime", () => {
     });
   });
 
+  it("prices the tokens at the manifest's prices, as an estimate, when it gives them", async () => {
+    const { turn, settings } = await workspace({
+      token_prices: { input_per_million_usd: 1_000, output_per_million_usd: 10_000 },
+    });
+    const outcome = await turn("count my tokens");
+    expect(outcome.events.at(-1)).toEqual({
+      type: "usage",
+      usage: {
+        model: "support-agent",
+        inputTokens: 27,
+        outputTokens: 7,
+        costUsd: (27 * 1_000 + 7 * 10_000) / 1_000_000,
+        costEstimated: true,
+      },
+    });
+    expect(
+      runtime.settings.safeParse({ ...settings, token_prices: { input: 1 } }).error?.issues[0]
+        ?.message,
+    ).toMatch(/input_per_million_usd, output_per_million_usd/);
+  });
+
   it("sends the conversation each turn to a stateless agent (memory: transcript)", async () => {
     const { double, turn } = await workspace({ memory: "transcript" });
     await turn("and now?", {

@@ -105,7 +105,7 @@ export class DatabricksRuntime implements AgentRuntime<DatabricksSettings> {
       yield handleOf(threadId, answer.turn ?? seen + 1);
     }
     yield { type: "message", text: answer.text };
-    if (answer.usage) yield answer.usage;
+    if (answer.usage) yield priced(answer.usage, settings);
   }
 
   async close(): Promise<void> {
@@ -231,6 +231,17 @@ export class DatabricksRuntime implements AgentRuntime<DatabricksSettings> {
 }
 
 const userMessage = (content: string) => ({ role: "user", content });
+
+/** Reported tokens at the manifest's prices, when it gives them: an estimate, said so. */
+function priced(event: RuntimeEvent, settings: DatabricksSettings): RuntimeEvent {
+  const prices = settings.token_prices;
+  if (event.type !== "usage" || !prices) return event;
+  const { inputTokens, outputTokens } = event.usage;
+  const costUsd =
+    (inputTokens * prices.input_per_million_usd + outputTokens * prices.output_per_million_usd) /
+    1_000_000;
+  return { type: "usage", usage: { ...event.usage, costUsd, costEstimated: true } };
+}
 
 function asInputMessage(message: { role: "user" | "agent"; content: string }) {
   return { role: message.role === "user" ? "user" : "assistant", content: message.content };

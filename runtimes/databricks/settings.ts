@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { httpUrl, secretSetting, timeoutSeconds } from "../http/index.js";
 
+const TOKEN_PRICES =
+  "must be { input_per_million_usd, output_per_million_usd }: the USD price of a million input and output tokens";
+
 /** A personal access token (`dapi…`) of the user or service principal the agent runs as. */
 const tokenAuth = z.strictObject({ token: secretSetting });
 
@@ -55,6 +58,24 @@ export const databricksSettings = z
           'must be "thread" (the agent remembers by custom_inputs.thread_id) or "transcript" (Switchboard sends the conversation each turn)',
       })
       .default("thread"),
+    /**
+     * What the agent's tokens cost, in USD per million: Databricks bills serving by its own
+     * meter and responses carry no price, so with these each turn's reported tokens are
+     * booked at this price, marked as an estimate; without them, tokens with no cost.
+     */
+    token_prices: z
+      .strictObject(
+        {
+          input_per_million_usd: z
+            .number({ error: TOKEN_PRICES })
+            .nonnegative("must be 0 or more (USD per million input tokens)"),
+          output_per_million_usd: z
+            .number({ error: TOKEN_PRICES })
+            .nonnegative("must be 0 or more (USD per million output tokens)"),
+        },
+        { error: TOKEN_PRICES },
+      )
+      .optional(),
     timeout_seconds: timeoutSeconds,
   })
   .superRefine((settings, ctx) => {
