@@ -3,8 +3,10 @@ import type { AgentTracer, ApprovalNotifier } from "../governance/index.js";
 import { issueProxyKey, revokeProxyKey, revokeRunKeys } from "../proxy/index.js";
 import {
   A2aRuntime,
+  BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
   CursorRuntime,
+  DatabricksRuntime,
   DemoRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
@@ -44,6 +46,8 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new HttpRuntime({ egress }),
     new N8nRuntime({ egress }),
     new ClaudeManagedAgentsRuntime({ egress }),
+    new DatabricksRuntime({ egress }),
+    new BedrockAgentCoreRuntime({ egress }),
     new CursorRuntime({ egress }),
     new ElasticAgentBuilderRuntime({ egress }),
   ]);

@@ -1,15 +1,20 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
- * Cursor, Elastic Agent Builder, n8n, plain HTTP, the built-in demo; later Bedrock
- * AgentCore, Databricks, E2B, Daytona).
+ * Cursor, Databricks, Bedrock AgentCore, Elastic Agent Builder, n8n, plain HTTP, the
+ * built-in demo; later E2B, Daytona).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
+export {
+  BedrockAgentCoreRuntime,
+  type BedrockAgentCoreSettings,
+} from "./bedrock-agentcore/index.js";
 export {
   ClaudeManagedAgentsRuntime,
   type ClaudeManagedAgentsSettings,
 } from "./claude-managed-agents/index.js";
 export { CursorRuntime, type CursorSettings } from "./cursor/index.js";
+export { DatabricksRuntime, type DatabricksSettings } from "./databricks/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
 export {
   EgressPolicy,

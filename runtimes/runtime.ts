@@ -2,8 +2,8 @@ import type { z } from "zod";
 
 /**
  * The one interface every agent runtime is driven through: A2A agents, Claude Managed
- * Agents, n8n workflows, home-grown HTTP agents, the built-in demo, and later Bedrock
- * AgentCore, Cursor and sandboxes on E2B or Daytona.
+ * Agents, n8n workflows, home-grown HTTP agents, Databricks agents, Bedrock AgentCore, the
+ * built-in demo, and later Cursor and sandboxes on E2B or Daytona.
  *
  * An adapter runs ONE TURN of a conversation: it starts the runtime's own session (or
  * continues the one named by `handle`), sends the person's input, and yields normalized
@@ -144,7 +144,7 @@ export interface RuntimeUsage {
   costUsd?: number;
   /**
    * True when `costUsd` is Switchboard's estimate (a price per run or second the manifest
-   * configures, for runtimes that bill by their own meter, such as Cursor), not a figure
+   * configures, for runtimes that bill by their own meter, such as Cursor and AgentCore), not a figure
    * the runtime reported. The ledger row says so, so spend views can.
    */
   costEstimated?: boolean;

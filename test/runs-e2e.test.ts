@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { ManagedAgentsWireDouble } from "./doubles/managed-agents-wire.js";
 import { a2aFixture } from "./runtime-contract/a2a-fixture.js";
+import { agentCoreStreamingFixture } from "./runtime-contract/bedrock-agentcore-fixture.js";
 import { claudeManagedAgentsFixture } from "./runtime-contract/claude-managed-agents-fixture.js";
 import { cursorFixture } from "./runtime-contract/cursor-fixture.js";
+import { databricksStreamingFixture } from "./runtime-contract/databricks-fixture.js";
 import { demoFixture } from "./runtime-contract/demo-fixture.js";
 import { elasticAgentBuilderFixture } from "./runtime-contract/elastic-agent-builder-fixture.js";
 import type { RuntimeFixture } from "./runtime-contract/fixture.js";
@@ -30,6 +32,8 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "managed-agent": claudeManagedAgentsFixture,
   "n8n-agent": n8nFixture,
   "http-agent": httpSseFixture,
+  "databricks-agent": databricksStreamingFixture,
+  "agentcore-agent": agentCoreStreamingFixture,
   "cursor-agent": cursorFixture,
   "elastic-agent": elasticAgentBuilderFixture,
 };
@@ -138,5 +142,20 @@ describe("one agent on each runtime, through the API", { timeout: 240_000 }, () 
     expect(missing.status).toBe(404);
     expect(JSON.stringify(missing.body)).toContain("The session 00000000");
     expect((await api("POST", "/sessions/not-a-session/close")).status).toBe(404);
+  });
+
+  it("books AgentCore's compute in the ledger, as spend of its runtime", async () => {
+    const runs = await runToEnd("agentcore-agent", "How much does this cost?");
+    expect(runs.status).toBe("succeeded");
+    const spend = await eventually(async () => {
+      const { status, body } = await api("GET", "/spend?group_by=runtime");
+      expect(status).toBe(200);
+      const row = (body.items as Array<{ key: string; cost_usd: number; runs: number }>).find(
+        (item) => item.key === "bedrock-agentcore",
+      );
+      expect(row?.cost_usd).toBeGreaterThan(0);
+      return row;
+    });
+    expect(spend?.runs).toBeGreaterThan(0);
   });
 });

@@ -3,8 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   A2aRuntime,
   type AgentRuntime,
+  BedrockAgentCoreRuntime,
   ClaudeManagedAgentsRuntime,
   CursorRuntime,
+  DatabricksRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
   HttpRuntime,
@@ -12,6 +14,7 @@ import {
   N8nRuntime,
   RUNTIME_ERROR_CODES,
 } from "../../runtimes/index.js";
+import { DatabricksWorkspaceDouble } from "../doubles/databricks-serving.js";
 import { InternalService } from "../doubles/internal-service.js";
 import { type LoopbackServer, startLoopbackServer } from "../doubles/loopback-server.js";
 import { collectTurn } from "../runtime-contract/collect-turn.js";
@@ -30,6 +33,8 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   n8n: (egress) => new N8nRuntime(egress ? { egress } : {}),
   a2a: (egress) => new A2aRuntime(egress ? { egress } : {}),
   "claude-managed-agents": (egress) => new ClaudeManagedAgentsRuntime(egress ? { egress } : {}),
+  databricks: (egress) => new DatabricksRuntime(egress ? { egress } : {}),
+  "bedrock-agentcore": (egress) => new BedrockAgentCoreRuntime(egress ? { egress } : {}),
   cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
   "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
 };
@@ -135,4 +140,34 @@ describe("SSRF targets behind host names, adapter by adapter", () => {
       }
     },
   );
+
+  it("databricks: a service principal's secret never goes to a workspace that resolves inside", async () => {
+    const message = await refusal(adapter("databricks", attackerDns), {
+      type: "databricks",
+      workspace_url: `http://workspace.attacker.example:${internal.port}`,
+      endpoint: "egress-agent",
+      auth: { client_id: "sp-egress", client_secret: { env: "EGRESS_TEST_DATABRICKS_SECRET" } },
+    });
+    expect(message).toContain("workspace.attacker.example resolves to a private address");
+    expect(message).not.toContain("dose-egress-test");
+  });
+
+  it("databricks: an app URL that resolves inside is refused, after a real token was issued", async () => {
+    const workspace = await DatabricksWorkspaceDouble.start({
+      app: true,
+      oauth: { clientId: "sp-egress", clientSecret: "dose-egress-test" },
+    });
+    try {
+      const message = await refusal(adapter("databricks", attackerDns), {
+        type: "databricks",
+        workspace_url: workspace.url,
+        app_url: `http://app.attacker.example:${internal.port}`,
+        auth: { client_id: "sp-egress", client_secret: { env: "EGRESS_TEST_DATABRICKS_SECRET" } },
+      });
+      expect(workspace.tokenRequests).toHaveLength(1);
+      expect(message).toContain("app.attacker.example resolves to a private address");
+    } finally {
+      await workspace.close();
+    }
+  });
 });

@@ -6,7 +6,9 @@ import { stringify } from "yaml";
 import { InternalService } from "../doubles/internal-service.js";
 import { type LoopbackServer, startLoopbackServer } from "../doubles/loopback-server.js";
 import { a2aFixture } from "../runtime-contract/a2a-fixture.js";
+import { agentCoreStreamingFixture } from "../runtime-contract/bedrock-agentcore-fixture.js";
 import { claudeManagedAgentsFixture } from "../runtime-contract/claude-managed-agents-fixture.js";
+import { databricksStreamingFixture } from "../runtime-contract/databricks-fixture.js";
 import type { RuntimeFixture } from "../runtime-contract/fixture.js";
 import { httpFixture } from "../runtime-contract/http-fixture.js";
 import { n8nFixture } from "../runtime-contract/n8n-fixture.js";
@@ -38,6 +40,8 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   n8n: n8nFixture,
   a2a: a2aFixture,
   "claude-managed-agents": claudeManagedAgentsFixture,
+  databricks: databricksStreamingFixture,
+  "bedrock-agentcore": agentCoreStreamingFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 let database: TestDatabase;
@@ -114,7 +118,14 @@ beforeAll(async () => {
   const body = `Traceback from db-7.corp.internal:5432\n\u001b[31m${"x".repeat(100_000)}${SECRET_TAIL}`;
   verbose = await startLoopbackServer((req, res) => {
     req.resume();
-    if (req.url?.startsWith("/v1/")) {
+    if (req.url?.startsWith("/runtimes/")) {
+      // AWS's restJson1 error shape (AgentCore).
+      res.writeHead(400, {
+        "content-type": "application/json",
+        "x-amzn-errortype": "ValidationException",
+      });
+      res.end(JSON.stringify({ message: body }));
+    } else if (req.url?.startsWith("/v1/")) {
       res.writeHead(400, { "content-type": "application/json" });
       res.end(
         JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: body } }),

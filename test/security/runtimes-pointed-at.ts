@@ -14,6 +14,24 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     api_key: { env: "EGRESS_TEST_API_KEY" },
     base_url: address,
   }),
+  databricks: (address) => ({
+    type: "databricks",
+    workspace_url: address,
+    endpoint: "egress-agent",
+    auth: { token: { env: "EGRESS_TEST_DATABRICKS_TOKEN" } },
+  }),
+  "bedrock-agentcore": (address) => ({
+    type: "bedrock-agentcore",
+    agent_runtime_arn:
+      "arn:aws:bedrock-agentcore:us-east-1:111122223333:runtime/egress_agent-a1B2c3D4e5",
+    region: "us-east-1",
+    endpoint: address,
+    credentials: {
+      access_key_id: { env: "EGRESS_TEST_AWS_ACCESS_KEY_ID" },
+      secret_access_key: { env: "EGRESS_TEST_AWS_SECRET_ACCESS_KEY" },
+    },
+    usd_per_second: 0.00003,
+  }),
   // Its first call creates an agent at base_url (the repository is only named to Cursor).
   cursor: (address) => ({
     type: "cursor",
@@ -31,7 +49,13 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
 };
 
 /** The environment the settings above read their secret from. */
-export const POINTED_AT_ENV = { EGRESS_TEST_API_KEY: "sk-ant-egress-test" };
+export const POINTED_AT_ENV = {
+  EGRESS_TEST_API_KEY: "sk-ant-egress-test",
+  EGRESS_TEST_DATABRICKS_TOKEN: "dapi-egress-test",
+  EGRESS_TEST_DATABRICKS_SECRET: "dose-egress-test",
+  EGRESS_TEST_AWS_ACCESS_KEY_ID: "AKIAEGRESSTEST000001",
+  EGRESS_TEST_AWS_SECRET_ACCESS_KEY: "aws-secret-egress-test",
+};
 
 /** Runtimes whose SDKs follow redirects (through the checked dialer); the others never do. */
-export const FOLLOWS_REDIRECTS = new Set(["a2a", "claude-managed-agents"]);
+export const FOLLOWS_REDIRECTS = new Set(["a2a", "claude-managed-agents", "bedrock-agentcore"]);

@@ -43,6 +43,21 @@ const RUNTIMES: Record<string, (base: string, reference: object) => Record<strin
     api_key: reference,
     base_url: base,
   }),
+  databricks: (base, reference) => ({
+    type: "databricks",
+    workspace_url: base,
+    endpoint: "leaky",
+    auth: { token: reference },
+  }),
+  // The access key id travels in the SigV4 Authorization header; the secret key never does.
+  "bedrock-agentcore": (base, reference) => ({
+    type: "bedrock-agentcore",
+    agent_runtime_arn: "arn:aws:bedrock-agentcore:us-east-1:111122223333:runtime/leaky-a1B2c3D4e5",
+    region: "us-east-1",
+    endpoint: base,
+    credentials: { access_key_id: reference, secret_access_key: reference },
+    usd_per_second: 0.00003,
+  }),
   cursor: (base, reference) => ({
     type: "cursor",
     repository: "https://github.com/mallory/app",
@@ -60,7 +75,10 @@ const RUNTIMES: Record<string, (base: string, reference: object) => Record<strin
 
 /** The agent names' short forms of the runtime types. */
 const short = (type: string) =>
-  type.replace("claude-managed-agents", "cma").replace("elastic-agent-builder", "elastic");
+  type
+    .replace("claude-managed-agents", "cma")
+    .replace("elastic-agent-builder", "elastic")
+    .replace("bedrock-agentcore", "agentcore");
 
 /** A value as it may travel: itself, or as Cursor's Basic credentials (`base64(key:)`). */
 const forms = (value: string) => [value, Buffer.from(`${value}:`).toString("base64")];
