@@ -268,6 +268,24 @@ describe.runIf(chromiumPath)(
       await grace.close();
     });
 
+    it("ends a session with End session, and a later message opens it again", async () => {
+      await page.goto(sessionUrl);
+      await page.getByRole("button", { name: "End session" }).click();
+      await page.waitForURL(sessionUrl);
+      await expect(page.locator("main").innerText()).resolves.toContain(
+        "This session has ended. Writing again opens it",
+      );
+      await expect(page.getByRole("button", { name: "End session" }).count()).resolves.toBe(0);
+      await screenshot(page, "session-ended");
+      await page.getByLabel("Message to Demo agent").fill("Back again");
+      await page.getByLabel("Message to Demo agent").press("Enter");
+      await settled(page);
+      await expect(answers(page).last().innerText()).resolves.toContain('You said: "Back again"');
+      await page.reload();
+      await expect(page.locator("main").innerText()).resolves.not.toContain("has ended");
+      await expect(page.getByRole("button", { name: "End session" }).count()).resolves.toBe(1);
+    });
+
     it("shows no chat panel to someone who may view but not run, and how to ask for access", async () => {
       await page.goto(`${base}/agents/look-only`);
       await expect(page.locator("[data-chat]").count()).resolves.toBe(0);
@@ -355,12 +373,13 @@ describe.runIf(chromiumPath)(
     it("shows runs and spend per day as charts with tables, and use on catalog cards", async () => {
       await page.goto(`${base}/agents/demo`);
       const usage = page.getByRole("region", { name: "Usage in the last 30 days" });
-      const runs = 6; // Hello, once more, fresh start, still there, keyboard, no script
+      // Hello, once more, fresh start, still there, back again, keyboard, no script
+      const runs = 7;
       await expect(usage.locator(".stats").innerText()).resolves.toMatch(
         new RegExp(`Runs\\s*${runs}\\b`),
       );
       const chart = usage.getByRole("img", {
-        name: /^Runs per day, last 30 days: 6 runs in total/,
+        name: new RegExp(`^Runs per day, last 30 days: ${runs} runs in total`),
       });
       await expect(chart.count()).resolves.toBe(1);
       await expect(usage.locator(".chart-bar").count()).resolves.toBe(60);
