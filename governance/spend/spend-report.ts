@@ -117,10 +117,10 @@ function columnsRead(group: SpendGroup, filters: ResolvedFilters, scope: SpendSc
  * `runs` are summed, not counted: each run is counted once, in the total of its first
  * booking (migration 20261206_0900_spend_totals). So a group's runs are the runs whose first
  * booking falls in the range and in that group; the items' runs and the days' runs each add
- * up to the total. By person and agent that is every run with spend in the group; by model,
- * team or day a run that used two models, a proxy key of another team or ran past midnight
- * counts under its first booking's, not under each. Runs of no run (spend booked to no run)
- * are none.
+ * up to the total. Every row of a run names one person and one agent, so by person and by
+ * agent a run counts in the group that holds all its spend; by model, team or day a run that
+ * used two models, a proxy key of another team or ran past midnight counts under its first
+ * booking's, not under each. Spend booked to no run adds no run.
  *
  * One statement answers all three figures, one grouping set each.
  */
