@@ -104,7 +104,7 @@ ${
   <h2 id="spend-totals" class="visually-hidden">Totals</h2>
   <dl class="stats">
     <div><dt>Spend</dt><dd id="spend-total">${formatUsd(answer.total_usd)}</dd></div>
-    <div><dt>Runs with spend</dt><dd>${count(answer.runs)}</dd></div>
+    <div><dt>Runs</dt><dd>${count(answer.runs)}</dd></div>
     <div><dt>Per run</dt><dd>${perRun}</dd></div>
   </dl>
   <p><a class="button-quiet" href="/spend.csv?${spendQuery(form, { from: answer.from, to: answer.to, group_by: answer.group_by })}" download>Download CSV</a></p>
@@ -132,7 +132,8 @@ ${
       (item) =>
         html`<tr><th scope="row">${keyCell(answer, form, item.key)}</th><td class="num">${formatUsd(item.cost_usd)}</td><td class="num">${answer.total_usd > 0 ? `${((item.cost_usd / answer.total_usd) * 100).toFixed(1)}%` : "—"}</td><td class="num">${count(item.runs)}</td></tr>`,
     )}</tbody>
-  </table></div>`
+  </table></div>
+  <p class="muted">Each run counts once, in the group and on the day of its first cost: a run that used two models counts under the first.</p>`
   }
 </section>`
 }`;
