@@ -41,21 +41,25 @@ import type { Knex } from "knex";
 /** The parts of ledger rows (`rows`: the trigger's batch, or the whole ledger): each row's cost, and 1 for each run it counts. */
 const parts = (rows: string) => `
   select (occurred_at at time zone 'UTC')::date as day, team_id, user_id, agent_id, runtime,
-         model, cost_usd as cost, 0 as runs
+         model, cost_usd as cost,
+         case when metadata @> '{"cost_estimate": true}' then cost_usd else 0 end as estimated,
+         0 as runs
     from ${rows}
   union all
   select (b.occurred_at at time zone 'UTC')::date, b.team_id, b.user_id, b.agent_id, c.runtime,
-         b.model, 0, 1
+         b.model, 0, 0, 1
     from ${rows} b join spend_runs c on c.run_id = b.run_id and c.ledger_id = b.id`;
 
 /** Adds the parts to one table, grouped by its key, in key order (see the lock order above). */
 function addTo(table: string, key: string): string {
   return `
-      insert into ${table} as s (${key}, cost_usd, runs)
-      select ${key}, sum(cost), sum(runs) from (${parts("booked")}) parts
+      insert into ${table} as s (${key}, cost_usd, estimated_usd, runs)
+      select ${key}, sum(cost), sum(estimated), sum(runs) from (${parts("booked")}) parts
        group by ${key} order by ${key}
       on conflict (${key})
-      do update set cost_usd = s.cost_usd + excluded.cost_usd, runs = s.runs + excluded.runs;`;
+      do update set cost_usd = s.cost_usd + excluded.cost_usd,
+                    estimated_usd = s.estimated_usd + excluded.estimated_usd,
+                    runs = s.runs + excluded.runs;`;
 }
 
 const FULL_KEY = "day, team_id, user_id, agent_id, runtime, model";
@@ -79,6 +83,9 @@ async function createTotals(knex: Knex): Promise<void> {
         day date not null,
         ${columns},
         cost_usd numeric(18, 8) not null default 0,
+        -- The part of cost_usd that is an estimate (a runtime billed by its own meter,
+        -- priced by a configured rate: the ledger row's metadata.cost_estimate).
+        estimated_usd numeric(18, 8) not null default 0,
         runs integer not null default 0
       )`);
   }
@@ -86,11 +93,11 @@ async function createTotals(knex: Knex): Promise<void> {
   // NULLS NOT DISTINCT (PostgreSQL 15+, PGlite 17): rows without a team, runtime or model
   // must meet the same total.
   await knex.raw(`create unique index spend_daily_key on spend_daily (${FULL_KEY})
-    include (cost_usd, runs) nulls not distinct`);
+    include (cost_usd, estimated_usd, runs) nulls not distinct`);
   await knex.raw(`create unique index spend_daily_agents_key on spend_daily_agents (${AGENTS_KEY})
-    include (cost_usd, runs) nulls not distinct`);
+    include (cost_usd, estimated_usd, runs) nulls not distinct`);
   await knex.raw(`create unique index spend_daily_users_key on spend_daily_users (${USERS_KEY})
-    include (cost_usd, runs) nulls not distinct`);
+    include (cost_usd, estimated_usd, runs) nulls not distinct`);
   // A budget reads one agent's, one team's or one person's days.
   await knex.raw(
     "create index spend_daily_agents_agent on spend_daily_agents (agent_id, day) include (cost_usd)",
@@ -138,8 +145,9 @@ async function backfill(knex: Knex): Promise<void> {
     ["spend_daily_users", USERS_KEY],
   ] as const) {
     await knex.raw(`
-      insert into ${table} (${key}, cost_usd, runs)
-      select ${key}, sum(cost), sum(runs) from (${parts("ledger")}) parts group by ${key}`);
+      insert into ${table} (${key}, cost_usd, estimated_usd, runs)
+      select ${key}, sum(cost), sum(estimated), sum(runs)
+        from (${parts("ledger")}) parts group by ${key}`);
   }
 }
 

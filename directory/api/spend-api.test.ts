@@ -173,8 +173,8 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     const models = await get("ada", `group_by=model&${range}`);
     expect(models.body).toMatchObject({ total_usd: 1.25, runs: 1 });
     expect(byKey(models.body.items)).toEqual([
-      { key: "claude-sonnet", cost_usd: 1, runs: 0 },
-      { key: "gpt-4o", cost_usd: 0.25, runs: 1 },
+      { key: "claude-sonnet", cost_usd: 1, runs: 0, estimated_usd: 0 },
+      { key: "gpt-4o", cost_usd: 0.25, runs: 1, estimated_usd: 0 },
     ]);
     expect(models.body.days).toEqual([
       { day: "2026-09-30", cost_usd: 0.25, runs: 1 },
@@ -182,10 +182,57 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     ]);
     // By person (or agent) a run's spend is all in one group, and so is the run.
     const people = await get("ada", `group_by=user&${range}`);
-    expect(people.body.items).toEqual([{ key: "carol@example.com", cost_usd: 1.25, runs: 1 }]);
+    expect(people.body.items).toEqual([
+      { key: "carol@example.com", cost_usd: 1.25, runs: 1, estimated_usd: 0 },
+    ]);
     // A range holding only its second day has its spend but not the run, counted the day before.
     const second = await get("ada", "group_by=runtime&from=2026-10-01&to=2026-10-01");
     expect(second.body).toMatchObject({ total_usd: 1, runs: 0 });
+  });
+
+  it("says which part of the spend is an estimate (a runtime billed by its own meter)", async () => {
+    const carol = (await db.knex("users").where({ email: "carol@example.com" }).first("id")).id;
+    const triage = (await db.knex("agents").where({ name: "triage" }).first("id")).id;
+    const booked = (
+      key: string,
+      run: string,
+      costUsd: number,
+      metadata: Record<string, unknown>,
+    ) => ({
+      occurredAt: new Date("2026-08-14T10:00:00Z"),
+      source: "runtime" as const,
+      agentId: triage,
+      runtime: key.startsWith("cursor") ? "cursor" : "a2a",
+      model: null,
+      userId: carol,
+      teamId: null,
+      runId: runId(run),
+      sessionId: null,
+      apiKeyId: null,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd,
+      dedupeKey: key,
+      metadata,
+    });
+    await new Ledger(db.knex).book([
+      booked("cursor-1", "r41", 0.5, { surface: "api", cost_estimate: true }),
+      booked("a2a-1", "r42", 0.25, { surface: "api" }),
+    ]);
+    const range = "from=2026-08-14&to=2026-08-14";
+    const runtimes = await get("ada", `group_by=runtime&${range}`);
+    expect(runtimes.body).toMatchObject({ total_usd: 0.75, estimated_usd: 0.5, runs: 2 });
+    expect(byKey(runtimes.body.items)).toEqual([
+      { key: "a2a", cost_usd: 0.25, runs: 1, estimated_usd: 0 },
+      { key: "cursor", cost_usd: 0.5, runs: 1, estimated_usd: 0.5 },
+    ]);
+    // Every table a request may read holds the same estimate.
+    for (const group of ["team", "user", "agent", "model"]) {
+      const { body } = await get("ada", `group_by=${group}&${range}`);
+      expect([group, body.estimated_usd]).toEqual([group, 0.5]);
+    }
   });
 
   it("answers a name nothing has with no spend, not an error", async () => {
@@ -202,7 +249,9 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
       expect(body.total_usd).toBe(0.125 + 0.75 + 0.375);
     }
     const users = await get("bob", `group_by=user&${NOVEMBER}`);
-    expect(users.body.items).toEqual([{ key: "bob@example.com", cost_usd: 1.25, runs: 2 }]);
+    expect(users.body.items).toEqual([
+      { key: "bob@example.com", cost_usd: 1.25, runs: 2, estimated_usd: 0 },
+    ]);
     const mine = await get("bob", `${NOVEMBER}&user=bob@example.com`);
     expect(mine.body.total_usd).toBe(1.25);
   });
@@ -221,12 +270,12 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     const { body } = await get("tess", `group_by=team&${NOVEMBER}`);
     expect(body.visibility).toBe("teams");
     // support's rows (the research-booked proxy call is research's), and tess's own.
-    expect(body.items).toEqual([{ key: "support", cost_usd: 3.875, runs: 3 }]);
+    expect(body.items).toEqual([{ key: "support", cost_usd: 3.875, runs: 3, estimated_usd: 0 }]);
     const people = await get("tess", `group_by=user&${NOVEMBER}`);
     expect(byKey(people.body.items)).toEqual([
-      { key: "bob@example.com", cost_usd: 0.125, runs: 1 },
-      { key: "carol@example.com", cost_usd: 1.25 + 0.5, runs: 1 },
-      { key: "tess@example.com", cost_usd: 2, runs: 1 },
+      { key: "bob@example.com", cost_usd: 0.125, runs: 1, estimated_usd: 0 },
+      { key: "carol@example.com", cost_usd: 1.25 + 0.5, runs: 1, estimated_usd: 0 },
+      { key: "tess@example.com", cost_usd: 2, runs: 1, estimated_usd: 0 },
     ]);
     // Bob's spend on support's agents only: not his invoices runs nor his own proxy call.
     const bob = await get("tess", `${NOVEMBER}&user=bob@example.com`);

@@ -24,6 +24,8 @@ export interface SpendItem {
   /** The team's slug, the person's email, the agent's name, the runtime or the model; null: none booked. */
   key: string | null;
   cost_usd: number;
+  /** The part of cost_usd that is an estimate: runtimes that bill by their own meter, priced by a configured rate. */
+  estimated_usd: number;
   /** Runs first booked in the range and in the group (see `spendFigures`). */
   runs: number;
 }
@@ -37,6 +39,8 @@ export interface SpendDay {
 
 export interface SpendFigures {
   total_usd: number;
+  /** The part of total_usd that is an estimate (see SpendItem). */
+  estimated_usd: number;
   runs: number;
   items: SpendItem[];
   /** Every day of the range, oldest first, zero where nothing was booked. */
@@ -154,6 +158,7 @@ export async function spendFigures(
       knex.raw(`grouping(${key}) as no_key`),
       knex.raw(`grouping(${DAY}) as no_day`),
       knex.raw("sum(l.cost_usd) as cost"),
+      knex.raw("sum(l.estimated_usd) as estimated"),
       knex.raw("sum(l.runs) as runs"),
     )
     .where(DAY, ">=", request.from)
@@ -163,16 +168,22 @@ export async function spendFigures(
   applyScope(query, scope);
   const rows = (await query) as Record<string, unknown>[];
 
-  let total = { cost: 0, runs: 0 };
+  let total = { cost: 0, estimated: 0, runs: 0 };
   const groups: SpendItem[] = [];
   const perDay = new Map<string, SpendDay>();
   for (const row of rows) {
     const noKey = Number(row.no_key) === 1;
     const noDay = Number(row.no_day) === 1;
-    if (noKey && noDay) total = { cost: money(row.cost), runs: count(row.runs) };
-    else if (noDay) {
+    if (noKey && noDay) {
+      total = { cost: money(row.cost), estimated: money(row.estimated), runs: count(row.runs) };
+    } else if (noDay) {
       const id = row.key === null || row.key === undefined ? null : String(row.key);
-      groups.push({ key: id, cost_usd: money(row.cost), runs: count(row.runs) });
+      groups.push({
+        key: id,
+        cost_usd: money(row.cost),
+        estimated_usd: money(row.estimated),
+        runs: count(row.runs),
+      });
     } else {
       const day = dayText(row.day);
       perDay.set(day, { day, cost_usd: money(row.cost), runs: count(row.runs) });
@@ -182,6 +193,7 @@ export async function spendFigures(
   items.sort((a, b) => b.cost_usd - a.cost_usd || String(a.key).localeCompare(String(b.key)));
   return {
     total_usd: total.cost,
+    estimated_usd: total.estimated,
     runs: total.runs,
     items,
     days: daysBetween(request.from, request.to).map(
