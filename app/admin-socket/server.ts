@@ -60,11 +60,17 @@ export async function listenAdminSocket(
 
   const running = new Set<Promise<void>>();
   const connections = new Set<Socket>();
+  /** Connections that have not sent their command yet: nothing to wait for at close. */
+  const idle = new Set<Socket>();
   const server = createServer((socket) => {
     connections.add(socket);
-    socket.on("close", () => connections.delete(socket));
+    idle.add(socket);
+    socket.on("close", () => {
+      connections.delete(socket);
+      idle.delete(socket);
+    });
     socket.on("error", () => socket.destroy());
-    const done = handle(socket, options);
+    const done = handle(socket, options, () => idle.delete(socket));
     running.add(done);
     void done.finally(() => running.delete(done));
   });
@@ -100,6 +106,7 @@ export async function listenAdminSocket(
     path,
     async close() {
       const closed = closeServer(server);
+      for (const socket of idle) socket.destroy();
       await Promise.allSettled([...running]);
       for (const socket of connections) socket.destroy();
       await closed;
@@ -109,7 +116,11 @@ export async function listenAdminSocket(
 }
 
 /** One connection: one command, its output streamed back, its exit status last. */
-async function handle(socket: Socket, options: AdminSocketOptions): Promise<void> {
+async function handle(
+  socket: Socket,
+  options: AdminSocketOptions,
+  onCommand: () => void,
+): Promise<void> {
   const { logger } = options;
   let request: CommandRequest | undefined;
   let stdinWanted: { resolve(value: string): void; reject(error: Error): void } | undefined;
@@ -137,6 +148,7 @@ async function handle(socket: Socket, options: AdminSocketOptions): Promise<void
   });
   const reply = (message: ServerMessage) => send(socket, message);
   const first = await received;
+  onCommand();
   if (typeof first === "string") {
     reply({ stderr: `switchboard: ${first}\n` });
     reply({ exit: 2 });
