@@ -16,6 +16,7 @@ import * as teamMemberships from "./20261206_0600_team_memberships.js";
 import * as spendDaily from "./20261206_0700_spend_daily.js";
 import * as accessRequests from "./20261206_0800_access_requests.js";
 import * as spendTotals from "./20261206_0900_spend_totals.js";
+import * as scimLookups from "./20261206_0910_scim_lookups.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -47,4 +48,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0700_spend_daily", ...spendDaily },
   { name: "20261206_0800_access_requests", ...accessRequests },
   { name: "20261206_0900_spend_totals", ...spendTotals },
+  { name: "20261206_0910_scim_lookups", ...scimLookups },
 ];
