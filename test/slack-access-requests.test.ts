@@ -88,6 +88,8 @@ beforeAll(async () => {
       ["agents", "feature", "ledger", "payroll", "vault"],
       ["authz", "grant", "alice@example.com", "admin", "team:finance"],
       ["authz", "grant", "bob@example.com", "admin", "team:finance"],
+      // vault's team has an admin Slack does not know: nobody of its own can be reached.
+      ["authz", "grant", "ghost@example.com", "admin", "team:vault"],
     ],
   });
   ({ slack, events } = harness);
@@ -422,7 +424,7 @@ describe("Request access from /agents run and from a refused suggestion", {
     expect(slack.callsOf("chat.update")).toEqual([]);
   });
 
-  it("asks the platform admin about an agent whose team has no admin", async () => {
+  it("asks the platform admin about an agent whose owners Slack cannot reach", async () => {
     slack.allow(...ALLOWED);
     const ask = await refused("UCAROL", "vault", "open the vault");
     await click("UCAROL", ask.button, {
