@@ -15,6 +15,7 @@ export {
   accessOutcomeQuotes,
   accessRequestNotice,
   MAX_ACCESS_REASON_CHARS,
+  sharedAccessDecisionNotice,
 } from "./access-requests/index.js";
 export {
   API_BASE,

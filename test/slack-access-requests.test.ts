@@ -476,4 +476,39 @@ describe("Request access from /agents run and from a refused suggestion", {
     expect(json(told)).toContain("Asked by: dan@example.com");
     expect(slack.callsOf("chat.postMessage").filter((c) => c.args.channel === "UDAN")).toEqual([]);
   });
+
+  it("leaves an owner's reason for denying out of a thread others read", async () => {
+    slack.allow(...ALLOWED);
+    slack.on("users.lookupByEmail", (args) =>
+      String(args.email) === "alice@example.com"
+        ? {
+            ok: true,
+            user: { id: "UALICE", team_id: slack.teamId, name: "UALICE", deleted: false },
+          }
+        : { ok: false, error: "users_not_found" },
+    );
+    const ask = await refused("UEVE", "ledger", "see the salaries");
+    await click("UEVE", ask.button, {
+      channel: "C0GENERAL",
+      ts: "1800000006.000001",
+      thread: ask.thread,
+    });
+    expect((await submit("UEVE", await opened(0), "curious")).status).toBe(200);
+    const dm = await ownerDm("UALICE", "eve@example.com");
+    await click("UALICE", buttonOf(dm, "Deny"), {
+      channel: "UALICE",
+      ts: dm.response?.ts as string,
+    });
+    expect((await submit("UALICE", await opened(1), "his manager said no")).status).toBe(200);
+    const told = await eventually(async () => {
+      const call = slack
+        .callsOf("chat.postMessage")
+        .find((c) => c.args.thread_ts === ask.thread && json(c).includes("was denied"));
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    expect(told.args.channel).toBe("C0GENERAL");
+    expect(json(told)).toContain("The owners' reason is on the agent's page, for you alone.");
+    expect(json(told)).not.toContain("his manager said no");
+  });
 });

@@ -4,6 +4,7 @@ import {
   type AccessRequestNotifier,
   accessDecisionNotice,
   accessRequestNotice,
+  sharedAccessDecisionNotice,
 } from "../../directory/index.js";
 import {
   accessRequestButtons,
@@ -61,10 +62,8 @@ export class SlackAccessRequestNotifier implements AccessRequestNotifier {
     // may be a channel's thread). Asked on the site: the site shows it, nothing more here.
     const asked = await this.chat.requestAskedFrom(request.id);
     if (asked) {
-      await this.flow.say(asked, words, [
-        { label: "Asked by", text: request.requesterEmail },
-        ...quotes,
-      ]);
+      const shared = sharedAccessDecisionNotice(request);
+      await this.flow.say(asked, shared.words, shared.quotes);
     }
   }
 }

@@ -3,6 +3,7 @@ import {
   type AccessRequestNotifier,
   accessDecisionNotice,
   accessRequestNotice,
+  sharedAccessDecisionNotice,
 } from "../../directory/index.js";
 import {
   accessRequestButtons,
@@ -64,10 +65,8 @@ export class TeamsAccessRequestNotifier implements AccessRequestNotifier {
     // chain, a group chat), naming who asked. Asked on the site: the site shows it.
     const asked = await this.chat.requestAskedFrom(request.id);
     if (asked) {
-      await this.flow.say(asked, words, [
-        { label: "Asked by", text: request.requesterEmail },
-        ...quotes,
-      ]);
+      const shared = sharedAccessDecisionNotice(request);
+      await this.flow.say(asked, shared.words, shared.quotes);
       return;
     }
     if (failure) throw failure;

@@ -64,13 +64,32 @@ export function accessRequestNotice(request: AccessRequest): AccessRequestNotice
 export function accessDecisionNotice(request: AccessRequest): AccessRequestNotice {
   const quotes = [{ label: "Decided by", text: person(request.decidedBy) }];
   if (request.decisionReason) quotes.push({ label: "Why", text: request.decisionReason });
+  return { words: decisionWords(request), quotes };
+}
+
+/**
+ * The decision told where the person asked, when no private chat reaches them: that may be a
+ * channel's thread, so it names who asked and leaves an owner's reason for denying out (the
+ * agent's page shows it to the person).
+ */
+export function sharedAccessDecisionNotice(request: AccessRequest): AccessRequestNotice {
+  const quotes = [
+    { label: "Asked by", text: request.requesterEmail },
+    { label: "Decided by", text: person(request.decidedBy) },
+  ];
+  const words = decisionWords(request);
   return {
-    words:
-      request.status === "approved"
-        ? `Your request was approved: you may now run **${request.agentName}**.`
-        : `Your request to run **${request.agentName}** was denied.`,
+    words: request.decisionReason
+      ? `${words} The owners' reason is on the agent's page, for you alone.`
+      : words,
     quotes,
   };
+}
+
+function decisionWords(request: AccessRequest): string {
+  return request.status === "approved"
+    ? `Your request was approved: you may now run **${request.agentName}**.`
+    : `Your request to run **${request.agentName}** was denied.`;
 }
 
 /** A decided request, as the owners' messages show it once it stands. */

@@ -129,6 +129,16 @@ export class AccessRequests {
     return row ? accessRequestFromRow(row) : undefined;
   }
 
+  /** The person's latest request to run the agent, whatever became of it (the agent page shows it). */
+  async latestOf(userId: string, agentName: string): Promise<AccessRequest | undefined> {
+    const row = (await this.options
+      .knex("access_requests")
+      .where({ user_id: userId, agent_name: agentName })
+      .orderBy("created_at", "desc")
+      .first()) as AccessRequestRow | undefined;
+    return row ? accessRequestFromRow(row) : undefined;
+  }
+
   /** Whether the person may decide requests for the agent: asked on every decision. */
   mayDecide(principal: Principal, agentName: string): Promise<boolean> {
     return this.options.access.can(principal, "owner", agentObject(agentName), { fresh: true });

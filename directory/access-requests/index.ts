@@ -13,6 +13,7 @@ export {
   accessDecisionNotice,
   accessOutcomeQuotes,
   accessRequestNotice,
+  sharedAccessDecisionNotice,
 } from "./access-request-notifiers.js";
 export {
   type AccessDecisionInput,

@@ -25,18 +25,24 @@ const DONE: Record<string, string> = {
 
 /**
  * On an agent page, for someone who may see it but not run it: their request that waits, or
- * a form asking the owners (with a reason). Never a command line.
+ * a form asking the owners (with a reason), under the owners' answer to their last request
+ * when it was denied. Never a command line.
  */
 export function accessRequestForm(
   agentName: string,
-  pending: AccessRequest | undefined,
+  latest: AccessRequest | undefined,
   csrfToken: string,
   error?: string,
 ): Html {
-  if (pending) {
-    return html`<p class="ok">You asked on <time datetime="${pending.createdAt.toISOString()}">${pending.createdAt.toISOString().slice(0, 10)}</time>: “${pending.reason}”. The owners decide: this page shows their decision, and Slack or Teams tell you too where Switchboard can reach you.</p>`;
+  const asked = (request: AccessRequest) =>
+    html`<time datetime="${request.createdAt.toISOString()}">${request.createdAt.toISOString().slice(0, 10)}</time>`;
+  if (latest?.status === "pending") {
+    return html`<p class="ok">You asked on ${asked(latest)}: “${latest.reason}”. The owners decide: this page shows their decision, and Slack or Teams tell you too where Switchboard can reach you.</p>`;
   }
-  return html`<form method="post" action="/agents/${encodeURIComponent(agentName)}/access-requests" class="secret-form">
+  const denied =
+    latest?.status === "denied" &&
+    html`<p class="notice" id="access-denied">Your request of ${asked(latest)} was denied${latest.decisionReason ? html`: “${latest.decisionReason}”` : html``}. You may ask again.</p>`;
+  return html`${denied}<form method="post" action="/agents/${encodeURIComponent(agentName)}/access-requests" class="secret-form">
   ${csrf(csrfToken)}
   ${error && html`<p class="notice error" role="alert">${error}</p>`}
   <label for="access-reason">Why do you need it? (the owners see this)</label>

@@ -195,7 +195,7 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
           !permissions.run && options.accessRequests
             ? accessRequestForm(
                 name,
-                await options.accessRequests.pendingOf(principal.userId, name),
+                await options.accessRequests.latestOf(principal.userId, name),
                 auth.cookies.csrfToken(sessionOf(res)),
               )
             : undefined,
