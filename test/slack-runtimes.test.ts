@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { AgentCoreRuntimeDouble } from "./doubles/agentcore-runtime.js";
 import type { SlackCall, SlackWebApiDouble } from "./doubles/slack-web-api.js";
-import { agentCoreStreamingFixture } from "./runtime-contract/bedrock-agentcore-fixture.js";
+import { agentCoreForUserFixture } from "./runtime-contract/bedrock-agentcore-fixture.js";
 import { cursorFixture } from "./runtime-contract/cursor-fixture.js";
 import { databricksStreamingFixture } from "./runtime-contract/databricks-fixture.js";
 import { elasticAgentBuilderFixture } from "./runtime-contract/elastic-agent-builder-fixture.js";
@@ -22,7 +23,8 @@ const fixtures: Record<string, () => Promise<RuntimeFixture>> = {
   "cursor-agent": cursorFixture,
   "elastic-agent": elasticAgentBuilderFixture,
   "databricks-agent": databricksStreamingFixture,
-  "agentcore-agent": agentCoreStreamingFixture,
+  // This one also sends the person's opaque id as runtimeUserId.
+  "agentcore-agent": agentCoreForUserFixture,
 };
 const started: Record<string, RuntimeFixture> = {};
 /** What replying to a run calls on a workspace without streaming. */
@@ -130,6 +132,12 @@ describe("the four vendor runtimes in a Slack thread", { timeout: 90_000 }, () =
       expect(turns).toHaveLength(2);
       expect(turns[1]?.runtimeSession).toBe(turns[0]?.runtimeSession);
       expect(double?.unexpected()).toEqual([]);
+      if (double instanceof AgentCoreRuntimeDouble) {
+        // Ada's opaque id (never her email) on both turns of the thread.
+        const [a, b] = double.userIds;
+        expect(a).toMatch(/^sb-[0-9a-f]{64}$/);
+        expect(b).toBe(a);
+      }
     },
   );
 

@@ -18,6 +18,7 @@ import { AttemptKeys } from "./attempt-keys.js";
 import { CostWatch } from "./cost-watch.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
+import type { PersonIds } from "./person-ids.js";
 import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
 import type { RunKeys } from "./run-keys.js";
 import { SecretScrubber } from "./secret-scrubber.js";
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   costCheckIntervalMs: number;
   slots: RunSlots;
   sessions: SessionStore;
+  /** The opaque id each turn's runtime may know its person by (never the email). */
+  personIds: PersonIds;
   agents: AgentSource;
   runtimes: RuntimeRegistry;
   signals: RunSignals;
@@ -266,6 +269,7 @@ export class RunExecutor {
     const session = await sessions.get(run.sessionId);
     if (!session) throw new Error(`session ${run.sessionId} is gone`);
     const transcript = await this.transcriptBefore(run);
+    const personId = await this.options.personIds.of(run.userId);
 
     const timeoutMs = turnTimeoutMs(agent.timeoutSeconds, this.options.defaultTimeoutMs);
     const key = await this.keys.issue(run, agent, timeoutMs);
@@ -289,6 +293,7 @@ export class RunExecutor {
         settings,
         agent: { id: agent.id, name: agent.name },
         sessionId: session.id,
+        personId,
         handle: session.runtimeHandle,
         input: run.input,
         transcript,
