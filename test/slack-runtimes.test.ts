@@ -141,40 +141,44 @@ describe("the four vendor runtimes in a Slack thread", { timeout: 90_000 }, () =
     },
   );
 
-  it("stops a Cursor run at Cursor when the run is cancelled from the API mid-turn", async () => {
-    const double = started["cursor-agent"]?.double;
-    if (!double) throw new Error("the cursor fixture has a double");
-    double.reset();
-    double.holdTurns();
-    slack.allow(...REPLYING);
-    const thread = nextTs();
-    try {
-      await harness.events.mention("UADA", "cursor-agent Refactor the billing module", thread);
-      // Cursor has the run (it is playing it) before it is cancelled.
-      await eventually(async () => expect(double.turns()).toHaveLength(1), 30_000);
-      const running = await eventually(async () => {
-        const sessions = await api("GET", "/sessions?agent=cursor-agent");
-        expect(sessions.status).toBe(200);
-        const ids = (sessions.body.items as Array<{ id: string }>).map((item) => item.id);
-        for (const id of ids) {
-          const detail = await api("GET", `/sessions/${id}`);
-          const run = (detail.body.runs as Array<{ id: string; status: string }>).find(
-            (candidate) => candidate.status === "running",
-          );
-          if (run) return run;
-        }
-        throw new Error("no running cursor-agent run yet");
-      }, 30_000);
+  // Databricks Model Serving has no way to stop a request in flight: it is not told.
+  it.each(["cursor-agent", "agentcore-agent", "elastic-agent"])(
+    "%s: a run cancelled from the API mid-turn is stopped at the vendor, and the thread says so",
+    async (agent) => {
+      const double = started[agent]?.double;
+      if (!double) throw new Error(`the ${agent} fixture has a double`);
+      double.reset();
+      double.holdTurns();
+      slack.allow(...REPLYING);
+      const thread = nextTs();
+      try {
+        await harness.events.mention("UADA", `${agent} Refactor the billing module`, thread);
+        // The vendor has the turn (it is working on it) before it is cancelled.
+        await eventually(async () => expect(double.turns()).toHaveLength(1), 30_000);
+        const running = await eventually(async () => {
+          const sessions = await api("GET", `/sessions?agent=${agent}`);
+          expect(sessions.status).toBe(200);
+          const ids = (sessions.body.items as Array<{ id: string }>).map((item) => item.id);
+          for (const id of ids) {
+            const detail = await api("GET", `/sessions/${id}`);
+            const run = (detail.body.runs as Array<{ id: string; status: string }>).find(
+              (candidate) => candidate.status === "running",
+            );
+            if (run) return run;
+          }
+          throw new Error(`no running ${agent} run yet`);
+        }, 30_000);
 
-      const cancelled = await api("POST", `/runs/${running.id}/cancel`);
-      expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(202);
-      await eventually(async () => expect(double.cancellations()).toBe(1), 30_000);
-      const reply = await finalReply(thread, 1);
-      expect(reply).toContain("was stopped before it finished");
-      expect((await api("GET", `/runs/${running.id}`)).body.status).toBe("cancelled");
-    } finally {
-      double.releaseTurns();
-    }
-    expect(double.unexpected()).toEqual([]);
-  });
+        const cancelled = await api("POST", `/runs/${running.id}/cancel`);
+        expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(202);
+        await eventually(async () => expect(double.cancellations()).toBe(1), 30_000);
+        const reply = await finalReply(thread, 1);
+        expect(reply).toContain("was stopped before it finished");
+        expect((await api("GET", `/runs/${running.id}`)).body.status).toBe("cancelled");
+      } finally {
+        double.releaseTurns();
+      }
+      expect(double.unexpected()).toEqual([]);
+    },
+  );
 });

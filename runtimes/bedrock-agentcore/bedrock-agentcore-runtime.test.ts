@@ -306,6 +306,35 @@ describe("bedrock-agentcore runtime", () => {
     );
   });
 
+  it("stops the session even when the caller stops reading at the first event after a cancel, as the engine does", async () => {
+    const { double, settings } = await agentCore();
+    double.holdTurns();
+    const controller = new AbortController();
+    const sessionId = randomUUID();
+    const reading = (async () => {
+      for await (const _event of runtime.turn({
+        settings: runtime.settings.parse(settings),
+        agent: { id: randomUUID(), name: "agentcore" },
+        sessionId,
+        handle: null,
+        input: "a long task",
+        transcript: [],
+        runId: "run-engine-like",
+        attempt: 1,
+        signal: controller.signal,
+        secrets: allowedEnvironment(env, Object.keys(env)),
+      })) {
+        if (controller.signal.aborted) break;
+      }
+    })();
+    await eventually(async () => expect(double.turns()).toHaveLength(1));
+    controller.abort();
+    await reading;
+    expect(double.stops).toEqual([`switchboard-${sessionId}`]);
+    expect(double.cancellations()).toBe(1);
+    double.releaseTurns();
+  });
+
   describe("failures, in words, without secrets", () => {
     it("names the ARN on 404 and the credentials when AWS refuses them", async () => {
       const { turn } = await agentCore({

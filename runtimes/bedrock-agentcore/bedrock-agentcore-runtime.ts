@@ -324,8 +324,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
       }
     } catch (error) {
       if (request.signal.aborted) {
-        yield usage();
-        yield* this.stopOnCancel(client, settings, session);
+        yield* this.stopOnCancel(client, settings, session, usage());
         return null;
       }
       if (deadline.aborted) {
@@ -345,8 +344,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
       throw toRuntimeError(error, context);
     }
     if (request.signal.aborted) {
-      yield usage();
-      yield* this.stopOnCancel(client, settings, session);
+      yield* this.stopOnCancel(client, settings, session, usage());
       return null;
     }
     return { ...answer, usage: usage() };
@@ -355,11 +353,14 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
   /**
    * Stops the session a cancelled run was working in: AgentCore has no way to stop one
    * invocation, only its session. Best effort and bounded; the handle marks it stopped.
+   * The stop is sent before anything is yielded: the runs engine stops reading a cancelled
+   * turn at its next event, so a stop after a yield would never be sent.
    */
   private async *stopOnCancel(
     client: BedrockAgentCoreClient,
     settings: BedrockAgentCoreSettings,
     session: Session,
+    spent: RuntimeEvent,
   ): AsyncGenerator<RuntimeEvent> {
     try {
       await client.send(
@@ -373,6 +374,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
     } catch {
       // Gone already, or AgentCore unreachable: nothing more to stop.
     }
+    yield spent;
     yield handleOf({ ...session, stopped: true });
   }
 }
