@@ -316,6 +316,33 @@ describe("RunEngine on PostgreSQL", () => {
     expect(runtime.received[0]?.signal.aborted).toBe(true);
   });
 
+  it("keeps what a cancelled turn reports while it stops: the runtime's new handle and its cost", async () => {
+    const agent = await addAgent("cancel-reports");
+    runtime.script = async function* (request) {
+      yield* untilAborted(request);
+      // As AgentCore does: it stopped its session, and the turn's compute cost money.
+      yield { type: "usage", usage: { inputTokens: 0, outputTokens: 0, costUsd: 0.25 } };
+      yield { type: "handle", handle: { turn: 1, stopped: true } };
+      yield { type: "message_delta", text: "not shown" };
+    };
+    const signals = new LocalRunSignals();
+    const engine = startEngine({ signals });
+    await engine.start();
+    const run = await ask(undefined, agent, "a long task");
+    const draining = engine.drain({ sessionId: run.sessionId });
+    await eventually(async () => expect(runtime.received).toHaveLength(1));
+    await runs.requestCancel(run.id);
+    signals.cancelRequested(run.id);
+    await draining;
+    const done = await finished(run.id);
+    expect(done.status).toBe("cancelled");
+    expect(done.costUsd).toBeCloseTo(0.25, 6);
+    expect(await db.knex("ledger").where({ run_id: run.id })).toHaveLength(1);
+    expect((await sessions.get(run.sessionId))?.runtimeHandle).toEqual({ turn: 1, stopped: true });
+    const events = await runs.events(run.id);
+    expect(events.some((event) => event.type === "message.delta")).toBe(false);
+  });
+
   it("notices a cancel through the database when no signal reaches it", async () => {
     const agent = await addAgent("cancel-polled");
     runtime.script = untilAborted;

@@ -57,6 +57,9 @@ export interface ExecutorOptions {
   tracer?: AgentTracer | undefined;
 }
 
+/** How long after a cancel or timeout a runtime's handle and usage events are still taken. */
+const AFTER_STOP_GRACE_MS = 10_000;
+
 /** However the backoff doubles, a try waits no longer than this (and never overflows a timer). */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
@@ -276,6 +279,7 @@ export class RunExecutor {
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
+    let abortedAt: number | undefined;
     const watch = new CostWatch(run, agent, {
       ledger: this.options.ledger,
       budgets: this.options.budgets,
@@ -304,7 +308,23 @@ export class RunExecutor {
         modelProxy: key?.access,
         maxCostUsdPerRun: agent.maxCostUsdPerRun,
       })) {
-        if (control.signal.aborted) break;
+        if (control.signal.aborted) {
+          // A stopped turn's last words still count: the runtime's handle (a vendor session
+          // it stopped, so the next turn does not reuse it) and what the turn spent, which is
+          // booked. Nothing else is shown. Not after a lost lease (another worker owns the
+          // session now), and not for a runtime that keeps talking past the grace.
+          const reason = control.signal.reason as StopReason;
+          abortedAt ??= Date.now();
+          if (reason === "lease_lost" || reason === "shutdown") break;
+          if (Date.now() - abortedAt > AFTER_STOP_GRACE_MS) break;
+          if (event.type === "handle") {
+            await sessions.setHandle(session.id, scrubber.deep(event.handle));
+          } else if (event.type === "usage") {
+            usage.push(scrubber.deep(event.usage));
+            writer.add("usage", scrubber.deep({ ...event.usage }));
+          }
+          continue;
+        }
         switch (event.type) {
           case "handle":
             await sessions.setHandle(session.id, scrubber.deep(event.handle));
