@@ -15,7 +15,7 @@ import * as spendIndexes from "./20261206_0500_spend_indexes.js";
 import * as teamMemberships from "./20261206_0600_team_memberships.js";
 import * as spendDaily from "./20261206_0700_spend_daily.js";
 import * as accessRequests from "./20261206_0800_access_requests.js";
-import * as personIdKey from "./20261206_0900_person_id_key.js";
+import * as personIdKey from "./20261206_0920_person_id_key.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -46,5 +46,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0600_team_memberships", ...teamMemberships },
   { name: "20261206_0700_spend_daily", ...spendDaily },
   { name: "20261206_0800_access_requests", ...accessRequests },
-  { name: "20261206_0900_person_id_key", ...personIdKey },
+  { name: "20261206_0920_person_id_key", ...personIdKey },
 ];
