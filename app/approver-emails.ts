@@ -14,10 +14,33 @@ export function approverEmails(authorizer: Authorizer) {
 }
 
 /**
- * The emails of an agent's owners (its owning team's admins, owners named on it, platform
- * admins): who is asked when someone requests access to it, asked afresh each time.
+ * The emails of an agent's owners, who are asked when someone requests access to it, asked
+ * afresh each time, in two tiers: first its own owners (its owning team's admins, people
+ * and teams' members named owners on it), then the other owners, the platform admins (who
+ * own every agent). A surface asks the first tier it can reach, so platform admins are not
+ * asked about every agent, only about one whose owners nobody can reach. Who may decide is
+ * not changed by this: any owner's click counts (AccessRequests.mayDecide).
  */
 export function ownerEmails(authorizer: Authorizer) {
   const emails = approverEmails(authorizer);
-  return (agentName: string) => emails({ relation: "owner", object: agentObject(agentName) });
+  return async (agentName: string): Promise<string[][]> => {
+    const object = agentObject(agentName);
+    const [teams, named, everyone] = await Promise.all([
+      authorizer.read({ object, relation: "owner_team" }),
+      authorizer.read({ object, relation: "owner" }),
+      emails({ relation: "owner", object }),
+    ]);
+    const own = await Promise.all([
+      ...teams.map((tuple) => emails({ relation: "admin", object: tuple.user })),
+      ...named.map(async ({ user }) => {
+        // `user:EMAIL`, or `team:T#member` (a team named owner: its members own it).
+        if (user.startsWith("user:")) return [user.slice("user:".length)];
+        const [team, relation] = user.split("#");
+        return team && relation ? emails({ relation, object: team }) : [];
+      }),
+    ]);
+    const first = [...new Set(own.flat())].filter((email) => email.includes("@")).sort();
+    const rest = everyone.filter((email) => !first.includes(email)).sort();
+    return [first, rest].filter((tier) => tier.length > 0);
+  };
 }

@@ -1,5 +1,7 @@
-import { Command } from "commander";
+import { userInfo } from "node:os";
+import { Command, CommanderError, type OutputConfiguration } from "commander";
 import { ProxyConfigError } from "../proxy/index.js";
+import { NoRouteError, routeCommand, sendCommand } from "./admin-socket/index.js";
 import {
   agentsApply,
   agentsList,
@@ -10,6 +12,7 @@ import {
 } from "./commands/agents.js";
 import { authzCheck, authzGrant, authzList, authzTest } from "./commands/authz.js";
 import { budgetsDelete, budgetsList, budgetsSet } from "./commands/budgets.js";
+import { type CliContext, directCliContext } from "./commands/cli-context.js";
 import { keysCreate, keysList, keysRevoke } from "./commands/keys.js";
 import { migrate } from "./commands/migrate.js";
 import { proxy } from "./commands/proxy.js";
@@ -30,7 +33,21 @@ import { type Config, ConfigError, loadConfig } from "./config/index.js";
 /**
  * The `switchboard` command. Each subcommand reads the configuration once, with its own
  * flags taking the place of the matching variables, and validates it before doing anything.
+ *
+ * The commands that work on the database (agents, keys, authz, budgets, secrets, sessions)
+ * run through a CliHost: in this process, or, when a running `switchboard serve` holds the
+ * embedded database, inside that server over its admin socket (see app/admin-socket). The
+ * same handlers run either way; only their context differs.
  */
+
+type Work = (ctx: CliContext) => Promise<number>;
+
+export interface CliHost {
+  /** Runs a command that works on the database: here, or in the server that holds it. */
+  database(work: Work): Promise<void>;
+  /** Runs a command that needs no database (validating files), here. */
+  local(work: Work): Promise<void>;
+}
 
 function configWith(program: Command, overrides: Record<string, string | undefined>): Config {
   const { configFile } = program.opts<{ configFile?: string }>();
@@ -39,14 +56,26 @@ function configWith(program: Command, overrides: Record<string, string | undefin
   return loadConfig(env, configFile ?? env.SWITCHBOARD_CONFIG_FILE);
 }
 
-export function buildCli(): Command {
-  const program = new Command("switchboard")
+/**
+ * The program. `hostFor` says where database commands run (by default: this process, or the
+ * running server); `output`, when given, takes commander's own output (usage, errors) and
+ * makes its errors throw instead of exiting, as inside the server.
+ */
+export function buildCli(
+  hostFor: (program: Command) => CliHost = (program) => directHost(program, process.argv.slice(2)),
+  output?: Pick<OutputConfiguration, "writeOut" | "writeErr">,
+): Command {
+  const program = new Command("switchboard");
+  // Set before the subcommands are added: they inherit both.
+  if (output) program.exitOverride().configureOutput(output);
+  program
     .description("Find, run and govern a company's AI agents, whatever runtime each lives on.")
     .option(
       "--config-file <path>",
       "YAML or JSON file of settings (VARIABLE: value); the environment wins over it",
     )
     .showHelpAfterError("(run with --help for usage)");
+  const host = hostFor(program);
 
   program
     .command("serve")
@@ -75,6 +104,7 @@ export function buildCli(): Command {
           migrate: options.migrate,
           proxyConfigFile: options.proxyConfig,
           proxyPort,
+          cliCommands: runServedCommand,
         });
       },
     );
@@ -134,8 +164,7 @@ export function buildCli(): Command {
     )
     .argument("<file...>", "files to run")
     .action(async (files: string[]) => {
-      const failed = await authzTest(configWith(program, {}), files);
-      if (failed > 0) process.exitCode = 1;
+      await host.local(async (ctx) => ((await authzTest(ctx, files)) > 0 ? 1 : 0));
     });
   for (const change of ["grant", "revoke"] as const) {
     authz
@@ -147,7 +176,7 @@ export function buildCli(): Command {
       .argument("<relation>", "e.g. viewer, runner, editor, owner, member, admin")
       .argument("<object>", "e.g. agent:triage or team:platform")
       .action(async (user: string, relation: string, object: string) => {
-        await authzGrant(configWith(program, {}), change, { user, relation, object });
+        await host.database((ctx) => authzGrant(ctx, change, { user, relation, object }));
       });
   }
   authz
@@ -159,8 +188,7 @@ export function buildCli(): Command {
     .argument("<relation>", "the relation to check")
     .argument("<object>", "e.g. agent:triage")
     .action(async (user: string, relation: string, object: string) => {
-      if (!(await authzCheck(configWith(program, {}), { user, relation, object })))
-        process.exitCode = 1;
+      await host.database((ctx) => authzCheck(ctx, { user, relation, object }));
     });
   authz
     .command("list")
@@ -171,11 +199,11 @@ export function buildCli(): Command {
     .argument("<relation>", "the relation")
     .argument("<type>", "the object type, e.g. agent")
     .action(async (user: string, relation: string, type: string) => {
-      await authzList(configWith(program, {}), { user, relation, type });
+      await host.database((ctx) => authzList(ctx, { user, relation, type }));
     });
 
-  addDirectoryCommands(program);
-  addSecretCommands(program);
+  addDirectoryCommands(program, host);
+  addSecretCommands(program, host);
   program
     .command("teams")
     .description("The Microsoft Teams app")
@@ -192,10 +220,7 @@ export function buildCli(): Command {
 }
 
 /** `switchboard agents …`, `switchboard keys …` and `switchboard sessions …`: the directory, as its operator. */
-function addDirectoryCommands(program: Command): void {
-  const exitWith = (code: number) => {
-    if (code !== 0) process.exitCode = code;
-  };
+function addDirectoryCommands(program: Command, host: CliHost): void {
   const agents = program
     .command("agents")
     .description("Register agents from manifests, and list, show, suspend or disable them.");
@@ -208,28 +233,28 @@ function addDirectoryCommands(program: Command): void {
     .option("--prune", "retire agents that are not in these files", false)
     .option("--dry-run", "say what would change, change nothing", false)
     .action(async (paths: string[], options: { prune: boolean; dryRun: boolean }) => {
-      exitWith(await agentsApply(configWith(program, {}), paths, options));
+      await host.database((ctx) => agentsApply(ctx, paths, options));
     });
   agents
     .command("validate")
     .description("Check manifests without applying them; problems name the file, line and field.")
     .argument("<path...>", "manifest files or folders")
     .action(async (paths: string[]) => {
-      exitWith(await agentsValidate(configWith(program, {}), paths));
+      await host.local((ctx) => agentsValidate(ctx, paths));
     });
   agents
     .command("list")
     .description("List every registered agent, whatever its state.")
     .option("--search <text>", "only agents whose name, title, description or tags match")
     .action(async (options: { search?: string }) => {
-      exitWith(await agentsList(configWith(program, {}), options));
+      await host.database((ctx) => agentsList(ctx, options));
     });
   agents
     .command("show")
     .description("Print an agent's state and manifest.")
     .argument("<name>", "the agent's name")
     .action(async (name: string) => {
-      exitWith(await agentsShow(configWith(program, {}), name));
+      await host.database((ctx) => agentsShow(ctx, name));
     });
   for (const [verb, state, what] of [
     ["enable", "enabled", "Let people find and run an agent again."],
@@ -242,7 +267,7 @@ function addDirectoryCommands(program: Command): void {
       .argument("<name>", "the agent's name")
       .option("--reason <text>", "shown to people who find the agent")
       .action(async (name: string, options: { reason?: string }) => {
-        exitWith(await agentsSetState(configWith(program, {}), name, state, options.reason));
+        await host.database((ctx) => agentsSetState(ctx, name, state, options.reason));
       });
   }
   for (const [verb, featured, what] of [
@@ -258,7 +283,7 @@ function addDirectoryCommands(program: Command): void {
       .description(what)
       .argument("<name...>", "the agents' names")
       .action(async (names: string[]) => {
-        exitWith(await agentsSetFeatured(configWith(program, {}), names, featured));
+        await host.database((ctx) => agentsSetFeatured(ctx, names, featured));
       });
   }
 
@@ -271,20 +296,20 @@ function addDirectoryCommands(program: Command): void {
     .requiredOption("--user <email>", "the person the key acts as")
     .option("--name <label>", "a label to tell keys apart")
     .action(async (options: { user: string; name?: string }) => {
-      exitWith(await keysCreate(configWith(program, {}), options));
+      await host.database((ctx) => keysCreate(ctx, options));
     });
   keys
     .command("list")
     .description("List API keys (never the keys themselves).")
     .action(async () => {
-      exitWith(await keysList(configWith(program, {})));
+      await host.database((ctx) => keysList(ctx));
     });
   keys
     .command("revoke")
     .description("Revoke an API key by its id; requests with it are refused from then on.")
     .argument("<id>", "the key's id, from keys list")
     .action(async (id: string) => {
-      exitWith(await keysRevoke(configWith(program, {}), id));
+      await host.database((ctx) => keysRevoke(ctx, id));
     });
 
   const budgets = program
@@ -308,21 +333,21 @@ function addDirectoryCommands(program: Command): void {
         scope: string,
         options: { period: string; amount: string; mode: string; thresholds?: string },
       ) => {
-        exitWith(await budgetsSet(configWith(program, {}), scope, options));
+        await host.database((ctx) => budgetsSet(ctx, scope, options));
       },
     );
   budgets
     .command("list")
     .description("List budgets with what is spent and held by runs in progress this period.")
     .action(async () => {
-      exitWith(await budgetsList(configWith(program, {})));
+      await host.database((ctx) => budgetsList(ctx));
     });
   budgets
     .command("delete")
     .description("Delete a budget by its id. Audited.")
     .argument("<id>", "the budget's id, from budgets list")
     .action(async (id: string) => {
-      exitWith(await budgetsDelete(configWith(program, {}), id));
+      await host.database((ctx) => budgetsDelete(ctx, id));
     });
 
   const sessions = program
@@ -333,7 +358,7 @@ function addDirectoryCommands(program: Command): void {
     .description("List signed-in sessions, most recently seen first (never their tokens).")
     .option("--user <email>", "only this person's sessions")
     .action(async (options: { user?: string }) => {
-      exitWith(await sessionsList(configWith(program, {}), options));
+      await host.database((ctx) => sessionsList(ctx, options));
     });
   sessions
     .command("revoke")
@@ -343,15 +368,12 @@ function addDirectoryCommands(program: Command): void {
     .argument("[id]", "the session's id, from sessions list")
     .option("--user <email>", "end every session of this person")
     .action(async (id: string | undefined, options: { user?: string }) => {
-      exitWith(await sessionsRevoke(configWith(program, {}), { id, user: options.user }));
+      await host.database((ctx) => sessionsRevoke(ctx, { id, user: options.user }));
     });
 }
 
 /** `switchboard secrets …`: the secret store, as its operator. */
-function addSecretCommands(program: Command): void {
-  const exitWith = (code: number) => {
-    if (code !== 0) process.exitCode = code;
-  };
+function addSecretCommands(program: Command, host: CliHost): void {
   const secrets = program
     .command("secrets")
     .description(
@@ -366,15 +388,13 @@ function addSecretCommands(program: Command): void {
     .option("--owner <owner>", "user:EMAIL or team:SLUG (required to create)")
     .option("--description <text>", "what the secret is for")
     .action(async (name: string, options: { owner?: string; description?: string }) => {
-      exitWith(
-        await secretsSet(configWith(program, {}), name, options, () => readValueFromStdin()),
-      );
+      await host.database((ctx) => secretsSet(ctx, name, options));
     });
   secrets
     .command("list")
     .description("List every secret: name, owner, version, key and agents (never the values).")
     .action(async () => {
-      exitWith(await secretsList(configWith(program, {})));
+      await host.database((ctx) => secretsList(ctx));
     });
   for (const change of ["grant", "revoke"] as const) {
     secrets
@@ -387,7 +407,7 @@ function addSecretCommands(program: Command): void {
       .argument("<name>", "the secret")
       .argument("<agent>", "the agent's name")
       .action(async (name: string, agent: string) => {
-        exitWith(await secretsGrant(configWith(program, {}), change, name, agent));
+        await host.database((ctx) => secretsGrant(ctx, change, name, agent));
       });
   }
   secrets
@@ -395,7 +415,7 @@ function addSecretCommands(program: Command): void {
     .description("Delete a secret and every grant of it.")
     .argument("<name>", "the secret")
     .action(async (name: string) => {
-      exitWith(await secretsDelete(configWith(program, {}), name));
+      await host.database((ctx) => secretsDelete(ctx, name));
     });
   secrets
     .command("rotate")
@@ -413,24 +433,131 @@ function addSecretCommands(program: Command): void {
           },
         );
       }
-      exitWith(await secretsRotate(configWith(program, {}), { batchSize }));
+      await host.database((ctx) => secretsRotate(ctx, { batchSize }));
     });
+}
+
+/**
+ * Database commands in this process, unless a live `switchboard serve` holds the embedded
+ * database: then they go to it over its admin socket, with this command line, folder and stdin.
+ */
+function directHost(program: Command, argv: readonly string[]): CliHost {
+  const io = {
+    print: (line: string) => console.log(line),
+    printError: (line: string) => console.error(line),
+    readStdin: () => readValueFromStdin(),
+  };
+  const finish = (code: number) => {
+    if (code !== 0) process.exitCode = code;
+  };
+  return {
+    async local(work) {
+      finish(await work(directCliContext(configWith(program, {}), io)));
+    },
+    async database(work) {
+      const config = configWith(program, {});
+      const route = config.DATABASE_URL
+        ? ({ kind: "direct" } as const)
+        : await routeCommand(config.SWITCHBOARD_DATA_DIR);
+      if (route.kind === "direct") return finish(await work(directCliContext(config, io)));
+      const request = { argv: [...argv], cwd: process.cwd(), user: osUser() };
+      finish(
+        await sendCommand(route, request, {
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+          readStdin: io.readStdin,
+        }),
+      );
+    },
+  };
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.()}`;
+  }
+}
+
+/** The commands a running server takes over its admin socket: those that work on its database. */
+const SERVED_COMMANDS = new Set(["agents", "keys", "authz", "budgets", "secrets", "sessions"]);
+
+/** Why the server will not run this command line, in words; undefined when it will. */
+function servedRefusal(argv: readonly string[]): string | undefined {
+  const word = argv.find((arg, i) => !arg.startsWith("-") && argv[i - 1] !== "--config-file");
+  if (word !== undefined && SERVED_COMMANDS.has(word)) return undefined;
+  if (word === "serve" || word === "worker" || word === "proxy") {
+    return (
+      `switchboard: \`switchboard ${word}\` starts a process of its own and does not run inside the running server. ` +
+      "The embedded database serves one process: stop the server first, or set DATABASE_URL to PostgreSQL to run several."
+    );
+  }
+  if (word === "migrate") {
+    return (
+      "switchboard: `switchboard migrate` does not run inside the running server, which applied pending migrations when it started. " +
+      "To revert migrations or see their status, stop the server first."
+    );
+  }
+  return `switchboard: the running server takes only ${[...SERVED_COMMANDS].join(", ")} commands${word ? `, not \`${word.slice(0, 40)}\`` : ""}.`;
+}
+
+/**
+ * One command line taken over the admin socket, run by the same handlers as in a process of
+ * its own, on the server's open parts (`ctx`). Resolves to its exit status; nothing it does
+ * may end or change the server process (commander's exits are turned into errors).
+ */
+export async function runServedCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const refusal = servedRefusal(argv);
+  if (refusal) {
+    ctx.printError(refusal);
+    return 2;
+  }
+  let code = 0;
+  const run = async (work: Work) => {
+    code = await work(ctx);
+  };
+  const write = (print: (line: string) => void) => (text: string) => print(text.replace(/\n$/, ""));
+  const program = buildCli(() => ({ database: run, local: run }), {
+    writeOut: write(ctx.print),
+    writeErr: write(ctx.printError),
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const failure = describeFailure(error);
+    ctx.printError(failure.message);
+    return failure.code;
+  }
+}
+
+/** A command's failure as the person sees it: a bad setting exits 2, any other failure 1. */
+function describeFailure(error: unknown): { message: string; code: number } {
+  if (error instanceof ConfigError || error instanceof ProxyConfigError) {
+    return { message: `switchboard: ${error.message}`, code: 2 };
+  }
+  return {
+    message: `switchboard: ${error instanceof Error ? error.message : String(error)}`,
+    code: 1,
+  };
 }
 
 /** Runs the CLI; a bad setting exits 2 with the message naming it, any other failure exits 1. */
 export async function runCli(argv: string[] = process.argv): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    await buildCli((program) => directHost(program, argv.slice(2))).parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof ProxyConfigError) {
-      process.stderr.write(`switchboard: ${error.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(
-      `switchboard: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    if (process.env.LOG_LEVEL === "debug" && error instanceof Error)
+    const failure = describeFailure(error);
+    process.stderr.write(`${failure.message}\n`);
+    if (
+      process.env.LOG_LEVEL === "debug" &&
+      failure.code === 1 &&
+      error instanceof Error &&
+      !(error instanceof NoRouteError)
+    )
       process.stderr.write(`${error.stack}\n`);
-    process.exit(1);
+    process.exit(failure.code);
   }
 }

@@ -18,6 +18,7 @@ export {
   type ExternalIdentity,
   normalizeEmail,
   type ProvisionedFields,
+  type ProvisionedMatch,
   type ProvisionedUser,
   ProvisioningRefusal,
   type User,

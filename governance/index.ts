@@ -57,6 +57,11 @@ export {
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
 export { parseScope, type SpendScope, scopeText } from "./ledger/scope.js";
-export { SPEND_DAILY, type SpendDailyDrift, spendDailyDrift } from "./ledger/spend-daily.js";
+export {
+  SPEND_TOTALS,
+  type SpendTotalsDrift,
+  spendTotalsDrift,
+  totalSpendQuery,
+} from "./ledger/spend-totals.js";
 export * from "./spend/index.js";
 export * from "./tracing/index.js";

@@ -55,7 +55,12 @@ beforeAll(async () => {
       { id: "UALICE", email: "alice@example.com", name: "Alice" },
       { id: "UBOB", email: "bob@example.com", name: "Bob" },
       { id: "UMAL", email: "mallory@example.com", name: "Mallory" },
+      { id: "UCAROL", email: "carol@example.com", name: "Carol" },
+      { id: "UDAN", email: "dan@example.com", name: "Dan" },
+      { id: "UROOT", email: "root@example.com", name: "Root" },
     ],
+    // A platform admin owns every agent: asked only about agents nobody else owns.
+    env: { SWITCHBOARD_ADMINS: "root@example.com" },
     agents: {
       "ledger.yaml": agentManifest({
         name: "ledger",
@@ -71,11 +76,20 @@ beforeAll(async () => {
         owner: "team:finance",
         run: [],
       }),
+      "vault.yaml": agentManifest({
+        name: "vault",
+        title: "Vault",
+        runtime: "    type: demo\n    delay_ms: 10",
+        owner: "team:vault",
+        run: [],
+      }),
     },
     commands: [
-      ["agents", "feature", "ledger", "payroll"],
+      ["agents", "feature", "ledger", "payroll", "vault"],
       ["authz", "grant", "alice@example.com", "admin", "team:finance"],
       ["authz", "grant", "bob@example.com", "admin", "team:finance"],
+      // vault's team has an admin Slack does not know: nobody of its own can be reached.
+      ["authz", "grant", "ghost@example.com", "admin", "team:vault"],
     ],
   });
   ({ slack, events } = harness);
@@ -94,15 +108,23 @@ afterAll(async () => {
 function click(
   user: string,
   button: Button,
-  where: { channel: string; ts: string; thread?: string },
+  where: { channel: string; ts: string; thread?: string; ephemeral?: boolean },
 ) {
   return events.interaction({
     type: "block_actions",
     team: { id: slack.teamId },
     user: { id: user, team_id: slack.teamId },
     channel: { id: where.channel },
-    message: { ts: where.ts, ...(where.thread ? { thread_ts: where.thread } : {}) },
-    container: { type: "message", message_ts: where.ts, channel_id: where.channel },
+    // A button on an ephemeral message comes without the message (Slack keeps none).
+    ...(where.ephemeral
+      ? {}
+      : { message: { ts: where.ts, ...(where.thread ? { thread_ts: where.thread } : {}) } }),
+    container: {
+      type: "message",
+      message_ts: where.ts,
+      channel_id: where.channel,
+      ...(where.ephemeral ? { is_ephemeral: true } : {}),
+    },
     trigger_id: `trigger-${user}-${Date.now()}`,
     response_url: slack.responseUrl,
     actions: [
@@ -320,5 +342,138 @@ describe("requesting access with a button in Slack", { timeout: 120_000 }, () =>
     // A second request while none waits is a new one; the first Deny stands.
     const again = await refused("UEVE", "payroll", "check my payslip");
     expect(again.button.value).not.toBe(ask.button.value);
+  });
+});
+
+/** The newest ephemeral answer (response_url) carrying a "Request access" button. */
+async function ephemeralRefusal(before: number): Promise<SlackCall> {
+  return eventually(async () => {
+    const call = slack
+      .callsOf("response_url")
+      .slice(before)
+      .find((c) => json(c).includes("Request access"));
+    expect(call).toBeDefined();
+    return call as SlackCall;
+  }, 30_000);
+}
+
+describe("Request access from /agents run and from a refused suggestion", {
+  timeout: 120_000,
+}, () => {
+  it("answers /agents run with the button, only to the person; the form files it and the owners are asked", async () => {
+    slack.allow(...ALLOWED);
+    expect(
+      (await events.command("UCAROL", "/agents", "run payroll sum my commissions")).status,
+    ).toBe(200);
+    const refusal = await ephemeralRefusal(0);
+    expect(refusal.args.response_type).toBe("ephemeral");
+    expect(json(refusal)).toContain("aren't allowed to run it yet");
+    expect(json(refusal)).not.toMatch(/switchboard (authz|agents)/);
+    // Nothing was posted for the channel to see.
+    expect(slack.callsOf("chat.postMessage")).toEqual([]);
+    const button = buttonOf(refusal, "Request access");
+    expect(button.value).toMatch(/^[0-9a-f-]{36}$/);
+
+    await click("UCAROL", button, {
+      channel: "C0GENERAL",
+      ts: "1800000003.000001",
+      ephemeral: true,
+    });
+    const form = await opened(0);
+    expect(json(form)).toContain("sum my commissions");
+    expect((await submit("UCAROL", form, "quarter end")).status).toBe(200);
+    // Asked privately: the answer goes to the bot's DM with her, not the channel.
+    await eventually(async () => {
+      const said = slack
+        .callsOf("chat.postMessage")
+        .find((c) => json(c).includes("I asked the owners"));
+      expect(said?.args.channel).toBe("UCAROL");
+    }, 30_000);
+    await ownerDm("UALICE", "carol@example.com");
+    await ownerDm("UBOB", "carol@example.com");
+    // payroll's team has admins: the platform admin is not asked.
+    expect(slack.callsOf("chat.postMessage").filter((c) => c.args.channel === "UROOT")).toEqual([]);
+  });
+
+  it("offers the button to someone whose click on another person's suggestion is refused", async () => {
+    slack.allow(...ALLOWED);
+    const thread = nextTs();
+    await events.mention("UBOB", "close the books for April", thread);
+    const suggestion = await eventually(async () => {
+      const call = slack
+        .callsOf("chat.postMessage")
+        .find((c) => c.args.thread_ts === thread && json(c).includes("Which agent"));
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    // Each agent is a section with its "Run" button as the accessory.
+    const sections = suggestion.args.blocks as { text?: { text: string }; accessory?: Button }[];
+    const run = sections.find((b) => b.text?.text.includes("`ledger`"))?.accessory as Button;
+    expect(run?.text.text).toBe("Run");
+    const before = slack.callsOf("response_url").length;
+    await click("UMAL", run, {
+      channel: "C0GENERAL",
+      ts: suggestion.response?.ts as string,
+      thread,
+    });
+    const refusal = await ephemeralRefusal(before);
+    expect(refusal.args.replace_original).toBe(false);
+    expect(json(refusal)).toContain("aren't allowed to run it yet");
+    buttonOf(refusal, "Request access");
+    // Nothing ran and the suggestion still stands for Bob.
+    expect(slack.callsOf("chat.update")).toEqual([]);
+  });
+
+  it("asks the platform admin about an agent whose owners Slack cannot reach", async () => {
+    slack.allow(...ALLOWED);
+    const ask = await refused("UCAROL", "vault", "open the vault");
+    await click("UCAROL", ask.button, {
+      channel: "C0GENERAL",
+      ts: "1800000004.000001",
+      thread: ask.thread,
+    });
+    expect((await submit("UCAROL", await opened(0), "audit")).status).toBe(200);
+    await ownerDm("UROOT", "carol@example.com");
+  });
+
+  it("tells the decision in the thread where it was asked when Slack does not find the person by email", async () => {
+    slack.allow(...ALLOWED);
+    // Dan's profile has his email, but looking him up by it finds nobody (as when the app
+    // lost users:read.email, or his address changed in the directory first).
+    slack.on("users.lookupByEmail", (args) => {
+      const users: Record<string, string> = {
+        "alice@example.com": "UALICE",
+        "bob@example.com": "UBOB",
+        "root@example.com": "UROOT",
+      };
+      const id = users[String(args.email)];
+      return id
+        ? { ok: true, user: { id, team_id: slack.teamId, name: id, deleted: false } }
+        : { ok: false, error: "users_not_found" };
+    });
+    const ask = await refused("UDAN", "ledger", "reconcile invoices");
+    await click("UDAN", ask.button, {
+      channel: "C0GENERAL",
+      ts: "1800000005.000001",
+      thread: ask.thread,
+    });
+    expect((await submit("UDAN", await opened(0), "month end")).status).toBe(200);
+    const dm = await ownerDm("UALICE", "dan@example.com");
+    await click("UALICE", buttonOf(dm, "Approve"), {
+      channel: "UALICE",
+      ts: dm.response?.ts as string,
+    });
+    const told = await eventually(async () => {
+      const call = slack
+        .callsOf("chat.postMessage")
+        .find(
+          (c) => c.args.thread_ts === ask.thread && json(c).includes("Your request was approved"),
+        );
+      expect(call).toBeDefined();
+      return call as SlackCall;
+    }, 30_000);
+    expect(told.args.channel).toBe("C0GENERAL");
+    expect(json(told)).toContain("Asked by: dan@example.com");
+    expect(slack.callsOf("chat.postMessage").filter((c) => c.args.channel === "UDAN")).toEqual([]);
   });
 });

@@ -39,6 +39,13 @@ const mallory: TeamsMember = {
   email: "mallory@example.com",
 };
 
+const frank: TeamsMember = {
+  id: "29:1frank",
+  aadObjectId: "6f1c2b9e-0000-4000-8000-00000000f4a1",
+  name: "Frank",
+  email: "frank@example.com",
+};
+
 const HOSTILE = "see [x](javascript:alert(1)) *bold* <at>Alice</at> **loud**";
 
 let harness: TeamsHarness;
@@ -55,7 +62,7 @@ interface Card {
 
 beforeAll(async () => {
   harness = await TeamsHarness.start({
-    members: [ada, eve, alice, mallory],
+    members: [ada, eve, alice, mallory, frank],
     agents: {
       "ledger.yaml": agentManifest({
         name: "ledger",
@@ -252,5 +259,65 @@ describe("requesting access with a button in Teams", { timeout: 120_000 }, () =>
     const told = await harness.connector.waitForText("was denied", dmOf(eve));
     expect(told.activity?.text).toContain("Your request to run **payroll** was denied.");
     expect(told.activity?.text).toContain("**Why:** payroll is \\[HR\\]\\(javascript:x\\) only");
+  });
+
+  it("tells the decision in the reply chain where it was asked when the bot cannot open a 1:1 chat", async () => {
+    // Frank blocked the bot's 1:1 chat: Teams refuses to open it.
+    harness.connector.blockedBy(frank.aadObjectId);
+    const ask = await refused(frank, "ledger", "reconcile invoices");
+    await harness.post(
+      click(
+        frank,
+        { ...submitOf(ask.card, "Request access"), switchboardInput: "month end" },
+        ask.sent.id as string,
+        {
+          kind: "channel",
+          root: ask.root,
+        },
+      ),
+    );
+    const owner = await ownerCard(alice, "frank@example.com");
+    await harness.post(click(alice, submitOf(owner.card, "Approve"), owner.sent.id as string));
+    const told = await harness.connector.waitForText("Your request was approved", chain(ask.root));
+    expect(told.activity?.text).toContain("**Asked by:** frank@example.com");
+    expect(told.activity?.text).toContain("**Decided by:** alice@example.com");
+    // The bot tried her 1:1 chat once and was refused; nothing went there.
+    expect(
+      harness.connector
+        .opened()
+        .filter((c) => c.conversationId === dmOf(frank))
+        .map((c) => c.refused),
+    ).toEqual([403]);
+    expect(harness.connector.posted(dmOf(frank))).toEqual([]);
+  });
+
+  it("answers a refused click on someone's suggestion with a Request access card", async () => {
+    const root = newRoot();
+    await harness.post(
+      harness.message(alice, "close the books for April", { kind: "channel", id: root }),
+    );
+    const suggestion = await harness.connector.waitForText("Run ledger", chain(root));
+    const containers = cardOf(suggestion).body as unknown as {
+      items?: { actions?: { title: string; data?: { switchboardAction: string } }[] }[];
+    }[];
+    const run = containers
+      .flatMap((c) => c.items ?? [])
+      .flatMap((i) => i.actions ?? [])
+      .find((a) => a.title === "Run ledger")?.data;
+    expect(run?.switchboardAction).toMatch(/^[0-9a-f-]{36}$/);
+    // Mallory may see ledger, not run it: her click is refused with a button to ask.
+    await harness.post(
+      click(mallory, run as Activity, suggestion.id as string, { kind: "channel", root }),
+    );
+    const refusal = await eventually(async () => {
+      const call = harness.connector
+        .posted(chain(root))
+        .find((c) => c.method !== "update" && json(c).includes("aren't allowed to run it yet"));
+      expect(call).toBeDefined();
+      return call as ConnectorCall;
+    }, 30_000);
+    expect(Object.keys(submitOf(cardOf(refusal), "Request access"))).toEqual(["switchboardAction"]);
+    // Nothing ran: the suggestion was not settled.
+    expect(harness.connector.updatesOf(suggestion.id as string)).toEqual([]);
   });
 });

@@ -5,32 +5,25 @@ import {
   formatProblem,
   loadManifests,
 } from "../../directory/index.js";
-import type { Config } from "../config/index.js";
 import { runtimeSettingsCheck } from "../runs.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
+import { CLI_ACTOR, type CliContext, formatTable } from "./cli-context.js";
 
 /**
  * `switchboard agents …`: register agents from manifests and manage them as the operator.
  * Each resolves to the process's exit status.
  */
 
-type Print = (line: string) => void;
-
-/** The manifests under the paths, with their problems, runtime settings included. */
-function loadChecked(config: Config, paths: string[]) {
-  return loadManifests(paths, { checkRuntime: runtimeSettingsCheck(config) });
+/** The manifests under the paths (from the caller's folder), with their problems, runtime settings included. */
+function loadChecked(ctx: CliContext, paths: string[]) {
+  return loadManifests(paths, { checkRuntime: runtimeSettingsCheck(ctx.config), cwd: ctx.cwd });
 }
 
 const cli = { actor: CLI_ACTOR };
 
 /** Prints each problem as `file:line: field: message`; resolves to 1 if there were any. */
-export async function agentsValidate(
-  config: Config,
-  paths: string[],
-  print: Print = console.log,
-  printError: Print = console.error,
-): Promise<number> {
-  const { manifests, problems } = loadChecked(config, paths);
+export async function agentsValidate(ctx: CliContext, paths: string[]): Promise<number> {
+  const { print, printError } = ctx;
+  const { manifests, problems } = loadChecked(ctx, paths);
   for (const problem of problems) printError(formatProblem(problem));
   if (problems.length > 0) {
     printError(`${problems.length} problem${problems.length === 1 ? "" : "s"} found.`);
@@ -57,13 +50,12 @@ function describeResult(result: ApplyResult): string[] {
 
 /** Applies every manifest under the paths; nothing is applied if any of them is invalid. */
 export async function agentsApply(
-  config: Config,
+  ctx: CliContext,
   paths: string[],
   options: { prune: boolean; dryRun: boolean },
-  print: Print = console.log,
-  printError: Print = console.error,
 ): Promise<number> {
-  const { manifests, problems } = loadChecked(config, paths);
+  const { print, printError } = ctx;
+  const { manifests, problems } = loadChecked(ctx, paths);
   if (problems.length > 0) {
     for (const problem of problems) printError(formatProblem(problem));
     printError(`Nothing was applied: ${problems.length} problem(s) found.`);
@@ -77,7 +69,7 @@ export async function agentsApply(
   const context = { ...cli, dryRun: options.dryRun };
   const counts = new Map<string, number>();
   const count = (outcome: string) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-  await withDirectory(config, async ({ registry }) => {
+  await ctx.withDirectory(async ({ registry }) => {
     for (const entry of manifests) {
       const result = await registry.apply(entry, context);
       count(result.outcome);
@@ -102,11 +94,11 @@ export async function agentsApply(
 }
 
 export async function agentsList(
-  config: Config,
+  ctx: CliContext,
   options: { search?: string | undefined },
-  print: Print = console.log,
 ): Promise<number> {
-  await withDirectory(config, async ({ registry }) => {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ registry }) => {
     const rows = [["NAME", "STATE", "LIFECYCLE", "RUNTIME", "OWNER", "TITLE"]];
     const filter = { q: options.search, states: ["enabled", "suspended", "disabled"] as const };
     for (let after: string | undefined; ; ) {
@@ -123,8 +115,9 @@ export async function agentsList(
   return 0;
 }
 
-export async function agentsShow(config: Config, name: string, print: Print = console.log) {
-  await withDirectory(config, async ({ registry }) => {
+export async function agentsShow(ctx: CliContext, name: string): Promise<number> {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ registry }) => {
     const agent = await registry.require(name);
     print(`# state: ${agent.state}${agent.stateReason ? ` (${agent.stateReason})` : ""}`);
     if (agent.featured) print("# featured: offered in chat to everyone who may run it");
@@ -136,30 +129,28 @@ export async function agentsShow(config: Config, name: string, print: Print = co
 
 /** Features agents, or stops featuring them; prints one line per agent. */
 export async function agentsSetFeatured(
-  config: Config,
+  ctx: CliContext,
   names: string[],
   featured: boolean,
-  print: Print = console.log,
 ): Promise<number> {
-  await withDirectory(config, async ({ registry }) => {
+  await ctx.withDirectory(async ({ registry }) => {
     for (const name of names) {
       await registry.setFeatured(name, featured, cli);
-      print(`${featured ? "featured" : "unfeatured"} ${name}`);
+      ctx.print(`${featured ? "featured" : "unfeatured"} ${name}`);
     }
   });
   return 0;
 }
 
 export async function agentsSetState(
-  config: Config,
+  ctx: CliContext,
   name: string,
   state: AgentState,
   reason: string | undefined,
-  print: Print = console.log,
 ): Promise<number> {
-  await withDirectory(config, async ({ registry }) => {
+  await ctx.withDirectory(async ({ registry }) => {
     await registry.setState(name, state, reason, cli);
   });
-  print(`${state.padEnd(9)} ${name}${reason ? `: ${reason}` : ""}`);
+  ctx.print(`${state.padEnd(9)} ${name}${reason ? `: ${reason}` : ""}`);
   return 0;
 }

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import {
   embeddedTarget,
   formatReport,
@@ -9,17 +10,12 @@ import {
   totalsOf,
 } from "../../authz/index.js";
 import { echoInput, isSwitchboardError } from "../../core/index.js";
-import { AgentRegistry } from "../../directory/index.js";
-import { AuditLog } from "../../governance/index.js";
-import type { Config } from "../config/index.js";
-import { withAuthorizer } from "./cli-context.js";
+import { CLI_ACTOR, type CliContext } from "./cli-context.js";
 
 /**
  * `switchboard authz …`: test the policy, and grant, revoke, check and list access by hand,
  * against whichever backend the configuration names (OpenFGA server or embedded).
  */
-
-type Print = (line: string) => void;
 
 const SUBJECT_HINT =
   "USER is an email (ada@example.com) or a subject such as user:ada@example.com, team:platform#member or user:*";
@@ -41,15 +37,12 @@ export function subjectFromArgument(argument: string): string {
 }
 
 /** Runs conformance or `.fga.yaml` files; resolves to the number of failed assertions. */
-export async function authzTest(
-  config: Config,
-  files: string[],
-  print: Print = console.log,
-): Promise<number> {
+export async function authzTest(ctx: CliContext, files: string[]): Promise<number> {
+  const { config, print } = ctx;
   const target = config.OPENFGA_API_URL ? openFgaTarget(config.OPENFGA_API_URL) : embeddedTarget();
   const cases = [];
   for (const file of files) {
-    const report = await runConformance(target, loadConformanceFile(file));
+    const report = await runConformance(target, loadConformanceFile(resolve(ctx.cwd, file)));
     cases.push(...report.cases);
     print(formatReport(report));
   }
@@ -64,23 +57,19 @@ export async function authzTest(
  * it, and under AGENT_REGISTRATION=team_members its members may register agents).
  */
 export async function authzGrant(
-  config: Config,
+  ctx: CliContext,
   change: "grant" | "revoke",
   args: { user: string; relation: string; object: string },
-  print: Print = console.log,
-): Promise<void> {
+): Promise<number> {
   const tuple = {
     user: subjectFromArgument(args.user),
     relation: args.relation,
     object: args.object,
   };
   const agent = /^agent:(.+)$/.exec(tuple.object)?.[1];
-  await withAuthorizer(config, async (authorizer, db) => {
-    const registry = new AgentRegistry(db.knex, authorizer, new AuditLog(db.knex), {
-      registration: config.AGENT_REGISTRATION,
-    });
+  await ctx.withDirectory(async ({ registry }) => {
     try {
-      await registry.changeAccess(change, tuple, { actor: "system:cli" });
+      await registry.changeAccess(change, tuple, { actor: CLI_ACTOR });
     } catch (error) {
       // The same refusal, with where to look on the command line.
       if (change === "grant" && agent !== undefined && !(await registry.find(agent)))
@@ -90,33 +79,33 @@ export async function authzGrant(
       throw error;
     }
   });
-  print(
+  ctx.print(
     `${change === "grant" ? "granted" : "revoked"}: ${tuple.user} ${tuple.relation} ${tuple.object}`,
   );
+  return 0;
 }
 
-/** Prints `allowed` or `denied`; resolves to the answer. */
+/** Prints `allowed` or `denied`; resolves to 0 or 1 (the exit status) accordingly. */
 export async function authzCheck(
-  config: Config,
+  ctx: CliContext,
   args: { user: string; relation: string; object: string },
-  print: Print = console.log,
-): Promise<boolean> {
+): Promise<number> {
   const user = subjectFromArgument(args.user);
-  const allowed = await withAuthorizer(config, (authorizer) =>
+  const allowed = await ctx.withAuthorizer((authorizer) =>
     authorizer.check({ user, relation: args.relation, object: args.object }, { fresh: true }),
   );
-  print(allowed ? "allowed" : "denied");
-  return allowed;
+  ctx.print(allowed ? "allowed" : "denied");
+  return allowed ? 0 : 1;
 }
 
 export async function authzList(
-  config: Config,
+  ctx: CliContext,
   args: { user: string; relation: string; type: string },
-  print: Print = console.log,
-): Promise<void> {
+): Promise<number> {
   const user = subjectFromArgument(args.user);
-  const objects = await withAuthorizer(config, (authorizer) =>
+  const objects = await ctx.withAuthorizer((authorizer) =>
     authorizer.listObjects({ user, relation: args.relation, type: args.type }, { fresh: true }),
   );
-  for (const object of objects.sort()) print(object);
+  for (const object of objects.sort()) ctx.print(object);
+  return 0;
 }

@@ -1,28 +1,24 @@
 import type { Principal } from "../../authz/index.js";
 import { badRequest } from "../../core/index.js";
-import type { Config } from "../config/index.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
+import { CLI_ACTOR, type CliContext, formatTable } from "./cli-context.js";
 
 /** `switchboard budgets …`: budgets as the operator manages them (audited as system:cli). */
-
-type Print = (line: string) => void;
 
 const OPERATOR: Principal = { kind: "system", name: CLI_ACTOR.replace(/^system:/, "") };
 
 const usd = (value: number) => `$${value.toFixed(2)}`;
 
 export async function budgetsSet(
-  config: Config,
+  ctx: CliContext,
   scope: string,
   options: { period: string; amount: string; mode: string; thresholds?: string | undefined },
-  print: Print = console.log,
 ): Promise<number> {
   const amount = Number(options.amount);
   if (options.amount.trim() === "" || !Number.isFinite(amount)) {
     throw badRequest(`--amount must be a number of US dollars, e.g. 25; got "${options.amount}".`);
   }
   const thresholds = options.thresholds?.split(",").map((t) => Number(t.trim()));
-  await withDirectory(config, async ({ budgets }) => {
+  await ctx.withDirectory(async ({ budgets }) => {
     const { budget, created } = await budgets.set(OPERATOR, {
       scope,
       period: options.period,
@@ -30,15 +26,16 @@ export async function budgetsSet(
       mode: options.mode,
       ...(thresholds ? { thresholds } : {}),
     });
-    print(
+    ctx.print(
       `${created ? "created" : "updated"}  ${budget.id}  ${budget.scope}  ${usd(budget.amountUsd)} per ${budget.period}  ${budget.mode}`,
     );
   });
   return 0;
 }
 
-export async function budgetsList(config: Config, print: Print = console.log): Promise<number> {
-  await withDirectory(config, async ({ budgets }) => {
+export async function budgetsList(ctx: CliContext): Promise<number> {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ budgets }) => {
     const list = await budgets.list(OPERATOR);
     if (list.length === 0) {
       print(
@@ -64,8 +61,8 @@ export async function budgetsList(config: Config, print: Print = console.log): P
   return 0;
 }
 
-export async function budgetsDelete(config: Config, id: string, print: Print = console.log) {
-  await withDirectory(config, ({ budgets }) => budgets.delete(OPERATOR, id));
-  print(`deleted  ${id}`);
+export async function budgetsDelete(ctx: CliContext, id: string): Promise<number> {
+  await ctx.withDirectory(({ budgets }) => budgets.delete(OPERATOR, id));
+  ctx.print(`deleted  ${id}`);
   return 0;
 }

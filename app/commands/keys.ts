@@ -1,18 +1,15 @@
 import { UserDirectory } from "../../authz/index.js";
-import type { Config } from "../config/index.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
+import { CLI_ACTOR, type CliContext, formatTable } from "./cli-context.js";
 
 /** `switchboard keys …`: API keys for the REST API, made and revoked by the operator. */
 
-type Print = (line: string) => void;
-
 /** Prints the new key alone on the last line, so scripts can take it with `tail -1`. */
 export async function keysCreate(
-  config: Config,
+  ctx: CliContext,
   options: { user: string; name?: string | undefined },
-  print: Print = console.log,
 ): Promise<number> {
-  await withDirectory(config, async ({ keys }, db) => {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ keys }, db) => {
     const user = await new UserDirectory(db.knex).ensureUser(options.user);
     const created = await keys.create(
       { userId: user.id, userEmail: user.email, name: options.name },
@@ -25,8 +22,9 @@ export async function keysCreate(
   return 0;
 }
 
-export async function keysList(config: Config, print: Print = console.log): Promise<number> {
-  await withDirectory(config, async ({ keys }) => {
+export async function keysList(ctx: CliContext): Promise<number> {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ keys }) => {
     const list = await keys.list();
     if (list.length === 0) {
       print("No API keys yet. Make one with `switchboard keys create --user EMAIL`.");
@@ -49,8 +47,8 @@ export async function keysList(config: Config, print: Print = console.log): Prom
   return 0;
 }
 
-export async function keysRevoke(config: Config, id: string, print: Print = console.log) {
-  await withDirectory(config, ({ keys }) => keys.revoke(id, CLI_ACTOR));
-  print(`revoked  ${id}`);
+export async function keysRevoke(ctx: CliContext, id: string): Promise<number> {
+  await ctx.withDirectory(({ keys }) => keys.revoke(id, CLI_ACTOR));
+  ctx.print(`revoked  ${id}`);
   return 0;
 }

@@ -1,42 +1,21 @@
-import { AccessPolicy } from "../../authz/index.js";
-import { createDirectoryServices } from "../../directory/index.js";
-import type { SecretService } from "../../secrets/index.js";
-import type { Config } from "../config/index.js";
-import { openSecretStore, secretService } from "../secrets.js";
-import { formatTable, withAuthorizer } from "./cli-context.js";
+import { type CliContext, formatTable, type Print } from "./cli-context.js";
 
 /**
  * `switchboard secrets …`: the secret store, as its operator. Values are read from stdin,
  * never from arguments (which `ps` shows to everyone on the machine), and never printed.
  */
 
-type Print = (line: string) => void;
-
 const cli = { kind: "system", name: "cli" } as const;
 
-function withSecrets<T>(config: Config, work: (secrets: SecretService) => Promise<T>): Promise<T> {
-  return withAuthorizer(config, async (authorizer, db) => {
-    const access = new AccessPolicy(authorizer, config.OPENFGA_TIMEOUT_MS);
-    const directory = createDirectoryServices({ knex: db.knex, authorizer, access });
-    const store = openSecretStore(config, db);
-    try {
-      return await work(secretService({ db, store, authorizer, access, directory }));
-    } finally {
-      await store.close();
-    }
-  });
-}
-
-/** Creates or updates a secret with the value from `readValue` (stdin). */
+/** Creates or updates a secret with the value from the caller's stdin. */
 export async function secretsSet(
-  config: Config,
+  ctx: CliContext,
   name: string,
   options: { owner?: string | undefined; description?: string | undefined },
-  readValue: () => Promise<string>,
-  print: Print = console.log,
 ): Promise<number> {
-  await withSecrets(config, async (secrets) => {
-    const value = await readValue();
+  const { print } = ctx;
+  await ctx.withSecrets(async (secrets) => {
+    const value = await ctx.readStdin();
     const change = await secrets.put(cli, name, {
       value,
       owner: options.owner,
@@ -49,8 +28,9 @@ export async function secretsSet(
   return 0;
 }
 
-export async function secretsList(config: Config, print: Print = console.log): Promise<number> {
-  await withSecrets(config, async (secrets) => {
+export async function secretsList(ctx: CliContext): Promise<number> {
+  const { print } = ctx;
+  await ctx.withSecrets(async (secrets) => {
     const list = await secrets.list(cli);
     if (list.length === 0) {
       print("No secrets yet. Make one with `switchboard secrets set NAME --owner user:EMAIL`.");
@@ -73,38 +53,36 @@ export async function secretsList(config: Config, print: Print = console.log): P
 }
 
 export async function secretsGrant(
-  config: Config,
+  ctx: CliContext,
   change: "grant" | "revoke",
   name: string,
   agent: string,
-  print: Print = console.log,
 ): Promise<number> {
-  await withSecrets(config, async (secrets) => {
+  await ctx.withSecrets(async (secrets) => {
     const secret =
       change === "grant"
         ? await secrets.grant(cli, name, agent)
         : await secrets.revoke(cli, name, agent);
-    print(
+    ctx.print(
       `${change === "grant" ? "granted" : "revoked"}  ${secret.name} ${change === "grant" ? "to" : "from"} ${agent}`,
     );
   });
   return 0;
 }
 
-export async function secretsDelete(config: Config, name: string, print: Print = console.log) {
-  const deleted = await withSecrets(config, (secrets) => secrets.remove(cli, name));
-  print(`deleted  ${deleted}`);
+export async function secretsDelete(ctx: CliContext, name: string): Promise<number> {
+  const deleted = await ctx.withSecrets((secrets) => secrets.remove(cli, name));
+  ctx.print(`deleted  ${deleted}`);
   return 0;
 }
 
 /** Re-wraps every data key under the first key; 1 when some could not be (their names printed). */
 export async function secretsRotate(
-  config: Config,
+  ctx: CliContext,
   options: { batchSize: number },
-  print: Print = console.log,
-  printError: Print = console.error,
 ): Promise<number> {
-  return withSecrets(config, async (secrets) => {
+  const { print, printError } = ctx;
+  return ctx.withSecrets(async (secrets) => {
     const report = await secrets.rotate(cli, options);
     print(
       `${report.rewrapped} data key${report.rewrapped === 1 ? "" : "s"} re-wrapped under "${report.currentKeyId}".`,

@@ -27,6 +27,7 @@ import {
   SpendService,
 } from "../../governance/index.js";
 import { startProxy } from "../../proxy/index.js";
+import { listenAdminSocket } from "../admin-socket/index.js";
 import type { Config } from "../config/index.js";
 import { createProcessBase, openProcessContext } from "../context.js";
 import {
@@ -39,6 +40,7 @@ import { openRuns, runtimeSettingsCheck } from "../runs.js";
 import { secretService } from "../secrets.js";
 import { openSlack, SLACK_EVENTS_PATH } from "../slack.js";
 import { openTeams, teamsSettings } from "../teams.js";
+import { type CliContext, servedCliContext } from "./cli-context.js";
 import { signInHint } from "./sign-in-hint.js";
 import { oidcSettings, siteOidc } from "./site-oidc.js";
 
@@ -71,6 +73,12 @@ export interface ServeOptions {
   /** Run the model proxy in this process too, with this LiteLLM-style config. */
   proxyConfigFile?: string | undefined;
   proxyPort?: number;
+  /**
+   * Runs a CLI command line in this process (the CLI's own runner, passed in so this module
+   * does not import the CLI). With it, on the embedded database, CLI commands run in other
+   * processes reach this one over its admin socket.
+   */
+  cliCommands?: (argv: string[], ctx: CliContext) => Promise<number>;
 }
 
 /**
@@ -275,6 +283,33 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       tracer: runs.tracer,
     });
     lifecycle.onStop("model proxy", () => modelProxy.close());
+  }
+
+  const cliCommands = options.cliCommands;
+  if (ctx.db.kind === "pglite" && cliCommands) {
+    // The embedded database serves this process only: CLI commands come to it instead.
+    const parts = {
+      config,
+      db: ctx.db,
+      authorizer: ctx.authorization.authorizer,
+      directory,
+      secrets,
+    };
+    const adminSocket = await listenAdminSocket({
+      dataDir: config.SWITCHBOARD_DATA_DIR,
+      logger,
+      run: (request, io) =>
+        cliCommands(
+          request.argv,
+          servedCliContext(parts, {
+            cwd: request.cwd,
+            print: (line) => io.stdout(`${line}\n`),
+            printError: (line) => io.stderr(`${line}\n`),
+            readStdin: io.readStdin,
+          }),
+        ),
+    });
+    if (adminSocket) lifecycle.onStop("admin socket", () => adminSocket.close());
   }
 
   // Registered after every other part, so it stops first: no new requests while the rest winds down.

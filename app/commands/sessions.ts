@@ -1,16 +1,13 @@
-import type { Config } from "../config/index.js";
-import { CLI_ACTOR, formatTable, withDirectory } from "./cli-context.js";
+import { CLI_ACTOR, type CliContext, formatTable } from "./cli-context.js";
 
 /** `switchboard sessions …`: the directory site's signed-in sessions, listed and ended by the operator. */
 
-type Print = (line: string) => void;
-
 export async function sessionsList(
-  config: Config,
+  ctx: CliContext,
   options: { user?: string | undefined },
-  print: Print = console.log,
 ): Promise<number> {
-  await withDirectory(config, async ({ siteSessions }) => {
+  const { print } = ctx;
+  await ctx.withDirectory(async ({ siteSessions }) => {
     const list = await siteSessions.list({ limit: 1000, userEmail: options.user });
     if (list.length === 0) {
       print(options.user ? `${options.user} is not signed in anywhere.` : "No one is signed in.");
@@ -35,17 +32,17 @@ export async function sessionsList(
 
 /** Ends one session by id, or every session of `--user`; the browser is signed out at its next request. */
 export async function sessionsRevoke(
-  config: Config,
+  ctx: CliContext,
   options: { id?: string | undefined; user?: string | undefined },
-  print: Print = console.log,
 ): Promise<number> {
+  const { print } = ctx;
   if (!options.id === !options.user) {
-    process.stderr.write(
-      "switchboard sessions revoke: give a session id (from `sessions list`) or --user EMAIL, not both.\n",
+    ctx.printError(
+      "switchboard sessions revoke: give a session id (from `sessions list`) or --user EMAIL, not both.",
     );
     return 2;
   }
-  await withDirectory(config, async ({ siteSessions }) => {
+  await ctx.withDirectory(async ({ siteSessions }) => {
     if (options.id) {
       const ended = await siteSessions.revoke(options.id, CLI_ACTOR);
       print(`revoked  ${ended.id}  (${ended.userEmail})`);

@@ -108,7 +108,7 @@ export const configSchema = z.object({
   DATABASE_URL: urlWithScheme(["postgres", "postgresql"])
     .optional()
     .describe(
-      "PostgreSQL connection URL. Unset: an embedded PGlite database under SWITCHBOARD_DATA_DIR (one process only).",
+      "PostgreSQL connection URL. Unset: an embedded PGlite database under SWITCHBOARD_DATA_DIR (one process: the CLI reaches a running server through its admin socket, switchboard.sock in that folder).",
     ),
   DATABASE_POOL_MAX: z.coerce
     .number({ error: "must be a whole number from 1 to 100" })

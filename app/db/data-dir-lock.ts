@@ -1,4 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** The pid file in the embedded database's folder. */
+export const LOCK_FILE = "switchboard.pid";
 
 /** A pid file that keeps a second process off the embedded database's folder. */
 export class DataDirLock {
@@ -11,11 +15,12 @@ export class DataDirLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const holder = Number(readFileSync(path, "utf8").trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    const holder = liveHolder(path);
+    if (holder !== undefined) {
       throw new Error(
-        `The embedded database in ${path.replace(/\/switchboard\.pid$/, "")} is in use by process ${holder}. ` +
-          "It serves one process at a time: stop that process, or set DATABASE_URL to share PostgreSQL.",
+        `The embedded database in ${dirname(path)} is in use by process ${holder}. ` +
+          "It serves one process at a time: stop that process, or set DATABASE_URL to share PostgreSQL. " +
+          "(CLI commands such as `switchboard agents list` reach a running `switchboard serve` by themselves.)",
       );
     }
     // The holder is gone (a crash or kill -9): the lock is stale.
@@ -26,6 +31,24 @@ export class DataDirLock {
   release(): void {
     rmSync(this.path, { force: true });
   }
+}
+
+/** The live process, other than this one, holding the embedded database in `dataDir`; none if free or stale. */
+export function dataDirHolder(dataDir: string): number | undefined {
+  return liveHolder(join(dataDir, LOCK_FILE));
+}
+
+function liveHolder(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const holder = Number(text.trim());
+  return Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)
+    ? holder
+    : undefined;
 }
 
 function isAlive(pid: number): boolean {

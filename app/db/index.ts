@@ -1,3 +1,4 @@
+export { dataDirHolder, LOCK_FILE } from "./data-dir-lock.js";
 export {
   type MigrationReport,
   type MigrationStatus,

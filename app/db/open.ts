@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import knex, { type Knex } from "knex";
 import pg from "pg";
 import type { Logger } from "../logger.js";
-import { DataDirLock } from "./data-dir-lock.js";
+import { DataDirLock, LOCK_FILE } from "./data-dir-lock.js";
 import { PgliteKnexClient } from "./pglite-client.js";
 import { sharedParsers } from "./types.js";
 
@@ -84,9 +84,11 @@ function openPostgres(url: string, poolMax: number, logger: Logger | undefined):
 
 async function openPglite(dataDir: string): Promise<Database> {
   const root = resolve(dataDir);
-  mkdirSync(root, { recursive: true });
+  // Private to its owner: it holds the database, the secret store's key file and the admin
+  // socket, whose safety rests on no one else being able to write here (see app/admin-socket).
+  mkdirSync(root, { recursive: true, mode: 0o700 });
   // PGlite serves one process; a second one on the same folder would corrupt it.
-  const lock = DataDirLock.acquire(join(root, "switchboard.pid"));
+  const lock = DataDirLock.acquire(join(root, LOCK_FILE));
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(join(root, "pgdata"), { parsers: sharedParsers });

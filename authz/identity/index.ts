@@ -2,6 +2,7 @@ export {
   type ExternalIdentity,
   normalizeEmail,
   type ProvisionedFields,
+  type ProvisionedMatch,
   type ProvisionedUser,
   ProvisioningRefusal,
   type User,

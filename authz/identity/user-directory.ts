@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { badRequest, conflict } from "../../core/index.js";
+import { badRequest, conflict, isUuid } from "../../core/index.js";
 
 /** One person: the row behind every Principal. */
 export interface User {
@@ -18,6 +18,12 @@ export interface ProvisionedUser extends User {
   familyName: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One attribute equal to a value: how an identity provider looks a person up (SCIM `userName eq "…"`). */
+export interface ProvisionedMatch {
+  field: "id" | "userName" | "externalId" | "displayName";
+  value: string;
 }
 
 /** What the identity provider sets on a person (a SCIM create or full replace). */
@@ -162,6 +168,46 @@ export class UserDirectory {
   }
 
   // ---- The identity provider's view (SCIM): every person not deleted by it is a resource.
+
+  /**
+   * A page of the people the identity provider may see, oldest first, and how many there are
+   * in all: the lookup and the page are done by the database, so a large directory is never
+   * read whole. userName and displayName ignore case; id and externalId do not (RFC 7643).
+   */
+  async pageProvisioned(query: {
+    match?: ProvisionedMatch | undefined;
+    offset: number;
+    limit: number;
+  }): Promise<{ users: ProvisionedUser[]; total: number }> {
+    const { match } = query;
+    if (match?.field === "id" && !isUuid(match.value)) return { users: [], total: 0 };
+    const matching = this.knex("users").whereNull("scim_deleted_at");
+    if (match?.field === "id") matching.where({ id: match.value });
+    if (match?.field === "externalId") matching.where({ scim_external_id: match.value });
+    if (match?.field === "displayName") {
+      matching.whereRaw("lower(display_name) = lower(?)", [match.value]);
+    }
+    if (match?.field === "userName") {
+      // A person the provider never named is known by their email (stored in lower case);
+      // both sides use an index (users_scim_user_name_unique, users_email_unique).
+      matching.where((q) =>
+        q
+          .whereRaw("lower(scim_user_name) = lower(?)", [match.value])
+          .orWhere((email) =>
+            email.whereNull("scim_user_name").whereRaw("email = lower(?)", [match.value]),
+          ),
+      );
+    }
+    const [counted] = (await matching.clone().count({ count: "*" })) as { count: string }[];
+    const rows: UserRow[] =
+      query.limit === 0
+        ? []
+        : await matching
+            .orderBy([{ column: "created_at" }, { column: "id" }])
+            .offset(query.offset)
+            .limit(query.limit);
+    return { users: rows.map(toProvisioned), total: Number(counted?.count ?? 0) };
+  }
 
   /** Every person the identity provider may see, oldest first (stable pages). */
   async listProvisioned(): Promise<ProvisionedUser[]> {

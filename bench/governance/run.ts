@@ -3,9 +3,9 @@
  * loop as bench/runs (one run at a time, BullMQ: serve + 1 worker, PostgreSQL, Redis), with
  * no budgets, then with the four budgets that apply to every run (its team, agent, person
  * and the platform; amounts no run reaches) over a month of ledger rows for its agent and
- * person. Admission then locks the four budget rows, sums each one's spend for its period
- * and its reservations, and writes four reservations, in one transaction; the run's close
- * gives them back.
+ * person. Admission then locks the four budget rows, reads each one's spend for its period
+ * (from the ledger's running totals), its reservations and raises in one statement, and
+ * writes four reservations, in one transaction; the run's close gives them back.
  *
  *   npx tsx bench/governance/run.ts [--quick] [--rows N]
  */

@@ -62,7 +62,18 @@ export function requestAccessButton(agentName: string, request: string): ChatOff
   };
 }
 
-export function accessRequestKinds(requests: AccessRequests): ChatActionKind[] {
+export interface AccessRequestKindOptions {
+  /**
+   * Remembers where a request was asked from in chat (the conversation the click came from),
+   * so the person is told the decision there when the surface cannot reach them directly.
+   */
+  askedFrom?: ((requestId: string, target: object) => Promise<void>) | undefined;
+}
+
+export function accessRequestKinds(
+  requests: AccessRequests,
+  options: AccessRequestKindOptions = {},
+): ChatActionKind[] {
   const authorize: ChatActionKind["authorize"] = async (principal, payload) => {
     const request = await requests.get(String(payload.requestId));
     if (!request) return "This request no longer exists.";
@@ -120,6 +131,7 @@ export function accessRequestKinds(requests: AccessRequests): ChatActionKind[] {
       const reason = click.input || summary || "Asked from chat after a refused run.";
       try {
         const filed = await requests.file(click.principal, agentName, reason);
+        if (click.replyTarget) await options.askedFrom?.(filed.request.id, click.replyTarget);
         const words = filed.created
           ? `I asked the owners of **${agentName}** to let you run it. You'll get a message when they decide.`
           : `You asked for **${agentName}** already; its owners have not decided yet. You'll get a message when they do.`;

@@ -1,7 +1,14 @@
 import type { UserPrincipal } from "../../authz/index.js";
 import type { ChatActions } from "./chat-actions.js";
 import type { ChatConversation, ChatPerson, SurfaceName } from "./chat-message.js";
-import type { ChatPrompt, ChatQuote } from "./chat-surface.js";
+import type { ChatButton, ChatPrompt, ChatQuote } from "./chat-surface.js";
+
+/**
+ * Why a person may not do what a button does: plain words, or words with buttons of their
+ * own (a run refused with "Request access"), `plain` being what to say where the surface
+ * cannot show them only to the clicking person.
+ */
+export type ChatRefusal = string | { words: string; offers: readonly ChatOffer[]; plain: string };
 
 /**
  * What one kind of button does (`run_agent`, later `approve_budget`), whichever surface
@@ -17,11 +24,11 @@ export interface ChatActionKind {
    * button to someone allowed.
    */
   singleUse: boolean;
-  /** Why this person may not do what the button does (plain words), or undefined. */
+  /** Why this person may not do what the button does (see ChatRefusal), or undefined. */
   authorize(
     principal: UserPrincipal,
     payload: Record<string, unknown>,
-  ): Promise<string | undefined>;
+  ): Promise<ChatRefusal | undefined>;
   handle(click: ChatActionClick, payload: Record<string, unknown>): Promise<void>;
 }
 
@@ -103,6 +110,11 @@ export interface IncomingChatClick extends Omit<ChatActionClick, "principal" | "
   person(): Promise<ChatPerson>;
   /** What to say for a button that no longer works (the surface may name its commands). */
   staleWords?: string;
+  /**
+   * Shows the clicking person, and only them where the surface can (Slack: ephemeral), words
+   * with buttons: a refusal's own buttons (ChatRefusal). Unset: the refusal's plain words.
+   */
+  tellWithButtons?: ((words: string, buttons: readonly ChatButton[]) => Promise<void>) | undefined;
 }
 
 const STALE = "This button no longer works. Mention me again to start over.";
@@ -138,9 +150,30 @@ export class ChatActionRegistry {
     const person = await click.person();
     if ("refusal" in person) return click.tell(person.refusal);
     const refusal = await kind.authorize(person.principal, stored.payload);
-    if (refusal) return click.tell(refusal);
+    if (refusal) return this.refuse(click, refusal);
     if (kind.singleUse && !(await this.actions.use(click.actionId))) return;
-    const { surface: _surface, person: _person, staleWords: _stale, ...rest } = click;
+    const {
+      surface: _surface,
+      person: _person,
+      staleWords: _stale,
+      tellWithButtons: _buttons,
+      ...rest
+    } = click;
     await kind.handle({ ...rest, principal: person.principal, chat: this.chat }, stored.payload);
+  }
+
+  /** A refusal's buttons are new ChatActions records, like every button (ChatFlow.offer). */
+  private async refuse(click: IncomingChatClick, refusal: ChatRefusal): Promise<void> {
+    if (typeof refusal === "string") return click.tell(refusal);
+    if (!click.tellWithButtons) return click.tell(refusal.plain);
+    const buttons = await Promise.all(
+      refusal.offers.map(async (offer) => ({
+        label: offer.label,
+        style: offer.style,
+        prompt: offer.prompt,
+        actionId: await this.actions.create(click.surface, offer.kind, offer.payload),
+      })),
+    );
+    await click.tellWithButtons(refusal.words, buttons);
   }
 }

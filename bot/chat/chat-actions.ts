@@ -55,6 +55,24 @@ export class ChatActions {
     return rows.map((row: { posted: Record<string, string | boolean> }) => row.posted);
   }
 
+  /**
+   * The payload of the newest record of `kind` whose payload has `key` = `value`: records
+   * that are no button (where a request was asked from) are kept here too, pruned alike.
+   */
+  async latest(
+    surface: string,
+    kind: string,
+    key: string,
+    value: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    const row = await this.knex("chat_actions")
+      .where({ surface, kind })
+      .whereRaw("payload ->> ? = ?", [key, value])
+      .orderBy("created_at", "desc")
+      .first("payload");
+    return row?.payload as Record<string, unknown> | undefined;
+  }
+
   /** Marks the action used; false when it already was (a double click, a retried payload). */
   async use(id: string): Promise<boolean> {
     const updated = await this.knex("chat_actions")

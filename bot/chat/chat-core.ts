@@ -57,6 +57,12 @@ export interface ChatCore<Target extends object> {
     words: string,
     quotes?: readonly ChatQuote[],
   ): Promise<void>;
+  /**
+   * Where on this surface the person asked for this access request (the conversation or
+   * reply chain of the "Request access" click); unset when it was asked elsewhere (the
+   * site, the API, another surface) or over 30 days ago (records are pruned).
+   */
+  requestAskedFrom(requestId: string): Promise<Target | undefined>;
   /** Takes over this surface's replies left unfinished; call once the surface can post. */
   resume(): Promise<number>;
   /** Stops following runs; replies in hand are taken over by the next process. */
@@ -64,6 +70,8 @@ export interface ChatCore<Target extends object> {
 }
 
 const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+/** A ChatActions record that is no button: where on this surface an access request was asked. */
+const ASKED_FROM = "access_request_asked_from";
 
 /**
  * Everything a surface needs from the core, wired once: the flow with this surface as its
@@ -83,7 +91,13 @@ export function openChatCore<Target extends object>(
   const flow = new ChatFlow(core, surface, loop);
   const clicks = new ChatActionRegistry(actions, flow).add(
     runAgentKind(core),
-    ...(services.accessRequests ? accessRequestKinds(services.accessRequests) : []),
+    ...(services.accessRequests
+      ? accessRequestKinds(services.accessRequests, {
+          askedFrom: async (requestId, target) => {
+            await actions.create(surface.name, ASKED_FROM, { requestId, target });
+          },
+        })
+      : []),
     ...(services.actionKinds ?? []),
   );
   // Delivery claims matter for minutes (retries), buttons for weeks: prune the rest.
@@ -112,6 +126,10 @@ export function openChatCore<Target extends object>(
             logger.warn({ err: error, kind }, "could not replace a message with buttons"),
           );
       }
+    },
+    async requestAskedFrom(requestId) {
+      const found = await actions.latest(surface.name, ASKED_FROM, "requestId", requestId);
+      return found?.target as Target | undefined;
     },
     async resume() {
       if (services.singleProcess) await replies.release({ everyone: true, surface: surface.name });

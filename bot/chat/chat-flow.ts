@@ -3,7 +3,6 @@ import type { AccessPolicy, UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError } from "../../core/index.js";
 import type { AccessRequests, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import { type RunsService, retiredConversation } from "../../sessions/index.js";
-import { requestAccessButton } from "./access-request-kinds.js";
 import type { ChatOffer, ChatPort, ChatRunRequest } from "./action-registry.js";
 import { suggestAgents } from "./agent-suggestions.js";
 import type { ChatActions } from "./chat-actions.js";
@@ -13,8 +12,8 @@ import type { ChatDeliveries } from "./deliveries.js";
 import { namedAgent } from "./named-agent.js";
 import type { ChatReplyLoop } from "./reply-loop.js";
 import { type ChatRequest, parseRequest } from "./request-text.js";
-import { agentPageUrl } from "./run-access.js";
-import { refusalText, requestAccessText } from "./wording.js";
+import { agentPageUrl, requestAccessOffer } from "./run-access.js";
+import { refusalText } from "./wording.js";
 
 export interface ChatFlowDeps {
   runs: RunsService;
@@ -112,9 +111,8 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
       const url = agentPageUrl(this.deps.publicUrl, request.agentName);
       if (this.deps.accessRequests && isSwitchboardError(error) && error.code === "forbidden") {
         // They may see it but not run it: a button asks its owners, where they are.
-        await this.offer(target, requestAccessText(request.agentName, url), [
-          requestAccessButton(request.agentName, request.text),
-        ]);
+        const { words, offers } = requestAccessOffer(this.deps, request.agentName, request.text);
+        await this.offer(target, words, offers);
         return;
       }
       await this.surface.say(target, refusalText(error, request.agentName, url));

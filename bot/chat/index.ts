@@ -60,6 +60,7 @@ export {
   ChatActionRegistry,
   type ChatOffer,
   type ChatPort,
+  type ChatRefusal,
   type ChatRunRequest,
   type IncomingChatClick,
 } from "./action-registry.js";
@@ -92,7 +93,14 @@ export { type NamedAgent, namedAgent } from "./named-agent.js";
 export { QuietGate } from "./quiet-gate.js";
 export { ChatReplyLoop } from "./reply-loop.js";
 export { type ChatRequest, parseRequest } from "./request-text.js";
-export { agentPageUrl, mayRunAgent, whyNotRun } from "./run-access.js";
+export {
+  agentPageUrl,
+  mayRunAgent,
+  type RunAccessDeps,
+  type RunRefusal,
+  requestAccessOffer,
+  whyNotRun,
+} from "./run-access.js";
 export { runAgentKind } from "./run-agent-kind.js";
 export { SLUG_PATTERN } from "./slug.js";
 export { costText, refusalText, requestAccessText } from "./wording.js";

@@ -1,18 +1,14 @@
-import type { AgentDirectory } from "../../directory/index.js";
 import type { ChatActionKind } from "./action-registry.js";
 import type { ChatConversation } from "./chat-message.js";
-import { mayRunAgent } from "./run-access.js";
+import { mayRunAgent, type RunAccessDeps } from "./run-access.js";
 
 /**
  * `run_agent`: a stored request (a mention that named no agent) to run with the agent the
  * person picked, in the conversation it came from. Single use: the suggestion is replaced by
  * what was chosen, so nobody runs it twice. Whoever clicks must be allowed to run the agent;
- * the run is theirs.
+ * the run is theirs; one who may only see the agent is offered "Request access".
  */
-export function runAgentKind(deps: {
-  directory: AgentDirectory;
-  publicUrl: string;
-}): ChatActionKind {
+export function runAgentKind(deps: RunAccessDeps): ChatActionKind {
   return {
     kind: "run_agent",
     singleUse: true,

@@ -1,9 +1,9 @@
 import type { App, types, webApi } from "@slack/bolt";
-import type { ChatPrompt, ChatQuote } from "../chat/index.js";
+import type { ChatButton, ChatPrompt, ChatQuote } from "../chat/index.js";
 import { CHAT_ACTION_PATTERN, LINK_ACTION_PATTERN } from "./chat-buttons.js";
 import { escapeMrkdwn } from "./mrkdwn.js";
-import type { SlackDeps } from "./slack-deps.js";
-import { wordsMessage } from "./slack-surface.js";
+import type { SlackConversation, SlackDeps } from "./slack-deps.js";
+import { buttonsMessage, wordsMessage } from "./slack-surface.js";
 
 /** Slack's own part of a click (ChatActionClick.native), for kinds only Slack has (modals). */
 export interface SlackClick {
@@ -39,6 +39,16 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
         deps.logger.warn({ err: error }, "could not answer a Slack click"),
       );
     };
+    // A refusal's own buttons ("Request access"), shown to the clicking person only.
+    const tellWithButtons = async (words: string, buttons: readonly ChatButton[]) => {
+      const message = buttonsMessage(words, buttons);
+      const sent = body.response_url
+        ? respond({ response_type: "ephemeral", replace_original: false, ...message })
+        : client.chat.postMessage({ channel: body.user.id, ...message });
+      await Promise.resolve(sent).catch((error: unknown) =>
+        deps.logger.warn({ err: error }, "could not answer a Slack click"),
+      );
+    };
     const team = body.team?.id ?? body.user.team_id ?? "";
     const channel = body.channel?.id ?? body.container?.channel_id;
     const place: ClickPlace = {
@@ -46,6 +56,7 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
       channel,
       threadTs: body.message?.thread_ts,
       messageTs: body.message?.ts,
+      ephemeral: body.container?.is_ephemeral === true || undefined,
     };
     const native: SlackClick = { client, channel, triggerId: body.trigger_id };
     await deps.clicks.click({
@@ -53,8 +64,9 @@ export function registerChatActions(app: App, deps: SlackDeps): void {
       actionId,
       clickerRef: body.user.id,
       person: () => deps.identities.person(client, team, body.user.id),
-      replyTarget: channel ? { team, channel, threadTs: place.threadTs } : undefined,
+      replyTarget: replyTargetOf(place, body.user.id),
       tell,
+      tellWithButtons,
       settle: settler(client, body.user.id, place),
       // Words a button takes with its click are asked for in a modal; its submission comes
       // back as this click (chat_action_input below), checked again.
@@ -81,6 +93,20 @@ interface ClickPlace {
   channel: string | undefined;
   threadTs: string | undefined;
   messageTs: string | undefined;
+  /** On a message only the clicking person sees (an answer to `/agents`, a refusal). */
+  ephemeral?: true | undefined;
+}
+
+/**
+ * Where a click's answers go: the conversation the button is in; for a button on a message
+ * only the person saw, the bot's DM with them (a user id as the channel), so nothing they did
+ * privately is said in the channel. Unset in App Home.
+ */
+function replyTargetOf(place: ClickPlace, user: string): SlackConversation | undefined {
+  if (place.ephemeral) return { team: place.team, channel: user };
+  return place.channel
+    ? { team: place.team, channel: place.channel, threadTs: place.threadTs }
+    : undefined;
 }
 
 /** Replaces the clicked message with words (and people's words, as written). */
@@ -166,9 +192,7 @@ function registerPromptAnswers(app: App, deps: SlackDeps): void {
       actionId: state.action,
       clickerRef: user,
       person: () => deps.identities.person(client, team, user),
-      replyTarget: state.channel
-        ? { team, channel: state.channel, threadTs: state.threadTs }
-        : undefined,
+      replyTarget: replyTargetOf({ ...state, team }, user),
       tell,
       settle: settler(client, user, state),
       input,

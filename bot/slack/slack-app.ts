@@ -142,6 +142,7 @@ export async function startSlack(
     logger,
     publicUrl: settings.publicUrl,
     identities: new SlackIdentities(services.users),
+    accessRequests: services.requests?.service,
   };
 
   const incoming = new WorkLimiter(INCOMING_AT_ONCE);

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { AccessPolicy, UserDirectory } from "../../authz/index.js";
-import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
+import type { AccessRequests, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import {
   type ChatActionRegistry,
@@ -31,6 +31,8 @@ export interface SlackDeps {
   /** Links in messages point here: the site's address. */
   publicUrl: string;
   logger: Logger;
+  /** Set when access requests are on: refusals to run then carry "Request access". */
+  accessRequests?: AccessRequests | undefined;
 }
 
 /** Where the bot answers in Slack: a thread, or a direct message (the reply target). */

@@ -53,6 +53,31 @@ export function wordsMessage(
   };
 }
 
+/** Words with buttons as a message (the words in mrkdwn, the quotes, then the buttons). */
+export function buttonsMessage(
+  words: string,
+  buttons: readonly ChatButton[],
+  quotes: readonly ChatQuote[] = [],
+): { text: string; blocks: types.KnownBlock[] } {
+  const text = wordsMrkdwn(words);
+  return {
+    text,
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text } },
+      ...quoteBlocks(quotes),
+      {
+        type: "actions",
+        elements: buttons.map((button) =>
+          chatButton(button.label, button.actionId, {
+            primary: button.style === "primary",
+            danger: button.style === "danger",
+          }),
+        ),
+      },
+    ],
+  };
+}
+
 /** The chat flow's renderer for Slack: Block Kit and mrkdwn, replies in the thread. */
 export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRefusals {
   readonly name = "slack" as const;
@@ -94,24 +119,8 @@ export class SlackSurface implements ChatSurface<SlackConversation>, StreamingRe
     buttons: readonly ChatButton[],
     quotes?: readonly ChatQuote[],
   ): Promise<PostedMessage | undefined> {
-    const text = wordsMrkdwn(words);
     // A button's prompt is asked for when it is clicked (a modal: ChatActionClick.ask).
-    return this.post(target, {
-      text,
-      blocks: [
-        { type: "section", text: { type: "mrkdwn", text } },
-        ...quoteBlocks(quotes),
-        {
-          type: "actions",
-          elements: buttons.map((button) =>
-            chatButton(button.label, button.actionId, {
-              primary: button.style === "primary",
-              danger: button.style === "danger",
-            }),
-          ),
-        },
-      ],
-    });
+    return this.post(target, buttonsMessage(words, buttons, quotes));
   }
 
   /** chat.update of a message `buttons` posted: its channel (a DM's own id) and ts. */

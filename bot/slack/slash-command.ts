@@ -6,6 +6,7 @@ import { type AgentCardOptions, agentCardBlocks, agentListBlocks } from "./agent
 import { escapeMrkdwn } from "./mrkdwn.js";
 import { postAndRun } from "./posted-runs.js";
 import type { SlackDeps } from "./slack-deps.js";
+import { buttonsMessage } from "./slack-surface.js";
 
 export const AGENTS_COMMAND = "/agents";
 const SEARCH_LIMIT = 10;
@@ -79,8 +80,22 @@ export function registerSlashCommand(app: App, deps: SlackDeps): void {
         return card(context, parsed.agentName);
       case "run": {
         if (!parsed.agentName) return void (await tell(helpText(deps.publicUrl)));
-        const check = await whyNotRun(deps, principal, parsed.agentName);
-        if ("refusal" in check) return void (await tell(check.refusal));
+        const check = await whyNotRun(deps, principal, parsed.agentName, parsed.text);
+        if ("refusal" in check) {
+          if (!check.requestAccess) return void (await tell(check.refusal));
+          // Only they see it: "Request access" asks the agent's owners (the chat core's kind).
+          const { words, offers } = check.requestAccess;
+          const buttons = await Promise.all(
+            offers.map(async (offer) => ({
+              ...offer,
+              actionId: await deps.actions.create("slack", offer.kind, offer.payload),
+            })),
+          );
+          return void (await respond({
+            response_type: "ephemeral",
+            ...buttonsMessage(words, buttons),
+          }));
+        }
         if (!parsed.text) {
           return void (await tell(
             `What should *${parsed.agentName}* do? Write it after the name, e.g. \`/agents run ${parsed.agentName} summarise this channel\`.`,

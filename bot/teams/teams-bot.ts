@@ -14,10 +14,11 @@ import type { RunsService } from "../../sessions/index.js";
 import {
   type ChatActionKind,
   type ChatCore,
+  mayRunAgent,
   openChatCore,
   QuietGate,
+  type RunAccessDeps,
   WorkLimiter,
-  whyNotRun,
 } from "../chat/index.js";
 import { CARD_INPUT_ID, type SubmitData } from "./agent-cards.js";
 import { readMention } from "./mentions.js";
@@ -108,7 +109,11 @@ export async function startTeams(
     logger,
     accessRequests: services.requests?.service,
     actionKinds: [
-      askByMention({ directory: services.directory, publicUrl }),
+      askByMention({
+        directory: services.directory,
+        publicUrl,
+        accessRequests: services.requests?.service,
+      }),
       ...(services.actionKinds ?? []),
     ],
   });
@@ -182,6 +187,10 @@ export async function startTeams(
           replyTarget: target,
           person: personOf(a),
           tell: (words) => surface.say(target, words),
+          // Teams has no message only one person sees: a refusal's buttons go where the click was.
+          tellWithButtons: async (words, buttons) => {
+            await surface.buttons(target, words, buttons);
+          },
           // The card the button is on becomes the words, so nobody clicks it again.
           settle: async (words, options) => {
             if (!a.replyToId) return;
@@ -285,14 +294,11 @@ export async function startTeams(
  * opens a form; Teams asks for the request in the conversation, where the next message
  * with the agent's name runs it.
  */
-function askByMention(deps: Parameters<typeof whyNotRun>[0]): ChatActionKind {
+function askByMention(deps: RunAccessDeps): ChatActionKind {
   return {
     kind: "run_agent_form",
     singleUse: false,
-    async authorize(principal, payload) {
-      const check = await whyNotRun(deps, principal, String(payload.agentName));
-      return "refusal" in check ? check.refusal : undefined;
-    },
+    authorize: mayRunAgent(deps),
     async handle(click, payload) {
       const name = String(payload.agentName);
       await click.tell(`What should **${name}** do? Write \`@agents ${name} <your request>\`.`);

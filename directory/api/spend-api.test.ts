@@ -8,7 +8,7 @@ import {
 } from "../../app/http/index.js";
 import { createLogger } from "../../app/logger.js";
 import { AccessPolicy, EmbeddedAuthorizer, loadPolicyModel } from "../../authz/index.js";
-import { SpendService } from "../../governance/index.js";
+import { Ledger, type LedgerEntry, SpendService } from "../../governance/index.js";
 import { BACKENDS, type TestBackend } from "../../governance/testing/test-databases.js";
 import type { JsonBody } from "../../test/support/http.js";
 import {
@@ -17,6 +17,7 @@ import {
   PEOPLE,
   type Person,
   type ROWS,
+  runId,
   seedSpendLedger,
   teamOf,
 } from "../../test/support/spend-ledger.js";
@@ -106,6 +107,10 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     const { status, body } = await get("ada", `group_by=${group}&${NOVEMBER}`);
     expect(status).toBe(200);
     expect(byKey(body.items)).toEqual(byKey(expectedNovember(key)));
+    // Each run counts once, in one group and on one day: both add up to the total.
+    const runs = (list: JsonBody[]) => list.reduce((sum: number, x: JsonBody) => sum + x.runs, 0);
+    expect(runs(body.items)).toBe(body.runs);
+    expect(runs(body.days)).toBe(body.runs);
     // Biggest first.
     const costs = body.items.map((item: JsonBody) => item.cost_usd);
     expect(costs).toEqual([...costs].sort((a, b) => b - a));
@@ -130,6 +135,106 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     expect(body.total_usd).toBe(expected.reduce((sum, item) => sum + item.cost_usd, 0));
   });
 
+  it("counts a run that spans midnight and uses two models once, where it was first booked", async () => {
+    const carol = (await db.knex("users").where({ email: "carol@example.com" }).first("id")).id;
+    const triage = (await db.knex("agents").where({ name: "triage" }).first("id")).id;
+    const row = (key: string, at: string, over: Partial<LedgerEntry>): LedgerEntry => ({
+      occurredAt: new Date(at),
+      source: "proxy",
+      agentId: triage,
+      runtime: null,
+      model: "gpt-4o",
+      userId: carol,
+      teamId: null,
+      runId: runId("r20"),
+      sessionId: null,
+      apiKeyId: null,
+      inputTokens: 1,
+      outputTokens: 1,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.25,
+      dedupeKey: key,
+      metadata: {},
+      ...over,
+    });
+    // A model call before midnight; the runtime's report, with another model, after it.
+    const ledger = new Ledger(db.knex);
+    await ledger.book([row("r20-call", "2026-09-30T23:59:00Z", {})]);
+    await ledger.book([
+      row("r20-report", "2026-10-01T00:01:00Z", {
+        source: "runtime",
+        runtime: "a2a",
+        model: "claude-sonnet",
+        costUsd: 1,
+      }),
+    ]);
+    const range = "from=2026-09-30&to=2026-10-01";
+    const models = await get("ada", `group_by=model&${range}`);
+    expect(models.body).toMatchObject({ total_usd: 1.25, runs: 1 });
+    expect(byKey(models.body.items)).toEqual([
+      { key: "claude-sonnet", cost_usd: 1, runs: 0, estimated_usd: 0 },
+      { key: "gpt-4o", cost_usd: 0.25, runs: 1, estimated_usd: 0 },
+    ]);
+    expect(models.body.days).toEqual([
+      { day: "2026-09-30", cost_usd: 0.25, runs: 1 },
+      { day: "2026-10-01", cost_usd: 1, runs: 0 },
+    ]);
+    // By person (or agent) a run's spend is all in one group, and so is the run.
+    const people = await get("ada", `group_by=user&${range}`);
+    expect(people.body.items).toEqual([
+      { key: "carol@example.com", cost_usd: 1.25, runs: 1, estimated_usd: 0 },
+    ]);
+    // A range holding only its second day has its spend but not the run, counted the day before.
+    const second = await get("ada", "group_by=runtime&from=2026-10-01&to=2026-10-01");
+    expect(second.body).toMatchObject({ total_usd: 1, runs: 0 });
+  });
+
+  it("says which part of the spend is an estimate (a runtime billed by its own meter)", async () => {
+    const carol = (await db.knex("users").where({ email: "carol@example.com" }).first("id")).id;
+    const triage = (await db.knex("agents").where({ name: "triage" }).first("id")).id;
+    const booked = (
+      key: string,
+      run: string,
+      costUsd: number,
+      metadata: Record<string, unknown>,
+    ) => ({
+      occurredAt: new Date("2026-08-14T10:00:00Z"),
+      source: "runtime" as const,
+      agentId: triage,
+      runtime: key.startsWith("cursor") ? "cursor" : "a2a",
+      model: null,
+      userId: carol,
+      teamId: null,
+      runId: runId(run),
+      sessionId: null,
+      apiKeyId: null,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd,
+      dedupeKey: key,
+      metadata,
+    });
+    await new Ledger(db.knex).book([
+      booked("cursor-1", "r41", 0.5, { surface: "api", cost_estimate: true }),
+      booked("a2a-1", "r42", 0.25, { surface: "api" }),
+    ]);
+    const range = "from=2026-08-14&to=2026-08-14";
+    const runtimes = await get("ada", `group_by=runtime&${range}`);
+    expect(runtimes.body).toMatchObject({ total_usd: 0.75, estimated_usd: 0.5, runs: 2 });
+    expect(byKey(runtimes.body.items)).toEqual([
+      { key: "a2a", cost_usd: 0.25, runs: 1, estimated_usd: 0 },
+      { key: "cursor", cost_usd: 0.5, runs: 1, estimated_usd: 0.5 },
+    ]);
+    // Every table a request may read holds the same estimate.
+    for (const group of ["team", "user", "agent", "model"]) {
+      const { body } = await get("ada", `group_by=${group}&${range}`);
+      expect([group, body.estimated_usd]).toEqual([group, 0.5]);
+    }
+  });
+
   it("answers a name nothing has with no spend, not an error", async () => {
     const { status, body } = await get("ada", `${NOVEMBER}&agent=nobody-has-this`);
     expect(status).toBe(200);
@@ -144,7 +249,9 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
       expect(body.total_usd).toBe(0.125 + 0.75 + 0.375);
     }
     const users = await get("bob", `group_by=user&${NOVEMBER}`);
-    expect(users.body.items).toEqual([{ key: "bob@example.com", cost_usd: 1.25, runs: 2 }]);
+    expect(users.body.items).toEqual([
+      { key: "bob@example.com", cost_usd: 1.25, runs: 2, estimated_usd: 0 },
+    ]);
     const mine = await get("bob", `${NOVEMBER}&user=bob@example.com`);
     expect(mine.body.total_usd).toBe(1.25);
   });
@@ -163,12 +270,12 @@ describe.each(BACKENDS)("the spend API on %s", (_name, makeBackend) => {
     const { body } = await get("tess", `group_by=team&${NOVEMBER}`);
     expect(body.visibility).toBe("teams");
     // support's rows (the research-booked proxy call is research's), and tess's own.
-    expect(body.items).toEqual([{ key: "support", cost_usd: 3.875, runs: 3 }]);
+    expect(body.items).toEqual([{ key: "support", cost_usd: 3.875, runs: 3, estimated_usd: 0 }]);
     const people = await get("tess", `group_by=user&${NOVEMBER}`);
     expect(byKey(people.body.items)).toEqual([
-      { key: "bob@example.com", cost_usd: 0.125, runs: 1 },
-      { key: "carol@example.com", cost_usd: 1.25 + 0.5, runs: 1 },
-      { key: "tess@example.com", cost_usd: 2, runs: 1 },
+      { key: "bob@example.com", cost_usd: 0.125, runs: 1, estimated_usd: 0 },
+      { key: "carol@example.com", cost_usd: 1.25 + 0.5, runs: 1, estimated_usd: 0 },
+      { key: "tess@example.com", cost_usd: 2, runs: 1, estimated_usd: 0 },
     ]);
     // Bob's spend on support's agents only: not his invoices runs nor his own proxy call.
     const bob = await get("tess", `${NOVEMBER}&user=bob@example.com`);

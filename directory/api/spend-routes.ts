@@ -29,11 +29,22 @@ export const spendAnswer = z.object({
     .enum(["all", "teams", "own"])
     .describe("What the figures cover: everyone's, your teams' and yours, or only yours"),
   total_usd: z.number(),
-  runs: z.number().int().describe("Distinct runs with spend"),
+  estimated_usd: z
+    .number()
+    .describe(
+      "The part of total_usd that is an estimate: runtimes that bill by their own meter (Cursor runs, AgentCore compute), priced at the rate their agent's manifest sets",
+    ),
+  runs: z
+    .number()
+    .int()
+    .describe(
+      "Runs first booked in the range: each run counts once, in the group and on the day of its first cost",
+    ),
   items: z.array(
     z.object({
       key: z.string().nullable().describe("Team slug, email, agent name, runtime or model"),
       ...figures,
+      estimated_usd: z.number().describe("The part of cost_usd that is an estimate"),
     }),
   ),
   days: z.array(z.object({ day, ...figures })).describe("Every day of the range, oldest first"),

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
 import type { FieldPath, ManifestProblem } from "./problems.js";
 import {
@@ -114,13 +114,17 @@ export function parseManifestText(
   return result;
 }
 
-/** The manifest files named: files as given, folders searched recursively, in name order. */
-export function manifestFiles(paths: readonly string[]): string[] {
+/**
+ * The manifest files named: files as given, folders searched recursively, in name order.
+ * Relative paths are read from `cwd` (the caller's folder when a running server takes the
+ * command) and named as given.
+ */
+export function manifestFiles(paths: readonly string[], cwd = process.cwd()): string[] {
   const files: string[] = [];
   for (const path of paths) {
     let stats: ReturnType<typeof statSync>;
     try {
-      stats = statSync(path);
+      stats = statSync(resolve(cwd, path));
     } catch {
       throw new Error(`${path}: no such file or folder`);
     }
@@ -128,13 +132,13 @@ export function manifestFiles(paths: readonly string[]): string[] {
       files.push(path);
       continue;
     }
-    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) =>
+    const entries = readdirSync(resolve(cwd, path), { withFileTypes: true }).sort((a, b) =>
       a.name.localeCompare(b.name),
     );
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
       const child = join(path, entry.name);
-      if (entry.isDirectory()) files.push(...manifestFiles([child]));
+      if (entry.isDirectory()) files.push(...manifestFiles([child], cwd));
       else if (MANIFEST_EXTENSIONS.has(extname(entry.name))) files.push(child);
     }
   }
@@ -147,11 +151,13 @@ export function manifestFiles(paths: readonly string[]): string[] {
  */
 export function loadManifests(
   paths: readonly string[],
-  options: { checkRuntime?: RuntimeSettingsCheck } = {},
+  options: { checkRuntime?: RuntimeSettingsCheck; cwd?: string } = {},
 ): LoadedManifests {
   const result: LoadedManifests = { manifests: [], problems: [] };
-  for (const file of manifestFiles(paths)) {
-    const loaded = parseManifestText(readFileSync(file, "utf8"), file, options.checkRuntime);
+  const cwd = options.cwd ?? process.cwd();
+  for (const file of manifestFiles(paths, cwd)) {
+    const text = readFileSync(resolve(cwd, file), "utf8");
+    const loaded = parseManifestText(text, file, options.checkRuntime);
     result.manifests.push(...loaded.manifests);
     result.problems.push(...loaded.problems);
   }

@@ -161,6 +161,32 @@ export class Teams {
     return rows.map(toGroup);
   }
 
+  /**
+   * A page of the teams that are SCIM Groups, oldest first, and how many there are in all,
+   * found and paged by the database. displayName ignores case; id and externalId do not.
+   */
+  async pageGroups(query: {
+    match?: { field: "id" | "displayName" | "externalId"; value: string } | undefined;
+    offset: number;
+    limit: number;
+  }): Promise<{ groups: TeamGroup[]; total: number }> {
+    const { match } = query;
+    if (match?.field === "id" && !isUuid(match.value)) return { groups: [], total: 0 };
+    const matching = this.knex("teams").whereNotNull("scim_provisioned_at");
+    if (match?.field === "id") matching.where({ id: match.value });
+    if (match?.field === "externalId") matching.where({ scim_external_id: match.value });
+    if (match?.field === "displayName") matching.whereRaw("lower(name) = lower(?)", [match.value]);
+    const [counted] = (await matching.clone().count({ count: "*" })) as { count: string }[];
+    const rows =
+      query.limit === 0
+        ? []
+        : ((await matching
+            .orderBy([{ column: "created_at" }, { column: "id" }])
+            .offset(query.offset)
+            .limit(query.limit)) as TeamRow[]);
+    return { groups: rows.map(toGroup), total: Number(counted?.count ?? 0) };
+  }
+
   async findGroup(id: string): Promise<TeamGroup | undefined> {
     if (!isUuid(id)) return undefined;
     const row = (await this.knex("teams")

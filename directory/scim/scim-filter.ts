@@ -2,8 +2,10 @@ import { invalidFilter } from "./scim-errors.js";
 
 /**
  * SCIM filters (RFC 7644 §3.4.2.2), parsed into a tree and evaluated against a resource's
- * JSON. Filters are never turned into SQL: a hostile filter is at worst a filter that does
- * not parse (400 invalidFilter) or matches nothing.
+ * JSON. Only the lookups identity providers send to find one resource (`userName eq "…"`,
+ * see `equalityOf`) are answered by the database, with the value as a bound parameter; no
+ * filter text ever becomes SQL, so a hostile filter is at worst a filter that does not parse
+ * (400 invalidFilter) or matches nothing.
  *
  * Supported: eq ne co sw ew gt ge lt le pr, and / or / not, parentheses, value filters
  * (`emails[type eq "work"]`), sub-attributes (`name.givenName`, `emails[type eq "work"].value`)
@@ -187,6 +189,21 @@ class Parser {
   done(): boolean {
     return this.at >= this.tokens.length;
   }
+}
+
+/**
+ * `ATTR eq "value"` on a top-level attribute that `fields` names (lower-case SCIM name → the
+ * field the owner looks up by): the one filter shape the database answers. Undefined for any
+ * other filter, which is evaluated in memory (`matches`).
+ */
+export function equalityOf<F extends string>(
+  filter: Filter | undefined,
+  fields: Readonly<Record<string, F>>,
+): { field: F; value: string } | undefined {
+  if (filter?.kind !== "compare" || filter.op !== "eq") return undefined;
+  if (filter.path.filter || filter.path.sub || typeof filter.value !== "string") return undefined;
+  const field = fields[filter.path.attr.toLowerCase()];
+  return field === undefined ? undefined : { field, value: filter.value };
 }
 
 export function parseFilter(text: string): Filter {

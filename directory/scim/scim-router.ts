@@ -8,9 +8,9 @@ import {
   serviceProviderConfig,
 } from "./scim-discovery.js";
 import { invalidFilter, invalidSyntax, invalidValue, ScimError } from "./scim-errors.js";
-import { type Filter, matches, parseFilter } from "./scim-filter.js";
+import { type Filter, parseFilter } from "./scim-filter.js";
 import { readPatch } from "./scim-patch.js";
-import type { ScimService } from "./scim-service.js";
+import type { ListPage, ListQuery, ScimService } from "./scim-service.js";
 
 export const SCIM_BASE = "/scim/v2";
 const CONTENT_TYPE = "application/scim+json; charset=utf-8";
@@ -62,20 +62,21 @@ function filterOf(req: Request): Filter | undefined {
   return parseFilter(raw);
 }
 
-function page(req: Request, res: Response, all: Record<string, unknown>[]): void {
+async function page(
+  req: Request,
+  res: Response,
+  list: (query: ListQuery) => Promise<ListPage>,
+): Promise<void> {
   const filter = filterOf(req);
   const { startIndex, count } = paging(req);
-  const hits = filter ? all.filter((resource) => matches(filter, resource)) : all;
   // Entra looks groups up with excludedAttributes=members: a large group's list is not sent.
   const excluded = String(req.query.excludedAttributes ?? "")
     .split(",")
     .map((name) => name.trim().toLowerCase());
-  if (excluded.includes("members")) for (const resource of hits) delete resource.members;
-  send(
-    res,
-    200,
-    listResponse(hits.slice(startIndex - 1, startIndex - 1 + count), hits.length, startIndex),
-  );
+  const members = !excluded.includes("members");
+  const { resources, total } = await list({ filter, startIndex, count, members });
+  if (!members) for (const resource of resources) delete resource.members;
+  send(res, 200, listResponse(resources, total, startIndex));
 }
 
 export interface ScimRouterOptions {
@@ -140,7 +141,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 
   router.get(
     "/Users",
-    route(async (req, res) => page(req, res, await service.listUsers(base))),
+    route((req, res) => page(req, res, (query) => service.listUsers(base, query))),
   );
   router.get(
     "/Users/:id",
@@ -174,7 +175,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 
   router.get(
     "/Groups",
-    route(async (req, res) => page(req, res, await service.listGroups(base))),
+    route((req, res) => page(req, res, (query) => service.listGroups(base, query))),
   );
   router.get(
     "/Groups/:id",

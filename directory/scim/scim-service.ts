@@ -8,6 +8,7 @@ import type { AuditLog } from "../../governance/index.js";
 import type { TeamGroup, TeamMemberships, Teams } from "../registry/index.js";
 import type { Deactivation } from "./deactivation.js";
 import { invalidValue, resourceNotFound, ScimError, uniqueness } from "./scim-errors.js";
+import { equalityOf, type Filter, matches } from "./scim-filter.js";
 import {
   type GroupMap,
   type GroupMemberRef,
@@ -19,6 +20,39 @@ import { applyPatch, type PatchOperation } from "./scim-patch.js";
 import { userFields, userResource } from "./scim-users.js";
 
 type Json = Record<string, unknown>;
+
+/** A list request: its filter, its page (startIndex is 1-based), and whether Groups need members. */
+export interface ListQuery {
+  filter: Filter | undefined;
+  startIndex: number;
+  count: number;
+  members: boolean;
+}
+
+export interface ListPage {
+  resources: Json[];
+  total: number;
+}
+
+/** The attributes a lookup may name (lower-case, as SCIM ignores case) → what the owner matches. */
+const USER_LOOKUPS = {
+  id: "id",
+  username: "userName",
+  externalid: "externalId",
+  displayname: "displayName",
+} as const;
+const GROUP_LOOKUPS = { id: "id", externalid: "externalId", displayname: "displayName" } as const;
+
+/**
+ * The rarer filters (`co`, `and`, value paths…) the database does not answer: every
+ * resource is made and filtered here. Okta and Entra send only the lookups above.
+ */
+function filteredInMemory(all: Json[], query: ListQuery & { filter: Filter }): ListPage {
+  const hits = all.filter((resource) => matches(query.filter, resource));
+  const from = query.startIndex - 1;
+  return { resources: hits.slice(from, from + query.count), total: hits.length };
+}
+
 /** How SCIM's changes are named in the audit log. */
 export const SCIM_ACTOR = "system:scim";
 
@@ -61,8 +95,19 @@ export class ScimService {
 
   // ---- Users
 
-  async listUsers(base: string): Promise<Json[]> {
-    return (await this.parts.users.listProvisioned()).map((u) => userResource(u, base));
+  /** A page of Users: found and paged by the database for lookups and plain lists. */
+  async listUsers(base: string, query: ListQuery): Promise<ListPage> {
+    const match = equalityOf(query.filter, USER_LOOKUPS);
+    if (query.filter && !match) {
+      const all = (await this.parts.users.listProvisioned()).map((u) => userResource(u, base));
+      return filteredInMemory(all, { ...query, filter: query.filter });
+    }
+    const { users, total } = await this.parts.users.pageProvisioned({
+      match,
+      offset: query.startIndex - 1,
+      limit: query.count,
+    });
+    return { resources: users.map((u) => userResource(u, base)), total };
   }
 
   async getUser(id: string, base: string): Promise<Json> {
@@ -131,9 +176,28 @@ export class ScimService {
 
   // ---- Groups
 
-  async listGroups(base: string): Promise<Json[]> {
-    const groups = await this.parts.teams.listGroups();
-    return Promise.all(groups.map(async (g) => groupResource(g, await this.members(g), base)));
+  /**
+   * A page of Groups, found and paged by the database for lookups and plain lists; members are
+   * read for that page only, and not at all when the provider excludes them (Entra does).
+   */
+  async listGroups(base: string, query: ListQuery): Promise<ListPage> {
+    const resourceOf = async (group: TeamGroup) =>
+      groupResource(group, query.members ? await this.members(group) : [], base);
+    const match = equalityOf(query.filter, GROUP_LOOKUPS);
+    if (query.filter && !match) {
+      // A filter may name members, so each Group is made with them.
+      const groups = await this.parts.teams.listGroups();
+      const all = await Promise.all(
+        groups.map(async (g) => groupResource(g, await this.members(g), base)),
+      );
+      return filteredInMemory(all, { ...query, filter: query.filter });
+    }
+    const { groups, total } = await this.parts.teams.pageGroups({
+      match,
+      offset: query.startIndex - 1,
+      limit: query.count,
+    });
+    return { resources: await Promise.all(groups.map(resourceOf)), total };
   }
 
   async getGroup(id: string, base: string): Promise<Json> {

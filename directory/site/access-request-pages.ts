@@ -34,7 +34,7 @@ export function accessRequestForm(
   error?: string,
 ): Html {
   if (pending) {
-    return html`<p class="ok">You asked on <time datetime="${pending.createdAt.toISOString()}">${pending.createdAt.toISOString().slice(0, 10)}</time>: “${pending.reason}”. The owners decide; you will be told.</p>`;
+    return html`<p class="ok">You asked on <time datetime="${pending.createdAt.toISOString()}">${pending.createdAt.toISOString().slice(0, 10)}</time>: “${pending.reason}”. The owners decide: this page shows their decision, and Slack or Teams tell you too where Switchboard can reach you.</p>`;
   }
   return html`<form method="post" action="/agents/${encodeURIComponent(agentName)}/access-requests" class="secret-form">
   ${csrf(csrfToken)}

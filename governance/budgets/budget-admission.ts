@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { spendQuery } from "../ledger/ledger.js";
 import { parseScope } from "../ledger/scope.js";
+import { totalSpendQuery } from "../ledger/spend-totals.js";
 import { type Budget, type BudgetRow, budgetFromRow } from "./budget.js";
 import { periodWindow, periodWords } from "./periods.js";
 
@@ -96,10 +96,13 @@ export class BudgetAdmission {
         .orderBy("id")
         .forUpdate()) as BudgetRow[];
       if (rows.length === 0) return { outcome: "allow", warnings: [] };
+      // Read after the locks are held (a statement of its own: under READ COMMITTED it sees
+      // every reservation committed by runs admitted before the locks were granted).
+      const standings = await standingsOf(trx, rows.map(budgetFromRow), now);
       let hold: BudgetDecision | undefined;
       const warnings: BudgetWarning[] = [];
-      for (const budget of rows.map(budgetFromRow)) {
-        const standing = await standingOf(trx, budget, now);
+      for (const standing of standings) {
+        const { budget } = standing;
         const projected = standing.spentUsd + standing.reservedUsd + subject.estimateUsd;
         if (projected > standing.limitUsd + 1e-9) {
           if (budget.mode === "hard") {
@@ -136,7 +139,7 @@ export class BudgetAdmission {
 
   /** What is spent and held against each of these budgets now. */
   async standings(budgets: readonly Budget[], now = new Date()): Promise<BudgetStanding[]> {
-    return Promise.all(budgets.map((budget) => standingOf(this.knex, budget, now)));
+    return standingsOf(this.knex, budgets, now);
   }
 
   /**
@@ -159,8 +162,8 @@ export class BudgetAdmission {
     const rows = (await this.knex("budgets")
       .whereIn("scope", scopes)
       .whereIn("mode", ["hard", "approval"])) as BudgetRow[];
-    for (const budget of rows.map(budgetFromRow)) {
-      const standing = await standingOf(this.knex, budget, now, run.runId);
+    for (const standing of await standingsOf(this.knex, rows.map(budgetFromRow), now, run.runId)) {
+      const { budget } = standing;
       const total = standing.spentUsd + unbookedUsd + standing.reservedUsd;
       if (total > standing.limitUsd + 1e-9) {
         return `The run was stopped: the budget for ${budget.scope} is ${usd(standing.limitUsd)} ${periodWords(budget.period)}, and ${usd(standing.spentUsd + unbookedUsd)} is spent${standing.reservedUsd > 0 ? ` with ${usd(standing.reservedUsd)} held by other runs` : ""}.`;
@@ -183,8 +186,8 @@ export class BudgetAdmission {
       teams: new Map(),
     };
     const rows = (await this.knex("budgets").whereIn("mode", ["hard", "approval"])) as BudgetRow[];
-    for (const budget of rows.map(budgetFromRow)) {
-      const standing = await standingOf(this.knex, budget, now);
+    for (const standing of await standingsOf(this.knex, rows.map(budgetFromRow), now)) {
+      const { budget } = standing;
       if (standing.spentUsd < standing.limitUsd) continue;
       const message = `The budget for ${budget.scope} (${usd(standing.limitUsd)} ${periodWords(budget.period)}) is spent: ${usd(standing.spentUsd)}.`;
       const scope = parseScope(budget.scope);
@@ -212,36 +215,55 @@ export class BudgetAdmission {
 }
 
 /**
- * Spend in the budget's current period, reservations still held, and its limit: one round
- * trip (three subqueries), since admission reads every budget that applies to a run.
+ * Each budget's spend in its current period, the reservations still held against it and its
+ * limit, all in one statement (a row per budget), since admission reads every budget that
+ * applies to a run. Spend comes from the ledger's running totals (`totalSpendQuery`: a few
+ * rows a day), not from summing the ledger's rows for the period.
  */
-async function standingOf(
+async function standingsOf(
   knex: Knex,
-  budget: Budget,
+  budgets: readonly Budget[],
   now: Date,
   exceptRunId?: string,
-): Promise<BudgetStanding> {
-  const { from, to } = periodWindow(budget.period, now);
-  const reservations = knex("budget_reservations")
-    .select(knex.raw("coalesce(sum(amount_usd), 0)"))
-    .where({ budget_id: budget.id })
-    .andWhere("expires_at", ">", now);
-  if (exceptRunId) reservations.whereNot({ run_id: exceptRunId });
-  const raises = knex("budget_raises")
-    .select(knex.raw("coalesce(sum(amount_usd), 0)"))
-    .where({ budget_id: budget.id });
-  if (from) raises.where({ period_start: from });
-  else raises.whereNull("period_start");
-  const spent = spendQuery(knex, { scope: parseScope(budget.scope), from, to });
-  const row = (await knex
-    .select(spent.as("spent"), reservations.as("reserved"), raises.as("raised"))
-    .first()) as { spent: string; reserved: string; raised: string } | undefined;
-  return {
-    budget,
-    spentUsd: Number(row?.spent ?? 0),
-    reservedUsd: Number(row?.reserved ?? 0),
-    limitUsd: budget.amountUsd + Number(row?.raised ?? 0),
-  };
+): Promise<BudgetStanding[]> {
+  if (budgets.length === 0) return [];
+  const [first, ...rest] = budgets.map((budget, index) => {
+    const { from, to } = periodWindow(budget.period, now);
+    const reservations = knex("budget_reservations")
+      .select(knex.raw("coalesce(sum(amount_usd), 0)"))
+      .where({ budget_id: budget.id })
+      .andWhere("expires_at", ">", now);
+    if (exceptRunId) reservations.whereNot({ run_id: exceptRunId });
+    const raises = knex("budget_raises")
+      .select(knex.raw("coalesce(sum(amount_usd), 0)"))
+      .where({ budget_id: budget.id });
+    if (from) raises.where({ period_start: from });
+    else raises.whereNull("period_start");
+    const spent = totalSpendQuery(knex, { scope: parseScope(budget.scope), from, to });
+    return knex.select(
+      knex.raw("?::int as i", [index]),
+      spent.as("spent"),
+      reservations.as("reserved"),
+      raises.as("raised"),
+    );
+  });
+  const query = rest.length > 0 ? (first as Knex.QueryBuilder).unionAll(rest, true) : first;
+  const rows = (await query) as {
+    i: number | string;
+    spent: string;
+    reserved: string;
+    raised: string;
+  }[];
+  const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
+  return budgets.map((budget, index) => {
+    const row = byIndex.get(index);
+    return {
+      budget,
+      spentUsd: Number(row?.spent ?? 0),
+      reservedUsd: Number(row?.reserved ?? 0),
+      limitUsd: budget.amountUsd + Number(row?.raised ?? 0),
+    };
+  });
 }
 
 function overMessage(standing: BudgetStanding, subject: BudgetSubject): string {

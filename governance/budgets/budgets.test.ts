@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSwitchboardError } from "../../core/index.js";
-import type { ApproverQuery, ThresholdNotice } from "../index.js";
+import {
+  type ApproverQuery,
+  Ledger,
+  type LedgerEntry,
+  parseScope,
+  periodWindow,
+  type ThresholdNotice,
+} from "../index.js";
 import { GovernanceFixture } from "../testing/governance-fixture.js";
 import { BACKENDS } from "../testing/test-databases.js";
 
@@ -202,5 +209,93 @@ describe.each(BACKENDS)("budgets on %s", (_name, makeBackend) => {
         percent: number;
       };
     expect(audited.map((row) => details(row).percent)).toEqual([50, 100]);
+  });
+
+  it("reads each budget's spend from the running totals, equal to the ledger: teams, renamed agents, late proxy spend and raises", async () => {
+    const now = new Date();
+    const [team] = await f.db.knex("teams").insert({ slug: "tally", name: "Tally" }, ["id"]);
+    const agent = await f.agent("tallied", { owner: "team:tally" });
+    // A retired agent of the same name: its spend is still the name's.
+    const [retired] = await f.db.knex("agents").insert(
+      {
+        name: "tallied",
+        title: "old",
+        owner: "team:tally",
+        runtime_type: "scripted",
+        manifest: "{}",
+        manifest_digest: "old",
+        retired_at: now,
+      },
+      ["id"],
+    );
+    const row = (key: string, over: Partial<LedgerEntry>): LedgerEntry => ({
+      occurredAt: now,
+      source: "proxy",
+      agentId: agent.id,
+      runtime: null,
+      model: "gpt-4o",
+      userId: f.who("bob").userId,
+      teamId: null,
+      runId: null,
+      sessionId: null,
+      apiKeyId: null,
+      inputTokens: 1,
+      outputTokens: 1,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.5,
+      dedupeKey: key,
+      metadata: {},
+      ...over,
+    });
+    const budgets = [];
+    for (const [scope, period] of [
+      ["team:tally", "month"],
+      ["agent:tallied", "week"],
+      ["user:bob@example.com", "none"],
+      ["platform", "day"],
+    ] as const) {
+      const { budget } = await f.budgets.set(f.who("root"), {
+        scope,
+        period,
+        amount_usd: 1_000_000,
+        mode: "notify",
+      });
+      budgets.push(budget);
+    }
+    // A run that spends through the proxy while it runs, ends, and has a call booked late.
+    const { run } = await f.service.start(f.who("bob"), { agentName: "tallied", input: "count" });
+    const ledger = new Ledger(f.db.knex);
+    await ledger.book([row(`${run.id}-call`, { runId: run.id, costUsd: 0.25 })]);
+    await f.finish(run.id, 1.5);
+    await ledger.book([row(`${run.id}-late`, { runId: run.id, costUsd: 0.125 })]);
+    await ledger.book([
+      // Booked to the team by a key of its own, with no agent.
+      row("tally-key", { agentId: null, teamId: team.id, userId: f.who("ada").userId }),
+      row("tally-retired", { agentId: retired.id, costUsd: 2 }),
+      // Last year: no period but "none" holds it.
+      row("tally-old", { occurredAt: new Date(now.getTime() - 400 * 86_400_000), costUsd: 4 }),
+    ]);
+    await f.db.knex("budget_raises").insert({
+      budget_id: budgets[0]?.id,
+      period_start: periodWindow("month", now).from,
+      amount_usd: 10,
+      raised_by: "user:root@example.com",
+    });
+
+    const listed = new Map((await f.budgets.list(f.who("root"), now)).map((b) => [b.id, b]));
+    for (const budget of budgets) {
+      const { from, to } = periodWindow(budget.period, now);
+      const booked = await ledger.spendFor({ scope: parseScope(budget.scope), from, to });
+      expect(booked).toBeGreaterThan(0);
+      expect({ scope: budget.scope, spent: listed.get(budget.id)?.spentUsd }).toEqual({
+        scope: budget.scope,
+        spent: booked,
+      });
+    }
+    expect(listed.get(budgets[0]?.id as string)?.limitUsd).toBe(1_000_010);
+    // The team's month: the run (0.25 + 1.5 + 0.125), the team's key, the retired agent.
+    expect(listed.get(budgets[0]?.id as string)?.spentUsd).toBeCloseTo(4.375, 8);
+    for (const budget of budgets) await f.budgets.delete(f.who("root"), budget.id);
   });
 });

@@ -144,20 +144,36 @@ export function whereInScope(knex: Knex, sql: Knex.QueryBuilder, scope: SpendSco
 /**
  * Inserts the entries, then sets `runs.cost_usd` of every run they name to its ledger sum:
  * the run's one figure, whichever of the runtime or the proxy booked last.
+ *
+ * The runs named are locked first, in id order, and only then are the ledger rows (and so
+ * the running totals the insert's trigger adds to) written. A run's close holds its run row
+ * before it books; the proxy's batch for the same run books rows that add to the same totals
+ * (one agent's day) and then sets the run's cost. Taking the run rows first in both keeps
+ * one order, run rows then totals, so the two queue instead of deadlocking.
  */
 export async function bookLedgerEntries(
   knex: Knex,
   entries: readonly LedgerEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  await insertLedgerEntries(knex, entries);
   const runIds = [...new Set(entries.map((e) => e.runId).filter((id): id is string => !!id))];
-  if (runIds.length === 0) return;
-  await knex.raw(
-    `update runs set cost_usd = booked.total
-       from (select run_id, sum(cost_usd) as total from ledger
-              where run_id = any(?::uuid[]) group by run_id) as booked
-      where runs.id = booked.run_id and runs.cost_usd is distinct from booked.total`,
-    [`{${runIds.join(",")}}`],
-  );
+  const runs = `{${runIds.sort().join(",")}}`;
+  if (runIds.length === 0) {
+    await insertLedgerEntries(knex, entries);
+    return;
+  }
+  const book = async (trx: Knex) => {
+    await trx.raw("select 1 from runs where id = any(?::uuid[]) order by id for update", [runs]);
+    await insertLedgerEntries(trx, entries);
+    await trx.raw(
+      `update runs set cost_usd = booked.total
+         from (select run_id, sum(cost_usd) as total from ledger
+                where run_id = any(?::uuid[]) group by run_id) as booked
+        where runs.id = booked.run_id and runs.cost_usd is distinct from booked.total`,
+      [runs],
+    );
+  };
+  // The lock lasts until commit: alone, the three statements need a transaction of their own.
+  if (knex.isTransaction) await book(knex);
+  else await knex.transaction(book);
 }

@@ -30,10 +30,11 @@ describe("spend CSV", () => {
       to: "2026-11-02",
       visibility: "all",
       total_usd: 1.5,
+      estimated_usd: 0.25,
       runs: 2,
       items: [
-        { key: "=cmd|' /C calc'!A0", cost_usd: 1, runs: 1 },
-        { key: null, cost_usd: 0.5, runs: 1 },
+        { key: "=cmd|' /C calc'!A0", cost_usd: 1, runs: 1, estimated_usd: 0.25 },
+        { key: null, cost_usd: 0.5, runs: 1, estimated_usd: 0 },
       ],
       days: [
         { day: "2026-11-01", cost_usd: 1.5, runs: 2 },
@@ -41,10 +42,10 @@ describe("spend CSV", () => {
       ],
     });
     expect(text.split("\r\n")).toEqual([
-      "model,cost_usd,runs",
-      "'=cmd|' /C calc'!A0,1,1",
-      "(none),0.5,1",
-      "total,1.5,2",
+      "model,cost_usd,runs,estimated_usd",
+      "'=cmd|' /C calc'!A0,1,1,0.25",
+      "(none),0.5,1,0",
+      "total,1.5,2,0.25",
       "",
       "day,cost_usd,runs",
       "2026-11-01,1.5,2",

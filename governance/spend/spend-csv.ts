@@ -17,12 +17,15 @@ export const csvLine = (cells: (string | number | null)[]) => `${cells.map(csvCe
 
 /**
  * The spend page's download: one line per group (as the page's table), then the total, then
- * one line per day; RFC 4180 lines (CRLF).
+ * one line per day; RFC 4180 lines (CRLF). `estimated_usd` is the part of a group's cost that
+ * is an estimate (runtimes billed by their own meter, priced by a configured rate).
  */
 export function spendCsv(answer: SpendAnswer): string {
-  let out = csvLine([answer.group_by, "cost_usd", "runs"]);
-  for (const item of answer.items) out += csvLine([item.key ?? "(none)", item.cost_usd, item.runs]);
-  out += csvLine(["total", answer.total_usd, answer.runs]);
+  let out = csvLine([answer.group_by, "cost_usd", "runs", "estimated_usd"]);
+  for (const item of answer.items) {
+    out += csvLine([item.key ?? "(none)", item.cost_usd, item.runs, item.estimated_usd]);
+  }
+  out += csvLine(["total", answer.total_usd, answer.runs, answer.estimated_usd]);
   out += "\r\n";
   out += csvLine(["day", "cost_usd", "runs"]);
   for (const day of answer.days) out += csvLine([day.day, day.cost_usd, day.runs]);

@@ -24,7 +24,9 @@ export interface SpendItem {
   /** The team's slug, the person's email, the agent's name, the runtime or the model; null: none booked. */
   key: string | null;
   cost_usd: number;
-  /** Distinct runs with spend in the group. */
+  /** The part of cost_usd that is an estimate: runtimes that bill by their own meter, priced by a configured rate. */
+  estimated_usd: number;
+  /** Runs first booked in the range and in the group (see `spendFigures`). */
   runs: number;
 }
 
@@ -37,6 +39,8 @@ export interface SpendDay {
 
 export interface SpendFigures {
   total_usd: number;
+  /** The part of total_usd that is an estimate (see SpendItem). */
+  estimated_usd: number;
   runs: number;
   items: SpendItem[];
   /** Every day of the range, oldest first, zero where nothing was booked. */
@@ -74,23 +78,55 @@ const NAMES: Partial<Record<SpendGroup, { table: string; name: string }>> = {
   agent: { table: "agents", name: "name" },
 };
 
-/** The rollup row's UTC day. */
+/** The total row's UTC day. */
 const DAY = "l.day";
 
 const money = (value: unknown) => Number(value ?? 0);
 const count = (value: unknown) => Number(value ?? 0);
 
+type Column = SpendGroup;
+
 /**
- * Spend from the ledger's daily rollup (`spend_daily`, kept by governance/ledger in the
- * ledger's own transactions), grouped and per day, over the rows a scope may see. The rollup
- * keeps every column a group, filter or scope reads, and the run, so its sums and distinct
- * run counts are the ledger's for any request.
+ * The ledger's running totals (governance/ledger's spend-totals.ts), narrowest first, with the
+ * columns each can answer for: `team` needs the booked team and the agent (whose owning team
+ * counts when none was booked). A request reads the first that has every column its grouping,
+ * filters and scope read; all three hold the same costs and runs, only folded differently.
+ */
+const TOTALS: readonly { table: string; columns: ReadonlySet<Column> }[] = [
+  { table: "spend_daily_agents", columns: new Set(["team", "agent"]) },
+  { table: "spend_daily_users", columns: new Set(["user"]) },
+  { table: "spend_daily", columns: new Set(["team", "user", "agent", "runtime", "model"]) },
+];
+
+/** The columns a request reads: its grouping, its filters and, unless it sees all, its scope. */
+function columnsRead(group: SpendGroup, filters: ResolvedFilters, scope: SpendScope): Column[] {
+  const columns: Column[] = [group];
+  if (filters.teamId !== undefined) columns.push("team");
+  if (filters.userId !== undefined) columns.push("user");
+  if (filters.agentIds !== undefined) columns.push("agent");
+  if (filters.runtime !== undefined) columns.push("runtime");
+  if (filters.model !== undefined) columns.push("model");
+  if (!scope.all) {
+    if (scope.userId) columns.push("user");
+    if (scope.teamIds.length > 0) columns.push("team");
+  }
+  return columns;
+}
+
+/**
+ * Spend from the ledger's running totals (kept by governance/ledger in the ledger's own
+ * transactions), grouped and per day, over the rows a scope may see: the same costs as the
+ * ledger's rows for any request.
  *
- * One statement answers all three figures. Runs are counted in two steps instead of with
- * `count(distinct run_id)`, which sorts the range's rows once per grouping set: first the
- * rows are summed per (group, run), per (day, run) and per run (grouping sets PostgreSQL can
- * hash), then those are counted (`count(run_id)` skips the row of spend booked to no run).
- * The total is the sum of exactly the rows the items and the days add up, in numeric.
+ * `runs` are summed, not counted: each run is counted once, in the total of its first
+ * booking (migration 20261206_0900_spend_totals). So a group's runs are the runs whose first
+ * booking falls in the range and in that group; the items' runs and the days' runs each add
+ * up to the total. Every row of a run names one person and one agent, so by person and by
+ * agent a run counts in the group that holds all its spend; by model, team or day a run that
+ * used two models, a proxy key of another team or ran past midnight counts under its first
+ * booking's, not under each. Spend booked to no run adds no run.
+ *
+ * One statement answers all three figures, one grouping set each.
  */
 export async function spendFigures(
   knex: Knex,
@@ -99,61 +135,55 @@ export async function spendFigures(
   scope: SpendScope,
 ): Promise<SpendFigures> {
   const key = KEY_COLUMN[request.groupBy];
-  const perRun = knex.from({ l: "spend_daily" });
+  const needed = columnsRead(request.groupBy, filters, scope);
+  const { table } = TOTALS.find((t) =>
+    needed.every((c) => t.columns.has(c)),
+  ) as (typeof TOTALS)[number];
+  const query = knex.from({ l: table });
   // The agents' teams are joined only when the team is read: every row pays for the join.
-  if (request.groupBy === "team" || filters.teamId || !scope.all) {
-    perRun.leftJoin("agent_team", "agent_team.agent_id", "l.agent_id");
+  if (needed.includes("team")) {
+    query
+      .with(
+        "agent_team",
+        knex.raw(
+          "select a.id as agent_id, t.id as team_id from agents a join teams t on a.owner = 'team:' || t.slug",
+        ),
+      )
+      .leftJoin("agent_team", "agent_team.agent_id", "l.agent_id");
   }
-  perRun
+  query
     .select(
       knex.raw(`${key} as key`),
-      knex.raw(`${DAY} as day`),
-      "l.run_id",
+      knex.raw(`${DAY}::text as day`),
       knex.raw(`grouping(${key}) as no_key`),
       knex.raw(`grouping(${DAY}) as no_day`),
       knex.raw("sum(l.cost_usd) as cost"),
+      knex.raw("sum(l.estimated_usd) as estimated"),
+      knex.raw("sum(l.runs) as runs"),
     )
     .where(DAY, ">=", request.from)
     .andWhere(DAY, "<=", request.to)
-    .groupByRaw(`grouping sets ((${key}, l.run_id), (${DAY}, l.run_id), (l.run_id))`);
-  applyFilters(perRun, filters);
-  applyScope(perRun, scope);
-  const query = knex
-    .with(
-      "agent_team",
-      knex.raw(
-        "select a.id as agent_id, t.id as team_id from agents a join teams t on a.owner = 'team:' || t.slug",
-      ),
-    )
-    .with("per_run", perRun)
-    .from("per_run")
-    .select(
-      "key",
-      knex.raw("day::text as day"),
-      "no_key",
-      "no_day",
-      knex.raw("sum(cost) as cost"),
-      knex.raw("count(run_id) as runs"),
-    )
-    .groupBy("no_key", "no_day", "key", "day");
-  // The per-run step holds a month of a busy ledger's (group, run) pairs in hash tables: with
-  // the default 4 MB of work memory they spill to disk; 64 MB for this one statement keeps
-  // them in memory (measured in bench/governance-spend).
-  const rows = (await knex.transaction(async (trx) => {
-    await trx.raw("set local work_mem = '64MB'");
-    return query.transacting(trx);
-  })) as Record<string, unknown>[];
+    .groupByRaw(`grouping sets ((${key}), (${DAY}), ())`);
+  applyFilters(query, filters);
+  applyScope(query, scope);
+  const rows = (await query) as Record<string, unknown>[];
 
-  let total = { cost: 0, runs: 0 };
+  let total = { cost: 0, estimated: 0, runs: 0 };
   const groups: SpendItem[] = [];
   const perDay = new Map<string, SpendDay>();
   for (const row of rows) {
     const noKey = Number(row.no_key) === 1;
     const noDay = Number(row.no_day) === 1;
-    if (noKey && noDay) total = { cost: money(row.cost), runs: count(row.runs) };
-    else if (noDay) {
+    if (noKey && noDay) {
+      total = { cost: money(row.cost), estimated: money(row.estimated), runs: count(row.runs) };
+    } else if (noDay) {
       const id = row.key === null || row.key === undefined ? null : String(row.key);
-      groups.push({ key: id, cost_usd: money(row.cost), runs: count(row.runs) });
+      groups.push({
+        key: id,
+        cost_usd: money(row.cost),
+        estimated_usd: money(row.estimated),
+        runs: count(row.runs),
+      });
     } else {
       const day = dayText(row.day);
       perDay.set(day, { day, cost_usd: money(row.cost), runs: count(row.runs) });
@@ -163,6 +193,7 @@ export async function spendFigures(
   items.sort((a, b) => b.cost_usd - a.cost_usd || String(a.key).localeCompare(String(b.key)));
   return {
     total_usd: total.cost,
+    estimated_usd: total.estimated,
     runs: total.runs,
     items,
     days: daysBetween(request.from, request.to).map(

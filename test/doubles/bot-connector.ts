@@ -53,6 +53,7 @@ export class BotConnectorDouble {
   private counter = 0;
   private conversationsExpected = false;
   private updatesToRefuse = 0;
+  private readonly blocked = new Set<string>();
 
   private constructor(
     private readonly server: LoopbackServer,
@@ -129,6 +130,14 @@ export class BotConnectorDouble {
   /** From now on, the bot may open 1:1 chats (POST v3/conversations). */
   expectConversations(): void {
     this.conversationsExpected = true;
+  }
+
+  /**
+   * From now on, opening a 1:1 chat with this member is refused as Teams refuses it when
+   * the person blocked the bot: 403 ConversationBlockedByUser (recorded as a refused create).
+   */
+  blockedBy(aadObjectId: string): void {
+    this.blocked.add(aadObjectId);
   }
 
   /** The 1:1 chats the bot opened, in order. */
@@ -230,6 +239,18 @@ export class BotConnectorDouble {
       return { status: 400, body: { error: { code: "BadArgument" } } };
     }
     const id = this.personalConversation(member.aadObjectId);
+    if (this.blocked.has(member.aadObjectId)) {
+      this.calls.push({ method: "create", conversationId: id, activity: params, refused: 403 });
+      return {
+        status: 403,
+        body: {
+          error: {
+            code: "ConversationBlockedByUser",
+            message: "User blocked the conversation with the bot.",
+          },
+        },
+      };
+    }
     this.calls.push({ method: "create", conversationId: id, activity: params, at: Date.now() });
     return { status: 201, body: { id } };
   }

@@ -106,16 +106,16 @@ describe("reading spend one may not see", { timeout: 120_000 }, () => {
   it("gives a person in no team only their own rows through any other filter or grouping", async () => {
     // triage is support's agent: carol's and tess's runs on it are not bob's to see.
     const triage = JSON.parse((await api("bob", `${NOVEMBER}&agent=triage&group_by=user`)).text);
-    expect(triage.items).toEqual([{ key: "bob@example.com", cost_usd: 0.125, runs: 1 }]);
+    expect(triage.items).toEqual([{ key: "bob@example.com", cost_usd: 0.125, runs: 1, estimated_usd: 0 }]);
     for (const group of ["team", "user", "agent", "runtime", "model"]) {
       const answer = JSON.parse((await api("bob", `${NOVEMBER}&group_by=${group}`)).text);
       expect([group, answer.total_usd]).toEqual([group, 1.25]);
     }
     const csv = await site("bob", `/spend.csv?${NOVEMBER}&group_by=user`);
     expect(csv.text.split("\r\n").slice(0, 3)).toEqual([
-      "user,cost_usd,runs",
-      "bob@example.com,1.25,2",
-      "total,1.25,2",
+      "user,cost_usd,runs,estimated_usd",
+      "bob@example.com,1.25,2,0",
+      "total,1.25,2,0",
     ]);
     const page = await site("bob", `/spend?${NOVEMBER}&group_by=user`);
     expect(page.text).not.toContain("carol@example.com");
@@ -165,9 +165,9 @@ describe("reading spend one may not see", { timeout: 120_000 }, () => {
 
   it("keeps names a spreadsheet would run as formulas as text in an admin's CSV", async () => {
     const byModel = await site("ada", "/spend.csv?group_by=model&from=2026-09-01&to=2026-09-30");
-    expect(byModel.text.split("\r\n")[1]).toBe(`'${FORMULA_MODEL},0.5,0`);
+    expect(byModel.text.split("\r\n")[1]).toBe(`'${FORMULA_MODEL},0.5,0,0`);
     const byUser = await site("ada", "/spend.csv?group_by=user&from=2026-09-01&to=2026-09-30");
-    expect(byUser.text.split("\r\n")[1]).toBe(`'${FORMULA_EMAIL},0.5,0`);
+    expect(byUser.text.split("\r\n")[1]).toBe(`'${FORMULA_EMAIL},0.5,0,0`);
     for (const line of `${byModel.text}${byUser.text}`.split("\r\n")) {
       for (const cell of line.split(",")) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
     }

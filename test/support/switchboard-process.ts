@@ -19,10 +19,18 @@ export class SwitchboardProcess {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  /** `input`, when given, is written to the process's stdin, which is then closed. */
-  constructor(args: string[], env: Record<string, string> = {}, input?: string) {
+  /**
+   * `input`, when given, is written to the process's stdin, which is then closed. It runs in
+   * the repository unless `cwd` says otherwise.
+   */
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    input?: string,
+    options: { cwd?: string } = {},
+  ) {
     this.child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",

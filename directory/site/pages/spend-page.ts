@@ -104,8 +104,9 @@ ${
   <h2 id="spend-totals" class="visually-hidden">Totals</h2>
   <dl class="stats">
     <div><dt>Spend</dt><dd id="spend-total">${formatUsd(answer.total_usd)}</dd></div>
-    <div><dt>Runs with spend</dt><dd>${count(answer.runs)}</dd></div>
+    <div><dt>Runs</dt><dd>${count(answer.runs)}</dd></div>
     <div><dt>Per run</dt><dd>${perRun}</dd></div>
+    ${answer.estimated_usd > 0 && html`<div><dt>Of which estimated</dt><dd id="spend-estimated">${formatUsd(answer.estimated_usd)}</dd></div>`}
   </dl>
   <p><a class="button-quiet" href="/spend.csv?${spendQuery(form, { from: answer.from, to: answer.to, group_by: answer.group_by })}" download>Download CSV</a></p>
   <div class="charts card">${barChart(
@@ -130,9 +131,11 @@ ${
     <thead><tr><th scope="col">${GROUP_LABELS[answer.group_by]}</th><th scope="col" class="num">Spend</th><th scope="col" class="num">Share</th><th scope="col" class="num">Runs</th></tr></thead>
     <tbody>${answer.items.map(
       (item) =>
-        html`<tr><th scope="row">${keyCell(answer, form, item.key)}</th><td class="num">${formatUsd(item.cost_usd)}</td><td class="num">${answer.total_usd > 0 ? `${((item.cost_usd / answer.total_usd) * 100).toFixed(1)}%` : "—"}</td><td class="num">${count(item.runs)}</td></tr>`,
+        html`<tr><th scope="row">${keyCell(answer, form, item.key)}</th><td class="num">${formatUsd(item.cost_usd)}${item.estimated_usd > 0 && html` <span class="muted">(${formatUsd(item.estimated_usd)} estimated)</span>`}</td><td class="num">${answer.total_usd > 0 ? `${((item.cost_usd / answer.total_usd) * 100).toFixed(1)}%` : "—"}</td><td class="num">${count(item.runs)}</td></tr>`,
     )}</tbody>
-  </table></div>`
+  </table></div>
+  <p class="muted">Each run counts once, in the group and on the day of its first cost: a run that used two models counts under the first.</p>
+  ${answer.estimated_usd > 0 && html`<p class="muted">Estimated: runtimes that bill by their own meter (Cursor runs, AgentCore compute) are booked at the rate their agent's manifest sets, not from the vendor's bill.</p>`}`
   }
 </section>`
 }`;
