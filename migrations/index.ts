@@ -17,6 +17,7 @@ import * as spendDaily from "./20261206_0700_spend_daily.js";
 import * as accessRequests from "./20261206_0800_access_requests.js";
 import * as spendTotals from "./20261206_0900_spend_totals.js";
 import * as scimLookups from "./20261206_0910_scim_lookups.js";
+import * as personIdKey from "./20261206_0920_person_id_key.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -49,4 +50,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0800_access_requests", ...accessRequests },
   { name: "20261206_0900_spend_totals", ...spendTotals },
   { name: "20261206_0910_scim_lookups", ...scimLookups },
+  { name: "20261206_0920_person_id_key", ...personIdKey },
 ];

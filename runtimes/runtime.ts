@@ -13,7 +13,8 @@ import type { z } from "zod";
  * - persistence: the engine stores every event, the transcript and the handle;
  * - authorization, budgets and cost attribution to people and teams: adapters report
  *   usage, the engine books it;
- * - who is asking: an adapter sees a session id and text, never a Switchboard user.
+ * - who is asking: an adapter sees a session id, text and an opaque person id (`personId`),
+ *   never a Switchboard user or an email.
  *
  * Shapes later runtimes need fit here: a sandbox (E2B, Daytona) keeps its id in the
  * handle, resumes it at the start of `turn` and pauses it before returning; a runtime with
@@ -61,6 +62,14 @@ export interface TurnRequest<Settings = unknown> {
   agent: { id: string; name: string };
   /** Switchboard's session id: stable for the whole conversation; safe to send to a runtime. */
   sessionId: string;
+  /**
+   * The person this turn is for, as an opaque id: the same for them in every session and
+   * process of this deployment, different in another deployment, and not reversible to
+   * their user id or email (an HMAC under a per-deployment key). For runtimes that keep
+   * per-user state (AgentCore's `runtimeUserId`); send it only where the manifest asks.
+   * Set by the runs engine; absent where no person is known (tests, tools).
+   */
+  personId?: string | undefined;
   /** The handle a previous turn yielded; null on the session's first turn. */
   handle: RuntimeHandle | null;
   /** The person's input for this turn. */

@@ -27,6 +27,7 @@ const TABLES = [
   "chat_replies",
   "ledger",
   "messages",
+  "person_id_key",
   "run_events",
   "runs",
   "secrets",

@@ -120,6 +120,64 @@ describe("bedrock-agentcore runtime", () => {
     expect(second.handle).toMatchObject({ runtimeSessionId: `switchboard-${sessionId}`, turns: 2 });
   });
 
+  describe("runtimeUserId", () => {
+    const ADA = "sb-3f1c9a7e0b2d4c6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c0d2e";
+    const BOB = "sb-0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d0e2f4a6b8c0d1e3f5a7b9c1d3e5f7a9b";
+
+    it("is sent as the person's opaque id only when the manifest opts in", async () => {
+      const { double, turn } = await agentCore(
+        { send_runtime_user_id: true },
+        { mayInvokeForUser: true },
+      );
+      const sessionId = randomUUID();
+      const first = await turn("hello", { sessionId, personId: ADA });
+      expect(first.error).toBeUndefined();
+      const second = await turn("again", { sessionId, handle: first.handle, personId: ADA });
+      expect(second.text).toBe('You said "again" (turn 2)');
+      await turn("hi", { personId: BOB });
+      expect(double.userIds).toEqual([ADA, ADA, BOB]);
+      const header = "x-amzn-bedrock-agentcore-runtime-user-id";
+      expect(double.received[0]?.headers[header]).toBe(ADA);
+
+      // Not opted in (the default): no header, even though the engine knows the person.
+      const { double: plain, turn: plainTurn } = await agentCore();
+      expect((await plainTurn("hello", { personId: ADA })).error).toBeUndefined();
+      expect(plain.userIds).toEqual([undefined]);
+      expect(plain.received[0]?.headers[header]).toBeUndefined();
+    });
+
+    it("names the extra permission AWS wants when the credentials lack it", async () => {
+      const { double, turn } = await agentCore({ send_runtime_user_id: true });
+      const refused = failure((await turn("hello", { personId: ADA })).error);
+      expect(refused.retryable).toBe(false);
+      expect(refused.message).toContain("bedrock-agentcore:InvokeAgentRuntimeForUser");
+      expect(refused.message).toContain("send_runtime_user_id");
+      expect(double.userIds).toEqual([]);
+    });
+
+    it("refuses to run for nobody rather than put every person on one identity", async () => {
+      const { double, turn } = await agentCore(
+        { send_runtime_user_id: true },
+        { mayInvokeForUser: true },
+      );
+      const refused = failure((await turn("hello")).error);
+      expect(refused.retryable).toBe(false);
+      expect(refused.message).toMatch(/runtimeUserId.*without a person/);
+      expect(double.received).toHaveLength(0);
+    });
+
+    it("is a yes or no in the manifest", () => {
+      const parsed = runtime.settings.safeParse({
+        type: "bedrock-agentcore",
+        agent_runtime_arn: AGENTCORE_ARN,
+        region: "us-east-1",
+        usd_per_second: 0.00003,
+        send_runtime_user_id: "yes",
+      });
+      expect(parsed.error?.issues[0]?.message).toMatch(/true or false.*InvokeAgentRuntimeForUser/);
+    });
+  });
+
   it("fills a payload template with the message and the session", async () => {
     const { double, turn } = await agentCore({
       payload: {
@@ -246,6 +304,35 @@ describe("bedrock-agentcore runtime", () => {
         message: expect.stringMatching(/stopped when a run was cancelled/),
       }),
     );
+  });
+
+  it("stops the session even when the caller stops reading at the first event after a cancel, as the engine does", async () => {
+    const { double, settings } = await agentCore();
+    double.holdTurns();
+    const controller = new AbortController();
+    const sessionId = randomUUID();
+    const reading = (async () => {
+      for await (const _event of runtime.turn({
+        settings: runtime.settings.parse(settings),
+        agent: { id: randomUUID(), name: "agentcore" },
+        sessionId,
+        handle: null,
+        input: "a long task",
+        transcript: [],
+        runId: "run-engine-like",
+        attempt: 1,
+        signal: controller.signal,
+        secrets: allowedEnvironment(env, Object.keys(env)),
+      })) {
+        if (controller.signal.aborted) break;
+      }
+    })();
+    await eventually(async () => expect(double.turns()).toHaveLength(1));
+    controller.abort();
+    await reading;
+    expect(double.stops).toEqual([`switchboard-${sessionId}`]);
+    expect(double.cancellations()).toBe(1);
+    double.releaseTurns();
   });
 
   describe("failures, in words, without secrets", () => {

@@ -74,7 +74,8 @@ export function fillPayload(template: unknown, input: string, sessionId: string)
  * An agent on Amazon Bedrock AgentCore Runtime, through `@aws-sdk/client-bedrock-agentcore`:
  * each turn is one `InvokeAgentRuntime` on the manifest's ARN and qualifier, with the payload
  * the manifest's template makes and a `runtimeSessionId` derived from Switchboard's session,
- * so one conversation stays on one microVM and its memory. The answer is read as it arrives.
+ * so one conversation stays on one microVM and its memory. With `send_runtime_user_id`, the
+ * person's opaque id (`TurnRequest.personId`, never their email) goes as `runtimeUserId`. The answer is read as it arrives.
  *
  * AgentCore ends a session that idles past the runtime's idleRuntimeSessionTimeout or lives
  * past its maxLifetime, and then quietly starts a fresh microVM for the same id. The handle
@@ -247,7 +248,19 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
     text: string,
   ): AsyncGenerator<RuntimeEvent, { text: string; turn?: number; usage: RuntimeEvent } | null> {
     const { settings } = request;
-    const context = { arn: settings.agent_runtime_arn, qualifier: settings.qualifier };
+    const runtimeUserId = settings.send_runtime_user_id ? request.personId : undefined;
+    if (settings.send_runtime_user_id && !runtimeUserId) {
+      // Sending nothing would put every person on one identity: refuse instead.
+      throw new RuntimeError(
+        RUNTIME_ERROR_CODES.rejected,
+        "This agent sends runtimeUserId, but the turn came without a person to send.",
+      );
+    }
+    const context = {
+      arn: settings.agent_runtime_arn,
+      qualifier: settings.qualifier,
+      forUser: runtimeUserId !== undefined,
+    };
     const deadline = AbortSignal.timeout(settings.timeout_seconds * 1000);
     const signal = AbortSignal.any([request.signal, deadline]);
     const started = this.now();
@@ -275,6 +288,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
           agentRuntimeArn: settings.agent_runtime_arn,
           qualifier: settings.qualifier,
           runtimeSessionId: session.runtimeSessionId,
+          ...(runtimeUserId ? { runtimeUserId } : {}),
           contentType: "application/json",
           accept: "text/event-stream, application/json",
           payload: new TextEncoder().encode(JSON.stringify(payload)),
@@ -310,8 +324,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
       }
     } catch (error) {
       if (request.signal.aborted) {
-        yield usage();
-        yield* this.stopOnCancel(client, settings, session);
+        yield* this.stopOnCancel(client, settings, session, usage());
         return null;
       }
       if (deadline.aborted) {
@@ -331,8 +344,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
       throw toRuntimeError(error, context);
     }
     if (request.signal.aborted) {
-      yield usage();
-      yield* this.stopOnCancel(client, settings, session);
+      yield* this.stopOnCancel(client, settings, session, usage());
       return null;
     }
     return { ...answer, usage: usage() };
@@ -341,11 +353,14 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
   /**
    * Stops the session a cancelled run was working in: AgentCore has no way to stop one
    * invocation, only its session. Best effort and bounded; the handle marks it stopped.
+   * The stop is sent before anything is yielded: the runs engine stops reading a cancelled
+   * turn at its next event, so a stop after a yield would never be sent.
    */
   private async *stopOnCancel(
     client: BedrockAgentCoreClient,
     settings: BedrockAgentCoreSettings,
     session: Session,
+    spent: RuntimeEvent,
   ): AsyncGenerator<RuntimeEvent> {
     try {
       await client.send(
@@ -359,6 +374,7 @@ export class BedrockAgentCoreRuntime implements AgentRuntime<BedrockAgentCoreSet
     } catch {
       // Gone already, or AgentCore unreachable: nothing more to stop.
     }
+    yield spent;
     yield handleOf({ ...session, stopped: true });
   }
 }

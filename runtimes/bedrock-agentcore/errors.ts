@@ -28,7 +28,7 @@ const CREDENTIALS_REFUSED = new Set([
  */
 export function toRuntimeError(
   error: unknown,
-  context: { arn: string; qualifier: string | undefined },
+  context: { arn: string; qualifier: string | undefined; forUser?: boolean },
 ): RuntimeError {
   if (error instanceof RuntimeError) return error;
   const err = error as ServiceError;
@@ -45,7 +45,9 @@ export function toRuntimeError(
   if (name === "AccessDeniedException" || status === 403) {
     return new RuntimeError(
       RUNTIME_ERROR_CODES.rejected,
-      `The AWS credentials may not invoke agent runtime ${context.arn} (HTTP 403); they need bedrock-agentcore:InvokeAgentRuntime on it.`,
+      context.forUser
+        ? `The AWS credentials may not invoke agent runtime ${context.arn} for a user (HTTP 403); with send_runtime_user_id they need both bedrock-agentcore:InvokeAgentRuntime and bedrock-agentcore:InvokeAgentRuntimeForUser on it.`
+        : `The AWS credentials may not invoke agent runtime ${context.arn} (HTTP 403); they need bedrock-agentcore:InvokeAgentRuntime on it.`,
     );
   }
   if (name === "ResourceNotFoundException" || status === 404) {

@@ -48,6 +48,18 @@ export const bedrockAgentCoreSettings = z.strictObject({
     )
     .optional(),
   /**
+   * Send each person's opaque Switchboard id as AgentCore's `runtimeUserId` (the
+   * X-Amzn-Bedrock-AgentCore-Runtime-User-Id header), so the agent can keep per-person state
+   * and get workload tokens for them. Off unless asked: AWS then also requires
+   * `bedrock-agentcore:InvokeAgentRuntimeForUser` on the runtime for the calling credentials.
+   */
+  send_runtime_user_id: z
+    .boolean({
+      error:
+        "must be true or false: true sends each person's opaque id as runtimeUserId (the credentials then need bedrock-agentcore:InvokeAgentRuntimeForUser)",
+    })
+    .default(false),
+  /**
    * The JSON the agent receives, with "{{input}}" and "{{session_id}}" where the person's
    * message and the session's id go; `{ "prompt": "{{input}}" }` when absent.
    */

@@ -10,6 +10,7 @@ import { LocalRunSignals } from "../signals/run-signals.js";
 import type { RunStore } from "../store/run-store.js";
 import type { SessionStore } from "../store/session-store.js";
 import { EngineFixture, echo, untilAborted } from "../testing/engine-fixture.js";
+import { PersonIds } from "./person-ids.js";
 import type { AgentSecrets } from "./run-executor.js";
 import type { RunKeys } from "./run-keys.js";
 
@@ -77,6 +78,35 @@ describe("RunEngine on PostgreSQL", () => {
       "user",
       "agent",
     ]);
+  });
+
+  it("gives each turn its person's opaque id: stable, per person, never the user id or email", async () => {
+    const agent = await addAgent("person-ids");
+    const engine = startEngine();
+    const bob = await fixture.addUser("bob@example.com");
+    const conversation = randomUUID();
+    for (const run of [
+      await ask(engine, agent, "one", conversation),
+      await ask(engine, agent, "two", conversation),
+      await ask(engine, agent, "elsewhere"),
+      await ask(engine, agent, "bob's", undefined, undefined, bob),
+    ]) {
+      expect((await finished(run.id)).status).toBe("succeeded");
+    }
+    const ids = runtime.received.map((turn) => turn.personId);
+    expect(ids[0]).toMatch(/^sb-[0-9a-f]{64}$/);
+    expect(ids.slice(0, 3)).toEqual([ids[0], ids[0], ids[0]]);
+    expect(ids[3]).toMatch(/^sb-[0-9a-f]{64}$/);
+    expect(ids[3]).not.toBe(ids[0]);
+    for (const id of ids) {
+      for (const known of [userId, bob, "ada@example.com", "bob@example.com"]) {
+        expect(id).not.toContain(known);
+      }
+    }
+    // Another process of the deployment (a second key reader) derives the same ids.
+    expect(await new PersonIds(db.knex).of(userId)).toBe(ids[0]);
+    const [{ n }] = await db.knex("person_id_key").count({ n: "*" });
+    expect(Number(n)).toBe(1);
   });
 
   it("runs different sessions at the same time", async () => {
@@ -284,6 +314,33 @@ describe("RunEngine on PostgreSQL", () => {
     const done = await finished(run.id);
     expect(done.status).toBe("cancelled");
     expect(runtime.received[0]?.signal.aborted).toBe(true);
+  });
+
+  it("keeps what a cancelled turn reports while it stops: the runtime's new handle and its cost", async () => {
+    const agent = await addAgent("cancel-reports");
+    runtime.script = async function* (request) {
+      yield* untilAborted(request);
+      // As AgentCore does: it stopped its session, and the turn's compute cost money.
+      yield { type: "usage", usage: { inputTokens: 0, outputTokens: 0, costUsd: 0.25 } };
+      yield { type: "handle", handle: { turn: 1, stopped: true } };
+      yield { type: "message_delta", text: "not shown" };
+    };
+    const signals = new LocalRunSignals();
+    const engine = startEngine({ signals });
+    await engine.start();
+    const run = await ask(undefined, agent, "a long task");
+    const draining = engine.drain({ sessionId: run.sessionId });
+    await eventually(async () => expect(runtime.received).toHaveLength(1));
+    await runs.requestCancel(run.id);
+    signals.cancelRequested(run.id);
+    await draining;
+    const done = await finished(run.id);
+    expect(done.status).toBe("cancelled");
+    expect(done.costUsd).toBeCloseTo(0.25, 6);
+    expect(await db.knex("ledger").where({ run_id: run.id })).toHaveLength(1);
+    expect((await sessions.get(run.sessionId))?.runtimeHandle).toEqual({ turn: 1, stopped: true });
+    const events = await runs.events(run.id);
+    expect(events.some((event) => event.type === "message.delta")).toBe(false);
   });
 
   it("notices a cancel through the database when no signal reaches it", async () => {

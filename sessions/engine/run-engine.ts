@@ -14,6 +14,7 @@ import { RunStore } from "../store/run-store.js";
 import { SessionLeases } from "../store/session-leases.js";
 import { SessionStore } from "../store/session-store.js";
 import type { AgentSource } from "./agent-source.js";
+import { PersonIds } from "./person-ids.js";
 import { type AgentSecrets, type RunControl, RunExecutor } from "./run-executor.js";
 import type { RunKeys } from "./run-keys.js";
 
@@ -82,6 +83,7 @@ export class RunEngine {
       runs: this.runs,
       slots: this.slots,
       sessions: new SessionStore(options.knex),
+      personIds: new PersonIds(options.knex),
       ledger: new Ledger(options.knex),
       budgets: new BudgetAdmission(options.knex),
       costCheckIntervalMs: options.costCheckIntervalMs ?? 5_000,

@@ -18,6 +18,7 @@ import { AttemptKeys } from "./attempt-keys.js";
 import { CostWatch } from "./cost-watch.js";
 import { EventWriter } from "./event-writer.js";
 import { ledgerRows } from "./ledger-rows.js";
+import type { PersonIds } from "./person-ids.js";
 import { describeFailure, refusalFor, type StopReason } from "./run-failures.js";
 import type { RunKeys } from "./run-keys.js";
 import { SecretScrubber } from "./secret-scrubber.js";
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   costCheckIntervalMs: number;
   slots: RunSlots;
   sessions: SessionStore;
+  /** The opaque id each turn's runtime may know its person by (never the email). */
+  personIds: PersonIds;
   agents: AgentSource;
   runtimes: RuntimeRegistry;
   signals: RunSignals;
@@ -53,6 +56,9 @@ export interface ExecutorOptions {
   /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT): each ended run is a span. */
   tracer?: AgentTracer | undefined;
 }
+
+/** How long after a cancel or timeout a runtime's handle and usage events are still taken. */
+const AFTER_STOP_GRACE_MS = 10_000;
 
 /** However the backoff doubles, a try waits no longer than this (and never overflows a timer). */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -266,12 +272,14 @@ export class RunExecutor {
     const session = await sessions.get(run.sessionId);
     if (!session) throw new Error(`session ${run.sessionId} is gone`);
     const transcript = await this.transcriptBefore(run);
+    const personId = await this.options.personIds.of(run.userId);
 
     const timeoutMs = turnTimeoutMs(agent.timeoutSeconds, this.options.defaultTimeoutMs);
     const key = await this.keys.issue(run, agent, timeoutMs);
     const timer = setTimeout(() => control.abort("timeout"), timeoutMs);
     let deltas = "";
     let final: string | undefined;
+    let abortedAt: number | undefined;
     const watch = new CostWatch(run, agent, {
       ledger: this.options.ledger,
       budgets: this.options.budgets,
@@ -289,6 +297,7 @@ export class RunExecutor {
         settings,
         agent: { id: agent.id, name: agent.name },
         sessionId: session.id,
+        personId,
         handle: session.runtimeHandle,
         input: run.input,
         transcript,
@@ -299,7 +308,23 @@ export class RunExecutor {
         modelProxy: key?.access,
         maxCostUsdPerRun: agent.maxCostUsdPerRun,
       })) {
-        if (control.signal.aborted) break;
+        if (control.signal.aborted) {
+          // A stopped turn's last words still count: the runtime's handle (a vendor session
+          // it stopped, so the next turn does not reuse it) and what the turn spent, which is
+          // booked. Nothing else is shown. Not after a lost lease (another worker owns the
+          // session now), and not for a runtime that keeps talking past the grace.
+          const reason = control.signal.reason as StopReason;
+          abortedAt ??= Date.now();
+          if (reason === "lease_lost" || reason === "shutdown") break;
+          if (Date.now() - abortedAt > AFTER_STOP_GRACE_MS) break;
+          if (event.type === "handle") {
+            await sessions.setHandle(session.id, scrubber.deep(event.handle));
+          } else if (event.type === "usage") {
+            usage.push(scrubber.deep(event.usage));
+            writer.add("usage", scrubber.deep({ ...event.usage }));
+          }
+          continue;
+        }
         switch (event.type) {
           case "handle":
             await sessions.setHandle(session.id, scrubber.deep(event.handle));

@@ -12,6 +12,9 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
  *   `POST /runtimes/{agentRuntimeArn}/invocations?qualifier=Q`, the payload as the body,
  *   `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id` (33 to 256 characters), Content-Type and
  *   Accept headers; the agent container's answer passed through with the session id header;
+ *   `X-Amzn-Bedrock-AgentCore-Runtime-User-Id` (runtimeUserId, 1 to 1024 characters) only
+ *   from credentials that also have `bedrock-agentcore:InvokeAgentRuntimeForUser`, else
+ *   AccessDeniedException (403);
  * - StopRuntimeSession: `POST /runtimes/{agentRuntimeArn}/stopruntimesession?qualifier=Q`
  *   with the session id header and `{ clientToken }`; 404 for a session it does not have;
  * - the agent side (https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/runtime-service-contract.html):
@@ -32,11 +35,18 @@ export interface AgentCoreDoubleOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   mode: "sse" | "json";
   reportsTurn?: boolean;
+  /**
+   * The credentials have bedrock-agentcore:InvokeAgentRuntimeForUser, so an invocation may
+   * carry a runtimeUserId; without it one that does is refused, as AWS refuses it.
+   */
+  mayInvokeForUser?: boolean;
 }
 
 export class AgentCoreRuntimeDouble extends ScriptableContractAgent {
   /** StopRuntimeSession calls, by session id, in order. */
   readonly stops: string[] = [];
+  /** The runtimeUserId of each invocation the agent answered (undefined: none was sent). */
+  readonly userIds: Array<string | undefined> = [];
   private readonly inFlight = new Map<string, ServerResponse>();
   /** Sessions whose invocation the caller hung up on: their microVM is still working. */
   private readonly cutOff = new Set<string>();
@@ -61,6 +71,7 @@ export class AgentCoreRuntimeDouble extends ScriptableContractAgent {
   override reset(): void {
     super.reset();
     this.stops.length = 0;
+    this.userIds.length = 0;
     this.cutOff.clear();
   }
 
@@ -109,7 +120,27 @@ export class AgentCoreRuntimeDouble extends ScriptableContractAgent {
       );
     }
     if (match[2] === "stopruntimesession") return this.stop(res, sessionId);
-    return this.invoke(req, res, raw, sessionId);
+    const userId = req.headers["x-amzn-bedrock-agentcore-runtime-user-id"];
+    if (userId !== undefined) {
+      const value = String(userId);
+      if (value.length < 1 || value.length > 1024) {
+        return awsError(
+          res,
+          400,
+          "ValidationException",
+          "1 validation error detected: Value at 'runtimeUserId' failed to satisfy constraint: Member must have length less than or equal to 1024",
+        );
+      }
+      if (!this.options.mayInvokeForUser) {
+        return awsError(
+          res,
+          403,
+          "AccessDeniedException",
+          `User: arn:aws:iam::111122223333:user/switchboard is not authorized to perform: bedrock-agentcore:InvokeAgentRuntimeForUser on resource: ${arn} because no identity-based policy allows the bedrock-agentcore:InvokeAgentRuntimeForUser action`,
+        );
+      }
+    }
+    return this.invoke(req, res, raw, sessionId, userId === undefined ? undefined : String(userId));
   }
 
   private stop(res: ServerResponse, sessionId: string): void {
@@ -133,9 +164,11 @@ export class AgentCoreRuntimeDouble extends ScriptableContractAgent {
     res: ServerResponse,
     raw: string,
     sessionId: string,
+    userId: string | undefined,
   ): Promise<void> {
     const received = this.receive(req, raw);
     if (!received) return awsError(res, 400, "ValidationException", "Invalid payload");
+    this.userIds.push(userId);
     if (this.answeredByScript(res, received)) return;
     if (this.failsThisTurn()) {
       return awsError(

@@ -12,12 +12,17 @@ const CREDENTIALS = {
 };
 
 /** An agent on AgentCore Runtime, on a local double of its data plane; SSE or JSON answers. */
-async function agentCoreFixtureFor(name: string, mode: "sse" | "json"): Promise<RuntimeFixture> {
+async function agentCoreFixtureFor(
+  name: string,
+  mode: "sse" | "json",
+  forUser = false,
+): Promise<RuntimeFixture> {
   const double = await AgentCoreRuntimeDouble.start({
     agentRuntimeArn: AGENTCORE_ARN,
     region: "us-east-1",
     credentials: CREDENTIALS,
     mode,
+    mayInvokeForUser: forUser,
   });
   const runtime = new BedrockAgentCoreRuntime({ egress: loopbackEgress });
   const settings = {
@@ -31,6 +36,7 @@ async function agentCoreFixtureFor(name: string, mode: "sse" | "json"): Promise<
     },
     usd_per_second: 0.00003,
     timeout_seconds: 30,
+    ...(forUser ? { send_runtime_user_id: true } : {}),
   };
   return {
     name,
@@ -61,3 +67,6 @@ async function agentCoreFixtureFor(name: string, mode: "sse" | "json"): Promise<
 export const agentCoreStreamingFixture = () =>
   agentCoreFixtureFor("bedrock-agentcore (SSE)", "sse");
 export const agentCoreJsonFixture = () => agentCoreFixtureFor("bedrock-agentcore (JSON)", "json");
+/** Streamed, sending each person's opaque id as runtimeUserId (credentials allowed to). */
+export const agentCoreForUserFixture = () =>
+  agentCoreFixtureFor("bedrock-agentcore (SSE, runtimeUserId)", "sse", true);

@@ -34,6 +34,8 @@ export async function collectTurn(
     runId?: string;
     /** The agent's max_cost_usd_per_run, as the engine hands it over. */
     maxCostUsdPerRun?: number;
+    /** The person's opaque id, as the engine hands it over. */
+    personId?: string;
   },
 ): Promise<TurnOutcome> {
   const settings = runtime.settings.parse(rawSettings);
@@ -44,6 +46,7 @@ export async function collectTurn(
       settings,
       agent: { id: "00000000-0000-4000-8000-000000000001", name: "contract-agent" },
       sessionId: turn.sessionId,
+      personId: turn.personId,
       handle: turn.handle ?? null,
       input: turn.input,
       transcript: turn.transcript ?? [],

@@ -38,6 +38,8 @@ export class SlackHarness {
     readonly events: SlackEventSender,
     /** serve's environment (for a `switchboard worker` next to it). */
     readonly env: Record<string, string>,
+    /** What each of `options.commands` printed, in order (e.g. an API key `keys create` made). */
+    readonly commandOutputs: string[] = [],
   ) {}
 
   static async start(options: SlackHarnessOptions): Promise<SlackHarness> {
@@ -65,9 +67,11 @@ export class SlackHarness {
     }
     const applied = await runSwitchboard(["agents", "apply", agents], env);
     if (applied.code !== 0) throw new Error(`agents apply failed:\n${applied.stderr}`);
+    const commandOutputs: string[] = [];
     for (const command of options.commands ?? []) {
       const ran = await runSwitchboard(command, env);
       if (ran.code !== 0) throw new Error(`${command.join(" ")} failed:\n${ran.stderr}`);
+      commandOutputs.push(ran.stdout);
     }
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -84,7 +88,7 @@ export class SlackHarness {
       slack.botUserId,
       slack.responseUrl,
     );
-    return new SlackHarness(root, slack, serve, baseUrl, events, env);
+    return new SlackHarness(root, slack, serve, baseUrl, events, env, commandOutputs);
   }
 
   async close(): Promise<void> {
