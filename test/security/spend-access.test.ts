@@ -106,7 +106,9 @@ describe("reading spend one may not see", { timeout: 120_000 }, () => {
   it("gives a person in no team only their own rows through any other filter or grouping", async () => {
     // triage is support's agent: carol's and tess's runs on it are not bob's to see.
     const triage = JSON.parse((await api("bob", `${NOVEMBER}&agent=triage&group_by=user`)).text);
-    expect(triage.items).toEqual([{ key: "bob@example.com", cost_usd: 0.125, runs: 1, estimated_usd: 0 }]);
+    expect(triage.items).toEqual([
+      { key: "bob@example.com", cost_usd: 0.125, runs: 1, estimated_usd: 0 },
+    ]);
     for (const group of ["team", "user", "agent", "runtime", "model"]) {
       const answer = JSON.parse((await api("bob", `${NOVEMBER}&group_by=${group}`)).text);
       expect([group, answer.total_usd]).toEqual([group, 1.25]);
