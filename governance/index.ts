@@ -49,14 +49,14 @@ export {
 } from "./budgets/budget-admission.js";
 export { type BudgetReport, Budgets } from "./budgets/budgets.js";
 export { type BudgetPeriod, PERIODS, periodWindow } from "./budgets/periods.js";
-export { bookLedgerEntries, Ledger, whereInScope } from "./ledger/ledger.js";
+export { bookLedgerEntries, Ledger } from "./ledger/ledger.js";
 export type { LedgerEntry } from "./ledger/ledger-entry.js";
 export {
   LedgerWriter,
   type LedgerWriterOptions,
   spendByApiKey,
 } from "./ledger/ledger-writer.js";
-export { parseScope, type SpendScope, scopeText } from "./ledger/scope.js";
+export { parseScope, type SpendScope, scopeText, whereInScope } from "./ledger/scope.js";
 export {
   SPEND_TOTALS,
   type SpendTotalsDrift,

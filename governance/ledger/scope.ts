@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import { badRequest } from "../../core/index.js";
 
 /**
@@ -32,4 +33,32 @@ export function parseScope(text: unknown): SpendScope {
 
 export function scopeText(scope: SpendScope): string {
   return scope.type === "platform" ? "platform" : `${scope.type}:${scope.key}`;
+}
+
+/**
+ * Which ledger rows count for a scope. A team's spend is what is booked to the team and
+ * what its agents (owner `team:SLUG`) spend; an agent's, every agent ever registered under
+ * the name (a retired one's history stays its own only by id, but a budget is by name).
+ */
+export function whereInScope(knex: Knex, sql: Knex.QueryBuilder, scope: SpendScope): void {
+  switch (scope.type) {
+    case "platform":
+      return;
+    case "user":
+      sql.whereIn("user_id", knex("users").select("id").where({ email: scope.key }));
+      return;
+    case "agent":
+      sql.whereIn("agent_id", knex("agents").select("id").where({ name: scope.key }));
+      return;
+    case "team":
+      sql.where((q) =>
+        q.whereIn("team_id", knex("teams").select("id").where({ slug: scope.key })).orWhereIn(
+          "agent_id",
+          knex("agents")
+            .select("id")
+            .where({ owner: `team:${scope.key}` }),
+        ),
+      );
+      return;
+  }
 }

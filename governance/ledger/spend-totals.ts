@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { SpendScope } from "./scope.js";
+import { type SpendScope, whereInScope } from "./scope.js";
 
 /**
  * The ledger's running totals (migration 20261206_0900_spend_totals says why each exists and
@@ -44,27 +44,8 @@ export function totalSpendQuery(
   const sql = knex(table).select(knex.raw("coalesce(sum(cost_usd), 0) as total"));
   if (query.from) sql.where("day", ">=", dayOf(query.from));
   if (query.to) sql.where("day", "<", dayOf(query.to));
-  switch (scope.type) {
-    case "platform":
-      break;
-    case "user":
-      sql.whereIn("user_id", knex("users").select("id").where({ email: scope.key }));
-      break;
-    case "agent":
-      sql.whereIn("agent_id", knex("agents").select("id").where({ name: scope.key }));
-      break;
-    case "team":
-      // What is booked to the team, and what its agents spend (as whereInScope reads the ledger).
-      sql.where((q) =>
-        q.whereIn("team_id", knex("teams").select("id").where({ slug: scope.key })).orWhereIn(
-          "agent_id",
-          knex("agents")
-            .select("id")
-            .where({ owner: `team:${scope.key}` }),
-        ),
-      );
-      break;
-  }
+  // The totals carry the ledger's user, agent and team columns: the same scope rules read them.
+  whereInScope(knex, sql, scope);
   return sql;
 }
 
