@@ -247,13 +247,15 @@ describe("/agents", { timeout: 60_000 }, () => {
     );
   });
 
-  it("refuses a run the person may not start, says how to ask, and posts nothing in the channel", async () => {
+  it("refuses a run the person may not start, offers Request access, and posts nothing in the channel", async () => {
     await events().command("UBOB", "/agents", "run restricted what is my salary");
     const refusal = await nextResponse();
     expect(refusal.response_type).toBe("ephemeral");
     expect(refusal.text).toMatch(
-      /You can see `restricted` but you aren't allowed to run it yet\. Ask for access on its page: http.*\/agents\/restricted/,
+      /You can see `restricted` but you aren't allowed to run it yet\. Ask its owners with the button below \(or on its page: http.*\/agents\/restricted\)/,
     );
+    // The button files the request (test/slack-access-requests.test.ts follows it through).
+    expect(JSON.stringify(refusal.blocks)).toContain('"text":"Request access"');
     expect(slack().callsOf("chat.postMessage")).toEqual([]);
   });
 
