@@ -38,6 +38,7 @@ export async function openAuthorization(
         openFgaApiUrl: config.OPENFGA_API_URL,
         openFgaStoreId: config.OPENFGA_STORE_ID,
         openFgaApiToken: config.OPENFGA_API_TOKEN,
+        openFgaListCacheTtlMs: config.OPENFGA_LIST_CACHE_TTL_MS,
         knex: db.knex,
         databaseUrl: config.DATABASE_URL,
         logger,

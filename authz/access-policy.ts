@@ -53,15 +53,10 @@ export class AccessPolicy {
   }
 
   /**
-   * Whether `list` answers with every object, however many: the embedded evaluator does; an
-   * OpenFGA server stops at its list-objects cap (1,000 by default), so callers that must not
-   * miss one (a page of search results) filter candidates with `filter` instead.
+   * Every object of `type` the principal has `relation` on, however many: both authorizers
+   * list completely, and keep the answer until access changes (the OpenFGA server's for a
+   * few seconds at most; see OpenFgaAuthorizer).
    */
-  get listsCompletely(): boolean {
-    return this.authorizer.backend === "embedded";
-  }
-
-  /** Every object of `type` the principal has `relation` on. */
   async list(principal: Principal, relation: string, type: string): Promise<string[]> {
     if (principal.kind !== "user") return [];
     return this.bounded(() =>

@@ -32,6 +32,7 @@ export {
 } from "./open-authorizer.js";
 export { openFgaTarget } from "./openfga/conformance-target.js";
 export { OpenFgaAuthorizer } from "./openfga/openfga-authorizer.js";
+export { OPENFGA_SERVER_SETTINGS } from "./openfga/server-settings.js";
 export { loadPolicyModel, userPlacesOf } from "./policy-model.js";
 export {
   actorOf,

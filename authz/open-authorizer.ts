@@ -10,6 +10,8 @@ export interface AuthorizerSettings {
   openFgaApiUrl?: string | undefined;
   openFgaStoreId?: string | undefined;
   openFgaApiToken?: string | undefined;
+  /** How long the OpenFGA server's list answers are kept; see OpenFgaAuthorizer. */
+  openFgaListCacheTtlMs?: number | undefined;
   knex: Knex;
   /** PostgreSQL URL, so embedded evaluators in several processes stay in step. */
   databaseUrl?: string | undefined;
@@ -28,6 +30,7 @@ export async function openAuthorizer(settings: AuthorizerSettings): Promise<Auth
       storeId: settings.openFgaStoreId,
       apiToken: settings.openFgaApiToken,
       modelDsl,
+      listCacheTtlMs: settings.openFgaListCacheTtlMs,
     });
   }
   return EmbeddedAuthorizer.open({

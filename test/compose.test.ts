@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildCli, configSchema, loadConfig } from "../app/index.js";
+import { OPENFGA_SERVER_SETTINGS } from "../authz/index.js";
 import {
   compose,
   environmentOf,
@@ -164,6 +165,12 @@ describe("docker-compose.yml", () => {
     );
     const source = init?.split(":")[0] ?? "";
     expect(readFileSync(root(source), "utf8")).toMatch(/CREATE DATABASE openfga/i);
+  });
+
+  it("runs OpenFGA with the cache and list settings Switchboard expects", () => {
+    const environment = (compose.services.openfga as Service).environment ?? {};
+    for (const [name, value] of Object.entries(OPENFGA_SERVER_SETTINGS))
+      expect(String(environment[name]), name).toBe(value);
   });
 
   it("depends only on services it defines and mounts only files that exist", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { buildCli, configSchema, loadConfig } from "../app/index.js";
+import { OPENFGA_SERVER_SETTINGS } from "../authz/index.js";
 import { repoPath } from "./support/compose-file.js";
 
 /**
@@ -252,6 +253,9 @@ describe.skipIf(!helm.path)("the Helm chart", { timeout: 120_000 }, () => {
     const openfga = container(manifests, "Deployment", "sb-switchboard-openfga");
     const byName = new Map((openfga.env ?? []).map((v) => [v.name, v]));
     expect(byName.get("OPENFGA_AUTHN_METHOD")?.value).toBe("preshared");
+    // The cache and list settings Switchboard expects, as docker compose sets them.
+    for (const [name, value] of Object.entries(OPENFGA_SERVER_SETTINGS))
+      expect(byName.get(name)?.value, name).toBe(value);
     expect(byName.get("OPENFGA_AUTHN_PRESHARED_KEYS")?.valueFrom?.secretKeyRef).toEqual({
       name: "switchboard-secrets",
       key: "OPENFGA_API_TOKEN",

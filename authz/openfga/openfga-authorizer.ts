@@ -14,7 +14,9 @@ import type {
   ReadFilter,
   TupleKey,
 } from "../types.js";
+import { StoreChangeWatch } from "./change-watch.js";
 import { translateOpenFgaError } from "./errors.js";
+import { ListObjectsCache } from "./list-cache.js";
 import { ensureModel, ensureStore } from "./store-setup.js";
 import { listedUser, listUsersBody, nonEmpty } from "./wire.js";
 
@@ -26,26 +28,56 @@ export interface OpenFgaOptions {
   apiToken?: string | undefined;
   /** The policy in OpenFGA's DSL; written to the store when the stored model differs. */
   modelDsl: string;
+  /**
+   * How long a list-objects answer is kept (0: not kept), and for how long after this
+   * process writes tuples it asks past the server's caches. See list-cache.ts.
+   */
+  listCacheTtlMs?: number | undefined;
+  /** How often the changelog is read for writes made elsewhere, while answers are kept. */
+  changesEveryMs?: number | undefined;
 }
+
+export const DEFAULT_LIST_CACHE_TTL_MS = 10_000;
+const DEFAULT_CHANGES_EVERY_MS = 1_000;
 
 // OpenFGA accepts at most this many tuples in one write by default.
 const WRITE_CHUNK = 100;
 
-function consistency(options?: ReadOptions) {
-  return options?.fresh
-    ? ConsistencyPreference.HigherConsistency
-    : ConsistencyPreference.MinimizeLatency;
-}
-
-/** The Authorizer backed by an OpenFGA server, pinned to the model id it found or wrote. */
+/**
+ * The Authorizer backed by an OpenFGA server, pinned to the model id it found or wrote.
+ *
+ * Lists come from StreamedListObjects, which has no cap on results (ListObjects stops at
+ * the server's `--listObjects-max-results`, 1,000 by default), and are kept per question for
+ * `listCacheTtlMs` (see list-cache.ts): the directory lists what a person may view on every
+ * page. Whatever this process writes empties that cache, and for `listCacheTtlMs` afterwards
+ * every question is asked with HIGHER_CONSISTENCY, past the server's own check caches, so a
+ * revoke made here takes effect on the next request.
+ */
 export class OpenFgaAuthorizer implements Authorizer {
   readonly backend = "openfga";
+  private readonly lists: ListObjectsCache | undefined;
+  private readonly changes: StoreChangeWatch;
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private readonly writeWindowMs: number;
 
   private constructor(
     private readonly client: OpenFgaClient,
     readonly storeId: string,
     readonly modelId: string,
-  ) {}
+    options: Pick<OpenFgaOptions, "listCacheTtlMs" | "changesEveryMs">,
+  ) {
+    const ttlMs = options.listCacheTtlMs ?? DEFAULT_LIST_CACHE_TTL_MS;
+    this.writeWindowMs = Math.max(ttlMs, DEFAULT_LIST_CACHE_TTL_MS);
+    this.lists = ttlMs > 0 ? new ListObjectsCache({ ttlMs }) : undefined;
+    this.changes = new StoreChangeWatch(client, options.changesEveryMs ?? DEFAULT_CHANGES_EVERY_MS);
+  }
+
+  /** Past the server's caches when asked to, or while this process's own write may be in them. */
+  private consistency(options?: ReadOptions) {
+    return options?.fresh || Date.now() - this.lastWriteAt < this.writeWindowMs
+      ? ConsistencyPreference.HigherConsistency
+      : ConsistencyPreference.MinimizeLatency;
+  }
 
   static async connect(options: OpenFgaOptions): Promise<OpenFgaAuthorizer> {
     const credentials = options.apiToken
@@ -74,6 +106,7 @@ export class OpenFgaAuthorizer implements Authorizer {
       new OpenFgaClient({ ...base, storeId, authorizationModelId: modelId }),
       storeId,
       modelId,
+      options,
     );
   }
 
@@ -82,7 +115,7 @@ export class OpenFgaAuthorizer implements Authorizer {
     const response = await this.call(() =>
       this.client.check(
         { user, relation, object, contextualTuples: nonEmpty(contextualTuples) },
-        { consistency: consistency(options) },
+        { consistency: this.consistency(options) },
       ),
     );
     return response.allowed === true;
@@ -100,7 +133,7 @@ export class OpenFgaAuthorizer implements Authorizer {
         : {}),
     }));
     const response = await this.call(() =>
-      this.client.batchCheck({ checks }, { consistency: consistency(options) }),
+      this.client.batchCheck({ checks }, { consistency: this.consistency(options) }),
     );
     const answers = new Array<boolean>(checks.length).fill(false);
     for (const result of response.result) {
@@ -112,44 +145,74 @@ export class OpenFgaAuthorizer implements Authorizer {
   }
 
   async listObjects(request: ListObjectsRequest, options?: ReadOptions): Promise<string[]> {
-    const response = await this.call(() =>
-      this.client.listObjects(
+    // Contextual tuples and conditions' context make an answer one-off: never kept.
+    const oneOff = Boolean(request.contextualTuples?.length || request.context);
+    if (!this.lists || options?.fresh || oneOff) return this.streamList(request, options);
+    if (await this.changes.changed()) this.lists.invalidate();
+    const key = `${request.user}\n${request.relation}\n${request.type}`;
+    return this.lists.get(key, () => this.streamList(request));
+  }
+
+  /** Every object, however many: the streamed call is not cut at the server's max results. */
+  private async streamList(request: ListObjectsRequest, options?: ReadOptions): Promise<string[]> {
+    return this.call(async () => {
+      const objects: string[] = [];
+      const stream = this.client.streamedListObjects(
         {
           user: request.user,
           relation: request.relation,
           type: request.type,
           contextualTuples: nonEmpty(request.contextualTuples),
+          context: request.context,
         },
-        { consistency: consistency(options) },
-      ),
-    );
-    return response.objects;
+        { consistency: this.consistency(options) },
+      );
+      for await (const { object } of stream) objects.push(object);
+      return objects;
+    });
   }
 
   async listUsers(request: ListUsersRequest, options?: ReadOptions): Promise<string[]> {
     const response = await this.call(() =>
-      this.client.listUsers(listUsersBody(request), { consistency: consistency(options) }),
+      this.client.listUsers(listUsersBody(request), { consistency: this.consistency(options) }),
     );
     return response.users.map(listedUser);
   }
 
+  /**
+   * One request, so all or nothing, up to the server's 100 tuples per write. More (a team sync
+   * at start-up with over 100 teams) go in requests of 100, deletes first: a failure part-way
+   * then leaves less access, never more, and the write can be repeated (writes are idempotent).
+   */
   async write(writes: TupleKey[], deletes: TupleKey[] = []): Promise<void> {
     if (writes.length === 0 && deletes.length === 0) return;
+    const requests =
+      writes.length + deletes.length <= WRITE_CHUNK
+        ? [{ writes, deletes }]
+        : [
+            ...chunks(deletes).map((part) => ({ writes: [], deletes: part })),
+            ...chunks(writes).map((part) => ({ writes: part, deletes: [] })),
+          ];
     try {
-      await this.call(() =>
-        this.client.write(
-          { writes: writes.map(plain), deletes: deletes.map(plain) },
-          {
-            transaction: { maxPerChunk: WRITE_CHUNK },
-            conflict: {
-              onDuplicateWrites: ClientWriteRequestOnDuplicateWrites.Ignore,
-              onMissingDeletes: ClientWriteRequestOnMissingDeletes.Ignore,
+      for (const request of requests) {
+        await this.call(() =>
+          this.client.write(
+            { writes: request.writes.map(plain), deletes: request.deletes.map(plain) },
+            {
+              conflict: {
+                onDuplicateWrites: ClientWriteRequestOnDuplicateWrites.Ignore,
+                onMissingDeletes: ClientWriteRequestOnMissingDeletes.Ignore,
+              },
             },
-          },
-        ),
-      );
+          ),
+        );
+      }
     } catch (error) {
       throw asInvalidTuple(error);
+    } finally {
+      // Even a failed write may have stored part of it: forget what was listed before it.
+      this.lastWriteAt = Date.now();
+      this.lists?.invalidate();
     }
   }
 
@@ -204,6 +267,12 @@ function asInvalidTuple(error: unknown): unknown {
     return new AuthzError("invalid_tuple", error.message, { cause: error });
   }
   return error;
+}
+
+function chunks(tuples: TupleKey[]): TupleKey[][] {
+  const parts: TupleKey[][] = [];
+  for (let i = 0; i < tuples.length; i += WRITE_CHUNK) parts.push(tuples.slice(i, i + WRITE_CHUNK));
+  return parts;
 }
 
 function plain(tuple: TupleKey): TupleKey {

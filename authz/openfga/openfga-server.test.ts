@@ -89,6 +89,23 @@ describeWithOpenFga("OpenFgaAuthorizer against a real OpenFGA server", (openFga)
     ).toBe(false);
   });
 
+  it("writes and deletes more tuples than the server takes in one request (100)", async () => {
+    const fga = await OpenFgaAuthorizer.connect({
+      apiUrl: openFga().url,
+      storeName: "many",
+      modelDsl: loadPolicyModel(),
+    });
+    const teams = Array.from({ length: 150 }, (_, i) => ({
+      user: `team:t${i}#member`,
+      relation: "agent_registrar",
+      object: "platform:switchboard",
+    }));
+    await fga.write(teams);
+    expect(await fga.read({ object: "platform:switchboard" })).toHaveLength(150);
+    await fga.write(teams.slice(0, 20), teams.slice(20));
+    expect(await fga.read({ object: "platform:switchboard" })).toHaveLength(20);
+  });
+
   it("refuses a tuple the model does not allow, writing nothing", async () => {
     const fga = await OpenFgaAuthorizer.connect({
       apiUrl: openFga().url,

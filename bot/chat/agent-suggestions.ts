@@ -1,5 +1,5 @@
-import type { AccessPolicy, Principal } from "../../authz/index.js";
-import type { Agent, AgentRegistry } from "../../directory/index.js";
+import type { Principal } from "../../authz/index.js";
+import type { Agent, AgentDirectory, AgentRegistry } from "../../directory/index.js";
 
 const MAX_CANDIDATES = 300;
 const STOP_WORDS = new Set(
@@ -39,18 +39,18 @@ function score(agent: Agent, wanted: ReadonlySet<string>): number {
  * it, so one click picks it deliberately.
  */
 export async function suggestAgents(
-  deps: { access: AccessPolicy; registry: AgentRegistry },
+  deps: { directory: AgentDirectory; registry: AgentRegistry },
   principal: Principal,
   request: string,
   options: { limit?: number; include?: string | undefined } = {},
 ): Promise<Agent[]> {
   const limit = options.limit ?? 5;
-  const runnable = (await deps.access.list(principal, "runner", "agent"))
-    .map((object) => object.slice("agent:".length))
+  const runnable = (await deps.directory.agentNamesFor(principal, "runner"))
     .sort()
     .slice(0, MAX_CANDIDATES);
-  const agents = (await Promise.all(runnable.map((name) => deps.registry.find(name)))).filter(
-    (agent): agent is Agent => agent !== undefined && agent.state === "enabled",
+  // One query for them all (live agents only), not one per agent.
+  const agents = (await deps.registry.catalog.findLive(runnable)).filter(
+    (agent) => agent.state === "enabled",
   );
   const wanted = new Set(words(request));
   const ranked = agents

@@ -81,16 +81,12 @@ async function runnableAgents(
   deps: SlackDeps,
   person: UserPrincipal,
 ): Promise<{ shown: Agent[]; total: number }> {
-  const names = (await deps.access.list(person, "runner", "agent"))
-    .map((object) => object.slice("agent:".length))
-    .sort();
+  const names = (await deps.directory.agentNamesFor(person, "runner")).sort();
   const shown: Agent[] = [];
   // A few more than shown, in case some are suspended or disabled.
-  const candidates = await Promise.all(
-    names.slice(0, AGENTS_SHOWN * 2).map((name) => deps.registry.find(name)),
-  );
+  const candidates = await deps.registry.catalog.findLive(names.slice(0, AGENTS_SHOWN * 2));
   for (const agent of candidates) {
-    if (agent && agent.state === "enabled" && shown.length < AGENTS_SHOWN) shown.push(agent);
+    if (agent.state === "enabled" && shown.length < AGENTS_SHOWN) shown.push(agent);
   }
   return { shown, total: names.length };
 }

@@ -24,7 +24,7 @@ export interface ListRequest extends AgentFilter {
   cursor?: string | undefined;
   /** 1–100; default 50. */
   limit?: number | undefined;
-  /** Also count facet values (one list-objects call and four grouped queries). */
+  /** Also count facet values (one query among the agents the person may view). */
   facets?: boolean | undefined;
 }
 
@@ -56,9 +56,6 @@ export interface RequestContext {
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;
-/** Candidate batches: the first, and the most one query and one batch check may carry. */
-const FIRST_BATCH = 100;
-const MAX_BATCH = 1_000;
 const AGENT_PREFIX = "agent:";
 
 /**
@@ -79,12 +76,12 @@ export class AgentDirectory {
   ) {}
 
   /**
-   * A page of agents the person may view, in one of two ways. Plain browsing scans candidate
-   * names from the database a batch at a time and filters them by the policy until the page
-   * is full, so a person who may view few of many agents never makes the server load them
-   * all; batches double as they go. A search or facet counts, where the policy can name
-   * every agent the person may view, starts from that list instead. Either way only the
-   * page's own rows are read whole.
+   * A page of agents the person may view: the names they may view (one list-objects answer,
+   * kept by the authorizer between changes of access), then one indexed query for the page
+   * among them, and the page's own rows read whole. A person who may view few of many agents
+   * never makes the server load the rest; no agent is checked one by one (on an OpenFGA
+   * server a check of one agent is about 25 datastore queries on this model, so checking a
+   * page's candidates ran past its deadline: see bench/README.md).
    */
   async list(principal: Principal, request: ListRequest = {}): Promise<AgentPage> {
     // Every surface searches through here (the API, the site, Slack's /agents search).
@@ -92,62 +89,26 @@ export class AgentDirectory {
     if (unstorable) throw badRequest(describeUnstorableInput("The search", unstorable));
     const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
-    // A search scans every agent that matches it, mostly ones the person may not view; facet
-    // counts need the full list anyway. One list-objects call and one indexed query then
-    // answer both (in the directory bench: several times fewer rows read than a scan).
-    const everything = this.access.listsCompletely && Boolean(request.q || request.facets);
-    const visible =
-      everything || request.facets ? await this.visibleAgentNames(principal) : undefined;
-    const [page, facets] = await Promise.all([
-      everything && visible
-        ? this.registry.catalog
-            .namesAmong(request, visible, { after, limit: limit + 1 })
-            .then((names) => ({ names: names.slice(0, limit), more: names.length > limit }))
-        : this.visibleNames(principal, request, after, limit),
-      visible && request.facets ? this.registry.catalog.facets(request, visible) : undefined,
+    const visible = await this.agentNamesFor(principal, "viewer");
+    const [names, facets] = await Promise.all([
+      this.registry.catalog.namesAmong(request, visible, { after, limit: limit + 1 }),
+      request.facets ? this.registry.catalog.facets(request, visible) : undefined,
     ]);
-    const items = await this.registry.catalog.findLive(page.names);
-    const last = page.names.at(-1);
-    return { items, nextCursor: page.more && last ? encodeCursor(last) : null, facets };
-  }
-
-  /** A page of names by scanning candidates and batch-checking them: right on every backend. */
-  private async visibleNames(
-    principal: Principal,
-    request: ListRequest,
-    start: string | undefined,
-    limit: number,
-  ): Promise<{ names: string[]; more: boolean }> {
-    const names: string[] = [];
-    let after = start;
-    let batch = Math.min(Math.max(limit * 4, FIRST_BATCH), MAX_BATCH);
-    for (;;) {
-      const candidates = await this.registry.catalog.candidateNames(request, {
-        after,
-        limit: batch,
-      });
-      const allowed = await this.access.filter(principal, "viewer", candidates.map(agentObject));
-      for (const object of allowed) {
-        // One more than the page: then there certainly is a next page.
-        if (names.length === limit) return { names, more: true };
-        names.push(object.slice(AGENT_PREFIX.length));
-      }
-      const exhausted = candidates.length < batch;
-      // A full page at the end of a full batch: there may be more (the next page may be empty).
-      if (names.length === limit || exhausted) return { names, more: !exhausted };
-      after = candidates.at(-1);
-      batch = Math.min(batch * 2, MAX_BATCH);
-    }
+    const page = names.slice(0, limit);
+    const items = await this.registry.catalog.findLive(page);
+    const last = page.at(-1);
+    return { items, nextCursor: names.length > limit && last ? encodeCursor(last) : null, facets };
   }
 
   /**
-   * Every agent the person may view, by name: for facet counts (an OpenFGA server caps
-   * list-objects, 1,000 by default: past that, counts are of the first 1,000) and, where the
-   * policy lists completely, for pages of search results.
+   * Every agent the person may view or run, by name, unordered: the one way each surface
+   * learns it (the directory's list, search and facets, the catalog page, Slack's
+   * suggestions and App Home, Teams, the MCP tool list), so they all agree and all share
+   * the authorizer's kept answer.
    */
-  private async visibleAgentNames(principal: Principal): Promise<string[]> {
-    const visible = await this.access.list(principal, "viewer", "agent");
-    return visible.map((object) => object.slice(AGENT_PREFIX.length));
+  async agentNamesFor(principal: Principal, relation: "viewer" | "runner"): Promise<string[]> {
+    const objects = await this.access.list(principal, relation, "agent");
+    return objects.map((object) => object.slice(AGENT_PREFIX.length));
   }
 
   /** The agent, or 404 when it does not exist or the person may not view it. */

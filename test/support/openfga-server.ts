@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
+import { OPENFGA_SERVER_SETTINGS } from "../../authz/index.js";
 import { freePort } from "./ports.js";
 
 /**
@@ -41,11 +42,13 @@ export class OpenFgaServer {
 
   /**
    * Starts the server: in-memory by default; with `postgresUrl`, keeping its tuples in that
-   * PostgreSQL database as in production (migrated first).
+   * PostgreSQL database as in production (migrated first). With the settings production runs
+   * with (OPENFGA_SERVER_SETTINGS: its caches on), so tests meet their staleness too;
+   * `flags` come after them and win.
    */
   static async start(
     binary: string,
-    options: { postgresUrl?: string } = {},
+    options: { postgresUrl?: string; flags?: readonly string[] } = {},
   ): Promise<OpenFgaServer> {
     const datastore = options.postgresUrl
       ? ["--datastore-engine", "postgres", "--datastore-uri", options.postgresUrl]
@@ -65,8 +68,9 @@ export class OpenFgaServer {
         "--metrics-enabled=false",
         "--log-level",
         "warn",
+        ...(options.flags ?? []),
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...OPENFGA_SERVER_SETTINGS } },
     );
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {
