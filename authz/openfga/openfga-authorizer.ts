@@ -148,7 +148,10 @@ export class OpenFgaAuthorizer implements Authorizer {
     // Contextual tuples and conditions' context make an answer one-off: never kept.
     const oneOff = Boolean(request.contextualTuples?.length || request.context);
     if (!this.lists || options?.fresh || oneOff) return this.streamList(request, options);
-    if (await this.changes.changed()) this.lists.invalidate();
+    // Looked at in the background: no request waits on the changelog. A write made elsewhere
+    // empties the cache within about a second; our own writes do at once (see write).
+    const lists = this.lists;
+    this.changes.changed().then((changed) => changed && lists.invalidate());
     const key = `${request.user}\n${request.relation}\n${request.type}`;
     return this.lists.get(key, () => this.streamList(request));
   }
