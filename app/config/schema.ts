@@ -158,7 +158,7 @@ export const configSchema = z.object({
     .min(0)
     .default(10_000)
     .describe(
-      "How long the agents a person may view or run, as listed by the OpenFGA server, are kept (0: asked every time). Switchboard's own writes empty the cache at once and writes made elsewhere are seen from OpenFGA's changelog within a second; this is the bound if the changelog cannot be read. For this long after its own writes Switchboard also asks past the server's caches, so keep it at least the server's cache TTLs.",
+      "How long the agents a person may view or run, as listed by the OpenFGA server, are kept (0: asked every time). Switchboard's own writes empty the cache at once and writes made elsewhere are seen from OpenFGA's changelog within a second; this is the bound if the changelog cannot be read. For this long after its own writes (10 s at least, the server's cache TTL) Switchboard also asks past the server's caches.",
     ),
   SWITCHBOARD_ADMINS: emailList
     .default([])
