@@ -50,14 +50,15 @@ const WRITE_CHUNK = 100;
  * the server's `--listObjects-max-results`, 1,000 by default), and are kept per question for
  * `listCacheTtlMs` (see list-cache.ts): the directory lists what a person may view on every
  * page. Whatever this process writes empties that cache, and for `listCacheTtlMs` afterwards
- * every question is asked with HIGHER_CONSISTENCY, past the server's own check caches, so a
- * revoke made here takes effect on the next request.
+ * (10 s at least) every question is asked with HIGHER_CONSISTENCY, past the server's own
+ * caches, so a revoke made here takes effect on the next request; a write the changelog shows
+ * was made elsewhere does the same within about a second.
  */
 export class OpenFgaAuthorizer implements Authorizer {
   readonly backend = "openfga";
   private readonly lists: ListObjectsCache | undefined;
   private readonly changes: StoreChangeWatch;
-  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private lastChangeAt = Number.NEGATIVE_INFINITY;
   private readonly writeWindowMs: number;
 
   private constructor(
@@ -72,9 +73,9 @@ export class OpenFgaAuthorizer implements Authorizer {
     this.changes = new StoreChangeWatch(client, options.changesEveryMs ?? DEFAULT_CHANGES_EVERY_MS);
   }
 
-  /** Past the server's caches when asked to, or while this process's own write may be in them. */
+  /** Past the server's caches when asked to, or while a change we know of may not be in them. */
   private consistency(options?: ReadOptions) {
-    return options?.fresh || Date.now() - this.lastWriteAt < this.writeWindowMs
+    return options?.fresh || Date.now() - this.lastChangeAt < this.writeWindowMs
       ? ConsistencyPreference.HigherConsistency
       : ConsistencyPreference.MinimizeLatency;
   }
@@ -149,9 +150,14 @@ export class OpenFgaAuthorizer implements Authorizer {
     const oneOff = Boolean(request.contextualTuples?.length || request.context);
     if (!this.lists || options?.fresh || oneOff) return this.streamList(request, options);
     // Looked at in the background: no request waits on the changelog. A write made elsewhere
-    // empties the cache within about a second; our own writes do at once (see write).
+    // empties the cache within about a second (our own writes do at once, see write), and
+    // what is asked next goes past the server's caches, which may not have dropped it yet.
     const lists = this.lists;
-    this.changes.changed().then((changed) => changed && lists.invalidate());
+    this.changes.changed().then((changed) => {
+      if (!changed) return;
+      this.lastChangeAt = Date.now();
+      lists.invalidate();
+    });
     const key = `${request.user}\n${request.relation}\n${request.type}`;
     return this.lists.get(key, () => this.streamList(request));
   }
@@ -214,7 +220,7 @@ export class OpenFgaAuthorizer implements Authorizer {
       throw asInvalidTuple(error);
     } finally {
       // Even a failed write may have stored part of it: forget what was listed before it.
-      this.lastWriteAt = Date.now();
+      this.lastChangeAt = Date.now();
       this.lists?.invalidate();
     }
   }
