@@ -35,13 +35,21 @@ const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 const WARMUP = 20;
 const SEQUENTIAL = quick ? 30 : 100;
 const BURST = 200;
+/** `switchboard worker`s next to serve on PostgreSQL (`--workers N`). */
+const WORKERS = args.includes("--workers") ? Number(args[args.indexOf("--workers") + 1]) : 2;
 
 interface Sample {
   ack: number;
+  /** When the request was written (epoch ms): the order of arrival. */
+  sentAt: number;
+  /** ms from sending to the answer's first words in the thread; undefined when none came. */
+  answer?: number;
   /** serve's own measure of this round's answers under 100 ms, as a share (same for all). */
   serverFast?: number;
   /** ms from sending to the first sign of life; undefined when none came. */
   life?: number;
+  /** ms from sending to the "working…" message (or status); undefined when none came. */
+  working?: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -90,13 +98,42 @@ async function send(harness: SlackHarness, count: number, gapMs?: number): Promi
   });
 }
 
-/** The first sign of life the double received for each thread. */
-function firstSignOfLife(slack: SlackWebApiDouble): Map<string, number> {
+/**
+ * The first sign of life the double received for each thread: the 👀 on the mention
+ * (reactions.add), or, with `working` (and before the 👀 existed), the "working…" message or
+ * the assistant thread's status.
+ */
+function firstSignOfLife(slack: SlackWebApiDouble, working = false): Map<string, number> {
   const first = new Map<string, number>();
   for (const call of slack.calls) {
-    if (call.method !== "chat.postMessage" && call.method !== "assistant.threads.setStatus")
-      continue;
-    const thread = String(call.args.thread_ts ?? "");
+    const thread =
+      call.method === "reactions.add" && !working
+        ? String(call.args.timestamp ?? "")
+        : call.method === "chat.postMessage" || call.method === "assistant.threads.setStatus"
+          ? String(call.args.thread_ts ?? "")
+          : "";
+    if (thread && !first.has(thread)) first.set(thread, call.at);
+  }
+  return first;
+}
+
+/**
+ * When each thread's answer started showing: the first edit of its working message
+ * (chat.update) or the first stream started in it (chat.startStream).
+ */
+function answerStarts(slack: SlackWebApiDouble): Map<string, number> {
+  const threadOfMessage = new Map<string, string>();
+  const first = new Map<string, number>();
+  for (const call of slack.calls) {
+    if (call.method === "chat.postMessage" && call.response?.ts) {
+      threadOfMessage.set(String(call.response.ts), String(call.args.thread_ts ?? ""));
+    }
+    const thread =
+      call.method === "chat.update"
+        ? threadOfMessage.get(String(call.args.ts))
+        : call.method === "chat.startStream"
+          ? String(call.args.thread_ts ?? "")
+          : undefined;
     if (thread && !first.has(thread)) first.set(thread, call.at);
   }
   return first;
@@ -135,6 +172,7 @@ async function settle(slack: SlackWebApiDouble, count: number, timeoutMs = 120_0
 async function round(harness: SlackHarness, count: number, concurrent: boolean): Promise<Sample[]> {
   harness.slack.reset();
   harness.slack.allow(
+    "reactions.add",
     "assistant.threads.setStatus",
     "chat.postMessage",
     "chat.startStream",
@@ -147,27 +185,75 @@ async function round(harness: SlackHarness, count: number, concurrent: boolean):
   const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
   const serverFast = delta("+Inf") > 0 ? delta("0.1") / delta("+Inf") : Number.NaN;
   const life = firstSignOfLife(harness.slack);
+  const working = firstSignOfLife(harness.slack, true);
+  const answers = answerStarts(harness.slack);
   if (harness.slack.unexpected.length > 0) {
     throw new Error(`unexpected Slack calls: ${harness.slack.unexpected.join(", ")}`);
   }
   return sent.map((s) => {
     const at = life.get(s.ts);
-    return { ack: s.ack, serverFast, ...(at !== undefined ? { life: at - s.sentAt } : {}) };
+    const answered = answers.get(s.ts);
+    const workingAt = working.get(s.ts);
+    return {
+      ack: s.ack,
+      sentAt: s.sentAt,
+      serverFast,
+      ...(at !== undefined ? { life: at - s.sentAt } : {}),
+      ...(answered !== undefined ? { answer: answered - s.sentAt } : {}),
+      ...(workingAt !== undefined ? { working: workingAt - s.sentAt } : {}),
+    };
   });
 }
 
 function row(label: string, samples: Sample[]): string {
   const acks = samples.map((s) => s.ack);
   const lives = samples.flatMap((s) => (s.life === undefined ? [] : [s.life]));
+  const answers = samples.flatMap((s) => (s.answer === undefined ? [] : [s.answer]));
+  const working = samples.flatMap((s) => (s.working === undefined ? [] : [s.working]));
+  const order = answerOrder(samples);
   const f = (n: number) => n.toFixed(1).padStart(7);
-  return `| ${label.padEnd(38)} | ${String(samples.length).padStart(5)} | ${f(percentile(acks, 50))} | ${f(percentile(acks, 99))} | ${f(Math.max(...acks))} | ${f(percentile(lives, 50))} | ${f(percentile(lives, 99))} | ${String(samples.length - lives.length).padStart(7)} | ${(100 * (samples[0]?.serverFast ?? Number.NaN)).toFixed(0).padStart(4)}% |`;
+  return `| ${label.padEnd(38)} | ${String(samples.length).padStart(5)} | ${f(percentile(acks, 50))} | ${f(percentile(acks, 99))} | ${f(Math.max(...acks))} | ${f(percentile(lives, 50))} | ${f(percentile(lives, 99))} | ${String(samples.length - lives.length).padStart(7)} | ${f(percentile(working, 50))} | ${f(percentile(working, 99))} | ${f(percentile(answers, 50))} | ${f(percentile(answers, 99))} | ${order.rho.toFixed(3)} | ${f(order.overtakeP99)} | ${(100 * (samples[0]?.serverFast ?? Number.NaN)).toFixed(0).padStart(4)}% |`;
+}
+
+/**
+ * Whether answers started in the order the mentions were sent: Spearman's rank correlation
+ * of the two orders (1: the same order), and how far ahead of a mention sent before it an
+ * answer started, at p99 (0: no answer ever overtook an earlier mention's).
+ */
+function answerOrder(samples: Sample[]): { rho: number; overtakeP99: number } {
+  const answered = samples.flatMap((s) =>
+    s.answer === undefined ? [] : [{ sent: s.sentAt, started: s.sentAt + s.answer }],
+  );
+  const rank = (values: number[]) => {
+    const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+    const ranks = new Array<number>(values.length);
+    order.forEach(([, i], r) => {
+      ranks[i] = r;
+    });
+    return ranks;
+  };
+  const n = answered.length;
+  const sentRanks = rank(answered.map((a) => a.sent));
+  const startRanks = rank(answered.map((a) => a.started));
+  let d2 = 0;
+  for (let i = 0; i < n; i++) d2 += ((sentRanks[i] ?? 0) - (startRanks[i] ?? 0)) ** 2;
+  const rho = n > 1 ? 1 - (6 * d2) / (n * (n * n - 1)) : Number.NaN;
+  const overtakes = answered.map((later) =>
+    Math.max(
+      0,
+      ...answered
+        .filter((earlier) => earlier.sent < later.sent)
+        .map((earlier) => earlier.started - later.started),
+    ),
+  );
+  return { rho, overtakeP99: percentile(overtakes, 99) };
 }
 
 type Deployment = "pglite" | "postgres";
 
 async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; burst: Sample[] }> {
   let database: TestDatabase | undefined;
-  let worker: SwitchboardProcess | undefined;
+  const workers: SwitchboardProcess[] = [];
   if (deployment === "postgres") database = await createTestDatabase("bench-slack");
   const env: Record<string, string> = {
     // One person sends every mention here, standing for many: the per-person and per-agent
@@ -197,9 +283,10 @@ async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; 
     env,
   });
   try {
-    if (database) {
+    for (let i = 0; database && i < WORKERS; i++) {
       const port = await freePort();
-      worker = new SwitchboardProcess(["worker", "--port", String(port)], harness.env);
+      const worker = new SwitchboardProcess(["worker", "--port", String(port)], harness.env);
+      workers.push(worker);
       await worker.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
     }
     await round(harness, WARMUP, false);
@@ -207,8 +294,8 @@ async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; 
     const burst = await round(harness, BURST, true);
     return { sequential, burst };
   } finally {
-    worker?.signal("SIGTERM");
-    await worker?.exited;
+    for (const worker of workers) worker.signal("SIGTERM");
+    await Promise.all(workers.map((worker) => worker.exited));
     await harness.close();
     await database?.drop();
   }
@@ -220,14 +307,17 @@ async function main(): Promise<void> {
   for (const deployment of deployments) {
     console.log(`${deployment}: starting… load average ${loadavg()[0]?.toFixed(2)}`);
     const { sequential, burst } = await measure(deployment);
-    const label = deployment === "pglite" ? "PGlite, in-process" : "PostgreSQL + worker";
+    const label =
+      deployment === "pglite" ? "PGlite, in-process" : `PostgreSQL + ${WORKERS} workers`;
     rows.push(row(`${label}, one at a time`, sequential), row(`${label}, ${BURST} at once`, burst));
   }
   console.log("\nSlack: acknowledgement and first sign of life (ms)\n");
   console.log(
-    "| mentions | n | ack p50 | ack p99 | ack max | life p50 | life p99 | no life | serve < 100 ms |",
+    "| mentions | n | ack p50 | ack p99 | ack max | life p50 | life p99 | no life | working p50 | working p99 | answer p50 | answer p99 | order ρ | overtake p99 | serve < 100 ms |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log(
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
   for (const line of rows) console.log(line);
   console.log(
     `\nload average after: ${loadavg()
