@@ -12,7 +12,10 @@
  * Two deployments: the embedded default (PGlite, runs in serve's own process) and PostgreSQL
  * + Redis with one `switchboard worker` running the agents (TEST_DATABASE_URL, BENCH_REDIS_URL).
  *
- *   npx tsx bench/slack/run.ts [--quick] [--only pglite|postgres]
+ *   npx tsx bench/slack/run.ts [--quick] [--only pglite|postgres] [--workers N] [--serves N]
+ *
+ * On PostgreSQL, `--workers` (default 2) workers run the agents, and `--serves 2` puts two
+ * `serve` processes behind a round-robin balancer (test/support/round-robin.ts).
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -24,6 +27,7 @@ import { promisify } from "node:util";
 import type { SlackWebApiDouble } from "../../test/doubles/slack-web-api.js";
 import { freePort } from "../../test/support/ports.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
+import { RoundRobin } from "../../test/support/round-robin.js";
 import { agentManifest, SIGNING_SECRET, SlackHarness } from "../../test/support/slack-harness.js";
 import { SwitchboardProcess } from "../../test/support/switchboard-process.js";
 
@@ -35,6 +39,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 const WARMUP = 20;
 const SEQUENTIAL = quick ? 30 : 100;
 const BURST = 200;
+/** `serve` processes on PostgreSQL, behind a round-robin balancer when more than one (`--serves N`). */
+const SERVES = args.includes("--serves") ? Number(args[args.indexOf("--serves") + 1]) : 1;
 /** `switchboard worker`s next to serve on PostgreSQL (`--workers N`). */
 const WORKERS = args.includes("--workers") ? Number(args[args.indexOf("--workers") + 1]) : 2;
 
@@ -74,7 +80,12 @@ interface Sent {
  * (burst-sender.ts) so the acks are not timed through this process's event loop, which
  * also serves the Slack double: all at once, or one at a time `gapMs` apart.
  */
-async function send(harness: SlackHarness, count: number, gapMs?: number): Promise<Sent[]> {
+async function send(
+  harness: SlackHarness,
+  base: string,
+  count: number,
+  gapMs?: number,
+): Promise<Sent[]> {
   const threads = Array.from({ length: count }, () => nextTs());
   const bodies = threads.map((ts, i) =>
     harness.events.mentionBody(
@@ -85,7 +96,7 @@ async function send(harness: SlackHarness, count: number, gapMs?: number): Promi
     ),
   );
   const file = join(harness.root, `mentions-${tsCounter}.json`);
-  const url = `${harness.baseUrl}/slack/events`;
+  const url = `${base}/slack/events`;
   writeFileSync(file, JSON.stringify({ url, secret: SIGNING_SECRET, bodies, gapMs }));
   const sender = fileURLToPath(new URL("./burst-sender.ts", import.meta.url));
   const { stdout } = await run(process.execPath, ["--import", "tsx", sender, file], {
@@ -169,7 +180,12 @@ async function settle(slack: SlackWebApiDouble, count: number, timeoutMs = 120_0
   }
 }
 
-async function round(harness: SlackHarness, count: number, concurrent: boolean): Promise<Sample[]> {
+async function round(
+  harness: SlackHarness,
+  base: string,
+  count: number,
+  concurrent: boolean,
+): Promise<Sample[]> {
   harness.slack.reset();
   harness.slack.allow(
     "reactions.add",
@@ -179,7 +195,7 @@ async function round(harness: SlackHarness, count: number, concurrent: boolean):
     "chat.update",
   );
   const before = await serverBuckets(harness);
-  const sent = await send(harness, count, concurrent ? undefined : 20);
+  const sent = await send(harness, base, count, concurrent ? undefined : 20);
   await settle(harness.slack, count);
   const after = await serverBuckets(harness);
   const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
@@ -254,6 +270,8 @@ type Deployment = "pglite" | "postgres";
 async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; burst: Sample[] }> {
   let database: TestDatabase | undefined;
   const workers: SwitchboardProcess[] = [];
+  const serves: { serve: SwitchboardProcess; port: number }[] = [];
+  let balancer: RoundRobin | undefined;
   if (deployment === "postgres") database = await createTestDatabase("bench-slack");
   const env: Record<string, string> = {
     // One person sends every mention here, standing for many: the per-person and per-agent
@@ -283,19 +301,37 @@ async function measure(deployment: Deployment): Promise<{ sequential: Sample[]; 
     env,
   });
   try {
+    let base = harness.baseUrl;
+    for (let i = 1; database && i < SERVES; i++) {
+      const port = await freePort();
+      const serve = new SwitchboardProcess(["serve"], {
+        ...harness.env,
+        PORT: String(port),
+        PUBLIC_URL: harness.baseUrl,
+      });
+      serves.push({ serve, port });
+      await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
+    }
+    if (serves.length > 0) {
+      const first = Number(new URL(harness.baseUrl).port);
+      balancer = await RoundRobin.start([first, ...serves.map(({ port }) => port)]);
+      base = balancer.url;
+    }
     for (let i = 0; database && i < WORKERS; i++) {
       const port = await freePort();
       const worker = new SwitchboardProcess(["worker", "--port", String(port)], harness.env);
       workers.push(worker);
       await worker.waitFor(`http://127.0.0.1:${port}/readyz`, 90_000);
     }
-    await round(harness, WARMUP, false);
-    const sequential = await round(harness, SEQUENTIAL, false);
-    const burst = await round(harness, BURST, true);
+    await round(harness, base, WARMUP, false);
+    const sequential = await round(harness, base, SEQUENTIAL, false);
+    const burst = await round(harness, base, BURST, true);
     return { sequential, burst };
   } finally {
-    for (const worker of workers) worker.signal("SIGTERM");
-    await Promise.all(workers.map((worker) => worker.exited));
+    const others = [...workers, ...serves.map(({ serve }) => serve)];
+    for (const child of others) child.signal("SIGTERM");
+    await Promise.all(others.map((child) => child.exited));
+    await balancer?.close();
     await harness.close();
     await database?.drop();
   }
