@@ -344,7 +344,9 @@ async function main(): Promise<void> {
     console.log(`${deployment}: starting… load average ${loadavg()[0]?.toFixed(2)}`);
     const { sequential, burst } = await measure(deployment);
     const label =
-      deployment === "pglite" ? "PGlite, in-process" : `PostgreSQL + ${WORKERS} workers`;
+      deployment === "pglite"
+        ? "PGlite, in-process"
+        : `PostgreSQL, ${SERVES > 1 ? `${SERVES} serve + ` : ""}${WORKERS} workers`;
     rows.push(row(`${label}, one at a time`, sequential), row(`${label}, ${BURST} at once`, burst));
   }
   console.log("\nSlack: acknowledgement and first sign of life (ms)\n");
