@@ -42,6 +42,8 @@ export interface DirectoryApiOptions {
   audit?: AuditReader | undefined;
   /** Requests to run agents; without it there are no /access-requests routes. */
   accessRequests?: AccessRequests | undefined;
+  /** The MCP server's URL, shown in the agents list as `mcp_url`. */
+  mcpUrl?: string | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
 }
@@ -96,7 +98,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
-    ...agentRoutes(options.directory),
+    ...agentRoutes(options.directory, { mcpUrl: options.mcpUrl }),
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.runs ? approvalRoutes(options.runs) : []),
     ...(options.budgets ? budgetRoutes(options.budgets) : []),
