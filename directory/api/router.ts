@@ -10,6 +10,7 @@ import type {
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AccessRequests } from "../access-requests/index.js";
+import { mcpOpenApiPaths } from "../mcp/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { accessRequestRoutes } from "./access-request-routes.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
@@ -110,6 +111,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
+    extraPaths: options.mcpUrl ? mcpOpenApiPaths() : undefined,
     named: {
       input: {
         ...agentSchemas.input,

@@ -3,6 +3,7 @@
  * runs the agent through the runs engine, as from any other surface.
  */
 export { McpCalls } from "./mcp-calls.js";
+export { mcpOpenApiPaths } from "./mcp-openapi.js";
 export {
   createMcpRouter,
   MCP_PATH,
