@@ -27,7 +27,7 @@ export function cursorMcpJson(mcpUrl: string): string {
  * other the person may run) is a tool. The key stays a placeholder: a page never shows one.
  */
 export function codingToolsSection(mcpUrl: string, agentName: string): Html {
-  return html`<section class="card" aria-labelledby="coding-tools" id="use-from-coding-tools">
+  return html`<section class="card coding-tools" aria-labelledby="coding-tools" id="use-from-coding-tools">
   <h2 id="coding-tools">Use from Claude Code / Cursor</h2>
   <p>Add Switchboard as an MCP server once: every agent you may run becomes a tool, and this one is <code class="mono">${agentName}</code>. Put your own API key in place of <code class="mono">&lt;your key&gt;</code> (an admin makes one with <code class="mono">switchboard keys create --user EMAIL</code>).</p>
   <p class="small muted">Claude Code, in a terminal:</p>
