@@ -19,11 +19,12 @@ const root = mkdtempSync(join(tmpdir(), "switchboard-mcp-"));
 const ADA = "ada@example.com";
 const BOB = "bob@example.com";
 const DAVE = "dave@example.com";
+const ERIN = "erin@example.com";
 
 function demoAgent(
   name: string,
   access: { view: string[]; run: string[] },
-  options: { delayMs?: number; description?: string } = {},
+  options: { delayMs?: number; description?: string; maxCostUsd?: number } = {},
 ): string {
   return `apiVersion: switchboard/v1
 kind: Agent
@@ -43,7 +44,7 @@ spec:
   access:
     view: ${JSON.stringify(access.view)}
     run: ${JSON.stringify(access.run)}
-`;
+${options.maxCostUsd === undefined ? "" : `  limits:\n    max_cost_usd_per_run: ${options.maxCostUsd}\n`}`;
 }
 
 const MANIFESTS = [
@@ -58,6 +59,8 @@ const MANIFESTS = [
   demoAgent("view-only", { view: ["user:*"], run: ["user:carol@example.com"] }),
   demoAgent("hidden", { view: ["user:carol@example.com"], run: ["user:carol@example.com"] }),
   demoAgent("granted-later", { view: ["user:*"], run: ["user:carol@example.com"] }),
+  demoAgent("capped-hard", { view: [`user:${ERIN}`], run: [`user:${ERIN}`] }, { maxCostUsd: 1 }),
+  demoAgent("capped-held", { view: [`user:${ERIN}`], run: [`user:${ERIN}`] }, { maxCostUsd: 1 }),
   // Enough for dave to page through: 105 of his own, and the demo agent everyone may run.
   ...Array.from({ length: 105 }, (_, i) =>
     demoAgent(`bulk-${String(i).padStart(3, "0")}`, {
@@ -85,7 +88,7 @@ async function api(person: string, path: string): Promise<JsonBody> {
   return readJson(response);
 }
 
-describe("the MCP server at /mcp", { timeout: 180_000 }, () => {
+describe("the MCP server at /mcp", { timeout: 240_000 }, () => {
   beforeAll(async () => {
     const file = join(root, "agents.yaml");
     writeFileSync(file, MANIFESTS);
@@ -94,8 +97,8 @@ describe("the MCP server at /mcp", { timeout: 180_000 }, () => {
       LOG_LEVEL: "warn",
       MCP_TOOLS_CHECK_MS: "300",
     };
-    ({ serve, base, keys } = await serveWithAgents(file, env, [ADA, BOB, DAVE]));
-  }, 180_000);
+    ({ serve, base, keys } = await serveWithAgents(file, env, [ADA, BOB, DAVE, ERIN]));
+  }, 400_000);
 
   afterAll(async () => {
     for (const client of clients) await client.close().catch(() => undefined);
@@ -247,6 +250,41 @@ describe("the MCP server at /mcp", { timeout: 180_000 }, () => {
     );
   });
 
+  it("answers a budget's refusal or hold as a tool error in words", async () => {
+    for (const [agent, mode] of [
+      ["capped-hard", "hard"],
+      ["capped-held", "approval"],
+    ]) {
+      const set = await runSwitchboard(
+        [
+          "budgets",
+          "set",
+          `agent:${agent}`,
+          "--period",
+          "month",
+          "--amount",
+          "0.01",
+          "--mode",
+          mode as string,
+        ],
+        env,
+      );
+      expect(set.code, set.stderr).toBe(0);
+    }
+    const erin = await connect(ERIN);
+    const refused = await erin.callTool({ name: "capped-hard", arguments: { request: "hi" } });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/budget/i);
+    const held = await erin.callTool({ name: "capped-held", arguments: { request: "hi" } });
+    expect(held.isError).toBe(true);
+    expect(textOf(held)).toContain("It waits for an approver's yes.");
+    expect(textOf(held)).toMatch(new RegExp(`${base}/sessions/[0-9a-f-]{36}`));
+    const sessions = await api(ERIN, "/sessions?agent=capped-held");
+    const session = await api(ERIN, `/sessions/${sessions.items[0].id}`);
+    expect(session.runs[0].status).toBe("needs_approval");
+    expect(await api(ERIN, "/sessions?agent=capped-hard")).toMatchObject({ items: [] });
+  });
+
   it("answers a missing or bad key with 401 and where to find the resource metadata", async () => {
     const cases = [
       [undefined, "Send a Switchboard API key as `Authorization: Bearer <key>`"],
@@ -278,7 +316,10 @@ describe("the MCP server at /mcp", { timeout: 180_000 }, () => {
       // No OIDC issuer on the embedded default: no authorization server to name.
       expect(metadata.authorization_servers).toBeUndefined();
     }
-    await expect(mcpClient(base, "sb_not_a_real_key")).rejects.toThrow(/401|Unauthorized/i);
+    // The official client gives up on connecting with the status and the words.
+    const refused = await mcpClient(base, "sb_not_a_real_key").catch((error: Error) => error);
+    expect(refused).toMatchObject({ code: 401 });
+    expect(String(refused)).toContain("The API key is not valid");
   });
 
   it("tells a connected client its tools changed when access is granted", async () => {
