@@ -83,7 +83,8 @@ export function createDirectoryServices(parts: {
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
  * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
- * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit.
+ * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit;
+ * `discovery` names where else the agents are reached (the MCP server's URL).
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
@@ -91,6 +92,7 @@ export function createDefaultDirectoryApi(
   runs?: RunsService,
   secrets?: SecretService,
   governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
+  discovery: { mcpUrl?: string } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
@@ -101,6 +103,7 @@ export function createDefaultDirectoryApi(
     outcomes: governance.outcomes,
     audit: governance.audit,
     accessRequests: services.accessRequests,
+    mcpUrl: discovery.mcpUrl,
     strategies: [bearerApiKey(services.keys), ...extra],
   });
 }

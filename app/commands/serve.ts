@@ -7,9 +7,12 @@ import {
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
+  createMcpRouter,
   createScimRouter,
   Deactivation,
   ensureDemoAgent,
+  McpCalls,
+  mcpServerUrl,
   oidcTeamSync,
   runnableAgents,
   SCIM_BASE,
@@ -235,13 +238,31 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       budgetUse: () => directory.budgets.list({ kind: "system", name: "metrics" }),
     });
   }
+  const publicUrl = (config.PUBLIC_URL ?? http.url).replace(/\/+$/, "");
+  // Coding tools (Claude Code, Cursor) reach the agents a person may run as MCP tools.
+  routes.use(
+    createMcpRouter({
+      directory: directory.directory,
+      runs: runs.service,
+      keys: directory.keys,
+      calls: new McpCalls(ctx.db.knex),
+      publicUrl,
+      authorizationServer: config.OIDC_ISSUER_URL,
+      toolsCheckMs: config.MCP_TOOLS_CHECK_MS,
+      logger: logger.child({ module: "mcp" }),
+    }),
+  );
+  const mcpUrl = mcpServerUrl(publicUrl);
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
-      spend,
-      outcomes,
-      audit: auditReader,
-    }),
+    createDefaultDirectoryApi(
+      directory,
+      [sessionCookieStrategy(auth)],
+      runs.service,
+      secrets,
+      { spend, outcomes, audit: auditReader },
+      { mcpUrl },
+    ),
   );
   routes.use(
     createDirectorySite({
@@ -262,6 +283,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
         slackTeamId: config.SLACK_TEAM_ID,
         teamsAppId: config.TEAMS_APP_ID,
       }),
+      mcpUrl,
       auth,
     }),
   );

@@ -84,6 +84,12 @@ export const agentList = z.object({
   facets: z
     .object({ owner: facetCounts, tag: facetCounts, runtime: facetCounts, lifecycle: facetCounts })
     .nullable(),
+  mcp_url: z
+    .string()
+    .nullable()
+    .describe(
+      "The MCP server (Streamable HTTP) where each agent the caller may run is a tool named after it; authenticate with the same API key. Null where this Switchboard does not serve MCP.",
+    ),
 });
 
 export const applyResponse = z.object({

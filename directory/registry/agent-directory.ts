@@ -111,12 +111,36 @@ export class AgentDirectory {
     return { items, nextCursor: page.more && last ? encodeCursor(last) : null, facets };
   }
 
+  /**
+   * A page of enabled agents the person may run, in name order: the tools a coding tool is
+   * offered over MCP. The same scan as browsing, checked on `runner`, so a change to how the
+   * directory pages through what a person may see applies here too.
+   */
+  async listRunnable(
+    principal: Principal,
+    request: { cursor?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<AgentPage> {
+    const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+    const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    const page = await this.visibleNames(
+      principal,
+      { states: ["enabled"] },
+      after,
+      limit,
+      "runner",
+    );
+    const items = await this.registry.catalog.findLive(page.names);
+    const last = page.names.at(-1);
+    return { items, nextCursor: page.more && last ? encodeCursor(last) : null, facets: undefined };
+  }
+
   /** A page of names by scanning candidates and batch-checking them: right on every backend. */
   private async visibleNames(
     principal: Principal,
     request: ListRequest,
     start: string | undefined,
     limit: number,
+    relation: "viewer" | "runner" = "viewer",
   ): Promise<{ names: string[]; more: boolean }> {
     const names: string[] = [];
     let after = start;
@@ -126,7 +150,7 @@ export class AgentDirectory {
         after,
         limit: batch,
       });
-      const allowed = await this.access.filter(principal, "viewer", candidates.map(agentObject));
+      const allowed = await this.access.filter(principal, relation, candidates.map(agentObject));
       for (const object of allowed) {
         // One more than the page: then there certainly is a next page.
         if (names.length === limit) return { names, more: true };

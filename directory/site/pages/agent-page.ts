@@ -64,6 +64,8 @@ export interface AgentPageExtras {
   outcomes?: Html | undefined;
   /** For someone who may not run it: their pending request, or the "Request access" form. */
   accessRequest?: Html | undefined;
+  /** For someone who may run it: how to reach it from Claude Code or Cursor over MCP. */
+  codingTools?: Html | undefined;
 }
 
 /** An example prompt: with a chat panel, a link that fills it in (site.js does it in place). */
@@ -115,6 +117,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
             )
       }
     </section>
+    ${extras.codingTools}
     ${extras.usage}
     ${extras.outcomes}
   </div>
