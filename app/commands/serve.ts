@@ -1,9 +1,12 @@
 import { Router } from "express";
 import { SwitchboardError } from "../../core/index.js";
 import {
+  A2A_BASE,
   AgentUsage,
   API_BASE,
+  bearerApiKey,
   chatLinks,
+  createA2aRouter,
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
@@ -235,6 +238,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       budgetUse: () => directory.budgets.list({ kind: "system", name: "metrics" }),
     });
   }
+  // Other agents reach every agent over A2A, with a person's API key (directory/a2a).
+  routes.use(
+    A2A_BASE,
+    createA2aRouter({
+      directory: directory.directory,
+      runs: runs.service,
+      strategies: [bearerApiKey(directory.keys)],
+      publicUrl: config.PUBLIC_URL ?? http.url,
+    }),
+  );
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
