@@ -250,11 +250,14 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   );
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
-      spend,
-      outcomes,
-      audit: auditReader,
-    }),
+    createDefaultDirectoryApi(
+      directory,
+      [sessionCookieStrategy(auth)],
+      runs.service,
+      secrets,
+      { spend, outcomes, audit: auditReader },
+      { publicUrl: config.PUBLIC_URL ?? http.url },
+    ),
   );
   routes.use(
     createDirectorySite({

@@ -12,10 +12,10 @@ import {
 } from "./schemas.js";
 
 /** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
-export function agentRoutes(directory: AgentDirectory): Route[] {
+export function agentRoutes(directory: AgentDirectory, publicUrl = ""): Route[] {
   const detail = async (input: RouteInput<unknown, unknown>, name: string) => {
     const agent = await directory.get(input.principal, name);
-    return presentDetail(agent, await directory.permissions(input.principal, name));
+    return presentDetail(agent, await directory.permissions(input.principal, name), publicUrl);
   };
   const applied = async (input: RouteInput<unknown, unknown>, result: ApplyResult) => ({
     name: result.name,
@@ -43,7 +43,7 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
         });
         return {
           body: {
-            items: page.items.map(presentSummary),
+            items: page.items.map((agent) => presentSummary(agent, publicUrl)),
             next_cursor: page.nextCursor,
             facets: page.facets ?? null,
           },

@@ -97,7 +97,12 @@ function operation(route: Route, named: NamedSchemas): Record<string, unknown> {
 
 export function openApiDocument(
   routes: readonly Route[],
-  options: { version: string; named?: { input?: NamedSchemas; output?: NamedSchemas } },
+  options: {
+    version: string;
+    named?: { input?: NamedSchemas; output?: NamedSchemas };
+    /** Path items served beside the API (e.g. A2A's), written whole, each naming its server. */
+    otherPaths?: Record<string, Record<string, unknown>> | undefined;
+  },
 ): Record<string, unknown> {
   const named = { ...options.named?.input, ...options.named?.output };
   const components: Record<string, unknown> = {};
@@ -105,7 +110,7 @@ export function openApiDocument(
     components[name] = jsonSchema(schema, "input");
   for (const [name, schema] of Object.entries(options.named?.output ?? {}))
     components[name] = jsonSchema(schema, "output");
-  const paths: Record<string, Record<string, unknown>> = {};
+  const paths: Record<string, Record<string, unknown>> = { ...options.otherPaths };
   for (const route of routes) {
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method] = operation(route, named);

@@ -44,6 +44,10 @@ export interface DirectoryApiOptions {
   accessRequests?: AccessRequests | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
+  /** This Switchboard's address (PUBLIC_URL): links such as agents' A2A cards are absolute. */
+  publicUrl?: string | undefined;
+  /** Routes served beside the API that its document describes too (the A2A server's). */
+  otherPaths?: Record<string, Record<string, unknown>> | undefined;
 }
 
 /** Where the API is mounted. */
@@ -96,7 +100,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
-    ...agentRoutes(options.directory),
+    ...agentRoutes(options.directory, options.publicUrl),
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.runs ? approvalRoutes(options.runs) : []),
     ...(options.budgets ? budgetRoutes(options.budgets) : []),
@@ -108,6 +112,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
+    otherPaths: options.otherPaths,
     named: {
       input: {
         ...agentSchemas.input,
