@@ -29,6 +29,7 @@ export interface A2aRouterOptions {
 
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
+const BODY_LIMIT = "256kb";
 
 /** The caller as a person: runs are started by people, so a system principal is refused. */
 function callerOf(res: Response): UserPrincipal {
@@ -61,19 +62,29 @@ function a2aUser(principal: UserPrincipal): User {
  */
 const jsonRpcErrors: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent || req.path !== "/") return next(error);
-  const parseFailed = (error as { type?: string }).type === "entity.parse.failed";
-  const known = error instanceof SwitchboardError ? error : undefined;
-  if (!known && !parseFailed) return next(error);
-  const id = (req.body as { id?: unknown } | undefined)?.id;
-  const code = parseFailed ? PARSE_ERROR : known?.status === 404 ? INVALID_REQUEST : REFUSED;
-  const message = parseFailed
-    ? "The request body is not valid JSON."
-    : (known?.message ?? "The request was refused.");
-  res.status(parseFailed ? 400 : (known?.status ?? 400)).json({
-    jsonrpc: "2.0",
-    id: typeof id === "string" || typeof id === "number" ? id : null,
-    error: { code, message, data: { reason: parseFailed ? "invalid_json" : known?.code } },
-  });
+  const answer = (status: number, code: number, message: string, reason: string) => {
+    const id = (req.body as { id?: unknown } | undefined)?.id;
+    res.status(status).json({
+      jsonrpc: "2.0",
+      id: typeof id === "string" || typeof id === "number" ? id : null,
+      error: { code, message, data: { reason } },
+    });
+  };
+  const bodyError = (error as { type?: string; limit?: number }).type;
+  if (bodyError === "entity.parse.failed") {
+    return answer(400, PARSE_ERROR, "The request body is not valid JSON.", "invalid_json");
+  }
+  if (bodyError === "entity.too.large") {
+    return answer(
+      413,
+      INVALID_REQUEST,
+      `The request body is larger than the ${BODY_LIMIT} this endpoint takes.`,
+      "payload_too_large",
+    );
+  }
+  if (!(error instanceof SwitchboardError)) return next(error);
+  const code = error.status === 404 ? INVALID_REQUEST : REFUSED;
+  answer(error.status, code, error.message, error.code);
 };
 
 /**
@@ -120,7 +131,7 @@ export function createA2aRouter(options: A2aRouterOptions): Router {
   router.use(
     "/:agent",
     guard,
-    express.json({ limit: "256kb" }),
+    express.json({ limit: BODY_LIMIT }),
     async (req: Request, res: Response, next: NextFunction) => {
       if (req.path !== "/") return next("router");
       const agent = await visibleAgent(options.directory, req, res);
