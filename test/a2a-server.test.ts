@@ -29,6 +29,7 @@ import { runSwitchboard, type SwitchboardProcess } from "./support/switchboard-p
 const root = mkdtempSync(join(tmpdir(), "switchboard-a2a-"));
 const ADA = "ada@example.com";
 const BOB = "bob@example.com";
+const ROOT = "root@example.com";
 let serve: SwitchboardProcess;
 let base: string;
 let env: Record<string, string>;
@@ -52,7 +53,12 @@ function manifest(name: string, spec: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  env = { SWITCHBOARD_DATA_DIR: join(root, "data"), LOG_LEVEL: "warn" };
+  env = {
+    SWITCHBOARD_DATA_DIR: join(root, "data"),
+    LOG_LEVEL: "warn",
+    // A platform admin, to read the audit log.
+    SWITCHBOARD_ADMINS: ROOT,
+  };
   const agents = join(root, "agents");
   mkdirSync(agents);
   const write = (name: string, spec: Record<string, unknown>) =>
@@ -73,7 +79,7 @@ beforeAll(async () => {
   });
   write("held", { runtime: { type: "demo", delay_ms: 5 } });
   write("capped", { runtime: { type: "demo", delay_ms: 5 } });
-  const served = await serveWithAgents(agents, env, [ADA, BOB]);
+  const served = await serveWithAgents(agents, env, [ADA, BOB, ROOT]);
   ({ serve, base } = served);
   for (const [person, value] of served.keys) keys.set(person, value);
   // Budgets, set the way an operator does beside a running serve: one held for an approver,
@@ -338,6 +344,17 @@ describe("the A2A server", { timeout: 120_000 }, () => {
     expect(words?.$case === "text" ? words.value : "").toMatch(/approver/);
     const run = await api(ADA, "GET", `/runs/${task.id}`);
     expect(run).toMatchObject({ status: "needs_approval", surface: "a2a" });
+    // The audit log says which surface the held run came from.
+    const audit = await apiRequest(base, key(ROOT), "GET", "/audit?action=approval.requested");
+    expect(audit.status).toBe(200);
+    const entries = (await audit.text())
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as JsonBody);
+    expect(entries.find((entry) => entry.details?.run_id === task.id)).toMatchObject({
+      actor: `user:${ADA}`,
+      details: { surface: "a2a" },
+    });
     const streamed = await collect(held.sendMessageStream(sendRequest("And again")));
     expect(finalState(streamed)).toBe(TaskState.TASK_STATE_AUTH_REQUIRED);
 
