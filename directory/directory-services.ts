@@ -92,7 +92,7 @@ export function createDefaultDirectoryApi(
   runs?: RunsService,
   secrets?: SecretService,
   governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
-  links: { publicUrl?: string } = {},
+  discovery: { publicUrl?: string } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
@@ -104,7 +104,7 @@ export function createDefaultDirectoryApi(
     audit: governance.audit,
     accessRequests: services.accessRequests,
     strategies: [bearerApiKey(services.keys), ...extra],
-    publicUrl: links.publicUrl,
+    publicUrl: discovery.publicUrl,
     // `serve` mounts the A2A server wherever it runs agents: the document describes it too.
     otherPaths: runs ? a2aOpenApiPaths() : undefined,
   });

@@ -12,7 +12,11 @@ import {
 } from "./schemas.js";
 
 /** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
-export function agentRoutes(directory: AgentDirectory, publicUrl = ""): Route[] {
+export function agentRoutes(
+  directory: AgentDirectory,
+  discovery: { publicUrl?: string | undefined } = {},
+): Route[] {
+  const publicUrl = discovery.publicUrl ?? "";
   const detail = async (input: RouteInput<unknown, unknown>, name: string) => {
     const agent = await directory.get(input.principal, name);
     return presentDetail(agent, await directory.permissions(input.principal, name), publicUrl);

@@ -100,8 +100,8 @@ export function openApiDocument(
   options: {
     version: string;
     named?: { input?: NamedSchemas; output?: NamedSchemas };
-    /** Path items served beside the API (e.g. A2A's), written whole, each naming its server. */
-    otherPaths?: Record<string, Record<string, unknown>> | undefined;
+    /** Paths served outside the route table (the MCP server), documented as they are. */
+    extraPaths?: Record<string, unknown>;
   },
 ): Record<string, unknown> {
   const named = { ...options.named?.input, ...options.named?.output };
@@ -110,11 +110,12 @@ export function openApiDocument(
     components[name] = jsonSchema(schema, "input");
   for (const [name, schema] of Object.entries(options.named?.output ?? {}))
     components[name] = jsonSchema(schema, "output");
-  const paths: Record<string, Record<string, unknown>> = { ...options.otherPaths };
+  const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method] = operation(route, named);
   }
+  Object.assign(paths, options.extraPaths);
   return {
     openapi: "3.1.0",
     info: {

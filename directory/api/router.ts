@@ -100,7 +100,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
-    ...agentRoutes(options.directory, options.publicUrl),
+    ...agentRoutes(options.directory, { publicUrl: options.publicUrl }),
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.runs ? approvalRoutes(options.runs) : []),
     ...(options.budgets ? budgetRoutes(options.budgets) : []),
@@ -112,7 +112,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
-    otherPaths: options.otherPaths,
+    extraPaths: options.otherPaths,
     named: {
       input: {
         ...agentSchemas.input,
