@@ -10,6 +10,7 @@ import {
 } from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
+import { a2aOpenApiPaths } from "./a2a/index.js";
 import { AccessRequestNotifiers, AccessRequests } from "./access-requests/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
@@ -92,7 +93,7 @@ export function createDefaultDirectoryApi(
   runs?: RunsService,
   secrets?: SecretService,
   governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
-  discovery: { mcpUrl?: string } = {},
+  discovery: { mcpUrl?: string; publicUrl?: string } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
@@ -105,5 +106,8 @@ export function createDefaultDirectoryApi(
     accessRequests: services.accessRequests,
     mcpUrl: discovery.mcpUrl,
     strategies: [bearerApiKey(services.keys), ...extra],
+    publicUrl: discovery.publicUrl,
+    // `serve` mounts the A2A server wherever it runs agents: the document describes it too.
+    otherPaths: runs ? a2aOpenApiPaths() : undefined,
   });
 }

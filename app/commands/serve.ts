@@ -1,9 +1,12 @@
 import { Router } from "express";
 import { SwitchboardError } from "../../core/index.js";
 import {
+  A2A_BASE,
   AgentUsage,
   API_BASE,
+  bearerApiKey,
   chatLinks,
+  createA2aRouter,
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
@@ -253,6 +256,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     }),
   );
   const mcpUrl = mcpServerUrl(publicUrl);
+  // Other agents reach every agent over A2A, with a person's API key (directory/a2a).
+  routes.use(
+    A2A_BASE,
+    createA2aRouter({
+      directory: directory.directory,
+      runs: runs.service,
+      strategies: [bearerApiKey(directory.keys)],
+      publicUrl,
+    }),
+  );
   routes.use(
     API_BASE,
     createDefaultDirectoryApi(
@@ -261,7 +274,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       runs.service,
       secrets,
       { spend, outcomes, audit: auditReader },
-      { mcpUrl },
+      { mcpUrl, publicUrl },
     ),
   );
   routes.use(

@@ -14,11 +14,12 @@ import {
 /** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
 export function agentRoutes(
   directory: AgentDirectory,
-  discovery: { mcpUrl?: string | undefined } = {},
+  discovery: { mcpUrl?: string | undefined; publicUrl?: string | undefined } = {},
 ): Route[] {
+  const publicUrl = discovery.publicUrl ?? "";
   const detail = async (input: RouteInput<unknown, unknown>, name: string) => {
     const agent = await directory.get(input.principal, name);
-    return presentDetail(agent, await directory.permissions(input.principal, name));
+    return presentDetail(agent, await directory.permissions(input.principal, name), publicUrl);
   };
   const applied = async (input: RouteInput<unknown, unknown>, result: ApplyResult) => ({
     name: result.name,
@@ -46,7 +47,7 @@ export function agentRoutes(
         });
         return {
           body: {
-            items: page.items.map(presentSummary),
+            items: page.items.map((agent) => presentSummary(agent, publicUrl)),
             next_cursor: page.nextCursor,
             facets: page.facets ?? null,
             mcp_url: discovery.mcpUrl ?? null,

@@ -47,6 +47,10 @@ export interface DirectoryApiOptions {
   mcpUrl?: string | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
+  /** This Switchboard's address (PUBLIC_URL): links such as agents' A2A cards are absolute. */
+  publicUrl?: string | undefined;
+  /** Routes served beside the API that its document describes too (the A2A server's). */
+  otherPaths?: Record<string, Record<string, unknown>> | undefined;
 }
 
 /** Where the API is mounted. */
@@ -99,7 +103,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
-    ...agentRoutes(options.directory, { mcpUrl: options.mcpUrl }),
+    ...agentRoutes(options.directory, { mcpUrl: options.mcpUrl, publicUrl: options.publicUrl }),
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.runs ? approvalRoutes(options.runs) : []),
     ...(options.budgets ? budgetRoutes(options.budgets) : []),
@@ -111,7 +115,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
-    extraPaths: options.mcpUrl ? mcpOpenApiPaths() : undefined,
+    extraPaths: { ...(options.mcpUrl ? mcpOpenApiPaths() : {}), ...(options.otherPaths ?? {}) },
     named: {
       input: {
         ...agentSchemas.input,

@@ -48,6 +48,11 @@ export const agentSummary = z.object({
     ),
   tags: z.array(z.string()),
   icon: z.string().nullable(),
+  a2a_card_url: z
+    .string()
+    .describe(
+      "The agent's A2A card, for A2A clients (they send an API key as a bearer token); its JSON-RPC endpoint is this URL without /.well-known/agent-card.json",
+    ),
   updated_at: timestamp,
 });
 

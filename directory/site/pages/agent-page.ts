@@ -1,3 +1,4 @@
+import { a2aCardUrl } from "../../a2a/index.js";
 import type { Agent, AgentPermissions } from "../../registry/index.js";
 import { type Html, html, safeHref } from "../html.js";
 import { renderMarkdown } from "../markdown.js";
@@ -126,6 +127,10 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
       <h2 id="access">Who can run it</h2>
       <ul class="plain">${runners(agent).map((r) => html`<li>${r}</li>`)}</ul>
       <p class="small ${permissions.run ? "ok" : "muted"}">${permissions.run ? "✓ You can run this agent." : "You cannot run this agent yet."}</p>
+    </section>
+    <section class="card" aria-labelledby="a2a">
+      <h2 id="a2a">From other agents</h2>
+      <p class="small">A2A card: <a class="mono" href="${a2aCardUrl("", agent.name)}">${a2aCardUrl("", agent.name)}</a> (with an API key as a bearer token)</p>
     </section>
     <section class="card" aria-labelledby="contacts">
       <h2 id="contacts">Owner and contacts</h2>
