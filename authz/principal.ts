@@ -1,8 +1,8 @@
 /**
- * Who is asking. Every entry point (Slack, Teams, the site, the REST API, A2A, the CLI)
+ * Who is asking. Every entry point (Slack, Teams, the site, the REST API, A2A, MCP, the CLI)
  * turns its caller into a Principal before asking the Authorizer anything.
  */
-export type Surface = "slack" | "teams" | "site" | "api" | "a2a" | "cli";
+export type Surface = "slack" | "teams" | "site" | "api" | "a2a" | "mcp" | "cli";
 
 export interface UserPrincipal {
   kind: "user";

@@ -10,6 +10,7 @@ import {
 } from "../governance/index.js";
 import type { SecretService } from "../secrets/index.js";
 import type { RunsService } from "../sessions/index.js";
+import { a2aOpenApiPaths } from "./a2a/index.js";
 import { AccessRequestNotifiers, AccessRequests } from "./access-requests/index.js";
 import { type AuthStrategy, bearerApiKey } from "./api/authenticate.js";
 import { createDirectoryApi } from "./api/router.js";
@@ -83,7 +84,8 @@ export function createDirectoryServices(parts: {
 /**
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
  * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
- * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit.
+ * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit;
+ * `discovery` names where else the agents are reached (the MCP server's URL).
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
@@ -91,6 +93,7 @@ export function createDefaultDirectoryApi(
   runs?: RunsService,
   secrets?: SecretService,
   governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
+  discovery: { mcpUrl?: string; publicUrl?: string } = {},
 ) {
   return createDirectoryApi({
     directory: services.directory,
@@ -101,6 +104,10 @@ export function createDefaultDirectoryApi(
     outcomes: governance.outcomes,
     audit: governance.audit,
     accessRequests: services.accessRequests,
+    mcpUrl: discovery.mcpUrl,
     strategies: [bearerApiKey(services.keys), ...extra],
+    publicUrl: discovery.publicUrl,
+    // `serve` mounts the A2A server wherever it runs agents: the document describes it too.
+    otherPaths: runs ? a2aOpenApiPaths() : undefined,
   });
 }

@@ -1,9 +1,12 @@
 /**
- * The agent registry: manifests, CRUD and search, and the REST API under /api/v1. Depends on
- * authz (who may see and run what) and governance (the audit log). The directory site
- * (`createDirectorySite`) is built on `AgentDirectory` and mounts next to the API.
+ * The agent registry: manifests, CRUD and search, the REST API under /api/v1 and the MCP
+ * server at /mcp. Depends on authz (who may see and run what) and governance (the audit
+ * log). The directory site (`createDirectorySite`) is built on `AgentDirectory` and mounts
+ * next to the API, as does the A2A server (`createA2aRouter`): every agent a person may view,
+ * reachable by other agents.
  */
 
+export { A2A_BASE, type A2aRouterOptions, a2aCardUrl, createA2aRouter } from "./a2a/index.js";
 export {
   type AccessDecisionResult,
   type AccessRequest,
@@ -53,6 +56,15 @@ export {
   type ValidatedManifest,
   validateManifest,
 } from "./manifest/index.js";
+export {
+  createMcpRouter,
+  MCP_PATH,
+  McpCalls,
+  type McpRouterOptions,
+  mcpServerUrl,
+  RESOURCE_METADATA_PATH,
+  toolName,
+} from "./mcp/index.js";
 export {
   AGENT_STATES,
   type Agent,

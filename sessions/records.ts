@@ -21,7 +21,7 @@ export function isClosingEvent(event: RunEvent): boolean {
 }
 
 /** Where a conversation happens: the key of a session is (surface, conversation key, agent). */
-export type SessionSurface = "slack" | "teams" | "site" | "api" | "a2a";
+export type SessionSurface = "slack" | "teams" | "site" | "api" | "a2a" | "mcp";
 
 export interface Session {
   id: string;

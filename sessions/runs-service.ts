@@ -154,6 +154,7 @@ export class RunsService {
         input,
         standing: admitted.hold.standing,
         estimateUsd: admitted.estimateUsd,
+        surface: created.run.surface,
       });
     } else if (created.created) {
       await this.enqueue(created.run);
@@ -251,6 +252,7 @@ export class RunsService {
             input: run.input,
             standing: admitted.hold.standing,
             estimateUsd: admitted.estimateUsd,
+            surface: run.surface,
           });
         }
         return moved;

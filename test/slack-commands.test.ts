@@ -488,6 +488,7 @@ describe("the Slack app manifest", () => {
     "users.info": ["users:read", "users:read.email"],
     "users.lookupByEmail": ["users:read.email"],
     "assistant.threads.setStatus": ["assistant:write"],
+    "reactions.add": ["reactions:write"],
     "views.open": [],
     "views.publish": [],
   };

@@ -1,15 +1,21 @@
 import { Router } from "express";
 import { SwitchboardError } from "../../core/index.js";
 import {
+  A2A_BASE,
   AgentUsage,
   API_BASE,
+  bearerApiKey,
   chatLinks,
+  createA2aRouter,
   createDefaultDirectoryApi,
   createDirectoryServices,
   createDirectorySite,
+  createMcpRouter,
   createScimRouter,
   Deactivation,
   ensureDemoAgent,
+  McpCalls,
+  mcpServerUrl,
   oidcTeamSync,
   runnableAgents,
   SCIM_BASE,
@@ -235,13 +241,41 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       budgetUse: () => directory.budgets.list({ kind: "system", name: "metrics" }),
     });
   }
+  const publicUrl = (config.PUBLIC_URL ?? http.url).replace(/\/+$/, "");
+  // Coding tools (Claude Code, Cursor) reach the agents a person may run as MCP tools.
+  routes.use(
+    createMcpRouter({
+      directory: directory.directory,
+      runs: runs.service,
+      keys: directory.keys,
+      calls: new McpCalls(ctx.db.knex),
+      publicUrl,
+      authorizationServer: config.OIDC_ISSUER_URL,
+      toolsCheckMs: config.MCP_TOOLS_CHECK_MS,
+      logger: logger.child({ module: "mcp" }),
+    }),
+  );
+  const mcpUrl = mcpServerUrl(publicUrl);
+  // Other agents reach every agent over A2A, with a person's API key (directory/a2a).
+  routes.use(
+    A2A_BASE,
+    createA2aRouter({
+      directory: directory.directory,
+      runs: runs.service,
+      strategies: [bearerApiKey(directory.keys)],
+      publicUrl,
+    }),
+  );
   routes.use(
     API_BASE,
-    createDefaultDirectoryApi(directory, [sessionCookieStrategy(auth)], runs.service, secrets, {
-      spend,
-      outcomes,
-      audit: auditReader,
-    }),
+    createDefaultDirectoryApi(
+      directory,
+      [sessionCookieStrategy(auth)],
+      runs.service,
+      secrets,
+      { spend, outcomes, audit: auditReader },
+      { mcpUrl, publicUrl },
+    ),
   );
   routes.use(
     createDirectorySite({
@@ -262,6 +296,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
         slackTeamId: config.SLACK_TEAM_ID,
         teamsAppId: config.TEAMS_APP_ID,
       }),
+      mcpUrl,
       auth,
     }),
   );

@@ -401,6 +401,11 @@ export const configSchema = z.object({
     .describe(
       "Wait before the second try of a turn; doubled for each further try, up to 5 minutes.",
     ),
+  MCP_TOOLS_CHECK_MS: positiveMs
+    .default(30000)
+    .describe(
+      "How often the MCP server at /mcp checks, for each coding tool holding its notification stream open, whether the agents that person may run changed; on a change it sends notifications/tools/list_changed.",
+    ),
   RUN_LEASE_MS: positiveMs
     .default(30000)
     .describe(

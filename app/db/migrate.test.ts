@@ -26,6 +26,7 @@ const TABLES = [
   "chat_deliveries",
   "chat_replies",
   "ledger",
+  "mcp_calls",
   "messages",
   "person_id_key",
   "run_events",

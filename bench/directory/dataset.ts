@@ -49,7 +49,15 @@ export interface BenchDataset {
   visibleToUser: number;
 }
 
-export function buildDirectoryDataset(count = 10_000, seed = 7): BenchDataset {
+/**
+ * `runnable`: the bench user may also run the agents they may view (the MCP bench lists
+ * them as tools); otherwise they only view them.
+ */
+export function buildDirectoryDataset(
+  count = 10_000,
+  seed = 7,
+  options: { runnable?: boolean } = {},
+): BenchDataset {
   const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const teams = Array.from({ length: TEAMS }, (_, i) => `t${String(i).padStart(3, "0")}`);
@@ -64,7 +72,9 @@ export function buildDirectoryDataset(count = 10_000, seed = 7): BenchDataset {
     if (random() < 0.5) view.push(`team:${pick(teams)}`);
     const run = [`team:${pick(teams)}`];
     if (i % 5 === 0) {
-      view.push(i % 10 === 0 ? `team:${VIEWERS_TEAM}` : `user:${BENCH_USER}`);
+      const grantee = i % 10 === 0 ? `team:${VIEWERS_TEAM}` : `user:${BENCH_USER}`;
+      view.push(grantee);
+      if (options.runnable) run.push(grantee);
       visibleToUser++;
     }
     const runtime = pick(RUNTIMES);

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { apiRequest } from "../../test/support/http.js";
 import { freePort } from "../../test/support/ports.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.js";
+import { RoundRobin } from "../../test/support/round-robin.js";
 import { runSwitchboard, SwitchboardProcess } from "../../test/support/switchboard-process.js";
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
@@ -16,12 +17,16 @@ export type Mode = "bullmq" | "in-process-pglite" | "in-process-postgres";
 
 /**
  * One Switchboard deployment made of real processes: `serve` alone (the in-process queue,
- * on PGlite or PostgreSQL) or `serve` with `worker`s on PostgreSQL and Redis. The bench
- * agent is registered (HTTP runtime, pointed at `agentUrl`) and an API key made for it.
+ * on PGlite or PostgreSQL) or `serve` with `worker`s on PostgreSQL and Redis; with
+ * `serves` above 1, that many `serve` processes behind a round-robin balancer (requests
+ * go to the balancer). The bench agent is registered (HTTP runtime, pointed at
+ * `agentUrl`) and an API key made for it.
  */
 export class Deployment {
   readonly workers: SwitchboardProcess[] = [];
+  readonly serves: SwitchboardProcess[] = [];
   serve: SwitchboardProcess | undefined;
+  balancer: RoundRobin | undefined;
   key = "";
   port = 0;
 
@@ -35,7 +40,7 @@ export class Deployment {
   static async create(
     mode: Mode,
     agentUrl: string,
-    options: { workers?: number; settings?: Record<string, string> } = {},
+    options: { workers?: number; serves?: number; settings?: Record<string, string> } = {},
   ): Promise<Deployment> {
     const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-runs-"));
     const database = mode === "in-process-pglite" ? undefined : await createTestDatabase("bench");
@@ -56,7 +61,7 @@ export class Deployment {
     const deployment = new Deployment(mode, env, database, dir);
     try {
       await deployment.setUp(agentUrl);
-      await deployment.startServe();
+      await deployment.startServes(options.serves ?? 1);
       for (let i = 0; i < (options.workers ?? (mode === "bullmq" ? 1 : 0)); i++) {
         await deployment.startWorker();
       }
@@ -68,7 +73,7 @@ export class Deployment {
   }
 
   get base(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.balancer?.url ?? `http://127.0.0.1:${this.port}`;
   }
 
   /** The agent and the key, applied before anything serves (PGlite takes one process at a time). */
@@ -98,10 +103,18 @@ spec:
     this.key = created.stdout.trim().split("\n").at(-1) ?? "";
   }
 
-  private async startServe(): Promise<void> {
-    this.port = await freePort();
-    this.serve = new SwitchboardProcess(["serve"], { ...this.env, PORT: String(this.port) });
-    await this.serve.waitFor(`${this.base}/readyz`, 120_000);
+  private async startServes(count: number): Promise<void> {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const serve = new SwitchboardProcess(["serve"], { ...this.env, PORT: String(port) });
+      this.serves.push(serve);
+      await serve.waitFor(`http://127.0.0.1:${port}/readyz`, 120_000);
+      ports.push(port);
+    }
+    this.serve = this.serves[0];
+    this.port = ports[0] ?? 0;
+    if (count > 1) this.balancer = await RoundRobin.start(ports);
   }
 
   /** A `switchboard worker`, ready (its health port answers /readyz). */
@@ -141,7 +154,8 @@ spec:
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.serve, ...this.workers].map((child) => child?.kill()));
+    await Promise.all([...this.serves, ...this.workers].map((child) => child.kill()));
+    await this.balancer?.close();
     await this.database?.drop().catch(() => {});
     const prefix = this.env.REDIS_KEY_PREFIX;
     if (prefix) {

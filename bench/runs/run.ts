@@ -9,7 +9,10 @@
  *    midway and started again. Checks every run finished exactly once, in order within its
  *    session, with its timeline and ledger whole.
  *
- *   npx tsx bench/runs/run.ts [--quick] [--only dispatch|soak]
+ *   npx tsx bench/runs/run.ts [--quick] [--only dispatch|soak] [--serves N]
+ *
+ * `--serves 2`: the soak's runs are asked through two `serve` processes behind a
+ * round-robin balancer (test/support/round-robin.ts), as a fleet would be.
  */
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -26,6 +29,8 @@ const DISPATCH_WARMUP = quick ? 10 : 30;
 const DISPATCH_SAMPLES = quick ? 100 : 300;
 const SOAK_SESSIONS = quick ? 20 : 50;
 const SOAK_TURNS = 10;
+/** `serve` processes behind a round-robin balancer in the soak. */
+const SERVES = args.includes("--serves") ? Number(args[args.indexOf("--serves") + 1]) : 1;
 const SOAK_AGENT_DELAY_MS = 100;
 const SOAK_LEASE_MS = 3000;
 
@@ -161,6 +166,7 @@ async function soak(): Promise<void> {
   const agent = await BenchAgent.start(SOAK_AGENT_DELAY_MS);
   const deployment = await Deployment.create("bullmq", agent.url, {
     workers: 2,
+    serves: SERVES,
     settings: { RUN_LEASE_MS: String(SOAK_LEASE_MS), RUN_RETRY_BACKOFF_MS: "200" },
   });
   const db = new pg.Client({ connectionString: deployment.database?.url });
@@ -252,7 +258,7 @@ async function soak(): Promise<void> {
     const redelivered = redeliveredRuns.size;
 
     console.log(
-      `\n## Soak: ${runs} runs over ${SOAK_SESSIONS} sessions, BullMQ, 2 workers, one killed -9 midway and restarted\n`,
+      `\n## Soak: ${runs} runs over ${SOAK_SESSIONS} sessions, BullMQ, ${SERVES > 1 ? `${SERVES} serve behind a round-robin, ` : ""}2 workers, one killed -9 midway and restarted\n`,
     );
     console.log(`(agent answers after ${SOAK_AGENT_DELAY_MS} ms; RUN_LEASE_MS=${SOAK_LEASE_MS})\n`);
     console.log("| figure | value |");

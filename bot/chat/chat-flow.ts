@@ -14,6 +14,15 @@ import type { ChatReplyLoop } from "./reply-loop.js";
 import { type ChatRequest, parseRequest } from "./request-text.js";
 import { agentPageUrl, requestAccessOffer } from "./run-access.js";
 import { refusalText } from "./wording.js";
+import { WorkLimiter } from "./work-limiter.js";
+
+/**
+ * Messages whose slow part (who the person is, which agent, admission, starting the run)
+ * runs at once; the rest wait in order of arrival. Each holds a database connection for
+ * most of it (DATABASE_POOL_MAX is 10 by default), and the runs they start are queued in
+ * the order they start, so this is also the order answers start in.
+ */
+export const TURNS_AT_ONCE = 8;
 
 export interface ChatFlowDeps {
   runs: RunsService;
@@ -40,6 +49,10 @@ export interface ChatFlowDeps {
  *   nothing runs, and those who talked in the thread are told why.
  * Each delivery is claimed once; access is checked by starting the run, and a refusal is
  * said in words, with what the person can do about it.
+ *
+ * Under a burst, every message gets its sign of life (IncomingChatMessage.notice) as soon
+ * as its delivery is claimed, whatever is still in line before it: the slow part waits
+ * for a turn (TURNS_AT_ONCE), in the order the messages arrived.
  */
 export class ChatFlow<Target extends object = object> implements ChatPort {
   constructor(
@@ -48,14 +61,32 @@ export class ChatFlow<Target extends object = object> implements ChatPort {
     readonly replies: ChatReplyLoop<Target>,
   ) {}
 
-  async handle(message: IncomingChatMessage<Target>): Promise<void> {
-    const { runs, deliveries } = this.deps;
-    const surface = this.surface.name;
-    // Not addressed to the bot: only a thread that has a session continues.
-    const addressed = message.direct || message.mentioned;
-    if (!addressed && !(await runs.conversationAgent(surface, message.threadKey))) return;
-    if (!(await deliveries.claim(surface, message.deliveryId))) return;
+  private readonly turns = new WorkLimiter(TURNS_AT_ONCE);
 
+  async handle(message: IncomingChatMessage<Target>): Promise<void> {
+    const { runs, deliveries, logger } = this.deps;
+    const surface = this.surface.name;
+    // Its place in line is taken on arrival, before any await.
+    const place = this.turns.place();
+    try {
+      // Not addressed to the bot: only a thread that has a session continues.
+      const addressed = message.direct || message.mentioned;
+      if (!addressed && !(await runs.conversationAgent(surface, message.threadKey))) return;
+      if (!(await deliveries.claim(surface, message.deliveryId))) return;
+      // Not awaited: a surface's rate limit on it must not hold the request back.
+      if (addressed && message.notice) {
+        message.notice().catch((error: unknown) => {
+          logger.info({ err: error, surface }, "could not show a sign of life on a message");
+        });
+      }
+      await place.run(() => this.answer(message, addressed));
+    } finally {
+      place.leave();
+    }
+  }
+
+  /** The slow part of handling a claimed message: who, which agent, and the run. */
+  private async answer(message: IncomingChatMessage<Target>, addressed: boolean): Promise<void> {
     const say = (words: string) => this.surface.say(message.replyTarget, words);
     const person = await message.from.person();
     if ("refusal" in person) return say(person.refusal);

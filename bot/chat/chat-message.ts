@@ -45,4 +45,10 @@ export interface IncomingChatMessage<Target extends object = object> {
   direct: boolean;
   /** Where replies go, as the surface's renderer reads it (ChatConversation.target). */
   replyTarget: Target;
+  /**
+   * A sign of life on the message, shown as soon as it is claimed and before anything
+   * slower (Slack: a reaction). Only for messages addressed to the bot; best effort (a
+   * failure is logged), and never waited for.
+   */
+  notice?: (() => Promise<void>) | undefined;
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import { isClosingEvent, type RunsService } from "../../sessions/index.js";
 import type { ChatReplies } from "./chat-replies.js";
@@ -38,6 +39,8 @@ export class ChatReplyLoop<Target extends object = object> {
     },
     private readonly surface: ChatSurface<Target>,
   ) {
+    // Every reply in hand follows its run with this signal: a burst has hundreds at once.
+    setMaxListeners(0, this.stopping.signal);
     // Renews the hold on replies in hand, and takes over those whose process died.
     this.keeper = setInterval(() => void this.keep(), KEEP_EVERY_MS);
     this.keeper.unref();

@@ -20,7 +20,8 @@ export interface IncomingMessage {
  * One message to the bot, from an `app_mention` or a `message` event (Slack sends a mention
  * as both; whichever comes first is handled, the other finds it claimed), handed to the chat
  * flow (ChatFlow.handle) with Slack's own work done: the mention parsed and stripped, the
- * thread worked out, the person looked up by their Slack profile's email. Bots (this one
+ * thread worked out, the person looked up by their Slack profile's email, and a 👀 on the
+ * message as its first sign of life (seen-reaction.ts). Bots (this one
  * included), edits and other subtypes are ignored; in channels the bot hears only mentions,
  * and replies in threads.
  */
@@ -59,5 +60,6 @@ function chatMessageOf(
     mentioned,
     direct,
     replyTarget: conversation.target,
+    notice: () => deps.seen.seen(team, channel, message.ts),
   };
 }

@@ -20,6 +20,7 @@ import { SlackEventIntake } from "./event-intake.js";
 import { slackFormGuard } from "./form-guard.js";
 import { handleIncoming, type IncomingMessage } from "./incoming-message.js";
 import { openRunForm, registerRunForm, slackPlaces } from "./run-agent-actions.js";
+import { SeenReactions } from "./seen-reaction.js";
 import {
   SlackAccessRequestNotifier,
   type SlackAccessRequestSettings,
@@ -79,8 +80,13 @@ export interface SlackIntegration {
 /** The path Slack posts events, commands and interactions to (the app manifest's URLs). */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
-/** Events handled at once; each was acknowledged before it waits its turn. */
-const INCOMING_AT_ONCE = 8;
+/**
+ * Events in hand at once; each was acknowledged before it waits its turn. Wide: an event's
+ * own part is cheap (claiming it, its 👀), and a message's slow part waits in the chat
+ * flow's line (TURNS_AT_ONCE), so a burst's last mention gets its sign of life without
+ * waiting for the answers of all those before it.
+ */
+const INCOMING_AT_ONCE = 256;
 
 /**
  * The Slack integration with Bolt: over HTTP at /slack/events, or over Socket Mode when an
@@ -142,6 +148,7 @@ export async function startSlack(
     logger,
     publicUrl: settings.publicUrl,
     identities: new SlackIdentities(services.users),
+    seen: new SeenReactions(app.client),
     accessRequests: services.requests?.service,
   };
 

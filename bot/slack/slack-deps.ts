@@ -11,6 +11,7 @@ import {
   type ChatFlow,
   agentPageUrl as pageUrl,
 } from "../chat/index.js";
+import type { SeenReactions } from "./seen-reaction.js";
 import type { SlackIdentities } from "./slack-identities.js";
 
 /** What the Slack handlers work with: Switchboard's services, the chat flow and records. */
@@ -22,6 +23,8 @@ export interface SlackDeps {
   access: AccessPolicy;
   users: UserDirectory;
   identities: SlackIdentities;
+  /** The 👀 on a message to the bot: its first sign of life. */
+  seen: SeenReactions;
   deliveries: ChatDeliveries;
   actions: ChatActions;
   /** Messages to runs and replies, with Slack as the surface. */

@@ -75,8 +75,12 @@ export interface TeamsIntegration {
   stop(): Promise<void>;
 }
 
-/** Messages handled at once; each was answered (HTTP 200) before it waits its turn. */
-const MESSAGES_AT_ONCE = 8;
+/**
+ * Activities in hand at once; each was answered (HTTP 200) before it waits its turn. Wide:
+ * a message's slow part waits in the chat flow's own line (TURNS_AT_ONCE, in order of
+ * arrival), so its claim is not held behind the answers of every message before it.
+ */
+const MESSAGES_AT_ONCE = 256;
 /** Handling starts once activities pause this long, or after MAX_HOLD_MS under a stream. */
 const QUIET_MS = 20;
 const MAX_HOLD_MS = 250;

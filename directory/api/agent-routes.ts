@@ -12,10 +12,14 @@ import {
 } from "./schemas.js";
 
 /** The directory's routes under /api/v1: each a thin layer over `AgentDirectory`. */
-export function agentRoutes(directory: AgentDirectory): Route[] {
+export function agentRoutes(
+  directory: AgentDirectory,
+  discovery: { mcpUrl?: string | undefined; publicUrl?: string | undefined } = {},
+): Route[] {
+  const publicUrl = discovery.publicUrl ?? "";
   const detail = async (input: RouteInput<unknown, unknown>, name: string) => {
     const agent = await directory.get(input.principal, name);
-    return presentDetail(agent, await directory.permissions(input.principal, name));
+    return presentDetail(agent, await directory.permissions(input.principal, name), publicUrl);
   };
   const applied = async (input: RouteInput<unknown, unknown>, result: ApplyResult) => ({
     name: result.name,
@@ -31,7 +35,7 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
       operationId: "listAgents",
       summary: "Search the agents the caller may view",
       description:
-        "Paged by cursor, in name order. Facet counts cover only agents the caller may view; each facet ignores its own filter so the other values stay on offer.",
+        "Paged by cursor, in name order. Facet counts cover only agents the caller may view; each facet ignores its own filter so the other values stay on offer. `mcp_url` is the MCP server where each agent the caller may run is a tool (the same API key authenticates there).",
       authenticated: true,
       query: listAgentsQuery,
       response: { status: 200, description: "A page of agents", schema: agentList },
@@ -43,9 +47,10 @@ export function agentRoutes(directory: AgentDirectory): Route[] {
         });
         return {
           body: {
-            items: page.items.map(presentSummary),
+            items: page.items.map((agent) => presentSummary(agent, publicUrl)),
             next_cursor: page.nextCursor,
             facets: page.facets ?? null,
+            mcp_url: discovery.mcpUrl ?? null,
           },
         };
       },

@@ -97,7 +97,12 @@ function operation(route: Route, named: NamedSchemas): Record<string, unknown> {
 
 export function openApiDocument(
   routes: readonly Route[],
-  options: { version: string; named?: { input?: NamedSchemas; output?: NamedSchemas } },
+  options: {
+    version: string;
+    named?: { input?: NamedSchemas; output?: NamedSchemas };
+    /** Paths served outside the route table (the MCP server), documented as they are. */
+    extraPaths?: Record<string, unknown>;
+  },
 ): Record<string, unknown> {
   const named = { ...options.named?.input, ...options.named?.output };
   const components: Record<string, unknown> = {};
@@ -110,6 +115,7 @@ export function openApiDocument(
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method] = operation(route, named);
   }
+  Object.assign(paths, options.extraPaths);
   return {
     openapi: "3.1.0",
     info: {

@@ -1,10 +1,14 @@
 import type { z } from "zod";
+import { a2aCardUrl } from "../a2a/index.js";
 import type { Agent, AgentPermissions } from "../registry/index.js";
 import type { agentDetail, agentSummary } from "./schemas.js";
 
-/** Agents as the API shows them: snake_case, times as ISO strings. */
+/**
+ * Agents as the API shows them: snake_case, times as ISO strings, and where A2A clients find
+ * them (`publicUrl`: this Switchboard's address; without it the card's path alone).
+ */
 
-export function presentSummary(agent: Agent): z.infer<typeof agentSummary> {
+export function presentSummary(agent: Agent, publicUrl = ""): z.infer<typeof agentSummary> {
   return {
     name: agent.name,
     title: agent.title,
@@ -17,6 +21,7 @@ export function presentSummary(agent: Agent): z.infer<typeof agentSummary> {
     featured: agent.featured,
     tags: agent.tags,
     icon: agent.manifest.metadata.icon ?? null,
+    a2a_card_url: a2aCardUrl(publicUrl, agent.name),
     updated_at: agent.updatedAt.toISOString(),
   };
 }
@@ -24,10 +29,11 @@ export function presentSummary(agent: Agent): z.infer<typeof agentSummary> {
 export function presentDetail(
   agent: Agent,
   permissions: AgentPermissions,
+  publicUrl = "",
 ): z.infer<typeof agentDetail> {
   const { metadata, spec } = agent.manifest;
   return {
-    ...presentSummary(agent),
+    ...presentSummary(agent, publicUrl),
     skills: spec.skills,
     links: metadata.links,
     contacts: metadata.contacts,

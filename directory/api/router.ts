@@ -10,6 +10,7 @@ import type {
 import type { SecretService } from "../../secrets/index.js";
 import type { RunsService } from "../../sessions/index.js";
 import type { AccessRequests } from "../access-requests/index.js";
+import { mcpOpenApiPaths } from "../mcp/index.js";
 import type { AgentDirectory } from "../registry/index.js";
 import { accessRequestRoutes } from "./access-request-routes.js";
 import { agentRoutes, agentSchemas } from "./agent-routes.js";
@@ -42,8 +43,14 @@ export interface DirectoryApiOptions {
   audit?: AuditReader | undefined;
   /** Requests to run agents; without it there are no /access-requests routes. */
   accessRequests?: AccessRequests | undefined;
+  /** The MCP server's URL, shown in the agents list as `mcp_url`. */
+  mcpUrl?: string | undefined;
   /** Tried in order; the first that recognises the request decides who is calling. */
   strategies: readonly AuthStrategy[];
+  /** This Switchboard's address (PUBLIC_URL): links such as agents' A2A cards are absolute. */
+  publicUrl?: string | undefined;
+  /** Routes served beside the API that its document describes too (the A2A server's). */
+  otherPaths?: Record<string, Record<string, unknown>> | undefined;
 }
 
 /** Where the API is mounted. */
@@ -96,7 +103,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   const router = Router();
   router.use(express.json({ limit: "256kb" }), refuseUnstorableInput);
   const routes = [
-    ...agentRoutes(options.directory),
+    ...agentRoutes(options.directory, { mcpUrl: options.mcpUrl, publicUrl: options.publicUrl }),
     ...(options.runs ? runRoutes(options.runs) : []),
     ...(options.runs ? approvalRoutes(options.runs) : []),
     ...(options.budgets ? budgetRoutes(options.budgets) : []),
@@ -108,6 +115,7 @@ export function createDirectoryApi(options: DirectoryApiOptions): Router {
   ];
   const document = openApiDocument([...routes, openApiRoute(() => ({}))], {
     version: API_VERSION,
+    extraPaths: { ...(options.mcpUrl ? mcpOpenApiPaths() : {}), ...(options.otherPaths ?? {}) },
     named: {
       input: {
         ...agentSchemas.input,

@@ -393,5 +393,15 @@ describe("the API's description", () => {
       "text/event-stream",
     ]);
     expect(document.components.schemas.Run.properties.status.enum).toContain("needs_approval");
+    // The A2A server beside the API: its card and JSON-RPC, each on its own server root,
+    // and every agent's card URL in the agent lists.
+    expect(document.paths["/a2a/{agent}"]).toMatchObject({
+      servers: [{ url: "/" }],
+      post: { operationId: "a2aJsonRpc" },
+    });
+    expect(document.paths["/a2a/{agent}/.well-known/agent-card.json"].get.operationId).toBe(
+      "getA2aAgentCard",
+    );
+    expect(document.components.schemas.Agent.properties).toHaveProperty("a2a_card_url");
   });
 });

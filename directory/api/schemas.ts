@@ -48,6 +48,11 @@ export const agentSummary = z.object({
     ),
   tags: z.array(z.string()),
   icon: z.string().nullable(),
+  a2a_card_url: z
+    .string()
+    .describe(
+      "The agent's A2A card, for A2A clients (they send an API key as a bearer token); its JSON-RPC endpoint is this URL without /.well-known/agent-card.json",
+    ),
   updated_at: timestamp,
 });
 
@@ -84,6 +89,12 @@ export const agentList = z.object({
   facets: z
     .object({ owner: facetCounts, tag: facetCounts, runtime: facetCounts, lifecycle: facetCounts })
     .nullable(),
+  mcp_url: z
+    .string()
+    .nullable()
+    .describe(
+      "The MCP server (Streamable HTTP) where each agent the caller may run is a tool named after it; authenticate with the same API key. Null where this Switchboard does not serve MCP.",
+    ),
 });
 
 export const applyResponse = z.object({

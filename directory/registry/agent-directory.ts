@@ -90,14 +90,45 @@ export class AgentDirectory {
     const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
     const visible = await this.agentNamesFor(principal, "viewer");
-    const [names, facets] = await Promise.all([
-      this.registry.catalog.namesAmong(request, visible, { after, limit: limit + 1 }),
+    const [page, facets] = await Promise.all([
+      this.pageAmong(visible, request, after, limit),
       request.facets ? this.registry.catalog.facets(request, visible) : undefined,
     ]);
-    const page = names.slice(0, limit);
+    return { ...page, facets };
+  }
+
+  /**
+   * A page of enabled agents the person may run, in name order: the tools a coding tool is
+   * offered over MCP. The same path as browsing (the names they may run, then one indexed
+   * query for the page), so a change to how the directory pages applies here too.
+   */
+  async listRunnable(
+    principal: Principal,
+    request: { cursor?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<AgentPage> {
+    const limit = Math.min(Math.max(request.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+    const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    const runnable = await this.agentNamesFor(principal, "runner");
+    const page = await this.pageAmong(runnable, { states: ["enabled"] }, after, limit);
+    return { ...page, facets: undefined };
+  }
+
+  /** The page after `after` among `names` matching the filter, rows read whole. */
+  private async pageAmong(
+    names: readonly string[],
+    filter: AgentFilter,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ items: Agent[]; nextCursor: string | null }> {
+    // One more than the page: then there certainly is a next page.
+    const found = await this.registry.catalog.namesAmong(filter, names, {
+      after,
+      limit: limit + 1,
+    });
+    const page = found.slice(0, limit);
     const items = await this.registry.catalog.findLive(page);
     const last = page.at(-1);
-    return { items, nextCursor: names.length > limit && last ? encodeCursor(last) : null, facets };
+    return { items, nextCursor: found.length > limit && last ? encodeCursor(last) : null };
   }
 
   /**

@@ -306,6 +306,32 @@ function describeRegistry(open: () => Promise<Backend>): void {
     await expect(directory.create(ada, manifest("triage"))).rejects.toMatchObject({ status: 409 });
   });
 
+  it("lists the enabled agents a person may run, page by page (the MCP server's tools)", async () => {
+    const dan = person("dan@example.com");
+    const grant = { view: ["user:dan@example.com"], run: ["user:dan@example.com"] };
+    for (const name of ["run-a", "run-b", "run-c", "run-paused"]) {
+      await registry.apply(validateManifest(manifest(name, grant)), cli);
+    }
+    await registry.apply(validateManifest(manifest("run-view-only", { view: grant.view })), cli);
+    await registry.apply(validateManifest(manifest("run-others", { run: ["team:research"] })), cli);
+    await registry.setState("run-paused", "suspended", "maintenance", cli);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await directory.listRunnable(dan, { cursor, limit: 2 });
+      names.push(...page.items.map((agent) => agent.name));
+      cursor = page.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(names).toEqual(["run-a", "run-b", "run-c"]);
+    expect(pages).toBeLessThanOrEqual(3);
+    // Viewing is not running: bob may view triage (everyone may) but run only what he is given.
+    const bobs = (await directory.listRunnable(bob, { limit: 100 })).items.map((a) => a.name);
+    expect(bobs).toContain("run-others");
+    expect(bobs).not.toContain("run-a");
+  });
+
   it("suspends and disables with a reason; disabled agents leave the catalog", async () => {
     const suspended = await registry.setState("n8n-invoices", "suspended", "vendor outage", cli);
     expect([suspended.state, suspended.stateReason]).toEqual(["suspended", "vendor outage"]);

@@ -23,6 +23,7 @@ import type { Html } from "./html.js";
 import { agentPage, type ChatLinks } from "./pages/agent-page.js";
 import { type CatalogQuery, catalogBody, catalogPage } from "./pages/catalog-page.js";
 import { chatPanel } from "./pages/chat-panel.js";
+import { codingToolsSection } from "./pages/coding-tools.js";
 import { errorPage } from "./pages/error-page.js";
 import { layout, type PageChrome, type Section } from "./pages/layout.js";
 import { outcomesSection } from "./pages/outcomes-section.js";
@@ -59,6 +60,8 @@ export interface DirectorySiteOptions {
   accessRequests?: AccessRequests | undefined;
   /** The registry: with it the admin page acts (agents' state, access, platform admins). */
   registry?: AgentRegistry | undefined;
+  /** The MCP server's URL: agent pages show how to add it to Claude Code and Cursor. */
+  mcpUrl?: string | undefined;
 }
 
 const CATALOG_PAGE_SIZE = 24;
@@ -191,6 +194,10 @@ export function createDirectorySite(options: DirectorySiteOptions): Router {
         chatPanel: panel || undefined,
         usage: usage && usageSection(usage),
         outcomes: outcomes && outcomesSection(outcomes, { perAgent: false }),
+        codingTools:
+          options.mcpUrl && permissions.run && agent.state === "enabled"
+            ? codingToolsSection(options.mcpUrl, agent.name)
+            : undefined,
         accessRequest:
           !permissions.run && options.accessRequests
             ? accessRequestForm(

@@ -94,6 +94,8 @@ export class Approvals {
     input: string;
     standing: BudgetStanding;
     estimateUsd: number;
+    /** Where the run was asked for (`slack`, `a2a`…): the audit entry says so. */
+    surface?: string | undefined;
   }): Promise<Approval> {
     const { knex } = this.options;
     const [row] = (await knex("approvals")
@@ -124,6 +126,7 @@ export class Approvals {
         spent_usd: approval.spentUsd,
         limit_usd: approval.limitUsd,
         estimate_usd: approval.estimateUsd,
+        ...(input.surface ? { surface: input.surface } : {}),
       },
     });
     await this.options.notifier?.requested(approval, approverQuery(approval.budgetScope));

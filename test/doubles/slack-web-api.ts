@@ -42,8 +42,11 @@ export interface SlackDoubleOptions {
 
 type Handler = (args: SlackArgs) => SlackArgs;
 
-/** Methods the bot may call in any test. */
-const ALWAYS_ALLOWED = ["auth.test", "users.info"];
+/**
+ * Methods the bot may call in any test: who it is, who wrote, and the 👀 it puts on every
+ * message addressed to it (its first sign of life).
+ */
+const ALWAYS_ALLOWED = ["auth.test", "users.info", "reactions.add"];
 
 export class SlackWebApiDouble {
   readonly calls: SlackCall[] = [];
@@ -191,6 +194,8 @@ export class SlackWebApiDouble {
       ts: args.ts,
       text: args.text,
     }));
+    // Slack answers already_reacted when the bot's reaction is there; the tests look at the calls.
+    this.handlers.set("reactions.add", () => ({ ok: true }));
     this.handlers.set("chat.delete", (args) => ({ ok: true, channel: args.channel, ts: args.ts }));
     this.handlers.set("chat.postEphemeral", () => ({ ok: true, message_ts: this.nextTs() }));
     this.handlers.set("assistant.threads.setStatus", () =>

@@ -220,6 +220,8 @@ describe.runIf(chromiumPath)("the directory site in Chromium", { timeout: 120_00
     ).resolves.toMatch(/^mailto:support-tooling@example\.com\?subject=/);
     // No chat integration is configured: no Slack or Teams links rather than broken ones.
     expect(main).not.toContain("Open in Slack");
+    // Where other agents find it: its A2A card.
+    expect(main).toContain("A2A card: /a2a/ticket-triage/.well-known/agent-card.json");
     await screenshot(page, "agent");
     // The requests inbox is in the navigation for everyone signed in: Ada owns no agent, so
     // nothing waits for her (her own request is the owners' to decide).

@@ -97,6 +97,11 @@ export class RunsDeployment {
     return worker;
   }
 
+  /** The person's API key (for clients other than the REST API's, e.g. MCP). */
+  keyOf(person: string): string {
+    return this.keys.get(person) ?? "";
+  }
+
   request(person: string, method: string, path: string, body?: unknown): Promise<Response> {
     return apiRequest(this.base, this.keys.get(person) ?? "", method, path, body);
   }

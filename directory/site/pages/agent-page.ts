@@ -1,3 +1,4 @@
+import { a2aCardUrl } from "../../a2a/index.js";
 import type { Agent, AgentPermissions } from "../../registry/index.js";
 import { type Html, html, safeHref } from "../html.js";
 import { renderMarkdown } from "../markdown.js";
@@ -64,6 +65,8 @@ export interface AgentPageExtras {
   outcomes?: Html | undefined;
   /** For someone who may not run it: their pending request, or the "Request access" form. */
   accessRequest?: Html | undefined;
+  /** For someone who may run it: how to reach it from Claude Code or Cursor over MCP. */
+  codingTools?: Html | undefined;
 }
 
 /** An example prompt: with a chat panel, a link that fills it in (site.js does it in place). */
@@ -115,6 +118,7 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
             )
       }
     </section>
+    ${extras.codingTools}
     ${extras.usage}
     ${extras.outcomes}
   </div>
@@ -123,6 +127,10 @@ ${chatLinks.length > 0 && html`<p class="actions">${chatLinks}</p>`}
       <h2 id="access">Who can run it</h2>
       <ul class="plain">${runners(agent).map((r) => html`<li>${r}</li>`)}</ul>
       <p class="small ${permissions.run ? "ok" : "muted"}">${permissions.run ? "✓ You can run this agent." : "You cannot run this agent yet."}</p>
+    </section>
+    <section class="card" aria-labelledby="a2a">
+      <h2 id="a2a">From other agents</h2>
+      <p class="small">A2A card: <a class="mono" href="${a2aCardUrl("", agent.name)}">${a2aCardUrl("", agent.name)}</a> (with an API key as a bearer token)</p>
     </section>
     <section class="card" aria-labelledby="contacts">
       <h2 id="contacts">Owner and contacts</h2>

@@ -30,6 +30,7 @@ const SURFACES: Record<string, string> = {
   teams: "Teams",
   api: "API",
   a2a: "A2A",
+  mcp: "MCP",
 };
 
 export function surfaceLabel(surface: string): string {
