@@ -118,7 +118,7 @@ export class DaytonaProvider implements SandboxProvider {
     if (command.cwd) steps.push(`cd ${quote(command.cwd)}`);
     const run = stdinPath ? `${command.cmd} < ${quote(stdinPath)}` : command.cmd;
     // A subshell: the environment dies with it, and `cd` or `exit` cannot touch the session.
-    const line = `(${[...steps.map((step) => `${step} &&`), run].join(" ")})`;
+    const line = `( ${[...steps.map((step) => `${step} &&`), run].join(" ")} )`;
     await this.call("opening a command session", signal, () =>
       sandbox.process.createSession(session),
     );
