@@ -289,7 +289,7 @@ export class DaytonaApiDouble {
     return req.headers.authorization === `Bearer ${this.apiKey}`;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const url = new URL(req.url ?? "/", "http://double");
     const method = req.method ?? "GET";
     const path = url.pathname;
@@ -308,7 +308,7 @@ export class DaytonaApiDouble {
       return this.toolbox(method, toolbox[1] as string, toolbox[2] as string, url, raw, req, res);
     }
     this.unexpectedRequests.push(`${method} ${path}`);
-    send(res, 404, { statusCode: 404, message: "Not found" });
+    return send(res, 404, { statusCode: 404, message: "Not found" });
   }
 
   private api(
@@ -318,7 +318,7 @@ export class DaytonaApiDouble {
     raw: Buffer,
     _req: IncomingMessage,
     res: ServerResponse,
-  ): void {
+  ): boolean {
     this.requests.push(`${method} ${path}`);
     if (method === "POST" && path === "/sandbox") {
       const body = JSON.parse(raw.toString("utf8") || "{}");
@@ -373,7 +373,7 @@ export class DaytonaApiDouble {
       return send(res, 200, answer);
     }
     this.unexpectedRequests.push(`${method} /api${path}`);
-    send(res, 404, { statusCode: 404, message: "Cannot route" });
+    return send(res, 404, { statusCode: 404, message: "Cannot route" });
   }
 
   private async toolbox(
@@ -384,7 +384,7 @@ export class DaytonaApiDouble {
     raw: Buffer,
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<void> {
+  ): Promise<unknown> {
     this.requests.push(`${method} toolbox${path}`);
     const sandbox = this.sandboxes.get(sandboxId);
     if (!sandbox) return send(res, 404, { statusCode: 404, message: "sandbox not found" });
@@ -461,7 +461,7 @@ export class DaytonaApiDouble {
       });
     }
     this.unexpectedRequests.push(`${method} toolbox${path}`);
-    send(res, 404, { statusCode: 404, message: "command not found" });
+    return send(res, 404, { statusCode: 404, message: "command not found" });
   }
 
   /** Runs a command line in the sandbox's directory, as the daemon's session shell would. */
@@ -573,6 +573,7 @@ async function readRaw(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, body: Json): void {
+function send(res: ServerResponse, status: number, body: Json): true {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  return true;
 }
