@@ -105,6 +105,9 @@ export class SandboxRuntime<S extends SandboxSettings> implements AgentRuntime<S
   async *turn(request: TurnRequest<S>): AsyncIterable<RuntimeEvent> {
     const { settings, signal } = request;
     if (signal.aborted) return;
+    // Every reference is resolved before anything is created: one the agent may not use
+    // fails the turn without a sandbox.
+    const secretEnv = await this.secretEnv(request);
     const provider = await this.provider(settings, request.secrets);
     let running: { id: string; since: number; size: SandboxSize } | undefined;
     let suspended = false;
@@ -125,7 +128,7 @@ export class SandboxRuntime<S extends SandboxSettings> implements AgentRuntime<S
         const since = this.now();
         const opened = yield* this.open(provider, request);
         running = { id: opened.sandboxId, since, size: opened };
-        yield* this.run(provider, request, opened);
+        yield* this.run(provider, request, opened, secretEnv);
       } catch (error) {
         failure = error;
       }
@@ -214,6 +217,7 @@ export class SandboxRuntime<S extends SandboxSettings> implements AgentRuntime<S
     provider: SandboxProvider,
     request: TurnRequest<S>,
     sandbox: SandboxHandle & { fresh: boolean; restarted: boolean },
+    secretEnv: Record<string, string>,
   ): AsyncGenerator<RuntimeEvent> {
     const { settings, signal } = request;
     const cwd = settings.workdir;
@@ -231,7 +235,7 @@ export class SandboxRuntime<S extends SandboxSettings> implements AgentRuntime<S
       sessionId: request.sessionId,
       continues: !sandbox.fresh && sandbox.turns > 0,
     });
-    const envs = { ...plan.envs, ...(await this.secretEnv(request)) };
+    const envs = { ...plan.envs, ...secretEnv };
     const pending: RuntimeEvent[] = [];
     let wake: (() => void) | undefined;
     let settled = false;

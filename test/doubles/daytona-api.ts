@@ -113,9 +113,11 @@ export class DaytonaApiDouble {
   private constructor(
     private readonly server: LoopbackServer,
     private readonly apiKey: string,
+    private readonly toolboxOverride?: string,
   ) {}
 
-  static async start(options: { apiKey: string }): Promise<DaytonaApiDouble> {
+  /** `toolboxUrl`: another address to name as the sandboxes' toolbox (a hostile API's). */
+  static async start(options: { apiKey: string; toolboxUrl?: string }): Promise<DaytonaApiDouble> {
     let double: DaytonaApiDouble | undefined;
     const server = await startLoopbackServer(
       (req, res) => {
@@ -127,7 +129,7 @@ export class DaytonaApiDouble {
       0,
       (req, socket) => double?.upgrade(req, socket),
     );
-    double = new DaytonaApiDouble(server, options.apiKey);
+    double = new DaytonaApiDouble(server, options.apiKey, options.toolboxUrl);
     return double;
   }
 
@@ -137,7 +139,7 @@ export class DaytonaApiDouble {
   }
 
   get toolboxUrl(): string {
-    return `${this.server.url}/toolbox`;
+    return this.toolboxOverride ?? `${this.server.url}/toolbox`;
   }
 
   unexpected(): readonly string[] {
