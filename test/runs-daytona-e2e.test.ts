@@ -293,9 +293,15 @@ describe("an agent in a Daytona sandbox, through the API", { timeout: 150_000 },
     });
     await eventually(async () => expect(daytona.destroyed).toContain(unknown), 20_000);
     expect(daytona.sandboxes.has(theirs)).toBe(true);
-    expect(serve.stdout).toMatch(
-      /destroyed sandbox[\s\S]*session unknown|session unknown[\s\S]*destroyed sandbox/,
-    );
+    // Logged once destroyed: which sandbox, of which session, and why.
+    await eventually(async () => {
+      const line = serve.stdout.split("\n").find((l) => l.includes(`"sandbox":"${unknown}"`));
+      expect(JSON.parse(line ?? "{}")).toMatchObject({
+        msg: "destroyed sandbox",
+        vendor: "daytona",
+        reason: "session unknown",
+      });
+    });
   });
 
   it("leaves no sandbox behind when the process is killed mid-turn", async () => {
