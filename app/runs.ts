@@ -7,6 +7,7 @@ import {
   ClaudeManagedAgentsRuntime,
   CursorRuntime,
   DatabricksRuntime,
+  DaytonaRuntime,
   DemoRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
@@ -32,6 +33,7 @@ import type { Config } from "./config/index.js";
 import type { ProcessContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import { redisRetryStrategy } from "./redis.js";
+import { SandboxSweeper } from "./sandbox-sweeper.js";
 import { runSecrets } from "./secrets.js";
 import { openTracer } from "./tracing.js";
 
@@ -39,7 +41,10 @@ import { openTracer } from "./tracing.js";
  * Every runtime adapter this build drives, by manifest `spec.runtime.type`, each reaching
  * only the addresses `egress` allows (no internal ones unless told).
  */
-export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
+export function defaultRuntimes(
+  egress = new EgressPolicy(),
+  options: { sandboxDeployment?: string | undefined } = {},
+): RuntimeRegistry {
   return new RuntimeRegistry([
     new DemoRuntime(),
     new A2aRuntime({ egress }),
@@ -50,6 +55,7 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new BedrockAgentCoreRuntime({ egress }),
     new CursorRuntime({ egress }),
     new ElasticAgentBuilderRuntime({ egress }),
+    new DaytonaRuntime({ egress, deployment: options.sandboxDeployment }),
   ]);
 }
 
@@ -158,7 +164,9 @@ export async function openRuns(
   const modelProxyUrl = options.modelProxyUrl ?? config.MODEL_PROXY_URL;
   // Before the parts that make spans, so it stops after them.
   const tracer = openTracer(config, ctx);
-  const runtimes = defaultRuntimes(egressPolicyFor(config));
+  const runtimes = defaultRuntimes(egressPolicyFor(config), {
+    sandboxDeployment: config.SANDBOX_DEPLOYMENT_LABEL,
+  });
   lifecycle.onStop("runtime adapters", () => runtimes.close());
   const signals: RunSignals = ctx.redis
     ? await RedisRunSignals.connect(ctx.redis, config.REDIS_KEY_PREFIX, logger)
@@ -204,6 +212,19 @@ export async function openRuns(
   });
   await engine.start();
   lifecycle.onStop("runs engine", () => engine.stop());
+  const sweeper = new SandboxSweeper({
+    knex: ctx.db.knex,
+    runtimes,
+    agents,
+    secrets,
+    logger: logger.child({ module: "sandboxes" }),
+    owner: engine.workerId,
+    deployment: config.SANDBOX_DEPLOYMENT_LABEL,
+    intervalMs: config.SANDBOX_SWEEP_INTERVAL_MS,
+    idleMs: config.SANDBOX_IDLE_TIMEOUT_MS,
+  });
+  sweeper.start();
+  lifecycle.onStop("sandbox sweeper", () => sweeper.stop());
   return { service, runtimes, queue, engine, tracer };
 }
 

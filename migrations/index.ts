@@ -18,6 +18,7 @@ import * as accessRequests from "./20261206_0800_access_requests.js";
 import * as spendTotals from "./20261206_0900_spend_totals.js";
 import * as scimLookups from "./20261206_0910_scim_lookups.js";
 import * as personIdKey from "./20261206_0920_person_id_key.js";
+import * as backgroundLeases from "./20261206_1000_background_leases.js";
 import * as mcpCalls from "./20261206_1015_mcp_calls.js";
 
 export interface Migration {
@@ -52,5 +53,6 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0900_spend_totals", ...spendTotals },
   { name: "20261206_0910_scim_lookups", ...scimLookups },
   { name: "20261206_0920_person_id_key", ...personIdKey },
+  { name: "20261206_1000_background_leases", ...backgroundLeases },
   { name: "20261206_1015_mcp_calls", ...mcpCalls },
 ];

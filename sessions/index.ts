@@ -35,5 +35,10 @@ export {
   type StartRunRequest,
 } from "./runs-service.js";
 export { LocalRunSignals, RedisRunSignals, type RunSignals } from "./signals/run-signals.js";
+export {
+  BackgroundLease,
+  type SessionSandboxState,
+  sessionSandboxStates,
+} from "./store/background-lease.js";
 export type { RunLimits } from "./store/run-slots.js";
 export type { SessionPage } from "./store/session-store.js";

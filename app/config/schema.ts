@@ -411,6 +411,25 @@ export const configSchema = z.object({
     .describe(
       "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
     ),
+  SANDBOX_DEPLOYMENT_LABEL: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, {
+      error: "must be lowercase letters, digits, '.', '_' or '-' (at most 63), e.g. acme-prod",
+    })
+    .default("switchboard")
+    .describe(
+      "The label (switchboard.deployment) on every E2B or Daytona sandbox this deployment creates; its sweeper destroys only sandboxes carrying it. Give each deployment sharing a vendor account its own.",
+    ),
+  SANDBOX_IDLE_TIMEOUT_MS: positiveMs
+    .default(3_600_000)
+    .describe(
+      "A session idle this long has its sandbox destroyed by the sweeper (its next turn starts a new sandbox primed with the transcript).",
+    ),
+  SANDBOX_SWEEP_INTERVAL_MS: positiveMs
+    .default(300_000)
+    .describe(
+      "How often one worker (under a lease) lists the sandbox vendors' sandboxes carrying this deployment's label and destroys those whose session is closed, idle or unknown; it also sweeps at start-up.",
+    ),
   SLACK_APPROVALS_CHANNEL: z
     .string()
     .regex(/^[CGD][A-Z0-9]{2,}$/, { error: "must be a Slack channel id, e.g. C0123456789" })

@@ -19,6 +19,7 @@ const TABLES = [
   "approvals",
   "audit_log",
   "authz_tuples",
+  "background_leases",
   "budget_raises",
   "budget_reservations",
   "budgets",

@@ -148,6 +148,15 @@ export class AgentRegistry {
     return row && agentFromRow(row);
   }
 
+  /** Every agent on one of these runtime types, retired ones too (their sandboxes may remain). */
+  async withRuntimeTypes(types: readonly string[]): Promise<Agent[]> {
+    if (types.length === 0) return [];
+    const rows = (await this.knex<AgentRow>("agents").whereIn("runtime_type", [
+      ...types,
+    ])) as AgentRow[];
+    return rows.map(agentFromRow);
+  }
+
   async require(name: string): Promise<Agent> {
     const agent = await this.find(name);
     if (!agent) throw notFound(`The agent "${name}"`);

@@ -28,5 +28,6 @@ export function runnableAgents(registry: AgentRegistry): AgentSource {
       const agent = await registry.findById(id);
       return agent && runnable(agent);
     },
+    byRuntimeTypes: async (types) => (await registry.withRuntimeTypes(types)).map(runnable),
   };
 }

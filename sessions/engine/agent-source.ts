@@ -21,4 +21,6 @@ export interface RunnableAgent {
 export interface AgentSource {
   byName(name: string): Promise<RunnableAgent | undefined>;
   byId(id: string): Promise<RunnableAgent | undefined>;
+  /** Every agent (retired ones too) on one of these runtime types: the sandbox sweeper's accounts. */
+  byRuntimeTypes?(types: readonly string[]): Promise<RunnableAgent[]>;
 }
