@@ -1,7 +1,7 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
  * Cursor, Databricks, Bedrock AgentCore, Elastic Agent Builder, n8n, plain HTTP, the
- * built-in demo; later E2B, Daytona).
+ * built-in demo, Daytona sandboxes; later E2B).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
@@ -15,6 +15,11 @@ export {
 } from "./claude-managed-agents/index.js";
 export { CursorRuntime, type CursorSettings } from "./cursor/index.js";
 export { DatabricksRuntime, type DatabricksSettings } from "./databricks/index.js";
+export {
+  DaytonaRuntime,
+  type DaytonaRuntimeOptions,
+  type DaytonaSettings,
+} from "./daytona/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
 export {
   EgressPolicy,
@@ -49,6 +54,16 @@ export {
   unreachableError,
 } from "./runtime-error.js";
 export { type AnyAgentRuntime, RuntimeRegistry, type SettingsProblem } from "./runtime-registry.js";
+export {
+  LABELS as SANDBOX_LABELS,
+  SandboxGoneError,
+  type SandboxProvider,
+  SandboxRuntime,
+  type SandboxSettings,
+  type SweptSandbox,
+  type SweptSession,
+  sweepSandboxes,
+} from "./sandbox/index.js";
 export {
   allowedEnvironment,
   describeReference,

@@ -43,7 +43,7 @@ export function checkedFetch(
 }
 
 /** `net.connect`'s lookup, answering only with addresses the policy permits. */
-function checkedLookup(policy: EgressPolicy): LookupFunction {
+export function checkedLookup(policy: EgressPolicy): LookupFunction {
   return (hostname, options, callback) => {
     const family = options.family === 4 || options.family === 6 ? options.family : undefined;
     policy.resolve(hostname).then(

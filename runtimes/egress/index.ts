@@ -4,7 +4,7 @@
  * goes through, checked at connect time after DNS resolution, on every redirect.
  */
 export { isInternalAddress, isLoopbackAddress } from "./address-ranges.js";
-export { checkedAgent, checkedFetch } from "./checked-dialer.js";
+export { checkedAgent, checkedFetch, checkedLookup } from "./checked-dialer.js";
 export { type CheckedTunnel, checkedTunnel } from "./checked-tunnel.js";
 export {
   EgressPolicy,

@@ -11,6 +11,12 @@
 export interface SandboxProvider {
   /** `e2b` or `daytona`: the manifest's `spec.runtime.type`. */
   readonly vendor: string;
+  /**
+   * Which vendor account this provider acts for, without the key itself (the API address and
+   * a digest of the key): the sweeper lists each account once however many agents use it.
+   * Optional: without it, each agent's provider is listed on its own.
+   */
+  readonly account?: string;
   /** Creates and starts a sandbox; resolves once commands can run in it. */
   create(spec: SandboxSpec, signal: AbortSignal): Promise<SandboxInfo>;
   /**
