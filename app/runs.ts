@@ -8,6 +8,7 @@ import {
   CursorRuntime,
   DatabricksRuntime,
   DemoRuntime,
+  E2bRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
   environmentReferences,
@@ -50,6 +51,7 @@ export function defaultRuntimes(egress = new EgressPolicy()): RuntimeRegistry {
     new BedrockAgentCoreRuntime({ egress }),
     new CursorRuntime({ egress }),
     new ElasticAgentBuilderRuntime({ egress }),
+    new E2bRuntime({ egress }),
   ]);
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   AuthenticationError,
   CommandExitError,
@@ -65,6 +66,8 @@ const ATTACHED_LIMIT = 256;
  */
 export class E2bSandboxProvider implements SandboxProvider {
   readonly vendor = "e2b";
+  /** The account, without its key: E2B's address and a digest of the key (the sweeper lists each once). */
+  readonly account: string;
   private readonly connection: E2bConnection;
   private readonly egress: EgressPolicy;
   private readonly timeoutSeconds: number;
@@ -74,6 +77,8 @@ export class E2bSandboxProvider implements SandboxProvider {
 
   constructor(connection: E2bConnection, options: E2bProviderOptions = {}) {
     this.connection = connection;
+    const digest = createHash("sha256").update(connection.apiKey).digest("hex").slice(0, 16);
+    this.account = `e2b:${connection.apiUrl ?? connection.domain ?? "e2b.app"}:${digest}`;
     this.egress = options.egress ?? new EgressPolicy();
     this.timeoutSeconds = options.timeoutSeconds ?? 3600;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;

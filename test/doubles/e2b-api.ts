@@ -50,7 +50,9 @@ interface RunningProcess {
   child: ChildProcess;
   cmd: string;
   /** How it ended: `killed` when a SendSignal ended it. */
-  outcome?: "exited" | "killed";
+  outcome?: "exited" | "killed" | undefined;
+  /** For a command held before it spawned: ends it as killed. */
+  cancelHeld?: () => void;
 }
 
 export interface DoubleSandbox {
@@ -115,6 +117,14 @@ export class E2bApiDouble {
   private envd!: LoopbackServer;
   private nextPid = 1000;
   private nextSandbox = 0;
+  /** Every command started, in every sandbox, in arrival order. */
+  readonly started: { sandboxId: string; cmd: string }[] = [];
+  /** SendSignal requests received, in every sandbox. */
+  kills = 0;
+  /** Answer the next this many `Start` requests as an unavailable envd would (HTTP 503). */
+  failStarts = 0;
+  /** While set, a started command waits (its pid already sent) until `release()` or a kill. */
+  private held: { run: () => void; cancel: () => void }[] | undefined;
   /** Answer the next `n` create requests with this status (a busy or failing E2B). */
   failCreates: { status: number; count: number; message?: string } | undefined;
 
@@ -156,6 +166,28 @@ export class E2bApiDouble {
     const sandbox = this.sandboxes.get(sandboxId);
     if (!sandbox) throw new Error(`no sandbox ${sandboxId}`);
     return join(sandbox.root, "home", "user");
+  }
+
+  /** From now on, commands wait after starting until `release()` (or a kill). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const command of waiting) command.run();
+  }
+
+  /** Forgets every sandbox and what was recorded; stops holding and failing. */
+  reset(): void {
+    this.release();
+    for (const id of [...this.sandboxes.keys()]) this.forget(id);
+    this.started.length = 0;
+    this.created.length = 0;
+    this.calls.length = 0;
+    this.kills = 0;
+    this.failStarts = 0;
   }
 
   async close(): Promise<void> {
@@ -470,8 +502,55 @@ export class E2bApiDouble {
       typeof config.cwd === "string" && config.cwd ? this.inside(sandbox, config.cwd) : home;
     if (!cwd)
       return connectError(res, "invalid_argument", `cwd ${config.cwd} is outside the sandbox`);
+    if (this.failStarts > 0) {
+      this.failStarts--;
+      return connectError(res, "unavailable", "envd is not available right now");
+    }
     mkdirSync(cwd, { recursive: true });
     const pid = this.nextPid++;
+    const cmd = String(config.args?.at(-1) ?? config.cmd);
+    sandbox.commands.push(cmd);
+    this.started.push({ sandboxId: sandbox.id, cmd });
+    res.writeHead(200, { "Content-Type": "application/connect+json" });
+    const send = (event: Json) => res.write(envelope(0, { event }));
+    send({ start: { pid } });
+    const run = () => this.spawnProcess(sandbox, pid, cmd, config, request, req, res, send);
+    if (!this.held) return run();
+    // Held: the pid is known (so it can be killed), the process not yet spawned.
+    const placeholder = {
+      pid,
+      cmd,
+      child: undefined as unknown as ChildProcess,
+      outcome: undefined,
+    } as RunningProcess;
+    placeholder.cancelHeld = () => {
+      sandbox.processes.delete(pid);
+      placeholder.outcome = "killed";
+      send({ end: { exitCode: -1, exited: false, status: "signal: killed" } });
+      res.end(envelope(2, {}));
+    };
+    sandbox.processes.set(pid, placeholder);
+    this.held.push({
+      run: () => {
+        if (placeholder.outcome !== "killed") run();
+      },
+      cancel: () => placeholder.cancelHeld?.(),
+    });
+  }
+
+  private spawnProcess(
+    sandbox: DoubleSandbox,
+    pid: number,
+    cmd: string,
+    config: Json,
+    request: Json,
+    req: IncomingMessage,
+    res: ServerResponse,
+    send: (event: Json) => void,
+  ) {
+    const home = join(sandbox.root, "home", "user");
+    const cwd =
+      typeof config.cwd === "string" && config.cwd ? this.inside(sandbox, config.cwd) : home;
     const child = spawn(config.cmd, config.args ?? [], {
       cwd,
       detached: true,
@@ -484,13 +563,8 @@ export class E2bApiDouble {
       },
       stdio: [request.stdin === true ? "pipe" : "ignore", "pipe", "pipe"],
     });
-    const running: RunningProcess = { pid, child, cmd: String(config.args?.at(-1) ?? config.cmd) };
+    const running: RunningProcess = { pid, child, cmd };
     sandbox.processes.set(pid, running);
-    sandbox.commands.push(running.cmd);
-
-    res.writeHead(200, { "Content-Type": "application/connect+json" });
-    const send = (event: Json) => res.write(envelope(0, { event }));
-    send({ start: { pid } });
     child.stdout?.on("data", (chunk: Buffer) =>
       send({ data: { stdout: chunk.toString("base64") } }),
     );
@@ -554,7 +628,12 @@ export class E2bApiDouble {
       throw new RpcError("invalid_argument", `unknown signal ${name}`);
     }
     sandbox.signals.push({ pid: body?.process?.pid, signal: name });
+    this.kills++;
     const running = this.selected(sandbox, body);
+    if (running.cancelHeld) {
+      running.cancelHeld();
+      return {};
+    }
     running.outcome = "killed";
     killGroup(running.child, name === "SIGNAL_SIGKILL" ? "SIGKILL" : "SIGTERM");
     return {};
@@ -625,7 +704,10 @@ export class E2bApiDouble {
   }
 
   private killAll(sandbox: DoubleSandbox): void {
-    for (const running of sandbox.processes.values()) killGroup(running.child);
+    for (const running of sandbox.processes.values()) {
+      if (running.cancelHeld) running.cancelHeld();
+      else killGroup(running.child);
+    }
     sandbox.processes.clear();
   }
 }
@@ -639,8 +721,8 @@ class RpcError extends Error {
   }
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): void {
+  if (!child || child.pid === undefined || child.exitCode !== null) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
