@@ -119,6 +119,8 @@ export class E2bApiDouble {
   private nextSandbox = 0;
   /** Every command started, in every sandbox, in arrival order. */
   readonly started: { sandboxId: string; cmd: string }[] = [];
+  /** Every envd request's headers, as JSON (for tests that look for a leaked key). */
+  readonly envdHeaders: string[] = [];
   /** SendSignal requests received, in every sandbox. */
   kills = 0;
   /** Answer the next this many `Start` requests as an unavailable envd would (HTTP 503). */
@@ -443,6 +445,7 @@ export class E2bApiDouble {
   private async handleEnvd(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://double");
     const route = `${req.method} ${url.pathname}`;
+    this.envdHeaders.push(JSON.stringify(req.headers));
     const id = req.headers["e2b-sandbox-id"];
     if (typeof id !== "string" || req.headers["e2b-sandbox-port"] !== String(ENVD_PORT)) {
       this.unexpectedRequests.push(`envd ${route} without E2b-Sandbox-Id/Port headers`);

@@ -7,6 +7,7 @@ import {
   ClaudeManagedAgentsRuntime,
   CursorRuntime,
   DatabricksRuntime,
+  E2bRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
   HttpRuntime,
@@ -37,6 +38,7 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   "bedrock-agentcore": (egress) => new BedrockAgentCoreRuntime(egress ? { egress } : {}),
   cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
   "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
+  e2b: (egress) => new E2bRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */
