@@ -118,14 +118,13 @@ export class DaytonaProvider implements SandboxProvider {
     if (command.cwd) steps.push(`cd ${quote(command.cwd)}`);
     const run = stdinPath ? `${command.cmd} < ${quote(stdinPath)}` : command.cmd;
     // A subshell: the environment dies with it, and `cd` or `exit` cannot touch the session.
-    const line = `(${[...steps.map((step) => `${step} &&`), run].join(" ")})`;
+    const line = `( ${[...steps.map((step) => `${step} &&`), run].join(" ")} )`;
     await this.call("opening a command session", signal, () =>
       sandbox.process.createSession(session),
     );
-    let killed = false;
+    let killed: Promise<unknown> | undefined;
     const kill = () => {
-      killed = true;
-      sandbox.process.deleteSession(session).catch(() => {});
+      killed = sandbox.process.deleteSession(session).catch(() => {});
     };
     let stdout = "";
     let stderr = "";
@@ -152,7 +151,11 @@ export class DaytonaProvider implements SandboxProvider {
       const exitCode = await this.exitCode(sandbox, session, started.cmdId, signal);
       return { exitCode, stdout, stderr };
     } catch (error) {
-      if (signal.aborted) throw abortReason(signal);
+      if (signal.aborted) {
+        // The process is dead before the turn ends (and the sandbox is stopped after it).
+        await killed;
+        throw abortReason(signal);
+      }
       throw this.failure(error, "running the agent's command");
     } finally {
       signal.removeEventListener("abort", kill);

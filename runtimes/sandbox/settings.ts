@@ -63,17 +63,27 @@ export const sandboxSettingsShape = {
    * given to that turn's process only (never stored on the sandbox).
    */
   env: z
-    .record(
-      z
-        .string()
-        .regex(ENV_NAME, "must be an environment variable name (letters, digits, _)")
-        .refine((name) => !(PROXY_ENV_NAMES as readonly string[]).includes(name), {
-          message:
-            "is set by Switchboard to the run's model proxy key and address; a provider key may not enter a sandbox",
-        }),
-      secretSetting,
-      { error: "must map environment variable names to secret references" },
-    )
+    .record(z.string(), secretSetting, {
+      error: "must map environment variable names to secret references",
+    })
+    .superRefine((map, ctx) => {
+      for (const name of Object.keys(map)) {
+        if (!ENV_NAME.test(name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "must be an environment variable name (letters, digits, _)",
+          });
+        } else if ((PROXY_ENV_NAMES as readonly string[]).includes(name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message:
+              "is set by Switchboard to the run's model proxy key and address; a provider key may not enter a sandbox",
+          });
+        }
+      }
+    })
     .optional(),
   /** The vendor's template (E2B) or snapshot (Daytona); the vendor's default when absent. */
   template: z

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 /**
  * The HTTP server under every local double of a vendor's wire API: node:http on 127.0.0.1,
@@ -19,8 +19,11 @@ export type LoopbackHandler = (req: IncomingMessage, res: ServerResponse) => voi
 export async function startLoopbackServer(
   handler: LoopbackHandler,
   port = 0,
+  /** For doubles that take WebSocket upgrades. */
+  upgrade?: (req: IncomingMessage, socket: Socket, head: Buffer) => void,
 ): Promise<LoopbackServer> {
   const server = createServer((req, res) => handler(req, res));
+  if (upgrade) server.on("upgrade", (req, socket, head) => upgrade(req, socket as Socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {

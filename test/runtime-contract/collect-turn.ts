@@ -36,6 +36,8 @@ export async function collectTurn(
     maxCostUsdPerRun?: number;
     /** The person's opaque id, as the engine hands it over. */
     personId?: string;
+    /** The run's model proxy access, as the engine hands it over. */
+    modelProxy?: { baseUrl: string; apiKey: string };
   },
 ): Promise<TurnOutcome> {
   const settings = runtime.settings.parse(rawSettings);
@@ -55,6 +57,7 @@ export async function collectTurn(
       signal: turn.signal ?? new AbortController().signal,
       secrets: allowedEnvironment(turn.env ?? {}, Object.keys(turn.env ?? {})),
       maxCostUsdPerRun: turn.maxCostUsdPerRun,
+      modelProxy: turn.modelProxy,
     })) {
       events.push(event);
       turn.onEvent?.(event);

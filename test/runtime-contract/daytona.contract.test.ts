@@ -1,0 +1,4 @@
+import { defineRuntimeContract } from "./contract.js";
+import { daytonaFixture } from "./daytona-fixture.js";
+
+defineRuntimeContract("daytona", daytonaFixture);
