@@ -130,7 +130,8 @@ export class E2bSandboxProvider implements SandboxProvider {
           background: true,
           ...(command.cwd ? { cwd: command.cwd } : {}),
           ...(command.envs ? { envs: command.envs } : {}),
-          stdin: command.stdin !== undefined,
+          // Only when there is input: templates with an envd older than 0.3 refuse `stdin: false`.
+          ...(command.stdin !== undefined ? { stdin: true } : {}),
           onStdout: (chunk) => command.onStdout?.(chunk),
           onStderr: (chunk) => command.onStderr?.(chunk),
           // The turn's own signal and timeout end it; E2B's default of 60 seconds would not.
