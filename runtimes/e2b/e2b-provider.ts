@@ -1,15 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-  AuthenticationError,
-  CommandExitError,
-  type CommandHandle,
-  NotFoundError,
-  RateLimitError,
-  Sandbox,
-  SandboxError,
-  SandboxNotFoundError,
-  TimeoutError,
-} from "e2b";
+import type { CommandHandle, Sandbox } from "e2b";
 import { type CheckedTunnel, checkedTunnel, EgressPolicy } from "../egress/index.js";
 import { excerpt } from "../excerpt.js";
 import {
@@ -46,6 +36,18 @@ export interface E2bProviderOptions {
 
 /** E2B's default template, as the SDK names it. */
 const DEFAULT_TEMPLATE = "base";
+type E2bSdk = Omit<typeof import("e2b"), "default">;
+let sdk: Promise<E2bSdk> | undefined;
+/**
+ * The SDK, loaded on first use: importing it costs a second or two, which every CLI command
+ * (they all build the runtime registry) would otherwise pay without ever calling E2B.
+ */
+const loadSdk = (): Promise<E2bSdk> => {
+  const loading = sdk ?? import("e2b");
+  sdk = loading;
+  return loading;
+};
+
 /** How long an aborted command's kill is waited for before the abort is reported anyway. */
 const KILL_WAIT_MS = 5_000;
 /** Sandbox instances kept for their envd token, so a turn's commands do not reconnect each time. */
@@ -85,6 +87,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   }
 
   async create(spec: SandboxSpec, signal: AbortSignal): Promise<SandboxInfo> {
+    const { Sandbox } = await loadSdk();
     const options = await this.options(signal);
     const sandbox = await this.call(
       "create a sandbox",
@@ -160,6 +163,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   }
 
   async suspend(sandboxId: string): Promise<void> {
+    const { Sandbox } = await loadSdk();
     this.attached.delete(sandboxId);
     const options = await this.options();
     // `false` means it was paused already: nothing more to do.
@@ -167,6 +171,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   }
 
   async destroy(sandboxId: string): Promise<void> {
+    const { Sandbox } = await loadSdk();
     this.attached.delete(sandboxId);
     const options = await this.options();
     // `false` means E2B no longer has it, which is what destroying wants.
@@ -174,6 +179,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   }
 
   async list(labels: Record<string, string>): Promise<SandboxInfo[]> {
+    const { Sandbox } = await loadSdk();
     const options = await this.options();
     const pages = Sandbox.list({ ...options, query: { metadata: labels }, limit: 100 });
     const found: SandboxInfo[] = [];
@@ -204,6 +210,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   private async attach(sandboxId: string, signal: AbortSignal, fresh: boolean): Promise<Sandbox> {
     const known = fresh ? undefined : this.attached.get(sandboxId);
     if (known) return known;
+    const { Sandbox } = await loadSdk();
     const options = await this.options(signal);
     const sandbox = await this.call(
       "resume the sandbox",
@@ -247,6 +254,7 @@ export class E2bSandboxProvider implements SandboxProvider {
       else signal.addEventListener("abort", onAbort, { once: true });
     });
     aborted.catch(() => undefined);
+    const { CommandExitError } = await loadSdk();
     try {
       if (command.stdin !== undefined) {
         await Promise.race([this.feed(handle, command.stdin), aborted]);
@@ -274,6 +282,7 @@ export class E2bSandboxProvider implements SandboxProvider {
 
   /** Gives the process its input and closes it; a process that ended without reading it is fine. */
   private async feed(handle: CommandHandle, stdin: string): Promise<void> {
+    const { NotFoundError } = await loadSdk();
     try {
       if (stdin) await handle.sendStdin(stdin, { requestTimeoutMs: this.requestTimeoutMs });
       await handle.closeStdin({ requestTimeoutMs: this.requestTimeoutMs });
@@ -312,6 +321,8 @@ export class E2bSandboxProvider implements SandboxProvider {
 
   private async translated(what: string, error: unknown, sandboxId?: string): Promise<Error> {
     if (error instanceof SandboxGoneError || error instanceof RuntimeError) return error;
+    const e2b = await loadSdk();
+    const { NotFoundError, SandboxNotFoundError, TimeoutError } = e2b;
     if (sandboxId && (error instanceof SandboxNotFoundError || error instanceof NotFoundError)) {
       this.attached.delete(sandboxId);
       return new SandboxGoneError(sandboxId);
@@ -321,10 +332,11 @@ export class E2bSandboxProvider implements SandboxProvider {
       this.attached.delete(sandboxId);
       return new SandboxGoneError(sandboxId);
     }
-    return this.scrubbed(this.runtimeError(what, error));
+    return this.scrubbed(this.runtimeError(e2b, what, error));
   }
 
-  private runtimeError(what: string, error: unknown): RuntimeError {
+  private runtimeError(e2b: E2bSdk, what: string, error: unknown): RuntimeError {
+    const { AuthenticationError, RateLimitError, SandboxError, TimeoutError } = e2b;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof AuthenticationError) {
       return new RuntimeError(
@@ -385,6 +397,7 @@ export class E2bSandboxProvider implements SandboxProvider {
   }
 
   private async isGone(sandboxId: string): Promise<boolean> {
+    const { NotFoundError, Sandbox, SandboxNotFoundError } = await loadSdk();
     try {
       await Sandbox.getInfo(sandboxId, await this.options());
       return false;
