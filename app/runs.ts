@@ -9,6 +9,7 @@ import {
   DatabricksRuntime,
   DaytonaRuntime,
   DemoRuntime,
+  E2bRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
   environmentReferences,
@@ -56,6 +57,7 @@ export function defaultRuntimes(
     new CursorRuntime({ egress }),
     new ElasticAgentBuilderRuntime({ egress }),
     new DaytonaRuntime({ egress, deployment: options.sandboxDeployment }),
+    new E2bRuntime({ egress, deployment: options.sandboxDeployment }),
   ]);
 }
 

@@ -1,7 +1,7 @@
 /**
  * One `AgentRuntime` interface and an adapter per runtime (A2A, Claude Managed Agents,
  * Cursor, Databricks, Bedrock AgentCore, Elastic Agent Builder, n8n, plain HTTP, the
- * built-in demo, Daytona sandboxes; later E2B).
+ * built-in demo, Daytona and E2B sandboxes).
  * Knows nothing of Switchboard's other modules.
  */
 export { A2aRuntime, type A2aRuntimeOptions, type A2aSettings } from "./a2a/index.js";
@@ -21,6 +21,7 @@ export {
   type DaytonaSettings,
 } from "./daytona/index.js";
 export { DemoRuntime, type DemoSettings } from "./demo/demo-runtime.js";
+export { E2bRuntime, type E2bRuntimeOptions, type E2bSettings } from "./e2b/index.js";
 export {
   EgressPolicy,
   type EgressPolicyOptions,

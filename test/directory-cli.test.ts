@@ -68,7 +68,7 @@ describe("switchboard agents and keys", { timeout: 180_000 }, () => {
     const refused = await runSwitchboard(["agents", "apply", unknown], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /spec\.runtime\.type: is "mainframe", which no adapter runs; known: a2a, bedrock-agentcore, claude-managed-agents, cursor, databricks, daytona, demo, elastic-agent-builder, http, n8n/,
+      /spec\.runtime\.type: is "mainframe", which no adapter runs; known: a2a, bedrock-agentcore, claude-managed-agents, cursor, databricks, daytona, demo, e2b, elastic-agent-builder, http, n8n/,
     );
   });
 

@@ -5,6 +5,7 @@
  */
 export { isInternalAddress, isLoopbackAddress } from "./address-ranges.js";
 export { checkedAgent, checkedFetch, checkedLookup } from "./checked-dialer.js";
+export { type CheckedTunnel, checkedTunnel } from "./checked-tunnel.js";
 export {
   EgressPolicy,
   type EgressPolicyOptions,

@@ -8,6 +8,7 @@ import {
   CursorRuntime,
   DatabricksRuntime,
   DaytonaRuntime,
+  E2bRuntime,
   EgressPolicy,
   ElasticAgentBuilderRuntime,
   HttpRuntime,
@@ -39,6 +40,7 @@ const ADAPTERS: Record<string, (egress?: EgressPolicy) => AgentRuntime> = {
   cursor: (egress) => new CursorRuntime(egress ? { egress } : {}),
   "elastic-agent-builder": (egress) => new ElasticAgentBuilderRuntime(egress ? { egress } : {}),
   daytona: (egress) => new DaytonaRuntime(egress ? { egress } : {}),
+  e2b: (egress) => new E2bRuntime(egress ? { egress } : {}),
 };
 
 /** The attacker's DNS: these public-looking names resolve to the internal service. */

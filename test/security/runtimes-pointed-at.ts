@@ -50,6 +50,17 @@ export const RUNTIMES_POINTED_AT: Record<string, (address: string) => Record<str
     price_per_vcpu_hour_usd: 0.05,
     price_per_gib_hour_usd: 0.01,
   }),
+  // Its first call creates a sandbox at api_url; envd would be reached at sandbox_url.
+  e2b: (address) => ({
+    type: "e2b",
+    harness: "command",
+    command: ["echo", "{{input}}"],
+    api_key: { env: "EGRESS_TEST_API_KEY" },
+    api_url: address,
+    sandbox_url: address,
+    price_per_vcpu_hour_usd: 0.05,
+    price_per_gib_hour_usd: 0.01,
+  }),
   "elastic-agent-builder": (address) => ({
     type: "elastic-agent-builder",
     kibana_url: address,
