@@ -33,6 +33,11 @@ interface Row {
   note: string;
 }
 const rows: Row[] = [];
+/** Each figure as it comes, too: a long run cut short still says what it measured. */
+const record = (row: Row) => {
+  rows.push(row);
+  console.log(JSON.stringify(row));
+};
 
 async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   const started = Date.now();
@@ -78,7 +83,7 @@ async function postgresRestart(mode: "fast" | "crash"): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // down a while
     await postgres.startProcess();
     const r = await recovery(deployment, parts, backlog);
-    rows.push({
+    record({
       fault: `PostgreSQL ${mode === "fast" ? "restarted (fast shutdown)" : "killed -9, restarted"}`,
       detected,
       ...r,
@@ -110,7 +115,7 @@ async function redisRestart(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await redis.startProcess();
     const r = await recovery(deployment, parts, backlog);
-    rows.push({
+    record({
       fault: "Redis killed, restarted empty",
       detected,
       ...r,
@@ -125,7 +130,7 @@ async function redisRestart(): Promise<void> {
 async function openFgaRestart(): Promise<void> {
   const binary = findOpenFgaBinary();
   if (!binary.path) {
-    rows.push({
+    record({
       fault: "OpenFGA",
       detected: "-",
       ready: "-",
@@ -150,7 +155,7 @@ async function openFgaRestart(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await server.restart();
     const r = await recovery(deployment, [web], []);
-    rows.push({ fault: "OpenFGA server stopped, started", detected, ...r, backlog: "-", note: "" });
+    record({ fault: "OpenFGA server stopped, started", detected, ...r, backlog: "-", note: "" });
   } finally {
     await deployment.close();
     await server.stop();
@@ -182,14 +187,14 @@ async function serveKill(): Promise<void> {
     await reader?.cancel();
     await deployment.finished(second, [id]);
     const done = Date.now() - killed;
-    const [record] = await deployment.records([id]);
-    rows.push({
+    const [runRecord] = await deployment.records([id]);
+    record({
       fault: "serve killed -9 mid-stream (2 serves)",
       detected: "-",
       ready: firstEvent,
       run: "-",
       backlog: done,
-      note: `stream resumed on the other serve; run ${record?.status}, ${record?.closingEvents} closing event`,
+      note: `stream resumed on the other serve; run ${runRecord?.status}, ${runRecord?.closingEvents} closing event`,
     });
   } finally {
     await deployment.close();
@@ -215,7 +220,7 @@ async function shutdown(): Promise<void> {
       serve.signal("SIGTERM");
       return serve.exited;
     });
-    rows.push({
+    record({
       fault: "SIGTERM, stdout pipe full",
       detected: "-",
       ready: ms,
