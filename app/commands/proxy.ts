@@ -18,6 +18,8 @@ export interface ProxyOptions {
  */
 export async function proxy(config: Config, options: ProxyOptions): Promise<void> {
   const { logger, lifecycle } = createProcessBase(config, "proxy");
+  // From the start: a proxy told to stop while it still connects stops in time too.
+  lifecycle.handleSignals();
   const db = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.SWITCHBOARD_DATA_DIR,
@@ -37,6 +39,4 @@ export async function proxy(config: Config, options: ProxyOptions): Promise<void
   });
   // Stops before the database: calls in flight finish and their spend is flushed first.
   lifecycle.onStop("model proxy", () => running.close());
-  // startProxy has said where it listens: once is enough.
-  lifecycle.handleSignals();
 }

@@ -27,9 +27,10 @@ export async function worker(config: Config, options: WorkerOptions): Promise<vo
       },
     ]);
   }
-  const ctx = await openProcessContext(config, createProcessBase(config, "worker"), {
-    migrate: options.migrate,
-  });
+  const base = createProcessBase(config, "worker");
+  // From the start: a worker told to stop while it still connects stops in time too.
+  base.lifecycle.handleSignals();
+  const ctx = await openProcessContext(config, base, { migrate: options.migrate });
   const { logger, lifecycle } = ctx;
   if (options.port !== undefined) {
     const app = createHttpApp({
@@ -49,7 +50,6 @@ export async function worker(config: Config, options: WorkerOptions): Promise<vo
     checkRuntime: runtimeSettingsCheck(config),
   });
   const runs = await openRuns(ctx, runnableAgents(directory.registry), { consume: true });
-  lifecycle.handleSignals();
   logger.info(
     {
       worker: runs.engine?.workerId,

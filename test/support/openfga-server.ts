@@ -36,8 +36,10 @@ export function findOpenFgaBinary(): { path?: string; missing?: string } {
 
 export class OpenFgaServer {
   private constructor(
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     readonly url: string,
+    private readonly binary: string,
+    private readonly args: string[],
   ) {}
 
   /**
@@ -55,34 +57,48 @@ export class OpenFgaServer {
       : ["--datastore-engine", "memory"];
     if (options.postgresUrl) execFileSync(binary, ["migrate", ...datastore], { stdio: "ignore" });
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
-    const child = spawn(
+    const args = [
+      "run",
+      ...datastore,
+      "--http-addr",
+      `127.0.0.1:${httpPort}`,
+      "--grpc-addr",
+      `127.0.0.1:${grpcPort}`,
+      "--playground-enabled=false",
+      "--metrics-enabled=false",
+      "--log-level",
+      "warn",
+      ...(options.flags ?? []),
+    ];
+    const server = new OpenFgaServer(
+      spawnServer(binary, args),
+      `http://127.0.0.1:${httpPort}`,
       binary,
-      [
-        "run",
-        ...datastore,
-        "--http-addr",
-        `127.0.0.1:${httpPort}`,
-        "--grpc-addr",
-        `127.0.0.1:${grpcPort}`,
-        "--playground-enabled=false",
-        "--metrics-enabled=false",
-        "--log-level",
-        "warn",
-        ...(options.flags ?? []),
-      ],
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...OPENFGA_SERVER_SETTINGS } },
+      args,
     );
+    await server.answering();
+    return server;
+  }
+
+  /** Starts a stopped server again, on the same ports and datastore. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.child = spawnServer(this.binary, this.args);
+    await this.answering();
+  }
+
+  private async answering(): Promise<void> {
+    const child = this.child;
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const server = new OpenFgaServer(child, `http://127.0.0.1:${httpPort}`);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null)
         throw new Error(`openfga exited with ${child.exitCode}: ${stderr}`);
       try {
-        if ((await fetch(`${server.url}/healthz`)).ok) return server;
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
       } catch {
         // not up yet
       }
@@ -100,6 +116,13 @@ export class OpenFgaServer {
     this.child.kill("SIGKILL");
     await exited;
   }
+}
+
+function spawnServer(binary: string, args: string[]): ChildProcess {
+  return spawn(binary, args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...OPENFGA_SERVER_SETTINGS },
+  });
 }
 
 /**

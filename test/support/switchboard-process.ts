@@ -61,6 +61,20 @@ export class SwitchboardProcess {
     return code === null && signal === null ? undefined : { code, signal };
   }
 
+  /**
+   * The log reader stops reading, as a stuck log shipper does: what the process writes to
+   * stdout from now on fills the pipe and stays there.
+   */
+  stopReadingStdout(): void {
+    this.child.stdout?.removeAllListeners("data");
+    this.child.stdout?.pause();
+  }
+
+  /** The log reader goes away: the read end of the process's stdout is closed. */
+  closeStdout(): void {
+    this.child.stdout?.destroy();
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }
