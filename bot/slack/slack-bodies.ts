@@ -5,8 +5,12 @@
  * proves who signed a body, not that it is well formed (a leaked signing secret, a bug at
  * Slack), so anything else is refused with a 400 that says what is wrong.
  *
- * Only what Bolt and the handlers read is checked: the rest of a body is Slack's business.
+ * Only what Bolt and the handlers read is checked: the rest of a body is Slack's business,
+ * except text no field can store (a NUL, half a surrogate pair) or hostile nesting anywhere
+ * in it, which would fail in the database or overflow a stack after the 200 was sent.
  */
+
+import { describeUnstorableInput, findUnstorableInput } from "../../core/index.js";
 
 type Fields = Record<string, unknown>;
 
@@ -44,6 +48,8 @@ function fieldProblem(
  */
 export function eventBodyProblem(body: unknown): string | undefined {
   if (!isObject(body)) return "the body is not a JSON object";
+  const unstorable = findUnstorableInput(body);
+  if (unstorable) return unstorableProblem("the body", unstorable);
   if (typeof body.type !== "string") return "the body has no type";
   if (body.type === "url_verification") {
     return typeof body.challenge === "string" ? undefined : "the URL check has no challenge";
@@ -73,6 +79,8 @@ function interactionProblem(text: string): string | undefined {
   if (!isObject(payload) || typeof payload.type !== "string") {
     return "the payload is not a Slack interaction";
   }
+  const unstorable = findUnstorableInput(payload);
+  if (unstorable) return unstorableProblem("the payload", unstorable);
   if (!isObject(payload.user)) return "the interaction names no user";
   for (const field of ["team", "enterprise"]) {
     if (payload[field] !== null) {
@@ -101,8 +109,15 @@ function interactionProblem(text: string): string | undefined {
 export function formBodyProblem(form: URLSearchParams): string | undefined {
   const keys = [...form.keys()];
   if (new Set(keys).size !== keys.length) return "the form repeats a field";
+  const unstorable = findUnstorableInput(Object.fromEntries(form));
+  if (unstorable) return unstorableProblem("the form", unstorable);
   const payload = form.get("payload");
   if (payload !== null) return interactionProblem(payload);
   if (form.has("command") || form.has("ssl_check")) return undefined;
   return "the form is neither a slash command nor an interaction";
+}
+
+/** "the body's event.text contains a NUL character…", without the sentence's full stop. */
+function unstorableProblem(where: string, found: ReturnType<typeof findUnstorableInput> & {}) {
+  return describeUnstorableInput(where, found).replace(/\.$/, "");
 }

@@ -1,6 +1,7 @@
 import { App } from "@microsoft/teams.apps";
 import express, { Router } from "express";
 import type { Logger } from "pino";
+import { describeUnstorableInput, findUnstorableInput } from "../../core/index.js";
 import { BotTokens } from "./bot-token.js";
 import { ConnectorAuthenticator, UnauthenticatedActivity } from "./connector-auth.js";
 import { teamsSdkLogger } from "./sdk-logger.js";
@@ -54,6 +55,14 @@ export function createTeamsApp(
       // The metadata or its keys could not be read: the Bot Connector tries again later.
       logger.error({ err: error }, "cannot check a Teams request's token");
       res.status(503).json({ error: "Cannot check the request's token right now." });
+      return;
+    }
+    // Signed, but carrying what no field can store (a NUL, half a surrogate pair) or nested
+    // past any card's depth: refused here, in words, before a handler half-writes it.
+    const unstorable = findUnstorableInput(activity);
+    if (unstorable) {
+      logger.info({ problem: unstorable.problem }, "refused a Teams activity it cannot store");
+      res.status(400).json({ error: describeUnstorableInput("The activity", unstorable) });
       return;
     }
     const event = { body: activity as never, token };
