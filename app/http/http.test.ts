@@ -145,6 +145,13 @@ describe("errors", () => {
     expect((await readJson(response)).error.message).toMatch(/too many parameters/);
   });
 
+  it("answer an address too long for Node's parser with a 431 in words, not an empty body", async () => {
+    const response = await fetch(`${server.url}/things/a?q=${"x".repeat(20_000)}`);
+    expect(response.status).toBe(431);
+    expect((await readJson(response)).error.message).toMatch(/larger than this server takes/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it("name the route that does not exist", async () => {
     const response = await fetch(`${server.url}/nowhere`, { method: "DELETE" });
     expect(response.status).toBe(404);
