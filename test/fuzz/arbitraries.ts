@@ -102,9 +102,9 @@ export const hugeString: fc.Arbitrary<string> = fc
 
 /** A leaf of any type, bad ones likely. */
 export const nastyLeaf: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 6, arbitrary: nastyString },
-  { weight: 3, arbitrary: nastyNumber },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}) },
+  { weight: 12, arbitrary: nastyString },
+  { weight: 6, arbitrary: nastyNumber },
+  { weight: 2, arbitrary: fc.constantFrom(null, true, false, [], {}) },
   { weight: 1, arbitrary: deepJson },
 );
 
@@ -276,13 +276,24 @@ export function bodyText(shaped: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
   );
 }
 
-/** A status and body that count as an answer in words: a 4xx whose text says something, or a success. */
+/** The sentence a person reads in an error body: `error.message` (ours), `error` (chat intakes), `detail` (SCIM), or the text. */
+function messageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const error = body.error as Record<string, unknown> | string | undefined;
+    const message =
+      typeof error === "string" ? error : (error?.message ?? body.detail ?? body.message);
+    return typeof message === "string" ? message : "";
+  } catch {
+    return text;
+  }
+}
+
+/** A status and body that count as an answer in words: a 4xx whose message says something, or a success. */
 export function answerProblem(status: number, text: string): string | undefined {
   if (status >= 200 && status < 400) return undefined;
-  if (status >= 500) return `answered ${status}: ${text.slice(0, 300)}`;
-  if (status < 400) return `answered ${status}`;
-  // The message a person reads: at least a few words.
-  if (!/[A-Za-z]{2,}(\W+[A-Za-z]{2,}){2,}/.test(text))
-    return `a ${status} without words: ${text.slice(0, 300)}`;
+  if (status >= 500 || status < 200) return `answered ${status}: ${text.slice(0, 300)}`;
+  const words = messageOf(text).match(/[A-Za-z]{2,}/g) ?? [];
+  if (words.length < 3) return `a ${status} without words: ${text.slice(0, 300)}`;
   return undefined;
 }
