@@ -452,4 +452,30 @@ describe("signed bodies Slack never sends", { timeout: 60_000 }, () => {
     const [help] = await slack.firstCall("response_url").then(() => slack.callsOf("response_url"));
     expect(String(help?.args.text)).toContain("/agents search");
   });
+
+  it("refuses signed text no field can store, and acknowledges a click or form no handler takes", async () => {
+    const mention = await events.post(
+      events.mentionBody("UADA", "helpdesk reset\u0000me", "1733480000.000900", "EvNUL0000001"),
+      "application/json",
+    );
+    expect(mention.status).toBe(400);
+    expect(await mention.text()).toMatch(/event\.text contains a NUL character/);
+    const half = await events.command("UADA", "/agents", "run helpdesk \ud800");
+    expect(half.status).toBe(400);
+    expect(await half.text()).toMatch(/form's text contains half of a UTF-16 surrogate pair/);
+    // Bolt answered these with a bare 404 after 3 s and an error line; Slack shows nothing now.
+    const closed = await events.interaction({
+      type: "view_closed",
+      user: { id: "UADA" },
+      view: { callback_id: "a_view_we_never_opened" },
+    });
+    expect(closed.status).toBe(200);
+    const click = await events.interaction({
+      type: "block_actions",
+      user: { id: "UADA" },
+      actions: [{ action_id: "an_old_button", value: "x" }],
+    });
+    expect(click.status).toBe(200);
+    await stillUp();
+  });
 });
