@@ -43,28 +43,39 @@ function pathOf(parts: readonly (string | number)[]): string {
  * The first reason `value` (parsed JSON, YAML, a query string object) cannot be stored, or
  * undefined. Walks without recursion, so a hostile depth cannot overflow the stack here.
  */
-export function findUnstorableInput(value: unknown): UnstorableInput | undefined {
+export function findUnstorableInput(
+  value: unknown,
+  /**
+   * Depth only, and how deep: for input that is passed on rather than stored (the model
+   * proxy's calls, whose tool schemas nest deeper than any manifest and whose text may hold
+   * anything the provider takes).
+   */
+  options: { maxDepth?: number; text?: boolean } = {},
+): UnstorableInput | undefined {
+  const maxDepth = options.maxDepth ?? MAX_INPUT_DEPTH;
+  const checkText = options.text ?? true;
   const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value: node, path } = next;
     if (typeof node === "string") {
-      const problem = unstorableTextProblem(node);
+      const problem = checkText ? unstorableTextProblem(node) : undefined;
       if (problem) return { path: pathOf(path), segments: path, problem };
       continue;
     }
     if (typeof node !== "object" || node === null) continue;
-    if (path.length >= MAX_INPUT_DEPTH) {
+    if (path.length >= maxDepth) {
       return {
         path: pathOf(path),
         segments: path,
-        problem: `is nested more than ${MAX_INPUT_DEPTH} levels deep`,
+        problem: `is nested more than ${maxDepth} levels deep`,
       };
     }
     const entries: [string | number, unknown][] = Array.isArray(node)
       ? node.map((item, index) => [index, item])
       : Object.entries(node);
     for (const [key, child] of entries) {
-      const keyProblem = typeof key === "string" ? unstorableTextProblem(key) : undefined;
+      const keyProblem =
+        checkText && typeof key === "string" ? unstorableTextProblem(key) : undefined;
       if (keyProblem) {
         return {
           path: pathOf(path),

@@ -81,7 +81,11 @@ function interactionProblem(text: string): string | undefined {
   }
   const unstorable = findUnstorableInput(payload);
   if (unstorable) return unstorableProblem("the payload", unstorable);
-  if (!isObject(payload.user)) return "the interaction names no user";
+  if (!isObject(payload.user) || typeof payload.user.id !== "string" || !payload.user.id) {
+    return "the interaction names no user";
+  }
+  const responseUrl = responseUrlProblem(payload.response_url);
+  if (responseUrl) return responseUrl;
   for (const field of ["team", "enterprise"]) {
     if (payload[field] !== null) {
       const problem = fieldProblem("the interaction", payload, field, "object");
@@ -92,6 +96,11 @@ function interactionProblem(text: string): string | undefined {
   if (channel) return channel;
   if (payload.type === "view_submission" || payload.type === "view_closed") {
     if (!isObject(payload.view)) return "the view submission has no view";
+    // A submission always carries its inputs' state; the form handlers read it.
+    const state = payload.view.state;
+    if (payload.type === "view_submission" && !(isObject(state) && isObject(state.values))) {
+      return "the view submission has no state.values";
+    }
   }
   if (payload.actions !== undefined) {
     if (!Array.isArray(payload.actions) || !payload.actions.every(isObject)) {
@@ -113,8 +122,22 @@ export function formBodyProblem(form: URLSearchParams): string | undefined {
   if (unstorable) return unstorableProblem("the form", unstorable);
   const payload = form.get("payload");
   if (payload !== null) return interactionProblem(payload);
-  if (form.has("command") || form.has("ssl_check")) return undefined;
+  if (form.has("ssl_check")) return undefined;
+  if (form.has("command")) return commandProblem(form);
   return "the form is neither a slash command nor an interaction";
+}
+
+/** Where `respond()` posts: a URL Bolt can fetch, or it throws after the 200. */
+function responseUrlProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && URL.canParse(value) && /^https?:/.test(value)) return undefined;
+  return "the response_url is not an http(s) address";
+}
+
+/** A slash command names who typed it (the handlers look the person up by it). */
+function commandProblem(form: URLSearchParams): string | undefined {
+  if (!form.get("user_id")) return "the command names no user_id";
+  return responseUrlProblem(form.get("response_url") ?? undefined);
 }
 
 /** "the body's event.text contains a NUL character…", without the sentence's full stop. */

@@ -65,6 +65,12 @@ export function createTeamsApp(
       res.status(400).json({ error: describeUnstorableInput("The activity", unstorable) });
       return;
     }
+    const shape = activityShapeProblem(activity);
+    if (shape) {
+      logger.info({ problem: shape }, "refused a Teams activity the SDK cannot read");
+      res.status(400).json({ error: `${shape}: this is not an activity the Bot Connector sends.` });
+      return;
+    }
     const event = { body: activity as never, token };
     if (activity.type !== "invoke") {
       // Only an invoke's answer carries anything; every other activity is answered now and
@@ -84,3 +90,18 @@ export function createTeamsApp(
 }
 
 export type TeamsApp = ReturnType<typeof createTeamsApp>;
+
+/**
+ * What the Teams SDK reads without checking, so that a signed activity missing it would
+ * throw inside the SDK after the 200 (e.g. a messageUpdate without channelData.eventType).
+ */
+function activityShapeProblem(activity: Record<string, unknown>): string | undefined {
+  if (typeof activity.type !== "string") return "The activity has no type";
+  if (activity.type === "messageUpdate" || activity.type === "messageDelete") {
+    const channelData = activity.channelData as Record<string, unknown> | null | undefined;
+    if (typeof channelData?.eventType !== "string") {
+      return `The ${activity.type} activity has no channelData.eventType`;
+    }
+  }
+  return undefined;
+}

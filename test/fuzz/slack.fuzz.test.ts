@@ -262,7 +262,10 @@ describe("generated Slack requests", { timeout: 400_000 }, () => {
     expect(harness.serve.exit).toBeUndefined();
     const failures = `${harness.serve.stdout}\n${harness.serve.stderr}`
       .split("\n")
-      .filter((line) => /"level":(50|60)/.test(line));
+      .filter((line) => /"level":(50|60)/.test(line))
+      // The double answers user_not_found for ids Slack never sends (it knows two people);
+      // Switchboard logging that lookup failure is right.
+      .filter((line) => !line.includes("user_not_found"));
     expect(failures.map((line) => line.slice(0, 800))).toEqual([]);
     expect((await fetch(`${harness.baseUrl}/readyz`)).status).toBe(200);
   });

@@ -158,6 +158,22 @@ describe("generated Teams activities", { timeout: 400_000 }, () => {
     )
     .map(([type, base]) => ({ ...base, type }));
 
+  it("refuses an activity the SDK cannot read or whose text no field can store, in words", async () => {
+    const update = {
+      ...harness.message(ada, "edited", { kind: "channel" }),
+      type: "messageUpdate",
+    };
+    delete update.channelData;
+    const refused = await harness.post(update);
+    expect(refused.status).toBe(400);
+    expect(refused.body?.error).toMatch(/messageUpdate activity has no channelData\.eventType/);
+    const nul = await harness.post(
+      harness.message(ada, "helpdesk reset\u0000me", { kind: "personal" }),
+    );
+    expect(nul.status).toBe(400);
+    expect(nul.body?.error).toMatch(/activity's text contains a NUL character/);
+  });
+
   it("answers every authenticated activity with a success or a 4xx in words, and none fails after its 200", async () => {
     const activity = fc.oneof(
       { weight: 5, arbitrary: mutated(message) },

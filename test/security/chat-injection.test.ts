@@ -460,9 +460,20 @@ describe("signed bodies Slack never sends", { timeout: 60_000 }, () => {
     );
     expect(mention.status).toBe(400);
     expect(await mention.text()).toMatch(/event\.text contains a NUL character/);
-    const half = await events.command("UADA", "/agents", "run helpdesk \ud800");
-    expect(half.status).toBe(400);
-    expect(await half.text()).toMatch(/form's text contains half of a UTF-16 surrogate pair/);
+    const nul = await events.command("UADA", "/agents", "run helpdesk \u0000");
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toMatch(/form's text contains a NUL character/);
+    // Bolt's respond() and the form handlers threw on these after the 200.
+    const nowhere = await events.command("UADA", "/agents", "help", { response_url: "Infinity" });
+    expect(nowhere.status).toBe(400);
+    expect(await nowhere.text()).toMatch(/response_url is not an http\(s\) address/);
+    const stateless = await events.interaction({
+      type: "view_submission",
+      user: { id: "UADA" },
+      view: { callback_id: "run_agent_form", private_metadata: "{}" },
+    });
+    expect(stateless.status).toBe(400);
+    expect(await stateless.text()).toMatch(/no state\.values/);
     // Bolt answered these with a bare 404 after 3 s and an error line; Slack shows nothing now.
     const closed = await events.interaction({
       type: "view_closed",
