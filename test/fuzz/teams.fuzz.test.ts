@@ -159,7 +159,7 @@ describe("generated Teams activities", { timeout: 400_000 }, () => {
     .map(([type, base]) => ({ ...base, type }));
 
   it("refuses an activity the SDK cannot read or whose text no field can store, in words", async () => {
-    const update = {
+    const update: Activity = {
       ...harness.message(ada, "edited", { kind: "channel" }),
       type: "messageUpdate",
     };
