@@ -120,7 +120,7 @@ describe.each(databases)("malformed input on $name", { timeout: 180_000 }, ({ po
     expect(input.message).toMatch(/input contains half of a UTF-16 surrogate pair \(\\ud800\)/);
   });
 
-  it("refuses a path that is not UTF-8 and SCIM text no column takes, in words", async () => {
+  it("refuses a path that is not UTF-8 or carries a NUL, in words", async () => {
     const path = await refusal(await api("GET", "/agents/%E0%A4%A"));
     expect(path.message).toMatch(/not UTF-8 text/);
     expect((await refusal(await api("GET", "/runs/%00"))).message).toMatch(/path contains a NUL/);
