@@ -2,7 +2,7 @@
  * The small kernel every module may use: errors with stable codes, stopping an HTTP server
  * gracefully, backoff and outage logging for long-lived connections, routes that answer on
  * node:http ahead of the web framework (their shape and the body reader they use), a check
- * for input no field can store (NUL characters, hostile nesting), a check for ids that must
+ * for input no field can store (NUL characters, lone surrogates, hostile nesting), a check for ids that must
  * be UUIDs, and the longest a turn of a run may take (the manifest, the configuration and
  * the engine share it), and text for people (money, echoed input, names without bidi
  * controls). Nothing here knows about web frameworks, databases or other modules.
@@ -41,5 +41,6 @@ export {
   findUnstorableInput,
   MAX_INPUT_DEPTH,
   type UnstorableInput,
+  unstorableTextProblem,
 } from "./unstorable-input.js";
 export { isUuid, UUID_PATTERN } from "./uuid.js";

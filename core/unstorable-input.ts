@@ -1,6 +1,8 @@
 /**
  * Input that no field of Switchboard can take, whatever the route: a NUL character (PostgreSQL
- * text and jsonb cannot hold one, so it would fail deep inside a query as a 500) and nesting
+ * text and jsonb cannot hold one, so it would fail deep inside a query as a 500), half of a
+ * UTF-16 surrogate pair on its own (JSON may spell one, `"\ud800"`, but it is no character:
+ * jsonb refuses it with a 500 and a text column silently stores U+FFFD instead), and nesting
  * deeper than any real manifest or request needs (recursive code downstream, from schema
  * validation to digests, would exhaust the stack). Checked where input arrives, so the
  * person reads what is wrong and where, and nothing is half-written.
@@ -18,7 +20,18 @@ export interface UnstorableInput {
   problem: string;
 }
 
-const hasNul = (text: string) => text.includes("\u0000");
+/** A high surrogate not followed by a low one, or a low one not after a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+
+/** What is wrong with `text`'s characters, in words, or undefined. */
+export function unstorableTextProblem(text: string): string | undefined {
+  if (text.includes("\u0000"))
+    return "contains a NUL character (\\u0000), which no text field takes";
+  const lone = LONE_SURROGATE.exec(text)?.[0];
+  if (lone === undefined) return undefined;
+  const code = lone.charCodeAt(0).toString(16);
+  return `contains half of a UTF-16 surrogate pair (\\u${code}) on its own, which is not a character`;
+}
 
 function pathOf(parts: readonly (string | number)[]): string {
   return parts
@@ -30,36 +43,44 @@ function pathOf(parts: readonly (string | number)[]): string {
  * The first reason `value` (parsed JSON, YAML, a query string object) cannot be stored, or
  * undefined. Walks without recursion, so a hostile depth cannot overflow the stack here.
  */
-export function findUnstorableInput(value: unknown): UnstorableInput | undefined {
+export function findUnstorableInput(
+  value: unknown,
+  /**
+   * Depth only, and how deep: for input that is passed on rather than stored (the model
+   * proxy's calls, whose tool schemas nest deeper than any manifest and whose text may hold
+   * anything the provider takes).
+   */
+  options: { maxDepth?: number; text?: boolean } = {},
+): UnstorableInput | undefined {
+  const maxDepth = options.maxDepth ?? MAX_INPUT_DEPTH;
+  const checkText = options.text ?? true;
   const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value: node, path } = next;
     if (typeof node === "string") {
-      if (hasNul(node))
-        return {
-          path: pathOf(path),
-          segments: path,
-          problem: "contains a NUL character (\\u0000), which no text field takes",
-        };
+      const problem = checkText ? unstorableTextProblem(node) : undefined;
+      if (problem) return { path: pathOf(path), segments: path, problem };
       continue;
     }
     if (typeof node !== "object" || node === null) continue;
-    if (path.length >= MAX_INPUT_DEPTH) {
+    if (path.length >= maxDepth) {
       return {
         path: pathOf(path),
         segments: path,
-        problem: `is nested more than ${MAX_INPUT_DEPTH} levels deep`,
+        problem: `is nested more than ${maxDepth} levels deep`,
       };
     }
     const entries: [string | number, unknown][] = Array.isArray(node)
       ? node.map((item, index) => [index, item])
       : Object.entries(node);
     for (const [key, child] of entries) {
-      if (typeof key === "string" && hasNul(key)) {
+      const keyProblem =
+        checkText && typeof key === "string" ? unstorableTextProblem(key) : undefined;
+      if (keyProblem) {
         return {
           path: pathOf(path),
           segments: path,
-          problem: "has a field name with a NUL character (\\u0000) in it",
+          problem: `has a field name that ${keyProblem}`,
         };
       }
       pending.push({ value: child, path: [...path, key] });

@@ -71,6 +71,26 @@ describe("bad input and upstream faults", () => {
     });
   });
 
+  it("refuses a call nested past any real one with a 400 in words, not a 500, and sends nothing upstream", async () => {
+    const deep = `{"model":"main","messages":[{"role":"user","content":"hi"}],"metadata":${"[".repeat(5_000)}${"]".repeat(5_000)}}`;
+    const answer = await post("/v1/chat/completions", deep);
+    expect(answer.statusCode).toBe(400);
+    expect(((await answer.body.json()) as { error: { message: string } }).error.message).toMatch(
+      /metadata.* is nested more than 128 levels deep/,
+    );
+    // NUL and half surrogate pairs are the provider's to judge: the proxy stores no prompt.
+    primary.expect(
+      "POST /v1/chat/completions",
+      json(200, chatCompletion({ model: "gpt-4o", content: "ok" })),
+    );
+    const odd = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "main", messages: [{ role: "user", content: "a\u0000b \ud800" }] }),
+    );
+    expect(odd.statusCode).toBe(200);
+    await odd.body.text();
+  });
+
   it("refuses a request without a model", async () => {
     const answer = await post("/v1/chat/completions", JSON.stringify({ messages: [] }));
     expect(answer.statusCode).toBe(400);

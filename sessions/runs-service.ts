@@ -7,7 +7,14 @@ import {
   type Principal,
   type UserPrincipal,
 } from "../authz/index.js";
-import { badRequest, conflict, isUuid, notFound, SwitchboardError } from "../core/index.js";
+import {
+  badRequest,
+  conflict,
+  isUuid,
+  notFound,
+  SwitchboardError,
+  unstorableTextProblem,
+} from "../core/index.js";
 import type { Approval, ApprovalNotifier, DecisionInput, HeldRuns } from "../governance/index.js";
 import type { RuntimeRegistry } from "../runtimes/index.js";
 import type { AgentSource, RunnableAgent } from "./engine/agent-source.js";
@@ -516,9 +523,10 @@ function validInput(input: unknown): string {
       'Send the request as {"input": "what you want the agent to do"}: input must be non-empty text.',
     );
   }
-  if (input.includes("\u0000")) {
+  const unstorable = unstorableTextProblem(input);
+  if (unstorable) {
     throw badRequest(
-      "The input contains a NUL character (\\u0000), which cannot be stored; remove it and send it again.",
+      `The input ${unstorable}, so it cannot be stored; remove it and send it again.`,
     );
   }
   if (input.length > MAX_INPUT_CHARS) {

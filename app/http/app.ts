@@ -6,6 +6,7 @@ import type { Logger } from "../logger.js";
 import { errorHandler, routeNotFound } from "./errors.js";
 import { healthRouter, type ReadinessCheck } from "./health.js";
 import type { HttpMetrics } from "./metrics.js";
+import { refuseUnstorableUrl } from "./refuse-unstorable-url.js";
 import { securityHeaders } from "./security-headers.js";
 
 export interface HttpAppOptions {
@@ -49,6 +50,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       isStopping: options.isStopping,
     }),
   );
+  app.use(refuseUnstorableUrl);
   options.mount?.(app);
   app.use(routeNotFound);
   app.use(errorHandler);

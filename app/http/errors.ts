@@ -43,8 +43,22 @@ function fromBodyParser(error: BodyParserError): SwitchboardError | undefined {
           { status: 400 },
         );
       }
-      return undefined;
+      return fallback4xx(error);
   }
+}
+
+/**
+ * Another 4xx from the framework or a body parser (http-errors: `status` and `expose`), e.g.
+ * a path parameter that will not decode or a urlencoded form with too many fields: the
+ * client's mistake, whose message is written for people, so it is passed on rather than
+ * turned into a 500.
+ */
+function fallback4xx(error: BodyParserError & { expose?: boolean }): SwitchboardError | undefined {
+  const status = error.status;
+  if (typeof status !== "number" || status < 400 || status > 499 || error.expose === false) {
+    return undefined;
+  }
+  return new SwitchboardError("bad_request", error.message, { status });
 }
 
 export function toSwitchboardError(error: unknown): SwitchboardError {

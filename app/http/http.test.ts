@@ -38,6 +38,12 @@ beforeAll(async () => {
       app.get("/teapot", () => {
         throw badRequest("The kettle needs a name.", { field: "name" });
       });
+      app.post("/form", express.urlencoded({ extended: false, parameterLimit: 2 }), (_req, res) => {
+        res.end();
+      });
+      app.get("/things/:name", (req, res) => {
+        res.json({ name: req.params.name, q: req.query.q ?? null });
+      });
       app.get("/boom", () => {
         throw new Error("database password is hunter2");
       });
@@ -108,6 +114,42 @@ describe("errors", () => {
     });
     expect(big.status).toBe(413);
     expect((await readJson(big)).error).toMatchObject({ code: "payload_too_large" });
+  });
+
+  it("refuse a path that is not percent-encoded UTF-8 with a 400 in words, not a 500", async () => {
+    for (const path of ["/things/%E0%A4%A", "/things/%ED%A0%80", "/things/%FF"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(400);
+      expect((await readJson(response)).error.message).toMatch(/%-escape in its path is not UTF-8/);
+    }
+    const fine = await fetch(`${server.url}/things/caf%C3%A9?q=%F0%9F%98%80`);
+    expect(await readJson(fine)).toEqual({ name: "café", q: "😀" });
+  });
+
+  it("refuse a NUL in any route's path or query before the route sees it", async () => {
+    const inPath = await fetch(`${server.url}/things/a%00b`);
+    expect(inPath.status).toBe(400);
+    expect((await readJson(inPath)).error.message).toMatch(/path contains a NUL character/);
+    const inQuery = await fetch(`${server.url}/things/a?q=x%00y`);
+    expect(inQuery.status).toBe(400);
+    expect((await readJson(inQuery)).error.message).toMatch(/query's q contains a NUL/);
+  });
+
+  it("pass on another framework 4xx (a form with too many fields) with its words", async () => {
+    const response = await fetch(`${server.url}/form`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "a=1&b=2&c=3",
+    });
+    expect(response.status).toBe(413);
+    expect((await readJson(response)).error.message).toMatch(/too many parameters/);
+  });
+
+  it("answer an address too long for Node's parser with a 431 in words, not an empty body", async () => {
+    const response = await fetch(`${server.url}/things/a?q=${"x".repeat(20_000)}`);
+    expect(response.status).toBe(431);
+    expect((await readJson(response)).error.message).toMatch(/larger than this server takes/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it("name the route that does not exist", async () => {

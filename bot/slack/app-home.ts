@@ -18,7 +18,8 @@ const SESSIONS_SHOWN = 5;
  */
 export function registerAppHome(app: App, deps: SlackDeps): void {
   app.event("app_home_opened", async ({ event, context, client }) => {
-    if (event.tab !== "home") return;
+    // A signed event without its person (Slack always names one) has no Home to publish.
+    if (event.tab !== "home" || typeof event.user !== "string" || !event.user) return;
     const team = context.teamId ?? "";
     const person = await deps.identities.person(client, team, event.user);
     const blocks =

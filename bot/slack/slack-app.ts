@@ -123,6 +123,16 @@ export async function startSlack(
         endpoints: SLACK_EVENTS_PATH,
         router,
         logger: boltLogger(logger),
+        // A signed click or form no listener of ours takes (a button from an older message,
+        // a view we never opened): acknowledged, so Slack shows the person no error, and
+        // noted, rather than Bolt's bare 404 and an error line for each one.
+        unhandledRequestHandler: ({ response }) => {
+          logger.info("acknowledged a Slack request no handler takes");
+          if (!response.headersSent) {
+            response.writeHead(200);
+            response.end();
+          }
+        },
       });
   const app = new App({
     token: settings.botToken,

@@ -5,8 +5,12 @@
  * proves who signed a body, not that it is well formed (a leaked signing secret, a bug at
  * Slack), so anything else is refused with a 400 that says what is wrong.
  *
- * Only what Bolt and the handlers read is checked: the rest of a body is Slack's business.
+ * Only what Bolt and the handlers read is checked: the rest of a body is Slack's business,
+ * except text no field can store (a NUL, half a surrogate pair) or hostile nesting anywhere
+ * in it, which would fail in the database or overflow a stack after the 200 was sent.
  */
+
+import { describeUnstorableInput, findUnstorableInput } from "../../core/index.js";
 
 type Fields = Record<string, unknown>;
 
@@ -44,6 +48,8 @@ function fieldProblem(
  */
 export function eventBodyProblem(body: unknown): string | undefined {
   if (!isObject(body)) return "the body is not a JSON object";
+  const unstorable = findUnstorableInput(body);
+  if (unstorable) return unstorableProblem("the body", unstorable);
   if (typeof body.type !== "string") return "the body has no type";
   if (body.type === "url_verification") {
     return typeof body.challenge === "string" ? undefined : "the URL check has no challenge";
@@ -73,7 +79,13 @@ function interactionProblem(text: string): string | undefined {
   if (!isObject(payload) || typeof payload.type !== "string") {
     return "the payload is not a Slack interaction";
   }
-  if (!isObject(payload.user)) return "the interaction names no user";
+  const unstorable = findUnstorableInput(payload);
+  if (unstorable) return unstorableProblem("the payload", unstorable);
+  if (!isObject(payload.user) || typeof payload.user.id !== "string" || !payload.user.id) {
+    return "the interaction names no user";
+  }
+  const responseUrl = responseUrlProblem(payload.response_url);
+  if (responseUrl) return responseUrl;
   for (const field of ["team", "enterprise"]) {
     if (payload[field] !== null) {
       const problem = fieldProblem("the interaction", payload, field, "object");
@@ -84,6 +96,11 @@ function interactionProblem(text: string): string | undefined {
   if (channel) return channel;
   if (payload.type === "view_submission" || payload.type === "view_closed") {
     if (!isObject(payload.view)) return "the view submission has no view";
+    // A submission always carries its inputs' state; the form handlers read it.
+    const state = payload.view.state;
+    if (payload.type === "view_submission" && !(isObject(state) && isObject(state.values))) {
+      return "the view submission has no state.values";
+    }
   }
   if (payload.actions !== undefined) {
     if (!Array.isArray(payload.actions) || !payload.actions.every(isObject)) {
@@ -101,8 +118,29 @@ function interactionProblem(text: string): string | undefined {
 export function formBodyProblem(form: URLSearchParams): string | undefined {
   const keys = [...form.keys()];
   if (new Set(keys).size !== keys.length) return "the form repeats a field";
+  const unstorable = findUnstorableInput(Object.fromEntries(form));
+  if (unstorable) return unstorableProblem("the form", unstorable);
   const payload = form.get("payload");
   if (payload !== null) return interactionProblem(payload);
-  if (form.has("command") || form.has("ssl_check")) return undefined;
+  if (form.has("ssl_check")) return undefined;
+  if (form.has("command")) return commandProblem(form);
   return "the form is neither a slash command nor an interaction";
+}
+
+/** Where `respond()` posts: a URL Bolt can fetch, or it throws after the 200. */
+function responseUrlProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && URL.canParse(value) && /^https?:/.test(value)) return undefined;
+  return "the response_url is not an http(s) address";
+}
+
+/** A slash command names who typed it (the handlers look the person up by it). */
+function commandProblem(form: URLSearchParams): string | undefined {
+  if (!form.get("user_id")) return "the command names no user_id";
+  return responseUrlProblem(form.get("response_url") ?? undefined);
+}
+
+/** "the body's event.text contains a NUL character…", without the sentence's full stop. */
+function unstorableProblem(where: string, found: ReturnType<typeof findUnstorableInput> & {}) {
+  return describeUnstorableInput(where, found).replace(/\.$/, "");
 }

@@ -1,6 +1,7 @@
 import { App } from "@microsoft/teams.apps";
 import express, { Router } from "express";
 import type { Logger } from "pino";
+import { describeUnstorableInput, findUnstorableInput } from "../../core/index.js";
 import { BotTokens } from "./bot-token.js";
 import { ConnectorAuthenticator, UnauthenticatedActivity } from "./connector-auth.js";
 import { teamsSdkLogger } from "./sdk-logger.js";
@@ -56,6 +57,20 @@ export function createTeamsApp(
       res.status(503).json({ error: "Cannot check the request's token right now." });
       return;
     }
+    // Signed, but carrying what no field can store (a NUL, half a surrogate pair) or nested
+    // past any card's depth: refused here, in words, before a handler half-writes it.
+    const unstorable = findUnstorableInput(activity);
+    if (unstorable) {
+      logger.info({ problem: unstorable.problem }, "refused a Teams activity it cannot store");
+      res.status(400).json({ error: describeUnstorableInput("The activity", unstorable) });
+      return;
+    }
+    const shape = activityShapeProblem(activity);
+    if (shape) {
+      logger.info({ problem: shape }, "refused a Teams activity the SDK cannot read");
+      res.status(400).json({ error: `${shape}: this is not an activity the Bot Connector sends.` });
+      return;
+    }
     const event = { body: activity as never, token };
     if (activity.type !== "invoke") {
       // Only an invoke's answer carries anything; every other activity is answered now and
@@ -75,3 +90,18 @@ export function createTeamsApp(
 }
 
 export type TeamsApp = ReturnType<typeof createTeamsApp>;
+
+/**
+ * What the Teams SDK reads without checking, so that a signed activity missing it would
+ * throw inside the SDK after the 200 (e.g. a messageUpdate without channelData.eventType).
+ */
+function activityShapeProblem(activity: Record<string, unknown>): string | undefined {
+  if (typeof activity.type !== "string") return "The activity has no type";
+  if (activity.type === "messageUpdate" || activity.type === "messageDelete") {
+    const channelData = activity.channelData as Record<string, unknown> | null | undefined;
+    if (typeof channelData?.eventType !== "string") {
+      return `The ${activity.type} activity has no channelData.eventType`;
+    }
+  }
+  return undefined;
+}

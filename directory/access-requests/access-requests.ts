@@ -9,7 +9,14 @@ import {
   type UserPrincipal,
   userSubject,
 } from "../../authz/index.js";
-import { badRequest, conflict, forbidden, isUuid, notFound } from "../../core/index.js";
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  isUuid,
+  notFound,
+  unstorableTextProblem,
+} from "../../core/index.js";
 import { AuditLog } from "../../governance/index.js";
 import {
   type AccessRequest,
@@ -258,6 +265,7 @@ function validReason(reason: unknown, required: boolean): string | undefined {
   if (reason.length > MAX_ACCESS_REASON_CHARS) {
     throw badRequest(`reason may be at most ${MAX_ACCESS_REASON_CHARS} characters.`);
   }
-  if (reason.includes("\u0000")) throw badRequest("reason contains a NUL character.");
+  const unstorable = unstorableTextProblem(reason);
+  if (unstorable) throw badRequest(`reason ${unstorable}.`);
   return reason.trim();
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
+import { MAX_INPUT_DEPTH } from "../../core/index.js";
 import type { FieldPath, ManifestProblem } from "./problems.js";
 import {
   checkManifest,
@@ -78,6 +79,79 @@ function jsonSyntaxProblem(text: string, file: string): ManifestProblem | undefi
   }
 }
 
+/**
+ * The document as plain data. The YAML library refuses to expand aliases past a budget (a
+ * "billion laughs" file would take all memory) by throwing; that is the file's problem,
+ * reported at the document's first line, not a crash of `agents apply`.
+ */
+function documentValue(
+  doc: Document,
+  file: string,
+  lines: LineCounter,
+): { ok: true; value: unknown } | { ok: false; problem: ManifestProblem } {
+  try {
+    return { ok: true, value: doc.toJS() };
+  } catch (error) {
+    const offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      problem: {
+        file,
+        line: lines.linePos(offset).line,
+        path: "",
+        message: `cannot be read as a manifest: ${reason.replace(/\.$/, "")} (YAML aliases expand to more than a manifest needs)`,
+      },
+    };
+  }
+}
+
+/** Deeper than any manifest's text goes: `[` and `{` open, or a line's leading spaces and `- `. */
+const MAX_TEXT_NESTING = MAX_INPUT_DEPTH * 2;
+
+/**
+ * Hostile nesting, found by scanning the text before YAML reads it: the YAML parser recurses
+ * once per level, and near the stack's end Node can die outright (a regular expression
+ * compiled there fails as "out of memory") instead of throwing. Quoted text is skipped
+ * roughly; a real manifest is nowhere near the limit either way.
+ */
+function nestingProblem(text: string, file: string): ManifestProblem | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      lineStart = true;
+      indent = 0;
+      quote = undefined;
+      continue;
+    }
+    if (lineStart && (c === " " || c === "-")) {
+      if (++indent > MAX_TEXT_NESTING * 2) break;
+      continue;
+    }
+    lineStart = false;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_TEXT_NESTING) break;
+    } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
+  }
+  if (depth <= MAX_TEXT_NESTING && indent <= MAX_TEXT_NESTING * 2) return undefined;
+  return {
+    file,
+    line,
+    path: "",
+    message: `is nested deeper than a manifest needs (more than ${MAX_TEXT_NESTING} levels)`,
+  };
+}
+
 /** Parses one file's text; each document is validated on its own. */
 export function parseManifestText(
   text: string,
@@ -86,6 +160,8 @@ export function parseManifestText(
 ): LoadedManifests {
   const jsonProblem = jsonSyntaxProblem(text, file);
   if (jsonProblem) return { manifests: [], problems: [jsonProblem] };
+  const tooDeep = nestingProblem(text, file);
+  if (tooDeep) return { manifests: [], problems: [tooDeep] };
   const lines = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const result: LoadedManifests = { manifests: [], problems: [] };
@@ -103,7 +179,12 @@ export function parseManifestText(
       continue;
     }
     if (doc.contents === null) continue; // a stray `---`
-    const checked = checkManifest(doc.toJS(), {
+    const value = documentValue(doc, file, lines);
+    if (!value.ok) {
+      result.problems.push(value.problem);
+      continue;
+    }
+    const checked = checkManifest(value.value, {
       file,
       lineOf: lineFinder(doc, lines),
       checkRuntime,

@@ -195,4 +195,33 @@ describe("the example manifests", () => {
     expect(problems.map(formatProblem)).toEqual([]);
     expect(manifests.length).toBeGreaterThan(0);
   });
+
+  it("reports a YAML alias bomb as the file's problem instead of throwing", () => {
+    const levels = ["a", "b", "c", "d", "e", "f"];
+    const bomb = levels
+      .map((name, i) =>
+        i === 0
+          ? `${name}: &${name} [x, x, x, x, x, x, x, x, x]`
+          : `${name}: &${name} [${Array(9)
+              .fill(`*${levels[i - 1]}`)
+              .join(", ")}]`,
+      )
+      .join("\n");
+    const { manifests, problems } = parseManifestText(bomb, "bomb.yaml");
+    expect(manifests).toEqual([]);
+    expect(problems.map(formatProblem)).toEqual([
+      expect.stringMatching(
+        /^bomb\.yaml:1: cannot be read as a manifest: .*aliases expand to more/,
+      ),
+    ]);
+  });
+
+  it("reports hostile nesting before YAML recurses into it", () => {
+    for (const text of [`metadata: ${"[".repeat(100_000)}`, `${"- ".repeat(5_000)}x`]) {
+      const { problems } = parseManifestText(text, "deep.yaml");
+      expect(problems.map(formatProblem)).toEqual([
+        "deep.yaml:1: is nested deeper than a manifest needs (more than 64 levels)",
+      ]);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { unstorableTextProblem } from "../../core/index.js";
 import { invalidFilter } from "./scim-errors.js";
 
 /**
@@ -54,11 +55,16 @@ function tokenize(text: string): Token[] {
       while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
       if (j >= text.length)
         throw invalidFilter("The filter has a string without its closing quote.");
+      let value: string;
       try {
-        tokens.push({ t: "string", v: JSON.parse(text.slice(i, j + 1)) as string });
+        value = JSON.parse(text.slice(i, j + 1)) as string;
       } catch {
         throw invalidFilter("The filter has a string that is not valid.");
       }
+      // An escape (`\u0000`, `\ud800`) spells what the URL check never saw and no column holds.
+      const problem = unstorableTextProblem(value);
+      if (problem) throw invalidFilter(`The filter has a string that ${problem}.`);
+      tokens.push({ t: "string", v: value });
       i = j + 1;
     } else {
       let j = i;

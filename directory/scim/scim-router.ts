@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, Router } from "express";
+import { describeUnstorableInput, findUnstorableInput } from "../../core/index.js";
 import {
   listResponse,
   MAX_RESULTS,
@@ -97,6 +98,12 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.use(bearerToken(options.token));
   router.use(
     express.json({ type: ["application/scim+json", "application/json"], limit: MAX_BODY }),
+    (req: Request, _res: Response, next: NextFunction) => {
+      // What no column can take (a NUL, half a surrogate pair) is the provider's to fix.
+      const unstorable = findUnstorableInput(req.body);
+      if (!unstorable) return next();
+      next(invalidValue(describeUnstorableInput("The body", unstorable)));
+    },
   );
   const route =
     (work: (req: Request, res: Response) => Promise<void>) =>
@@ -221,6 +228,11 @@ export function createScimRouter(options: ScimRouterOptions): Router {
     }
     if (parse.type === "encoding.unsupported" || parse.type === "charset.unsupported") {
       return send(res, 415, new ScimError(415, "Send the body as UTF-8 JSON.").body());
+    }
+    // Another of the framework's 4xx (http-errors), in SCIM's shape with its own words.
+    if (typeof parse.status === "number" && parse.status >= 400 && parse.status < 500) {
+      const message = error instanceof Error ? error.message : "The request is not valid.";
+      return send(res, parse.status, new ScimError(parse.status, message).body());
     }
     req.log?.error({ err: error }, "SCIM request failed");
     send(res, 500, new ScimError(500, "Switchboard could not complete this SCIM request.").body());

@@ -1,6 +1,13 @@
 import type { Knex } from "knex";
 import { type AccessPolicy, actorOf, PLATFORM, type Principal } from "../../authz/index.js";
-import { badRequest, conflict, forbidden, isUuid, notFound } from "../../core/index.js";
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  isUuid,
+  notFound,
+  unstorableTextProblem,
+} from "../../core/index.js";
 import { AuditLog } from "../audit/audit-log.js";
 import type { BudgetStanding } from "../budgets/budget-admission.js";
 import { periodWindow } from "../budgets/periods.js";
@@ -335,7 +342,8 @@ function validReason(reason: unknown): string | undefined {
   if (reason.length > MAX_REASON_CHARS) {
     throw badRequest(`reason may be at most ${MAX_REASON_CHARS} characters.`);
   }
-  if (reason.includes("\u0000")) throw badRequest("reason contains a NUL character.");
+  const unstorable = unstorableTextProblem(reason);
+  if (unstorable) throw badRequest(`reason ${unstorable}.`);
   return reason.trim();
 }
 

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type BodyFailure, type BodyListener, readBody, requestPath } from "../../core/index.js";
+import {
+  type BodyFailure,
+  type BodyListener,
+  describeUnstorableInput,
+  findUnstorableInput,
+  readBody,
+  requestPath,
+} from "../../core/index.js";
 import { asProxyError, type ClientDialect, ProxyError } from "../errors.js";
 import type { KeyAdmission } from "../keys/admission.js";
 import type { KeyCache } from "../keys/key-cache.js";
@@ -94,6 +101,9 @@ function requestShapeProblem(
   return undefined;
 }
 
+/** Deeper than any call's messages and tool schemas go (a manifest's limit is far lower). */
+const MAX_CALL_DEPTH = 128;
+
 function parseCall(endpoint: EndpointKind, raw: Buffer, req: IncomingMessage): ClientCall {
   let body: Json;
   try {
@@ -103,6 +113,12 @@ function parseCall(endpoint: EndpointKind, raw: Buffer, req: IncomingMessage): C
   }
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     throw new ProxyError("invalid_request", "The request body must be a JSON object.");
+  }
+  // Recursive code after this (translation, re-serialising, usage scans) would overflow the
+  // stack on hostile nesting and answer 500; text is the provider's to judge, not ours.
+  const tooDeep = findUnstorableInput(body, { maxDepth: MAX_CALL_DEPTH, text: false });
+  if (tooDeep) {
+    throw new ProxyError("invalid_request", describeUnstorableInput("The request body", tooDeep));
   }
   if (typeof body.model !== "string" || body.model === "") {
     throw new ProxyError("invalid_request", "`model` is required: name one of the proxy's models.");

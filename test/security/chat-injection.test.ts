@@ -452,4 +452,41 @@ describe("signed bodies Slack never sends", { timeout: 60_000 }, () => {
     const [help] = await slack.firstCall("response_url").then(() => slack.callsOf("response_url"));
     expect(String(help?.args.text)).toContain("/agents search");
   });
+
+  it("refuses signed text no field can store, and acknowledges a click or form no handler takes", async () => {
+    const mention = await events.post(
+      events.mentionBody("UADA", "helpdesk reset\u0000me", "1733480000.000900", "EvNUL0000001"),
+      "application/json",
+    );
+    expect(mention.status).toBe(400);
+    expect(await mention.text()).toMatch(/event\.text contains a NUL character/);
+    const nul = await events.command("UADA", "/agents", "run helpdesk \u0000");
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toMatch(/form's text contains a NUL character/);
+    // Bolt's respond() and the form handlers threw on these after the 200.
+    const nowhere = await events.command("UADA", "/agents", "help", { response_url: "Infinity" });
+    expect(nowhere.status).toBe(400);
+    expect(await nowhere.text()).toMatch(/response_url is not an http\(s\) address/);
+    const stateless = await events.interaction({
+      type: "view_submission",
+      user: { id: "UADA" },
+      view: { callback_id: "run_agent_form", private_metadata: "{}" },
+    });
+    expect(stateless.status).toBe(400);
+    expect(await stateless.text()).toMatch(/no state\.values/);
+    // Bolt answered these with a bare 404 after 3 s and an error line; Slack shows nothing now.
+    const closed = await events.interaction({
+      type: "view_closed",
+      user: { id: "UADA" },
+      view: { callback_id: "a_view_we_never_opened" },
+    });
+    expect(closed.status).toBe(200);
+    const click = await events.interaction({
+      type: "block_actions",
+      user: { id: "UADA" },
+      actions: [{ action_id: "an_old_button", value: "x" }],
+    });
+    expect(click.status).toBe(200);
+    await stillUp();
+  });
 });

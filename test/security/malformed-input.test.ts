@@ -108,6 +108,24 @@ describe.each(databases)("malformed input on $name", { timeout: 180_000 }, ({ po
     expect(sessions.items).toEqual([]);
   });
 
+  it("refuses half a surrogate pair in a manifest or a run's input (jsonb refused it: a 500)", async () => {
+    const title = await refusal(
+      await api("POST", "/agents", JSON.stringify(manifest("half-title", "P\udc00"))),
+    );
+    expect(title.message).toContain("metadata.title contains half of a UTF-16 surrogate pair");
+    expect((await api("GET", "/agents/half-title")).status).toBe(404);
+    const input = await refusal(
+      await api("POST", "/agents/plain/runs", JSON.stringify({ input: "a\ud800b" })),
+    );
+    expect(input.message).toMatch(/input contains half of a UTF-16 surrogate pair \(\\ud800\)/);
+  });
+
+  it("refuses a path that is not UTF-8 or carries a NUL, in words", async () => {
+    const path = await refusal(await api("GET", "/agents/%E0%A4%A"));
+    expect(path.message).toMatch(/not UTF-8 text/);
+    expect((await refusal(await api("GET", "/runs/%00"))).message).toMatch(/path contains a NUL/);
+  });
+
   it("refuses a NUL character in a search filter", async () => {
     const error = await refusal(await api("GET", "/agents?q=a%00b"));
     expect(error.message).toContain("q contains a NUL character");
