@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type LoopbackServer, startLoopbackServer } from "./loopback-server.js";
+import { acceptWebSocket, serverFrame } from "./websocket-frames.js";
 
 /**
  * A local stand-in for Daytona's wire API, for the real `@daytonaio/sdk` to talk to. Shaped
@@ -502,13 +503,13 @@ export class DaytonaApiDouble {
   private emit(command: DoubleCommand, marker: Buffer, chunk: Buffer): void {
     const frame = Buffer.concat([marker, chunk]);
     command.output.push(frame);
-    for (const socket of command.followers) socket.write(wsFrame(0x2, frame));
+    for (const socket of command.followers) socket.write(serverFrame(0x2, frame));
   }
 
   private finish(command: DoubleCommand, exitCode: number): void {
     if (command.exitCode !== undefined) return;
     command.exitCode = exitCode;
-    for (const socket of command.followers) socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+    for (const socket of command.followers) socket.end(serverFrame(0x8, Buffer.from([0x03, 0xe8])));
     command.followers.clear();
   }
 
@@ -526,17 +527,12 @@ export class DaytonaApiDouble {
       socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
       return;
     }
-    const accept = createHash("sha1")
-      .update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-      .digest("base64");
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-    );
+    if (!acceptWebSocket(req, socket)) return;
     socket.on("error", () => {});
     socket.on("data", () => {});
-    for (const frame of command.output) socket.write(wsFrame(0x2, frame));
+    for (const frame of command.output) socket.write(serverFrame(0x2, frame));
     if (command.exitCode !== undefined) {
-      socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+      socket.end(serverFrame(0x8, Buffer.from([0x03, 0xe8])));
       return;
     }
     command.followers.add(socket);
@@ -549,24 +545,6 @@ export class DaytonaApiDouble {
     if (!target.startsWith(sandbox.dir)) throw new Error(`path ${path} leaves the sandbox`);
     return target;
   }
-}
-
-/** One unmasked server-to-client WebSocket frame. */
-function wsFrame(opcode: number, payload: Buffer): Buffer {
-  const length = payload.length;
-  const header =
-    length < 126
-      ? Buffer.from([0x80 | opcode, length])
-      : length < 65536
-        ? Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff])
-        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), bigLength(length)]);
-  return Buffer.concat([header, payload]);
-}
-
-function bigLength(length: number): Buffer {
-  const buffer = Buffer.alloc(8);
-  buffer.writeBigUInt64BE(BigInt(length));
-  return buffer;
 }
 
 async function readRaw(req: IncomingMessage): Promise<Buffer> {

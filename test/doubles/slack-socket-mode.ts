@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { acceptWebSocket, readClientFrame, serverFrame } from "./websocket-frames.js";
 
 /**
  * A local stand-in for Slack's Socket Mode endpoint (the wss:// URL `apps.connections.open`
@@ -55,7 +56,7 @@ export class SlackSocketModeDouble {
 
   send(message: Record<string, unknown>): void {
     if (!this.socket) throw new Error("no Socket Mode client is connected");
-    this.socket.write(frame(0x1, Buffer.from(JSON.stringify(message))));
+    this.socket.write(serverFrame(0x1, Buffer.from(JSON.stringify(message))));
   }
 
   async close(): Promise<void> {
@@ -66,21 +67,14 @@ export class SlackSocketModeDouble {
   }
 
   private accept(req: IncomingMessage, socket: Socket): void {
-    const key = req.headers["sec-websocket-key"];
-    if (typeof key !== "string") return void socket.destroy();
-    const accept = createHash("sha1")
-      .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-      .digest("base64");
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-    );
+    if (!acceptWebSocket(req, socket)) return;
     this.socket?.destroy(); // one client at a time, like one app connection
     this.socket = socket;
     let buffered = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       for (;;) {
-        const parsed = readFrame(buffered);
+        const parsed = readClientFrame(buffered);
         if (!parsed) break;
         buffered = buffered.subarray(parsed.length);
         this.onFrame(socket, parsed.opcode, parsed.payload);
@@ -90,61 +84,15 @@ export class SlackSocketModeDouble {
     this.send({ type: "hello", num_connections: 1, connection_info: { app_id: "AAGENTS" } });
     clearInterval(this.pinger);
     this.pinger = setInterval(() => {
-      if (!socket.destroyed) socket.write(frame(0x9, Buffer.from("ping")));
+      if (!socket.destroyed) socket.write(serverFrame(0x9, Buffer.from("ping")));
     }, 5_000);
     for (const wake of this.waiters.splice(0)) wake();
   }
 
   private onFrame(socket: Socket, opcode: number, payload: Buffer): void {
     if (opcode === 0x9)
-      socket.write(frame(0xa, payload)); // ping → pong
-    else if (opcode === 0x8) socket.end(frame(0x8, Buffer.alloc(0)));
+      socket.write(serverFrame(0xa, payload)); // ping → pong
+    else if (opcode === 0x8) socket.end(serverFrame(0x8, Buffer.alloc(0)));
     else if (opcode === 0x1) this.received.push(JSON.parse(payload.toString()));
   }
-}
-
-/** A server frame: final, unmasked. */
-function frame(opcode: number, payload: Buffer): Buffer {
-  const length = payload.length;
-  const header =
-    length < 126
-      ? Buffer.from([0x80 | opcode, length])
-      : length < 65_536
-        ? Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff])
-        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), bigLength(length)]);
-  return Buffer.concat([header, payload]);
-}
-
-function bigLength(length: number): Buffer {
-  const buffer = Buffer.alloc(8);
-  buffer.writeBigUInt64BE(BigInt(length));
-  return buffer;
-}
-
-/** A client frame (masked, as clients must); undefined until all of it has arrived. */
-function readFrame(data: Buffer): { opcode: number; payload: Buffer; length: number } | undefined {
-  if (data.length < 2) return undefined;
-  const opcode = (data[0] ?? 0) & 0x0f;
-  const masked = ((data[1] ?? 0) & 0x80) !== 0;
-  let length = (data[1] ?? 0) & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (data.length < 4) return undefined;
-    length = data.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (data.length < 10) return undefined;
-    length = Number(data.readBigUInt64BE(2));
-    offset = 10;
-  }
-  const maskOffset = offset;
-  if (masked) offset += 4;
-  if (data.length < offset + length) return undefined;
-  const payload = Buffer.from(data.subarray(offset, offset + length));
-  if (masked) {
-    for (let i = 0; i < payload.length; i++) {
-      payload[i] = (payload[i] ?? 0) ^ (data[maskOffset + (i % 4)] ?? 0);
-    }
-  }
-  return { opcode, payload, length: offset + length };
 }
