@@ -259,16 +259,25 @@ describe("the Teams bot", () => {
     expect(found).not.toContain("Secret project");
   });
 
-  it("answers a search the directory refuses in words, and the extension stays up", async () => {
+  it("refuses a search no field can store in words, and the extension stays up", async () => {
+    // A NUL is refused at the intake for every activity (test/fuzz/teams.fuzz.test.ts), so
+    // the search never reaches a database that cannot take it.
     const { status, body } = await harness.post(
       harness.invoke(ada, "composeExtension/query", {
         commandId: "searchAgents",
         parameters: [{ name: "query", value: "pay\u0000roll" }],
       }),
     );
-    expect(status).toBe(200);
-    expect(body?.composeExtension?.type).toBe("message");
-    expect(String(body?.composeExtension?.text)).toMatch(/search/i);
+    expect(status).toBe(400);
+    expect(JSON.stringify(body)).toMatch(/NUL|cannot store|can't store|character/i);
+    const after = await harness.post(
+      harness.invoke(ada, "composeExtension/query", {
+        commandId: "searchAgents",
+        parameters: [{ name: "query", value: "helpdesk" }],
+      }),
+    );
+    expect(after.status).toBe(200);
+    expect(JSON.stringify(after.body)).toContain("IT helpdesk");
   });
 
   it("unfurls the site's agent links only for agents the person may view", async () => {
