@@ -251,8 +251,14 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
         issuer: oidc.issuer,
         audiences: [oidc.clientId, publicUrl, mcpUrl],
         users: ctx.authorization.users,
+        // The cause's words only: jose's errors carry the token's claims.
         onRefusal: (message, cause) =>
-          logger.child({ module: "oidc" }).info({ err: cause }, `bearer token refused: ${message}`),
+          logger
+            .child({ module: "oidc" })
+            .info(
+              { cause: cause instanceof Error ? cause.message : undefined },
+              `bearer token refused: ${message}`,
+            ),
       })
     : undefined;
   const bearerTokens = oidcTokens ? [oidcTokens] : [];
