@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { UserDirectory, UserPrincipal } from "../../../authz/index.js";
-import { forbidden, unauthenticated } from "../../../core/index.js";
+import { forbidden, SwitchboardError, unauthenticated } from "../../../core/index.js";
 import type { AuthStrategy } from "../../api/authenticate.js";
 import { issuerName } from "./issuer-name.js";
 import { emailClaim, oidcPerson } from "./oidc-person.js";
@@ -63,10 +63,10 @@ export function bearerOidcToken(settings: OidcBearerSettings): AuthStrategy {
     try {
       keys = await issuerKeys();
     } catch (error) {
-      throw refuse(
-        `The token could not be checked: ${name}'s signing keys could not be read. Try again in a minute, or use an API key.`,
-        error,
-      );
+      // The issuer is down, not the token bad: a client should retry, not drop its token.
+      const message = `The token could not be checked: ${name} could not be reached for its signing keys. Try again in a minute, or use an API key.`;
+      settings.onRefusal?.(message, error);
+      throw new SwitchboardError("issuer_unavailable", message, { status: 503 });
     }
     let payload: JWTPayload;
     try {
