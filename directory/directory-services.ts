@@ -85,7 +85,8 @@ export function createDirectoryServices(parts: {
  * The REST API router: bearer API keys first, then any `extra` strategies (the site's
  * session cookie, with its CSRF check). With `runs`, it also starts and follows runs; with
  * `secrets`, it manages the secret store; with `governance`, /spend, /outcomes and /audit;
- * `discovery` names where else the agents are reached (the MCP server's URL).
+ * `discovery` names where else the agents are reached (the MCP server's URL). `tokens` (the
+ * OIDC issuer's bearer tokens) go before the keys, so a JWT is never looked up as a key.
  */
 export function createDefaultDirectoryApi(
   services: DirectoryServices,
@@ -94,6 +95,7 @@ export function createDefaultDirectoryApi(
   secrets?: SecretService,
   governance: { spend?: SpendService; outcomes?: OutcomesService; audit?: AuditReader } = {},
   discovery: { mcpUrl?: string; publicUrl?: string } = {},
+  tokens: readonly AuthStrategy[] = [],
 ) {
   return createDirectoryApi({
     directory: services.directory,
@@ -105,7 +107,7 @@ export function createDefaultDirectoryApi(
     audit: governance.audit,
     accessRequests: services.accessRequests,
     mcpUrl: discovery.mcpUrl,
-    strategies: [bearerApiKey(services.keys), ...extra],
+    strategies: [...tokens, bearerApiKey(services.keys), ...extra],
     publicUrl: discovery.publicUrl,
     // `serve` mounts the A2A server wherever it runs agents: the document describes it too.
     otherPaths: runs ? a2aOpenApiPaths() : undefined,

@@ -102,6 +102,7 @@ export {
   ScimService,
 } from "./scim/index.js";
 export {
+  bearerOidcToken,
   type ChatLinkSettings,
   type ChatLinks,
   type CookieSecurity,
@@ -111,6 +112,7 @@ export {
   type DirectorySiteOptions,
   FlowCookies,
   OIDC_CALLBACK_PATH,
+  type OidcBearerSettings,
   type OidcHooks,
   OidcRefusal,
   type OidcSettings,

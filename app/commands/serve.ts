@@ -5,6 +5,7 @@ import {
   AgentUsage,
   API_BASE,
   bearerApiKey,
+  bearerOidcToken,
   chatLinks,
   createA2aRouter,
   createDefaultDirectoryApi,
@@ -242,6 +243,25 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     });
   }
   const publicUrl = (config.PUBLIC_URL ?? http.url).replace(/\/+$/, "");
+  const mcpUrl = mcpServerUrl(publicUrl);
+  // With OIDC, the issuer's tokens are a bearer credential beside the API keys (before them:
+  // a JWT is never looked up as a key, nor a key sent to the issuer).
+  const oidcTokens = oidc
+    ? bearerOidcToken({
+        issuer: oidc.issuer,
+        audiences: [oidc.clientId, publicUrl, mcpUrl],
+        users: ctx.authorization.users,
+        // The cause's words only: jose's errors carry the token's claims.
+        onRefusal: (message, cause) =>
+          logger
+            .child({ module: "oidc" })
+            .info(
+              { cause: cause instanceof Error ? cause.message : undefined },
+              `bearer token refused: ${message}`,
+            ),
+      })
+    : undefined;
+  const bearerTokens = oidcTokens ? [oidcTokens] : [];
   // Coding tools (Claude Code, Cursor) reach the agents a person may run as MCP tools.
   routes.use(
     createMcpRouter({
@@ -251,18 +271,18 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       calls: new McpCalls(ctx.db.knex),
       publicUrl,
       authorizationServer: config.OIDC_ISSUER_URL,
+      tokens: oidcTokens,
       toolsCheckMs: config.MCP_TOOLS_CHECK_MS,
       logger: logger.child({ module: "mcp" }),
     }),
   );
-  const mcpUrl = mcpServerUrl(publicUrl);
   // Other agents reach every agent over A2A, with a person's API key (directory/a2a).
   routes.use(
     A2A_BASE,
     createA2aRouter({
       directory: directory.directory,
       runs: runs.service,
-      strategies: [bearerApiKey(directory.keys)],
+      strategies: [...bearerTokens, bearerApiKey(directory.keys)],
       publicUrl,
     }),
   );
@@ -275,6 +295,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       secrets,
       { spend, outcomes, audit: auditReader },
       { mcpUrl, publicUrl },
+      bearerTokens,
     ),
   );
   routes.use(

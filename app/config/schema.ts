@@ -230,9 +230,14 @@ export const configSchema = z.object({
   OIDC_ISSUER_URL: urlWithScheme(["http", "https"])
     .optional()
     .describe(
-      "OpenID Connect issuer (e.g. https://accounts.google.com, an Okta or Entra ID tenant) the site signs people in with. Needs OIDC_CLIENT_ID and PUBLIC_URL.",
+      "OpenID Connect issuer (e.g. https://accounts.google.com, an Okta or Entra ID tenant) the site signs people in with; its JWT access and ID tokens are also accepted as bearer tokens at /api/v1, /a2a and /mcp. Needs OIDC_CLIENT_ID and PUBLIC_URL.",
     ),
-  OIDC_CLIENT_ID: z.string().optional().describe("The site's client id at the OIDC issuer."),
+  OIDC_CLIENT_ID: z
+    .string()
+    .optional()
+    .describe(
+      "The site's client id at the OIDC issuer; a bearer token's audience must include it, PUBLIC_URL or PUBLIC_URL/mcp.",
+    ),
   OIDC_CLIENT_SECRET: z
     .string()
     .optional()

@@ -21,7 +21,7 @@ import { REFUSED } from "./protocol-errors.js";
 export interface A2aRouterOptions {
   directory: AgentDirectory;
   runs: RunsService;
-  /** How callers are recognised: the API's bearer keys. */
+  /** How callers are recognised: the API's bearer keys (and, with OIDC, the issuer's tokens). */
   strategies: readonly AuthStrategy[];
   /** This Switchboard's address as clients reach it (PUBLIC_URL): the cards' URLs. */
   publicUrl: string;
@@ -91,7 +91,8 @@ const jsonRpcErrors: ErrorRequestHandler = (error, req, res, next) => {
  * The A2A server, at `/a2a`: for each agent the caller may view, its card at
  * `/a2a/{agent}/.well-known/agent-card.json` and, for those they may run, JSON-RPC at
  * `/a2a/{agent}` for protocol 1.0 and 0.3 clients (the SDK tells them apart by the
- * `A2A-Version` header; none means 0.3). Every request needs an API key.
+ * `A2A-Version` header; none means 0.3). Every request needs an API key (or, with OIDC, a
+ * token from the issuer).
  */
 export function createA2aRouter(options: A2aRouterOptions): Router {
   const router = Router();

@@ -8,8 +8,9 @@ import type { ApiKeys } from "../keys/api-keys.js";
  * not carry its kind of credentials (so the next strategy may try), a principal when they
  * are good, and throws `unauthenticated` when they are present but bad.
  *
- * Bearer API keys are the only strategy today; the directory site adds its session cookie
- * (with CSRF checks on unsafe methods) as another strategy in front of this one.
+ * Bearer API keys are the base strategy; with OIDC configured, the issuer's JWTs
+ * (`bearerOidcToken`, directory/site/oidc) go in front of it, and the directory site adds its
+ * session cookie (with CSRF checks on unsafe methods) after it.
  */
 export type AuthStrategy = (req: Request) => Promise<Principal | undefined>;
 

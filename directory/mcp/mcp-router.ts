@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { UserPrincipal } from "../../authz/index.js";
 import { isSwitchboardError, unauthenticated } from "../../core/index.js";
 import type { RunsService } from "../../sessions/index.js";
-import { bearerApiKey } from "../api/authenticate.js";
+import { type AuthStrategy, bearerApiKey } from "../api/authenticate.js";
 import type { ApiKeys } from "../keys/api-keys.js";
 import type { AgentDirectory } from "../registry/index.js";
 import type { McpCalls } from "./mcp-calls.js";
@@ -25,6 +25,8 @@ export interface McpRouterOptions {
   publicUrl: string;
   /** The OIDC issuer the site signs people in with: named as the authorization server. */
   authorizationServer?: string | undefined;
+  /** That issuer's tokens (`bearerOidcToken`), tried before the API key: a JWT is never a key. */
+  tokens?: AuthStrategy | undefined;
   /** How often an open notification stream checks the person's tools for changes. */
   toolsCheckMs: number;
   logger: Logger;
@@ -37,7 +39,8 @@ export function mcpServerUrl(publicUrl: string): string {
 
 /**
  * The MCP server (Streamable HTTP, stateless) and the metadata clients read to learn how to
- * authenticate to it. Every request carries an API key (`Authorization: Bearer …`) and gets
+ * authenticate to it. Every request carries an API key (`Authorization: Bearer …`), or where
+ * OIDC is configured a token from the issuer the metadata names, and gets
  * its own server and transport, so any `serve` process answers any request.
  */
 export function createMcpRouter(options: McpRouterOptions): Router {
@@ -61,9 +64,10 @@ export function createMcpRouter(options: McpRouterOptions): Router {
   });
 
   const keyOf = bearerApiKey(options.keys);
+  const tokenOf = options.tokens;
   const authenticateCaller = async (req: Request, res: Response, next: express.NextFunction) => {
     try {
-      const principal = await keyOf(req);
+      const principal = (await tokenOf?.(req)) ?? (await keyOf(req));
       if (!principal) {
         res.setHeader("www-authenticate", `Bearer resource_metadata="${metadataUrl}"`);
         throw unauthenticated(

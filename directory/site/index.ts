@@ -3,8 +3,10 @@
 export { type ChatLinkSettings, chatLinks } from "./chat-links.js";
 export { type Html, html, raw } from "./html.js";
 export {
+  bearerOidcToken,
   FlowCookies,
   OIDC_CALLBACK_PATH,
+  type OidcBearerSettings,
   type OidcHooks,
   OidcRefusal,
   type OidcSettings,

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-server.js";
 
@@ -47,7 +47,8 @@ const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url"
  * An OpenID Connect provider on 127.0.0.1, written by hand on node:http so the test controls
  * every claim: discovery, a JWKS with one RS256 key, /authorize (which signs the person in at
  * once and redirects back with a code), /token (which checks the client, the redirect URI and
- * the PKCE verifier, and returns an ID token carrying the nonce) and /userinfo. It records
+ * the PKCE verifier, and returns an ID token carrying the nonce) and /userinfo; it also mints
+ * JWT access tokens signed with its key (`accessToken`) for APIs that accept them. It records
  * every request; anything it did not expect is answered 400 and kept in `unexpected`, which
  * tests assert is empty.
  */
@@ -230,10 +231,51 @@ export class OidcProviderDouble {
     return secret === clientSecret ? id : undefined;
   }
 
-  private signJwt(claims: Record<string, unknown>): string {
-    const header = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: this.keyId }));
+  /**
+   * A JWT access token as an issuer hands one to a client (RFC 9068: `typ: at+jwt`, iss, sub,
+   * aud, client_id, iat, exp, jti), with the person's email as issuers add it on request.
+   * Claims merge over those defaults (`null` leaves one out). `signedBy` forges it: "stranger"
+   * signs with a key the provider never published (under the provider's key id), "none" sends
+   * it unsigned (`alg: none`).
+   */
+  accessToken(
+    claims: Record<string, unknown> = {},
+    options: { signedBy?: "provider" | "stranger" | "none" } = {},
+  ): string {
+    const now = Math.floor(Date.now() / 1000);
+    const all: Record<string, unknown> = {
+      iss: this.issuer,
+      sub: "subject-1",
+      aud: this.options.clientId,
+      client_id: this.options.clientId,
+      iat: now,
+      exp: now + 300,
+      jti: randomBytes(8).toString("hex"),
+      scope: "openid email profile",
+      email: "ada@example.com",
+      ...claims,
+    };
+    for (const [name, value] of Object.entries(all)) if (value === null) delete all[name];
+    const signedBy = options.signedBy ?? "provider";
+    if (signedBy === "none") {
+      const header = b64url(JSON.stringify({ alg: "none", typ: "at+jwt" }));
+      return `${header}.${b64url(JSON.stringify(all))}.`;
+    }
+    const key =
+      signedBy === "stranger"
+        ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+        : this.keys.privateKey;
+    return this.signJwt(all, "at+jwt", key);
+  }
+
+  private signJwt(
+    claims: Record<string, unknown>,
+    typ = "JWT",
+    privateKey: KeyObject = this.keys.privateKey,
+  ): string {
+    const header = b64url(JSON.stringify({ alg: "RS256", typ, kid: this.keyId }));
     const payload = b64url(JSON.stringify(claims));
-    const signature = sign("sha256", Buffer.from(`${header}.${payload}`), this.keys.privateKey);
+    const signature = sign("sha256", Buffer.from(`${header}.${payload}`), privateKey);
     return `${header}.${payload}.${b64url(signature)}`;
   }
 

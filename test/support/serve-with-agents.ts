@@ -22,6 +22,8 @@ export async function serveWithAgents(
   env: Record<string, string>,
   people: string | readonly string[],
   args: readonly string[] = [],
+  /** Listen here (e.g. a port PUBLIC_URL already names); default: a free one. */
+  options: { port?: number } = {},
 ): Promise<ServedAgents> {
   const applied = await runSwitchboard(["agents", "apply", agents], env);
   expect(applied.code, applied.stderr).toBe(0);
@@ -31,7 +33,7 @@ export async function serveWithAgents(
     expect(created.code, created.stderr).toBe(0);
     keys.set(person, created.stdout.trim().split("\n").at(-1) ?? "");
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const serve = new SwitchboardProcess(["serve", ...args], { ...env, PORT: String(port) });
   await serve.waitFor(`${base}/readyz`, 120_000);

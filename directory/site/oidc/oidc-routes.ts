@@ -2,6 +2,7 @@ import { type RequestHandler, type Response, Router } from "express";
 import { localPath } from "../form-values.js";
 import { type OidcGroupSync, type SiteAuth, startSession } from "../site-auth.js";
 import type { FlowCookies } from "./flow-cookie.js";
+import { oidcPerson } from "./oidc-person.js";
 import { OidcRefusal, type OidcSignIn } from "./oidc-sign-in.js";
 
 export const OIDC_START_PATH = "/auth/oidc";
@@ -57,18 +58,12 @@ export function oidcRoutes(options: OidcRoutesOptions): Router {
       if (error instanceof OidcRefusal) return refuse(res, flow.next, error.message, error.status);
       throw error;
     }
-    const user = await auth.users.ensureUser(identity.email, identity.name);
-    await auth.users.linkIdentity(
-      { provider: "oidc", tenant: identity.issuer, externalId: identity.subject },
-      user.id,
-    );
-    if (!user.isActive) {
-      return refuse(
-        res,
-        "/",
-        "Your Switchboard account is deactivated, so you cannot sign in. Ask your administrator.",
-        403,
-      );
+    let user: Awaited<ReturnType<typeof oidcPerson>>;
+    try {
+      user = await oidcPerson(auth.users, identity, { signIn: true, issuerName: oidc.name });
+    } catch (error) {
+      if (error instanceof OidcRefusal) return refuse(res, "/", error.message, error.status);
+      throw error;
     }
     if (syncGroups && identity.groups) await syncGroups(user, identity.groups);
     // Only the signed-in session goes out (not the anonymous one this request may have been given).

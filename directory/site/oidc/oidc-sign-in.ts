@@ -1,6 +1,10 @@
 import * as client from "openid-client";
 import { FLOW_MAX_AGE_SECONDS, type SignInFlow } from "./flow-cookie.js";
 import { issuerName } from "./issuer-name.js";
+import { emailClaim } from "./oidc-person.js";
+import { OidcRefusal } from "./oidc-refusal.js";
+
+export { OidcRefusal };
 
 /** How the site reaches its OIDC issuer (OIDC_* settings and PUBLIC_URL). */
 export interface OidcSettings {
@@ -24,18 +28,6 @@ export interface OidcIdentity {
   name?: string | undefined;
   /** The groups claim's values; undefined when it is not configured or the issuer left it out. */
   groups?: string[] | undefined;
-}
-
-/** A sign-in that was refused, with a message for the person and the HTTP status to show it with. */
-export class OidcRefusal extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "OidcRefusal";
-  }
 }
 
 export interface OidcHooks {
@@ -173,24 +165,12 @@ export class OidcSignIn {
   }
 
   private emailOf(profile: Record<string, unknown>): { email: string; name?: string } {
-    const email = profile.email;
-    if (typeof email !== "string" || email.trim() === "") {
-      throw this.refuse(
-        `${this.name} did not share your email address, which Switchboard needs to know who you are. Ask your administrator to let Switchboard read the email claim.`,
-        403,
-      );
+    try {
+      return emailClaim(this.name, profile);
+    } catch (error) {
+      if (error instanceof OidcRefusal) this.hooks.onRefusal?.(error);
+      throw error;
     }
-    // Absent means the issuer vouches for every address it hands out; false (or "false") means not this one.
-    const verified = profile.email_verified;
-    if (verified === false || verified === "false") {
-      throw this.refuse(
-        `Your email address at ${this.name} is not verified, so Switchboard cannot sign you in with it. Verify it there, then try again.`,
-        403,
-      );
-    }
-    const name =
-      typeof profile.name === "string" && profile.name.trim() ? profile.name.trim() : undefined;
-    return { email, ...(name ? { name } : {}) };
   }
 
   private grantFailure(error: unknown): string {
