@@ -9,6 +9,7 @@ import { json, UpstreamDouble } from "./doubles/upstream-double.js";
 import { eventually } from "./support/eventually.js";
 import { apiRequest, type JsonBody, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
+import { writeProxyConfig } from "./support/proxy-config.js";
 import { serveWithAgents } from "./support/serve-with-agents.js";
 import type { SwitchboardProcess } from "./support/switchboard-process.js";
 
@@ -67,18 +68,7 @@ async function runToEnd(input: string, sessionId?: string): Promise<JsonBody> {
 beforeAll(async () => {
   e2b = await E2bApiDouble.start({ apiKey: E2B_KEY });
   upstream = await UpstreamDouble.start("openai");
-  const proxyConfig = join(root, "proxy.yaml");
-  writeFileSync(
-    proxyConfig,
-    [
-      "model_list:",
-      "  - model_name: small",
-      "    litellm_params:",
-      "      model: openai/gpt-4o-mini",
-      `      api_base: ${upstream.url}/v1`,
-      "      api_key: os.environ/UPSTREAM_KEY",
-    ].join("\n"),
-  );
+  const proxyConfig = writeProxyConfig(join(root, "proxy.yaml"), upstream.url);
   writeFileSync(
     join(root, "sandboxed.yaml"),
     stringify({

@@ -11,6 +11,7 @@ import { eventually } from "./support/eventually.js";
 import { apiRequest, type JsonBody, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { createTestDatabase, type TestDatabase, withAdmin } from "./support/postgres.js";
+import { writeProxyConfig } from "./support/proxy-config.js";
 import { RedisServer } from "./support/redis-server.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
@@ -296,19 +297,10 @@ describe("PostgreSQL going away under the model proxy", { timeout: 400_000 }, ()
     const upstream = await UpstreamDouble.start("openai");
     try {
       const { db, env } = await setUp();
-      const config = join(root, `proxy-${randomBytes(3).toString("hex")}.yaml`);
-      writeFileSync(
-        config,
-        [
-          "model_list:",
-          "  - model_name: small",
-          "    litellm_params:",
-          "      model: openai/gpt-4o-mini",
-          `      api_base: ${upstream.url}/v1`,
-          "      api_key: upstream-secret",
-          "general_settings:",
-          "  master_key: sk-operator",
-        ].join("\n"),
+      const config = writeProxyConfig(
+        join(root, `proxy-${randomBytes(3).toString("hex")}.yaml`),
+        upstream.url,
+        { upstreamKey: "upstream-secret", masterKey: "sk-operator" },
       );
       const proxy = await start("proxy", env, ["--config", config]);
       const client = new OpenAI({ baseURL: `${proxy.base}/v1`, apiKey: "sk-operator" });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatCompletion } from "./doubles/openai-wire.js";
 import { json, UpstreamDouble } from "./doubles/upstream-double.js";
 import { freePort } from "./support/ports.js";
+import { writeProxyConfig } from "./support/proxy-config.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
 /** The model proxy as an operator starts it: `switchboard proxy`, and inside `switchboard serve`. */
@@ -18,19 +19,7 @@ let configFile: string;
 beforeAll(async () => {
   upstream = await UpstreamDouble.start("openai");
   configFile = join(dir, "proxy.yaml");
-  writeFileSync(
-    configFile,
-    [
-      "model_list:",
-      "  - model_name: small",
-      "    litellm_params:",
-      "      model: openai/gpt-4o-mini",
-      `      api_base: ${upstream.url}/v1`,
-      "      api_key: os.environ/UPSTREAM_KEY",
-      "general_settings:",
-      "  master_key: sk-operator",
-    ].join("\n"),
-  );
+  writeProxyConfig(configFile, upstream.url, { masterKey: "sk-operator" });
 });
 afterAll(async () => {
   expect(upstream.unexpected).toEqual([]);

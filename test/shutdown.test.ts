@@ -7,6 +7,7 @@ import { eventually } from "./support/eventually.js";
 import { apiRequest, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
+import { writeProxyConfig } from "./support/proxy-config.js";
 import { RedisServer } from "./support/redis-server.js";
 import { type Exit, runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
@@ -143,19 +144,10 @@ describe("a process whose log reader has stopped reading or gone away", {
   it("proxy stops on SIGTERM with its stdout pipe full", async () => {
     const db = await database();
     const deadUpstream = await freePort();
-    const config = join(root, `proxy-${randomBytes(3).toString("hex")}.yaml`);
-    writeFileSync(
-      config,
-      [
-        "model_list:",
-        "  - model_name: small",
-        "    litellm_params:",
-        "      model: openai/gpt-4o-mini",
-        `      api_base: http://127.0.0.1:${deadUpstream}/v1`,
-        "      api_key: upstream-secret",
-        "general_settings:",
-        "  master_key: sk-operator",
-      ].join("\n"),
+    const config = writeProxyConfig(
+      join(root, `proxy-${randomBytes(3).toString("hex")}.yaml`),
+      `http://127.0.0.1:${deadUpstream}`,
+      { upstreamKey: "upstream-secret", masterKey: "sk-operator" },
     );
     const { process: proxy, base } = await start(
       ["proxy", "--config", config],

@@ -12,6 +12,7 @@ import { eventually } from "./support/eventually.js";
 import { type JsonBody, readJson } from "./support/http.js";
 import { freePort } from "./support/ports.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
+import { writeProxyConfig } from "./support/proxy-config.js";
 import { runSwitchboard, SwitchboardProcess } from "./support/switchboard-process.js";
 
 /**
@@ -60,18 +61,7 @@ beforeAll(async () => {
   upstream = await UpstreamDouble.start("openai");
   receiver = await OtlpReceiverDouble.start();
   agent = await startAgent();
-  const proxyConfig = join(dir, "proxy.yaml");
-  writeFileSync(
-    proxyConfig,
-    [
-      "model_list:",
-      "  - model_name: small",
-      "    litellm_params:",
-      "      model: openai/gpt-4o-mini",
-      `      api_base: ${upstream.url}/v1`,
-      "      api_key: os.environ/UPSTREAM_KEY",
-    ].join("\n"),
-  );
+  const proxyConfig = writeProxyConfig(join(dir, "proxy.yaml"), upstream.url);
   writeFileSync(
     join(dir, "agent.yaml"),
     [

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DaytonaApiDouble } from "../../test/doubles/daytona-api.js";
+import { describe, expect, it } from "vitest";
+import { useDaytonaDouble } from "../../test/doubles/daytona-api.js";
 import { collectTurn, type TurnOutcome } from "../../test/runtime-contract/collect-turn.js";
 import { loopbackEgress } from "../../test/support/egress.js";
 import { eventually } from "../../test/support/eventually.js";
@@ -24,27 +24,15 @@ function expectNoSecrets(outcome: TurnOutcome): void {
 }
 
 describe("daytona runtime", () => {
-  let double: DaytonaApiDouble;
+  const daytona = useDaytonaDouble(KEY);
   const runtime = new DaytonaRuntime({ egress: loopbackEgress, deployment: "test-deployment" });
-
-  beforeAll(async () => {
-    double = await DaytonaApiDouble.start({ apiKey: KEY });
-  });
-  afterEach(() => {
-    const unexpected = double.unexpected();
-    double.reset();
-    expect(unexpected).toEqual([]);
-  });
-  afterAll(async () => {
-    await double.close();
-  });
 
   const settingsWith = (extra: Record<string, unknown> = {}) => ({
     type: "daytona",
     harness: "command",
     command: ["sh", "-c", 'printf "%s\\n" "$1"', "agent", "{{input}}"],
     api_key: { env: "DAYTONA_TEST_KEY" },
-    api_url: double.url,
+    api_url: daytona.double.url,
     price_per_vcpu_hour_usd: 0.05,
     price_per_gib_hour_usd: 0,
     ...extra,
@@ -101,7 +89,7 @@ describe("daytona runtime", () => {
       },
     );
     expect(outcome.error).toBeUndefined();
-    expect(double.created).toEqual([
+    expect(daytona.double.created).toEqual([
       {
         snapshot: "acme/agent-snapshot:1",
         env: {},
@@ -120,7 +108,7 @@ describe("daytona runtime", () => {
         domainAllowList: "api.github.com",
       },
     ]);
-    const sandboxId = [...double.sandboxes.keys()][0] as string;
+    const sandboxId = [...daytona.double.sandboxes.keys()][0] as string;
     expect(outcome.events[0]).toEqual({
       type: "handle",
       handle: { vendor: "daytona", sandboxId, cpu: 2, memoryGib: 4, turns: 0 },
@@ -128,8 +116,8 @@ describe("daytona runtime", () => {
     expect(outcome.events[1]).toMatchObject({ type: "status", status: "session_started" });
     expect(outcome.text).toBe("hello there");
     expect(outcome.handle).toMatchObject({ sandboxId, turns: 1 });
-    expect(double.stops).toEqual([sandboxId]);
-    expect(double.sandboxes.get(sandboxId)?.state).toBe("stopped");
+    expect(daytona.double.stops).toEqual([sandboxId]);
+    expect(daytona.double.sandboxes.get(sandboxId)?.state).toBe("stopped");
   });
 
   it("keeps files between turns: the second turn starts the stopped sandbox and reads turn 1's file", async () => {
@@ -146,9 +134,9 @@ describe("daytona runtime", () => {
     expect(second.error).toBeUndefined();
     expect(second.text).toBe("remember: blue");
     expect(second.handle?.sandboxId).toBe(first.handle?.sandboxId);
-    expect(double.created).toHaveLength(1);
-    expect(double.requests).toContain(`POST /sandbox/${first.handle?.sandboxId}/start`);
-    expect(double.stops).toEqual([first.handle?.sandboxId, first.handle?.sandboxId]);
+    expect(daytona.double.created).toHaveLength(1);
+    expect(daytona.double.requests).toContain(`POST /sandbox/${first.handle?.sandboxId}/start`);
+    expect(daytona.double.stops).toEqual([first.handle?.sandboxId, first.handle?.sandboxId]);
   });
 
   it("gives the harness the run's proxy key and the referenced secrets, in its process only", async () => {
@@ -162,7 +150,7 @@ describe("daytona runtime", () => {
     );
     expect(outcome.error).toBeUndefined();
     const sandboxId = outcome.handle?.sandboxId as string;
-    const seen = double.fileOf(sandboxId, "seen-env.txt") ?? "";
+    const seen = daytona.double.fileOf(sandboxId, "seen-env.txt") ?? "";
     expect(seen).toContain(`ANTHROPIC_API_KEY=${PROXY_KEY}`);
     expect(seen).toContain("ANTHROPIC_BASE_URL=http://proxy.internal:4000\n");
     expect(seen).toContain(`OPENAI_API_KEY=${PROXY_KEY}`);
@@ -172,11 +160,11 @@ describe("daytona runtime", () => {
     expect(seen).not.toContain("worker-only");
     expect(seen).not.toContain(KEY);
     // Not on any command line Daytona keeps, not at creation, not left on the sandbox's disk.
-    expect(JSON.stringify(double.commands.map((c) => c.command))).not.toContain(PROXY_KEY);
-    expect(JSON.stringify(double.created)).not.toContain(PROXY_KEY);
-    expect(double.fileOf(sandboxId, ".switchboard/transcript.json")).toBe("[]\n");
+    expect(JSON.stringify(daytona.double.commands.map((c) => c.command))).not.toContain(PROXY_KEY);
+    expect(JSON.stringify(daytona.double.created)).not.toContain(PROXY_KEY);
+    expect(daytona.double.fileOf(sandboxId, ".switchboard/transcript.json")).toBe("[]\n");
     const { readdirSync } = await import("node:fs");
-    const scratch = readdirSync(`${double.sandboxes.get(sandboxId)?.dir}/.switchboard`);
+    const scratch = readdirSync(`${daytona.double.sandboxes.get(sandboxId)?.dir}/.switchboard`);
     expect(scratch).toEqual(["transcript.json"]);
     expectNoSecrets(outcome);
   });
@@ -221,7 +209,7 @@ describe("daytona runtime", () => {
     expect((failed.error as RuntimeError).code).toBe("agent_failed");
     expect((failed.error as RuntimeError).message).toMatch(/exit code 3\): cannot open repo/);
     // The sandbox is stopped after a failed turn too, and its time booked.
-    expect(double.stops).toHaveLength(2);
+    expect(daytona.double.stops).toHaveLength(2);
     expect(usageOf(failed.events)).toHaveLength(1);
   });
 
@@ -236,27 +224,27 @@ describe("daytona runtime", () => {
         command: ["sh", "-c", "echo started; sleep 30; echo finished > late.txt", "a", "{{input}}"],
       },
     );
-    const long = () => double.commands.find((c) => c.command.includes("sleep 30"));
+    const long = () => daytona.double.commands.find((c) => c.command.includes("sleep 30"));
     await eventually(async () => expect(long()?.output.length).toBeGreaterThan(0));
     const child = long()?.child;
     controller.abort();
     const cancelled = await pending;
     expect(cancelled.error).toBeUndefined();
     expect(cancelled.events.some((e) => e.type === "message")).toBe(false);
-    expect(double.kills()).toBe(1);
+    expect(daytona.double.kills()).toBe(1);
     await eventually(async () => expect(child?.exitCode ?? child?.signalCode).not.toBeNull());
-    expect(double.stops).toHaveLength(2);
+    expect(daytona.double.stops).toHaveLength(2);
     const next = await turn("again", { sessionId, handle: first.handle });
     expect(next.error).toBeUndefined();
     expect(next.text).toBe("again");
     expect(next.handle?.sandboxId).toBe(first.handle?.sandboxId);
-    expect(double.fileOf(first.handle?.sandboxId as string, "late.txt")).toBeUndefined();
+    expect(daytona.double.fileOf(first.handle?.sandboxId as string, "late.txt")).toBeUndefined();
   });
 
   it("replaces a sandbox Daytona deleted with a new one primed with the transcript", async () => {
     const sessionId = randomUUID();
     const first = await turn("remember 42", { sessionId });
-    double.expireAll();
+    daytona.double.expireAll();
     const second = await turn(
       "which number?",
       {
@@ -291,8 +279,8 @@ describe("daytona runtime", () => {
     const settings = runtime.settings.parse(settingsWith());
     const secrets = async () => KEY;
     await runtime.closeSession(settings, first.handle ?? {}, secrets);
-    expect(double.destroyed).toEqual([first.handle?.sandboxId]);
-    expect(double.sandboxes.has(first.handle?.sandboxId as string)).toBe(false);
+    expect(daytona.double.destroyed).toEqual([first.handle?.sandboxId]);
+    expect(daytona.double.sandboxes.has(first.handle?.sandboxId as string)).toBe(false);
     await runtime.closeSession(settings, first.handle ?? {}, secrets);
   });
 
@@ -302,7 +290,7 @@ describe("daytona runtime", () => {
     expect((outcome.error as RuntimeError).retryable).toBe(false);
     expect((outcome.error as RuntimeError).message).toMatch(/refused the API key .*HTTP 401/);
     expect((outcome.error as RuntimeError).message).not.toContain("dtn_wrong");
-    double.reset();
+    daytona.double.reset();
   });
 
   it("does not reach an internal address the egress policy refuses", async () => {
@@ -313,6 +301,6 @@ describe("daytona runtime", () => {
       env,
     });
     expect((outcome.error as RuntimeError).code).toBe("egress_refused");
-    expect(double.requests).toEqual([]);
+    expect(daytona.double.requests).toEqual([]);
   });
 });

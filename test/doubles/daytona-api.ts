@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type LoopbackServer, startLoopbackServer } from "./loopback-server.js";
 import { acceptWebSocket, serverFrame } from "./websocket-frames.js";
 
@@ -556,4 +557,29 @@ async function readRaw(req: IncomingMessage): Promise<Buffer> {
 function send(res: ServerResponse, status: number, body: Json): true {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   return true;
+}
+
+/**
+ * One Daytona double for a test file: started before its tests, closed after them; after
+ * each test, any request it did not expect fails that test, and it is reset.
+ */
+export function useDaytonaDouble(apiKey: string): { readonly double: DaytonaApiDouble } {
+  let started: DaytonaApiDouble | undefined;
+  beforeAll(async () => {
+    started = await DaytonaApiDouble.start({ apiKey });
+  });
+  afterEach(() => {
+    const unexpected = started?.unexpected() ?? [];
+    started?.reset();
+    expect(unexpected).toEqual([]);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return {
+    get double() {
+      if (!started) throw new Error("the Daytona double starts in beforeAll");
+      return started;
+    },
+  };
 }

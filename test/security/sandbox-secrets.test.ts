@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runtimeSettingsCheck } from "../../app/runs.js";
 import { DaytonaRuntime, EgressPolicy, RUNTIME_ERROR_CODES } from "../../runtimes/index.js";
-import { DaytonaApiDouble } from "../doubles/daytona-api.js";
+import { DaytonaApiDouble, useDaytonaDouble } from "../doubles/daytona-api.js";
 import { InternalService } from "../doubles/internal-service.js";
 import { collectTurn } from "../runtime-contract/collect-turn.js";
 import { loopbackEgress } from "../support/egress.js";
@@ -27,27 +27,15 @@ const env = {
   OTHER_AGENTS_KEY: "sk-ant-someone-elses",
 };
 
-let double: DaytonaApiDouble;
+const daytona = useDaytonaDouble(DAYTONA_KEY);
 const runtime = new DaytonaRuntime({ egress: loopbackEgress });
-
-beforeAll(async () => {
-  double = await DaytonaApiDouble.start({ apiKey: DAYTONA_KEY });
-});
-afterEach(() => {
-  const unexpected = double.unexpected();
-  double.reset();
-  expect(unexpected).toEqual([]);
-});
-afterAll(async () => {
-  await double.close();
-});
 
 const settings = (extra: Record<string, unknown> = {}) => ({
   type: "daytona",
   harness: "command",
   command: ["sh", "-c", "env > env-seen.txt; echo done", "agent", "{{input}}"],
   api_key: { env: "DAYTONA_SEC_KEY" },
-  api_url: double.url,
+  api_url: daytona.double.url,
   price_per_vcpu_hour_usd: 0.05,
   price_per_gib_hour_usd: 0.01,
   ...extra,
@@ -85,7 +73,7 @@ describe("secrets and sandboxes", () => {
     );
     expect(outcome.error).toBeUndefined();
     const sandboxId = outcome.handle?.sandboxId as string;
-    const seen = double.fileOf(sandboxId, "env-seen.txt") ?? "";
+    const seen = daytona.double.fileOf(sandboxId, "env-seen.txt") ?? "";
     expect(seen).toContain(`GITHUB_TOKEN=${GRANTED}`);
     expect(seen).toContain(`OPENAI_API_KEY=${PROXY_KEY}`);
     for (const secret of [DAYTONA_KEY, "hunter2", "sk-ant-someone-elses"]) {
@@ -94,12 +82,15 @@ describe("secrets and sandboxes", () => {
     // Nowhere else: not the handle or events, not Daytona's creation settings or command
     // history, not a file left on the sandbox's disk.
     const shown = JSON.stringify(outcome.events);
-    const atDaytona = JSON.stringify([double.created, double.commands.map((c) => c.command)]);
+    const atDaytona = JSON.stringify([
+      daytona.double.created,
+      daytona.double.commands.map((c) => c.command),
+    ]);
     for (const secret of [PROXY_KEY, GRANTED, DAYTONA_KEY]) {
       expect(shown).not.toContain(secret);
       expect(atDaytona).not.toContain(secret);
     }
-    const dir = double.sandboxes.get(sandboxId)?.dir as string;
+    const dir = daytona.double.sandboxes.get(sandboxId)?.dir as string;
     expect(readdirSync(`${dir}/.switchboard`)).toEqual(["transcript.json"]);
   });
 
@@ -111,8 +102,8 @@ describe("secrets and sandboxes", () => {
     });
     expect(outcome.error).toMatchObject({ code: RUNTIME_ERROR_CODES.missingSecret });
     expect((outcome.error as Error).message).not.toContain("hunter2");
-    expect(double.created).toEqual([]);
-    expect(double.commands).toEqual([]);
+    expect(daytona.double.created).toEqual([]);
+    expect(daytona.double.commands).toEqual([]);
   });
 });
 
