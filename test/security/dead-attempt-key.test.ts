@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -9,6 +9,7 @@ import { json, type ReceivedRequest, UpstreamDouble } from "../doubles/upstream-
 import { eventually } from "../support/eventually.js";
 import { readJson } from "../support/http.js";
 import { freePort } from "../support/ports.js";
+import { writeProxyConfig } from "../support/proxy-config.js";
 import { bookedPerKey, chatThroughProxy, ledgerRows } from "../support/proxy-ledger.js";
 import { RunsDeployment } from "../support/runs-deployment.js";
 
@@ -38,18 +39,7 @@ beforeAll(async () => {
   upstream = await UpstreamDouble.start("openai");
   const proxyPort = await freePort();
   proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  const proxyConfig = join(dir, "proxy.yaml");
-  writeFileSync(
-    proxyConfig,
-    [
-      "model_list:",
-      "  - model_name: small",
-      "    litellm_params:",
-      "      model: openai/gpt-4o-mini",
-      `      api_base: ${upstream.url}/v1`,
-      "      api_key: os.environ/UPSTREAM_KEY",
-    ].join("\n"),
-  );
+  const proxyConfig = writeProxyConfig(join(dir, "proxy.yaml"), upstream.url);
   deployment = await RunsDeployment.start({
     agents: agent.manifest("keyed"),
     people: [ADA],
