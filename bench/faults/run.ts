@@ -63,6 +63,35 @@ async function recovery(deployment: FaultDeployment, parts: Part[], backlog: str
   return { ready, run, backlog: all, lost };
 }
 
+/**
+ * The fault both queue-backed dependencies get: six runs accepted (one running, the rest
+ * queued), the dependency stopped until /readyz names it, down 2 s, started again; then
+ * how long until service returns, and whether every run ended once.
+ */
+async function backlogThroughFault(
+  deployment: FaultDeployment,
+  fault: { name: string; dependency: string; stop(): Promise<void>; start(): Promise<void> },
+): Promise<void> {
+  const parts = [await deployment.startPart("serve"), await deployment.startPart("worker")];
+  const web = parts[0] as Part;
+  const backlog = [];
+  for (let i = 0; i < 6; i++) backlog.push(await deployment.startRun(web, `before ${i}`));
+  await deployment.waitRunning(web, backlog[0] as string);
+  const [detected] = await timed(async () => {
+    await fault.stop();
+    await deployment.notReady(web, fault.dependency);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // down a while
+  await fault.start();
+  const r = await recovery(deployment, parts, backlog);
+  record({
+    fault: fault.name,
+    detected,
+    ...r,
+    note: `${r.lost} of ${backlog.length + 1} runs not ended once`,
+  });
+}
+
 async function postgresRestart(mode: "fast" | "crash"): Promise<void> {
   const postgres = await PrivatePostgres.start();
   const redis = await RedisServer.start();
@@ -71,23 +100,11 @@ async function postgresRestart(mode: "fast" | "crash"): Promise<void> {
     env: { REDIS_URL: redis.url, RUN_CONCURRENCY: "2" },
   });
   try {
-    const parts = [await deployment.startPart("serve"), await deployment.startPart("worker")];
-    const web = parts[0] as Part;
-    const backlog = [];
-    for (let i = 0; i < 6; i++) backlog.push(await deployment.startRun(web, `before ${i}`));
-    await deployment.waitRunning(web, backlog[0] as string);
-    const [detected] = await timed(async () => {
-      await postgres.stop(mode);
-      await deployment.notReady(web, "database");
-    });
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // down a while
-    await postgres.startProcess();
-    const r = await recovery(deployment, parts, backlog);
-    record({
-      fault: `PostgreSQL ${mode === "fast" ? "restarted (fast shutdown)" : "killed -9, restarted"}`,
-      detected,
-      ...r,
-      note: `${r.lost} of ${backlog.length + 1} runs not ended once`,
+    await backlogThroughFault(deployment, {
+      name: `PostgreSQL ${mode === "fast" ? "restarted (fast shutdown)" : "killed -9, restarted"}`,
+      dependency: "database",
+      stop: () => postgres.stop(mode),
+      start: () => postgres.startProcess(),
     });
   } finally {
     await deployment.close();
@@ -103,23 +120,11 @@ async function redisRestart(): Promise<void> {
     env: { REDIS_URL: redis.url, RUN_CONCURRENCY: "1" },
   });
   try {
-    const parts = [await deployment.startPart("serve"), await deployment.startPart("worker")];
-    const web = parts[0] as Part;
-    const backlog = [];
-    for (let i = 0; i < 6; i++) backlog.push(await deployment.startRun(web, `queued ${i}`));
-    await deployment.waitRunning(web, backlog[0] as string);
-    const [detected] = await timed(async () => {
-      await redis.stop();
-      await deployment.notReady(web, "redis");
-    });
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await redis.startProcess();
-    const r = await recovery(deployment, parts, backlog);
-    record({
-      fault: "Redis killed, restarted empty",
-      detected,
-      ...r,
-      note: `${r.lost} of ${backlog.length + 1} runs not ended once`,
+    await backlogThroughFault(deployment, {
+      name: "Redis killed, restarted empty",
+      dependency: "redis",
+      stop: () => redis.stop(),
+      start: () => redis.startProcess(),
     });
   } finally {
     await deployment.close();
