@@ -425,7 +425,7 @@ export const configSchema = z.object({
     })
     .default(15_000)
     .describe(
-      "How long a web process holds a Slack or Teams reply it is sending without renewing it (renewed every third of this). A web process killed mid-answer leaves its \"working…\" message still for up to this plus a third; then another web process takes the reply over and finishes the same message.",
+      'How long a web process holds a Slack or Teams reply it is sending without renewing it (renewed every third of this). A web process killed mid-answer leaves its "working…" message still for up to this plus a third; then another web process takes the reply over and finishes the same message.',
     ),
   SANDBOX_DEPLOYMENT_LABEL: z
     .string()

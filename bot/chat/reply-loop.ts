@@ -58,7 +58,7 @@ export class ChatReplyLoop<Target extends object = object> {
     private readonly surface: ChatSurface<Target>,
   ) {
     // Renews the hold on replies in hand, and takes over those whose process died: well
-    // within the hold, so one late or failed renewal loses nothing.
+    // within the hold, so two renewals in a row may fail or come late and nothing is lost.
     this.keeper = setInterval(() => void this.keep(), this.keepEveryMs);
     this.keeper.unref();
   }
