@@ -52,6 +52,7 @@ export async function openSlack(
       apiUrl: config.SLACK_API_URL,
       publicUrl: parts.publicUrl,
       singleProcess: ctx.db.kind === "pglite",
+      replyHoldMs: config.CHAT_REPLY_HOLD_MS,
     },
     {
       knex: ctx.db.knex,

@@ -67,6 +67,7 @@ export async function openTeams(
     logger: ctx.logger,
     publicUrl: parts.publicUrl,
     singleProcess: ctx.db.kind === "pglite",
+    replyHoldMs: ctx.config.CHAT_REPLY_HOLD_MS,
     // Approve/Deny buttons: the chat core's kinds, checked and applied as on every surface.
     actionKinds: approvalKinds(parts.runs),
     approvals: parts.approvalNotifiers && {

@@ -80,6 +80,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ RUN_LEASE_MS: "2147483647" }).RUN_LEASE_MS).toBe(2_147_483_647);
   });
 
+  it("holds a chat reply 15 s unless set, and never under a second", () => {
+    expect(loadConfig({}).CHAT_REPLY_HOLD_MS).toBe(15_000);
+    expect(loadConfig({ CHAT_REPLY_HOLD_MS: "3000" }).CHAT_REPLY_HOLD_MS).toBe(3_000);
+    expect(problemsOf({ CHAT_REPLY_HOLD_MS: "500" })).toContain(
+      'CHAT_REPLY_HOLD_MS: must be at least 1000 milliseconds (it is renewed every third of it) (got "500")',
+    );
+  });
+
   it("limits runs in progress per person and per agent, 5 and 10 unless set", () => {
     expect(loadConfig({})).toMatchObject({ RUN_MAX_PER_USER: 5, RUN_MAX_PER_AGENT: 10 });
     expect(loadConfig({ RUN_MAX_PER_USER: "2" }).RUN_MAX_PER_USER).toBe(2);

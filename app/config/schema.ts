@@ -41,6 +41,9 @@ const positiveMs = z.coerce
     error: `must be at most ${MAX_TIMER_MS} milliseconds (about 24 days), the longest a timer waits`,
   });
 
+/** A shorter hold than this lapses under an ordinary database hiccup (renewed every third). */
+const MIN_CHAT_REPLY_HOLD_MS = 1_000;
+
 const runLimit = z.coerce
   .number({ error: "must be a whole number from 1 to 10000" })
   .int({ error: "must be a whole number from 1 to 10000" })
@@ -415,6 +418,14 @@ export const configSchema = z.object({
     .default(30000)
     .describe(
       "How long a worker holds a session without renewing it; a worker killed mid-run has its runs picked up again after this.",
+    ),
+  CHAT_REPLY_HOLD_MS: positiveMs
+    .min(MIN_CHAT_REPLY_HOLD_MS, {
+      error: `must be at least ${MIN_CHAT_REPLY_HOLD_MS} milliseconds (it is renewed every third of it)`,
+    })
+    .default(15_000)
+    .describe(
+      'How long a web process holds a Slack or Teams reply it is sending without renewing it (renewed every third of this). A web process killed mid-answer leaves its "working…" message still for up to this plus a third; then another web process takes the reply over and finishes the same message.',
     ),
   SANDBOX_DEPLOYMENT_LABEL: z
     .string()

@@ -7,7 +7,7 @@ import { accessRequestKinds } from "./access-request-kinds.js";
 import { type ChatActionKind, ChatActionRegistry, type ChatOffer } from "./action-registry.js";
 import { ChatActions } from "./chat-actions.js";
 import { ChatFlow } from "./chat-flow.js";
-import { ChatReplies } from "./chat-replies.js";
+import { ChatReplies, DEFAULT_HOLD_MS } from "./chat-replies.js";
 import type { ChatQuote, ChatSurface } from "./chat-surface.js";
 import { ChatDeliveries } from "./deliveries.js";
 import { ChatReplyLoop } from "./reply-loop.js";
@@ -33,6 +33,11 @@ export interface ChatCoreServices {
   singleProcess?: boolean | undefined;
   /** When a finished reply's cost is read again (ms after it; default COST_RECHECKS_MS). */
   costRechecksMs?: readonly number[] | undefined;
+  /**
+   * CHAT_REPLY_HOLD_MS: how long a reply in hand is held without renewal; another web
+   * process takes over one whose holder died after it (default DEFAULT_HOLD_MS).
+   */
+  replyHoldMs?: number | undefined;
 }
 
 /** One surface's chat core: its flow, its clicks' registry and the records behind them. */
@@ -83,7 +88,7 @@ export function openChatCore<Target extends object>(
   services: ChatCoreServices,
 ): ChatCore<Target> {
   const { knex, logger } = services;
-  const replies = new ChatReplies(knex, newWorkerId());
+  const replies = new ChatReplies(knex, newWorkerId(), services.replyHoldMs ?? DEFAULT_HOLD_MS);
   const actions = new ChatActions(knex);
   const deliveries = new ChatDeliveries(knex);
   const core = { ...services, actions, deliveries };

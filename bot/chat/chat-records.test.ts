@@ -72,21 +72,46 @@ describe("chat records on PostgreSQL", () => {
   });
 
   it("hands an orphaned reply to one process, and not while its holder is alive", async () => {
-    const first = new ChatReplies(db.knex, "web-1", 60_000);
-    const second = new ChatReplies(db.knex, "web-2", 60_000);
+    const first = new ChatReplies(db.knex, "web-1");
+    const second = new ChatReplies(db.knex, "web-2");
     expect(await first.add("slack", runId, { channel: "C" })).toBe(true);
     expect(await second.add("slack", runId, { channel: "C" })).toBe(false);
     expect(await second.takeOrphaned("slack")).toEqual([]); // web-1 holds it
     await first.release(); // web-1 stops
     const [a, b] = await Promise.all([first.takeOrphaned("slack"), second.takeOrphaned("slack")]);
     expect([...a, ...b].map((reply) => reply.runId)).toEqual([runId]);
+    const [winner, other] = a.length === 1 ? [first, second] : [second, first];
     await db
       .knex("chat_replies")
       .update({ lease_expires_at: db.knex.raw("now() - interval '1 second'") });
-    const taken = await second.takeOrphaned("slack");
-    expect(taken).toHaveLength(1);
-    await second.done(runId);
+    expect(await other.takeOrphaned("slack")).toHaveLength(1); // the winner's hold lapsed
+    // The process that held it before learns it lost it, and writes nothing any more.
+    expect(await winner.renew([runId])).toEqual([]);
+    expect(await other.renew([runId])).toEqual([runId]);
+    expect(await winner.saveProgress(runId, { ts: "stale" })).toBe(false);
+    expect(await other.saveProgress(runId, { ts: "1.2" })).toBe(true);
+    expect(await winner.done(runId)).toBe(false);
+    expect(await other.done(runId)).toBe(true);
     await db.knex("chat_replies").update({ lease_expires_at: null });
     expect(await first.takeOrphaned("slack")).toEqual([]); // done replies are not pending
+    const [row] = await db.knex("chat_replies").where({ run_id: runId });
+    expect(row.progress).toEqual({ ts: "1.2" });
+  });
+
+  it("holds a reply for CHAT_REPLY_HOLD_MS from each renewal, in one statement for all", async () => {
+    const web = new ChatReplies(db.knex, "web-3", 2_000);
+    await db.knex("chat_replies").del();
+    expect(await web.add("teams", runId, { room: "r" })).toBe(true);
+    const expiry = async () => {
+      const [row] = await db
+        .knex("chat_replies")
+        .select(db.knex.raw("extract(epoch from lease_expires_at - now()) * 1000 as left_ms"));
+      return Number(row.left_ms);
+    };
+    expect(await expiry()).toBeGreaterThan(1_000);
+    expect(await expiry()).toBeLessThanOrEqual(2_000);
+    await db.knex("chat_replies").update({ lease_expires_at: db.knex.raw("now()") });
+    expect(await web.renew([runId, "00000000-0000-0000-0000-000000000000"])).toEqual([runId]);
+    expect(await expiry()).toBeGreaterThan(1_000);
   });
 });

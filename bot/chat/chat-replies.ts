@@ -1,5 +1,8 @@
 import type { Knex } from "knex";
 
+/** How long a reply is held without renewal unless set (CHAT_REPLY_HOLD_MS's default). */
+export const DEFAULT_HOLD_MS = 15_000;
+
 /** A run's answer on its way to a chat: where it goes and how far it got. */
 export interface PendingReply {
   runId: string;
@@ -10,19 +13,23 @@ export interface PendingReply {
 
 /**
  * Replies in flight, kept in the database so a web process that stops mid-reply (deploy,
- * crash) does not lose them: its lease lapses and a web process takes them over, rebuilding
+ * crash) does not lose them: its hold lapses and a web process takes them over, rebuilding
  * the reply from the run's stored events.
+ *
+ * A hold lasts `holdMs` (CHAT_REPLY_HOLD_MS) from its last renewal. Only the holder writes a
+ * reply's progress or marks it done, so a process that lost a hold (frozen past it, cut off
+ * from the database) cannot overwrite what the new holder saved.
  */
 export class ChatReplies {
   constructor(
     private readonly knex: Knex,
     /** This process, as the holder of the replies it is sending. */
     private readonly owner: string,
-    private readonly leaseMs = 60_000,
+    readonly holdMs = DEFAULT_HOLD_MS,
   ) {}
 
   private expiry() {
-    return this.knex.raw("now() + make_interval(secs => ?)", [this.leaseMs / 1000]);
+    return this.knex.raw("now() + make_interval(secs => ?)", [this.holdMs / 1000]);
   }
 
   /** Records a reply to send, held by this process; false when the run already has one. */
@@ -41,13 +48,20 @@ export class ChatReplies {
     return inserted.length === 1;
   }
 
-  /** Keeps this process's hold on the replies it is sending (call well within the lease). */
-  async renew(runIds: readonly string[]): Promise<void> {
-    if (runIds.length === 0) return;
-    await this.knex("chat_replies")
+  /**
+   * Keeps this process's hold on the replies it is sending (call well within the hold), in
+   * one statement however many there are. Answers those still held; any other was taken
+   * over by another process (this one's hold lapsed), which now sends it. A done reply
+   * counts as held: it was finished here.
+   */
+  async renew(runIds: readonly string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows: { run_id: string }[] = await this.knex("chat_replies")
       .whereIn("run_id", runIds)
-      .andWhere({ owner: this.owner, state: "pending" })
-      .update({ lease_expires_at: this.expiry() });
+      .andWhere({ owner: this.owner })
+      .update({ lease_expires_at: this.expiry() })
+      .returning(["run_id"]);
+    return rows.map((row) => row.run_id);
   }
 
   /** Where a run's reply goes on this surface (a RunReplyTarget), if it has one. */
@@ -56,16 +70,20 @@ export class ChatReplies {
     return row?.target as Record<string, unknown> | undefined;
   }
 
-  async saveProgress(runId: string, progress: Record<string, unknown>): Promise<void> {
-    await this.knex("chat_replies")
-      .where({ run_id: runId })
+  /** Saves how far the reply got; false (nothing saved) when another process holds it now. */
+  async saveProgress(runId: string, progress: Record<string, unknown>): Promise<boolean> {
+    const saved = await this.knex("chat_replies")
+      .where({ run_id: runId, owner: this.owner })
       .update({ progress: JSON.stringify(progress), updated_at: this.knex.fn.now() });
+    return saved === 1;
   }
 
-  async done(runId: string): Promise<void> {
-    await this.knex("chat_replies")
-      .where({ run_id: runId })
+  /** The reply is finished; false (left as it is) when another process holds it now. */
+  async done(runId: string): Promise<boolean> {
+    const finished = await this.knex("chat_replies")
+      .where({ run_id: runId, owner: this.owner })
       .update({ state: "done", updated_at: this.knex.fn.now() });
+    return finished === 1;
   }
 
   /**
@@ -93,7 +111,7 @@ export class ChatReplies {
              and (lease_expires_at is null or lease_expires_at < now())
            order by created_at limit ? for update skip locked)
         returning run_id, surface, target, progress`,
-      [this.owner, this.leaseMs / 1000, surface, limit],
+      [this.owner, this.holdMs / 1000, surface, limit],
     );
     return (rows as Record<string, unknown>[]).map((row) => ({
       runId: row.run_id as string,

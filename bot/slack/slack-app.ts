@@ -42,6 +42,8 @@ export interface SlackSettings {
   publicUrl: string;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean;
+  /** CHAT_REPLY_HOLD_MS: see ChatCoreServices.replyHoldMs. */
+  replyHoldMs?: number | undefined;
 }
 
 export interface SlackServices {
@@ -151,6 +153,7 @@ export async function startSlack(
     logger,
     publicUrl: settings.publicUrl,
     singleProcess: settings.singleProcess,
+    replyHoldMs: settings.replyHoldMs,
   });
   const deps: SlackDeps = {
     ...services,

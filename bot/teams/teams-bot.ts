@@ -52,6 +52,8 @@ export interface TeamsServices {
   actionKinds?: readonly ChatActionKind[] | undefined;
   /** The embedded database has one process: replies held when it last stopped were its own. */
   singleProcess?: boolean;
+  /** CHAT_REPLY_HOLD_MS: see ChatCoreServices.replyHoldMs. */
+  replyHoldMs?: number | undefined;
   /** Teams adds its approval requests (1:1 chats or a channel, with buttons) to these. */
   approvals?:
     | (Pick<TeamsApprovalSettings, "conversation" | "approverEmails"> & {
