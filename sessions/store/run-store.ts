@@ -25,6 +25,11 @@ export interface NewRun {
   id?: string | undefined;
   /** Held for an approver's yes: stored as `needs_approval`, naming its approval. */
   hold?: { approvalId: string; message: string } | undefined;
+  /**
+   * The caller found no run with `idempotencyKey` just before: it is not looked up again,
+   * and a request that used it since loses to this one at the insert, or wins and is answered.
+   */
+  keyUnused?: boolean | undefined;
 }
 
 export interface CreatedRun {
@@ -84,7 +89,7 @@ export class RunStore {
    * (created: false), or a conflict when the key was used for a different request.
    */
   async create(request: NewRun): Promise<CreatedRun> {
-    if (request.idempotencyKey) {
+    if (request.idempotencyKey && !request.keyUnused) {
       const existing = await this.findExisting(request);
       if (existing) return existing;
     }
