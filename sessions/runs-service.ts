@@ -351,6 +351,15 @@ export class RunsService {
     return session ? this.options.agents.byId(session.agentId) : undefined;
   }
 
+  /**
+   * Whether the person uses this agent: has a session with it. By the agent's id, so a
+   * retired name registered again is a new agent, with no sessions yet.
+   */
+  async usesAgent(principal: Principal, agentId: string): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    return this.sessions.hasSessionWith(principal.userId, agentId);
+  }
+
   /** Whether the person asked for a turn in this conversation (a thread they took part in). */
   async tookPart(
     principal: Principal,

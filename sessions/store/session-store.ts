@@ -92,6 +92,14 @@ export class SessionStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
+  /** Whether the person has a session with this agent (in any conversation). */
+  async hasSessionWith(userId: string, agentId: string): Promise<boolean> {
+    const row = await this.knex("sessions")
+      .where({ user_id: userId, agent_id: agentId })
+      .first(this.knex.raw("1 as one"));
+    return row !== undefined;
+  }
+
   /** Whether the person asked for a turn in this conversation, with any agent. */
   async tookPart(
     userId: string,
