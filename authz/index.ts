@@ -23,6 +23,7 @@ export {
   ProvisioningRefusal,
   type User,
   UserDirectory,
+  userIsActive,
 } from "./identity/index.js";
 export {
   type AuthorizerSettings,

@@ -44,6 +44,7 @@ export {
   type BudgetStanding,
   type BudgetSubject,
   type BudgetWarning,
+  budgetsMayApply,
   type ExhaustedBudgets,
   exhaustedFor,
 } from "./budgets/budget-admission.js";

@@ -3,7 +3,6 @@ import type { Knex } from "knex";
 import {
   type AccessPolicy,
   agentObject,
-  type User,
   UserDirectory,
   type UserPrincipal,
 } from "../authz/index.js";
@@ -69,24 +68,37 @@ export class RunAdmission {
     });
   }
 
-  async admit(user: UserPrincipal, agentName: string): Promise<Admitted> {
-    refuseDeactivated(await this.users.findById(user.userId));
+  /**
+   * `known`: what the caller read of the person and the budgets just before, in a read of its
+   * own (the runs service's start facts), so they are not read again here.
+   */
+  async admit(
+    user: UserPrincipal,
+    agentName: string,
+    known?: { personActive: boolean; budgetsMayApply: boolean },
+  ): Promise<Admitted> {
+    refuseDeactivated(
+      known ? known.personActive : (await this.users.findById(user.userId))?.isActive,
+    );
     const agent = await this.runnableAgent(user, agentName);
     const runId = randomUUID();
     const estimateUsd = this.estimateFor(agent);
-    const decision = await this.budgets.admit({
-      runId,
-      userEmail: user.email,
-      agentName: agent.name,
-      agentOwner: agent.owner,
-      estimateUsd,
-    });
+    const decision = await this.budgets.admit(
+      {
+        runId,
+        userEmail: user.email,
+        agentName: agent.name,
+        agentOwner: agent.owner,
+        estimateUsd,
+      },
+      { noneApply: known ? !known.budgetsMayApply : false },
+    );
     return this.applyDecision(decision, agent, runId, estimateUsd);
   }
 
   /** Admits a held run again once approved, past the approved budget (others still hold). */
   async readmit(approval: Approval, agent: RunnableAgent): Promise<Admitted> {
-    refuseDeactivated(await this.users.findByEmail(approval.requesterEmail));
+    refuseDeactivated((await this.users.findByEmail(approval.requesterEmail))?.isActive);
     const estimateUsd = this.estimateFor(agent);
     const decision = await this.budgets.admit(
       {
@@ -176,8 +188,8 @@ export class RunAdmission {
  * whichever surface still holds their principal (a chat message in flight, a page opened
  * before, a held run approved after).
  */
-function refuseDeactivated(user: User | undefined): void {
-  if (user?.isActive) return;
+function refuseDeactivated(active: boolean | undefined): void {
+  if (active) return;
   throw new SwitchboardError(
     "user_deactivated",
     "Your account is deactivated, so you cannot start runs. Ask your administrator.",

@@ -34,6 +34,7 @@ import { followRun } from "./run-follower.js";
 import type { RunSignals } from "./signals/run-signals.js";
 import { RunStore } from "./store/run-store.js";
 import { SessionStore } from "./store/session-store.js";
+import { readStartFacts, type StartFacts } from "./store/start-facts.js";
 
 /** Longest input one turn takes: a long document pasted in chat, not a data dump. */
 export const MAX_INPUT_CHARS = 100_000;
@@ -113,15 +114,23 @@ export class RunsService {
     const input = validInput(request.input);
     // Before the name is looked up: it may be another agent's by now.
     const session = request.sessionId ? await this.ownSession(user, request.sessionId) : undefined;
-    if (request.conversation) await this.refuseRetiredConversation(request);
     const idempotencyKey = request.idempotencyKey
       ? `${user.userId}:${request.idempotencyKey}`
       : undefined;
+    // One round trip for what the checks below read (a chat burst waits on each).
+    const facts = await readStartFacts(this.options.knex, {
+      userId: user.userId,
+      userEmail: user.email,
+      agentName: request.agentName,
+      conversation: request.conversation,
+      idempotencyKey,
+    });
+    if (request.conversation) await this.refuseRetiredConversation(request, facts);
     // A repeated request answers the run the first one started: it is not admitted twice.
-    const repeated = idempotencyKey
-      ? await this.runs.findByIdempotencyKey(idempotencyKey)
-      : undefined;
-    const admitted = repeated ? undefined : await this.admission.admit(user, request.agentName);
+    const repeated = facts.repeatedRunId !== undefined;
+    const admitted = repeated
+      ? undefined
+      : await this.admission.admit(user, request.agentName, facts);
     const agent = admitted?.agent ?? (await this.agentOf(user, request.agentName));
     let created: Awaited<ReturnType<RunStore["create"]>>;
     try {
@@ -145,6 +154,8 @@ export class RunsService {
               title: input.slice(0, 120),
             }),
         idempotencyKey,
+        // Looked up just now: a request racing with this one is caught by the insert itself.
+        keyUnused: !repeated,
       });
     } catch (error) {
       if (admitted) await this.admission.budgets.release(admitted.runId);
@@ -288,10 +299,13 @@ export class RunsService {
   }
 
   /** A chat conversation that was with a retired agent of this name goes no further. */
-  private async refuseRetiredConversation(request: StartRunRequest): Promise<void> {
+  private async refuseRetiredConversation(
+    request: StartRunRequest,
+    facts: StartFacts,
+  ): Promise<void> {
     const { surface, conversationKey } = request.conversation ?? {};
     if (!surface || !conversationKey) return;
-    for (const agentId of await this.sessions.agentsOfConversation(surface, conversationKey)) {
+    for (const agentId of facts.conversationAgentIds) {
       const agent = await this.options.agents.byId(agentId);
       if (agent?.retired && agent.name === request.agentName) {
         throw retiredConversation(agent.name, "thread");
@@ -335,6 +349,15 @@ export class RunsService {
   ): Promise<RunnableAgent | undefined> {
     const session = await this.sessions.latestForConversation(surface, conversationKey);
     return session ? this.options.agents.byId(session.agentId) : undefined;
+  }
+
+  /**
+   * Whether the person uses this agent: has a session with it. By the agent's id, so a
+   * retired name registered again is a new agent, with no sessions yet.
+   */
+  async usesAgent(principal: Principal, agentId: string): Promise<boolean> {
+    if (principal.kind !== "user") return false;
+    return this.sessions.hasSessionWith(principal.userId, agentId);
   }
 
   /** Whether the person asked for a turn in this conversation (a thread they took part in). */

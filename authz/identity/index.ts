@@ -7,4 +7,5 @@ export {
   ProvisioningRefusal,
   type User,
   UserDirectory,
+  userIsActive,
 } from "./user-directory.js";

@@ -35,9 +35,8 @@ export async function namedAgent(
   const agent = await deps.registry.find(name);
   if (!agent || !(await deps.access.can(person, "viewer", agentObject(name)))) return "none";
   if (agent.featured || agent.owner.toLowerCase() === userSubject(person.email)) return "theirs";
-  // The live agent's own sessions: a retired name registered again is a new agent.
-  const used = await deps.runs.listSessions(person, { agentName: name, limit: 1 });
-  if (used.items.length > 0) return "theirs";
+  // The live agent's own sessions (by its id): a retired name registered again is a new agent.
+  if (await deps.runs.usesAgent(person, agent.id)) return "theirs";
   const team = agent.owner.startsWith("team:") ? agent.owner : undefined;
   if (team && (await deps.access.can(person, "member", team))) return "theirs";
   return "not_theirs";

@@ -71,6 +71,33 @@ export function scopesFor(subject: Pick<BudgetSubject, "userEmail" | "agentName"
 }
 
 /**
+ * Whether any budget may apply to a run of this agent for this person, as one boolean
+ * expression a caller folds into a read of its own (the runs service's one read before
+ * admission): the platform's, the agent's, the person's, or the one whose scope is the
+ * owner of the live agent of that name (a team's). When it answers false, admission has
+ * nothing to lock or reserve (`admit`'s `noneApply`).
+ *
+ * That stays exact under concurrency: with no budget row, `admit`'s `select … for update`
+ * locks nothing either, so a budget created after this read is one the run was admitted
+ * before, as it would be a moment later; a budget that exists at this read sends the run
+ * through the locked transaction, where racing runs see each other's reservations.
+ */
+export function budgetsMayApply(
+  knex: Knex,
+  who: Pick<BudgetSubject, "userEmail" | "agentName">,
+): Knex.Raw {
+  const owners = knex("agents")
+    .select("owner")
+    .where({ name: who.agentName })
+    .whereNull("retired_at");
+  const applying = knex("budgets")
+    .select(knex.raw("1"))
+    .whereIn("scope", scopesFor({ ...who, agentOwner: "" }))
+    .orWhereIn("scope", owners);
+  return knex.raw("exists (?)", [applying]);
+}
+
+/**
  * Budgets at admission: each budget that applies to a run is locked (`select … for
  * update`, in a transaction) while its spend, the reservations of runs in flight and this
  * run's estimate are added up, and the run's reservation is written before the lock goes.
@@ -83,12 +110,14 @@ export class BudgetAdmission {
   /**
    * Reserves the run's estimate against every budget that applies, or says which budget
    * stops it: `refuse` (hard) wins over `hold` (approval). `approvedBudgetIds`: budgets an
-   * approver let this run past.
+   * approver let this run past. `noneApply`: `budgetsMayApply` answered false for this run
+   * (read just before), so there is nothing to lock or reserve, and no transaction is begun.
    */
   async admit(
     subject: BudgetSubject,
-    options: { approvedBudgetIds?: readonly string[]; now?: Date } = {},
+    options: { approvedBudgetIds?: readonly string[]; now?: Date; noneApply?: boolean } = {},
   ): Promise<BudgetDecision> {
+    if (options.noneApply) return { outcome: "allow", warnings: [] };
     const now = options.now ?? new Date();
     return this.knex.transaction(async (trx) => {
       const rows = (await trx("budgets")

@@ -141,6 +141,57 @@ describe.each(BACKENDS)("budgets on %s", (_name, makeBackend) => {
     expect(again.filter((r) => r.status === "fulfilled")).toHaveLength(2);
   });
 
+  // Starting a run reads whether any budget may apply before admission, and skips the
+  // budgets transaction when none does: every scope must still be seen, and held exactly.
+  it("holds a team's (through its agent's owner), a person's and the platform's hard budget exactly under concurrent starts, and reserves nothing where no budget applies", async () => {
+    const tess = await f.person("tess");
+    const cases = [
+      { scope: "team:tally", owner: "team:tally", people: ["ada", "bob"] },
+      { scope: "user:tess@example.com", owner: "team:research", people: ["tess"] },
+      { scope: "platform", owner: "team:research", people: ["ada", "tess"] },
+    ];
+    for (const [n, { scope, owner, people }] of cases.entries()) {
+      const agent = await f.agent(`tallied-${n}`, { owner, maxCostUsdPerRun: 0.25 });
+      // Room for exactly four runs: the platform's spend this month is every earlier test's.
+      const { budget } = await f.budgets.set(f.who("root"), {
+        scope,
+        period: "day",
+        amount_usd: 1000,
+        mode: "hard",
+      });
+      const [standing] = (await f.budgets.list(f.who("root"))).filter((b) => b.id === budget.id);
+      await f.budgets.set(f.who("root"), {
+        scope,
+        period: "day",
+        amount_usd: (standing?.spentUsd ?? 0) + 1,
+        mode: "hard",
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          f.service.start(f.who(people[i % people.length] as string), {
+            agentName: agent.name,
+            input: `tally ${i}`,
+          }),
+        ),
+      );
+      const refused = results.filter((r) => r.status === "rejected");
+      expect(
+        results.filter((r) => r.status === "fulfilled"),
+        scope,
+      ).toHaveLength(4);
+      expect(refused, scope).toHaveLength(6);
+      const error = (refused[0] as PromiseRejectedResult).reason;
+      expect(error.code, scope).toBe("budget_exceeded");
+      expect(error.message).toContain(`The budget for ${scope} is`);
+      await f.budgets.delete(f.who("root"), budget.id);
+
+      // With the budget gone, a run starts and holds nothing against any budget.
+      const free = await f.service.start(tess, { agentName: agent.name, input: "free" });
+      expect(free.created).toBe(true);
+      expect(await f.db.knex("budget_reservations").where({ run_id: free.run.id })).toEqual([]);
+    }
+  });
+
   it("holds a run over an approval budget as needs_approval, not queued", async () => {
     await f.agent("held", { maxCostUsdPerRun: 2 });
     await f.budgets.set(f.who("root"), {

@@ -25,6 +25,11 @@ export interface NewRun {
   id?: string | undefined;
   /** Held for an approver's yes: stored as `needs_approval`, naming its approval. */
   hold?: { approvalId: string; message: string } | undefined;
+  /**
+   * The caller found no run with `idempotencyKey` just before: it is not looked up again,
+   * and a request that used it since loses to this one at the insert, or wins and is answered.
+   */
+  keyUnused?: boolean | undefined;
 }
 
 export interface CreatedRun {
@@ -84,7 +89,7 @@ export class RunStore {
    * (created: false), or a conflict when the key was used for a different request.
    */
   async create(request: NewRun): Promise<CreatedRun> {
-    if (request.idempotencyKey) {
+    if (request.idempotencyKey && !request.keyUnused) {
       const existing = await this.findExisting(request);
       if (existing) return existing;
     }
@@ -101,12 +106,27 @@ export class RunStore {
             { userId: request.userId, title: request.conversation?.title },
             trx,
           ));
+        // The run, the person's message, the timeline's first event and the session's
+        // activity, in one statement: starting a run is on the path every surface waits for.
+        // With the key already used, nothing is inserted and the transaction rolls back.
         const inserted = await trx.raw(
-          `insert into runs (id, session_id, agent_id, user_id, surface, runtime, input, idempotency_key,
-                            status, approval_id)
-         values (coalesce(?::uuid, gen_random_uuid()), ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (idempotency_key) where idempotency_key is not null do nothing
-         returning ${RUN_COLUMNS.join(", ")}`,
+          `with run as (
+             insert into runs (id, session_id, agent_id, user_id, surface, runtime, input,
+                               idempotency_key, status, approval_id)
+             values (coalesce(?::uuid, gen_random_uuid()), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (idempotency_key) where idempotency_key is not null do nothing
+             returning ${RUN_COLUMNS.join(", ")}
+           ), message as (
+             insert into messages (session_id, run_id, role, content)
+             select ?::uuid, id, 'user', ?::text from run
+           ), first_event as (
+             insert into run_events (run_id, seq, type, data)
+             select id, 1, 'run.status', ?::jsonb from run
+           ), activity as (
+             update sessions set last_activity_at = now(), status = 'active'
+             where id = ?::uuid and exists (select 1 from run)
+           )
+           select * from run`,
           [
             request.id ?? null,
             session.id,
@@ -118,6 +138,10 @@ export class RunStore {
             request.idempotencyKey ?? null,
             request.hold ? "needs_approval" : "queued",
             request.hold?.approvalId ?? null,
+            session.id,
+            request.input,
+            JSON.stringify({ status: request.hold ? "needs_approval" : "queued" }),
+            session.id,
           ],
         );
         const row = inserted.rows[0] as RunRow | undefined;
@@ -125,24 +149,6 @@ export class RunStore {
           // Another request with the same key won the race; answer its run.
           throw new IdempotencyRace();
         }
-        // The person's message, the timeline's first event and the session's activity, in
-        // one statement: starting a run is on the path every surface waits for.
-        await trx.raw(
-          `with message as (
-             insert into messages (session_id, run_id, role, content) values (?, ?, 'user', ?)
-           ), first_event as (
-             insert into run_events (run_id, seq, type, data) values (?, 1, 'run.status', ?)
-           )
-           update sessions set last_activity_at = now(), status = 'active' where id = ?`,
-          [
-            session.id,
-            row.id,
-            request.input,
-            row.id,
-            JSON.stringify({ status: request.hold ? "needs_approval" : "queued" }),
-            session.id,
-          ],
-        );
         if (request.hold) {
           // What the surfaces show while it waits (a chat thread says so, as for a full slot).
           await this.appendEvents(

@@ -92,12 +92,12 @@ export class SessionStore {
     return row ? sessionFromRow(row) : undefined;
   }
 
-  /** Every agent this conversation has had a session with (a thread may change agents). */
-  async agentsOfConversation(surface: SessionSurface, conversationKey: string): Promise<string[]> {
-    const rows = (await this.knex("sessions")
-      .distinct("agent_id")
-      .where({ surface, conversation_key: conversationKey })) as { agent_id: string }[];
-    return rows.map((row) => row.agent_id);
+  /** Whether the person has a session with this agent (in any conversation). */
+  async hasSessionWith(userId: string, agentId: string): Promise<boolean> {
+    const row = await this.knex("sessions")
+      .where({ user_id: userId, agent_id: agentId })
+      .first(this.knex.raw("1 as one"));
+    return row !== undefined;
   }
 
   /** Whether the person asked for a turn in this conversation, with any agent. */
