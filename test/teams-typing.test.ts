@@ -185,14 +185,14 @@ describe("Teams' sign of life", () => {
       expect(answer.activity?.text).toContain(`refused typing ${status}`);
       expect(harness.connector.typing(activity.conversation.id)[0]?.refused).toBe(status);
       await eventually(async () => {
-        expect(harness.serve.stdout).toMatch(
-          new RegExp(`sign of life.*the Bot Connector answered ${status}`),
-        );
+        const lines = harness.serve.stdout.split("\n");
+        const logged = lines.filter((line) => line.includes("could not show a sign of life"));
+        expect(logged.some((line) => line.includes(`Bot Connector answered ${status}`))).toBe(true);
       });
       const logs = harness.serve.stdout + harness.serve.stderr;
       for (const token of harness.entra.issued) expect(logs).not.toContain(token);
       expect(logs).not.toContain(TEAMS_APP_PASSWORD);
-      expect(logs).not.toMatch(/Bearer ey/);
+      expect(logs).not.toMatch(/Bearer /);
     });
   }
 });
