@@ -10,6 +10,9 @@
  *    its signature is verified once and its expiry and serviceurl on every request.
  * 2. Activity to first reply: from the write to the Bot Connector double receiving the first
  *    activity in that reply chain (the "working on it" message), the same two ways.
+ * 3. In 1:1 chats, 100 people at once (each a first contact, so the slow part includes the
+ *    roster lookup): activity to the typing activity (the first sign of life, sent when the
+ *    message is claimed) and to the first reply (the answer's stream starting).
  *
  *   npx tsx bench/teams/run.ts [--quick]
  */
@@ -46,11 +49,24 @@ function percentile(values: number[], p: number): number {
 let round = 0;
 let roots = 0;
 
-/** `count` mentions, each in a reply chain of its own, sent by burst-sender.ts. */
-async function send(harness: TeamsHarness, count: number, gapMs?: number) {
+const chatters = Array.from({ length: BURST }, (_, i) => ({
+  id: `29:1chatter${i}`,
+  aadObjectId: `6f1c2b9e-0000-4000-8000-${String(i + 1).padStart(12, "0")}`,
+  name: `Chatter ${i}`,
+  email: `chatter${i}@example.com`,
+}));
+
+/**
+ * `count` mentions, each in a reply chain of its own, sent by burst-sender.ts; with `chats`,
+ * one message from each of them in their 1:1 chat with the bot.
+ */
+async function send(harness: TeamsHarness, count: number, gapMs?: number, chats?: typeof chatters) {
   round += 1;
-  const activities = Array.from({ length: count }, () => {
+  const activities = Array.from({ length: chats?.length ?? count }, (_, i) => {
     const id = `18000000${String(++roots).padStart(6, "0")}`;
+    const from = chats?.[i];
+    if (from)
+      return harness.message(from, "helpdesk hello from the bench", { kind: "personal", id });
     return harness.message(ada, "helpdesk hello from the bench", { kind: "channel", id });
   });
   // One token for the round, as the Bot Connector reuses its token for up to an hour.
@@ -69,13 +85,21 @@ async function send(harness: TeamsHarness, count: number, gapMs?: number) {
   });
 }
 
-/** ms from each write to the first activity the connector received in its reply chain. */
-async function firstReplies(harness: TeamsHarness, sent: Awaited<ReturnType<typeof send>>) {
+/**
+ * ms from each write to the first activity the connector received in its reply chain or
+ * chat: a reply (the typing activity not counted), or with `typing` the typing activity.
+ */
+async function firstReplies(
+  harness: TeamsHarness,
+  sent: Awaited<ReturnType<typeof send>>,
+  typing = false,
+) {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const first = new Map<string, number>();
     for (const call of harness.connector.calls) {
       if (call.method === "member" || first.has(call.conversationId)) continue;
+      if ((call.method === "typing") !== typing) continue;
       first.set(call.conversationId, call.at ?? 0);
     }
     const lives = sent.map((s) => (first.get(s.conversationId) ?? Number.NaN) - s.sentAt);
@@ -90,7 +114,7 @@ function line(name: string, values: number[]): string {
 }
 
 const harness = await TeamsHarness.start({
-  members: [ada],
+  members: [ada, ...chatters],
   agents: {
     "helpdesk.yaml": agentManifest({
       name: "helpdesk",
@@ -109,6 +133,10 @@ try {
   await sleep(2000);
   const burst = await send(harness, BURST);
   const burstLife = await firstReplies(harness, burst);
+  await sleep(2000);
+  const chats = await send(harness, BURST, undefined, chatters);
+  const chatsTyping = await firstReplies(harness, chats, true);
+  const chatsLife = await firstReplies(harness, chats);
   console.log(
     `Teams bench (embedded default), load ${loadavg()
       .map((l) => l.toFixed(2))
@@ -130,6 +158,8 @@ try {
   );
   console.log(line("activity → first reply, one at a time", sequentialLife));
   console.log(line(`activity → first reply, ${BURST} at once`, burstLife));
+  console.log(line(`1:1 chats, activity → typing, ${BURST} at once`, chatsTyping));
+  console.log(line(`1:1 chats, activity → first reply, ${BURST} at once`, chatsLife));
   harness.connector.verify();
 } finally {
   await harness.close();

@@ -47,8 +47,8 @@ export interface IncomingChatMessage<Target extends object = object> {
   replyTarget: Target;
   /**
    * A sign of life on the message, shown as soon as it is claimed and before anything
-   * slower (Slack: a reaction). Only for messages addressed to the bot; best effort (a
-   * failure is logged), and never waited for.
+   * slower (Slack: a reaction; Teams: typing, in chats). Only for messages addressed to the
+   * bot; best effort (a failure is logged), and never waited for.
    */
   notice?: (() => Promise<void>) | undefined;
 }

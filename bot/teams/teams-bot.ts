@@ -39,6 +39,7 @@ import { TeamsIdentities } from "./teams-identities.js";
 import type { TeamsSettings } from "./teams-settings.js";
 import { TeamsSurface } from "./teams-surface.js";
 import { escapeTeamsText, plainFromTeams, teamsWords } from "./teams-text.js";
+import { TeamsTyping } from "./teams-typing.js";
 
 export interface TeamsServices {
   knex: Knex;
@@ -109,6 +110,7 @@ export async function startTeams(
   const teams = createTeamsApp(settings, logger, { onArrival: () => gate.arrived() });
   const publicUrl = services.publicUrl.replace(/\/+$/, "");
   const surface = new TeamsSurface({ tokens: teams.tokens });
+  const typing = new TeamsTyping(surface);
   const chat = openChatCore(surface, {
     ...services,
     publicUrl,
@@ -231,6 +233,9 @@ export async function startTeams(
         mentioned,
         direct: target.personal,
         replyTarget: target,
+        // Teams shows a bot typing in chats only; in a channel the working card is the first sign.
+        notice:
+          a.conversation.conversationType === "channel" ? undefined : () => typing.show(target),
       }),
     );
   });

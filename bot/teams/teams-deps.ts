@@ -1,4 +1,5 @@
 import { Client } from "@microsoft/teams.api";
+import type { Interceptor } from "@microsoft/teams.common";
 import type { AccessPolicy } from "../../authz/index.js";
 import type { AgentDirectory, AgentRegistry } from "../../directory/index.js";
 import type { BotTokens } from "./bot-token.js";
@@ -35,5 +36,50 @@ export interface TeamsTarget {
 export function connectorClient(deps: Pick<TeamsDeps, "tokens">, serviceUrl: string) {
   return new Client(serviceUrl.replace(/\/+$/, ""), {
     token: () => deps.tokens.token("https://api.botframework.com/.default"),
+    interceptors: [plainFailures],
   });
+}
+
+/**
+ * A call to the Bot Connector that failed: its answer's status and error code, the method
+ * and path, nothing more. What the SDK's HTTP client throws carries the whole request, the
+ * bot's bearer token in its headers, which any `{ err }` log line would print.
+ */
+export class BotConnectorError extends Error {
+  override name = "BotConnectorError";
+
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+const plainFailures: Interceptor = {
+  response: ({ res }) => res,
+  error: ({ error }: { error: unknown }): never => {
+    throw connectorFailure(error);
+  },
+};
+
+function connectorFailure(error: unknown): BotConnectorError {
+  const failed = (error ?? {}) as {
+    code?: unknown;
+    config?: { method?: unknown; url?: unknown };
+    response?: { status?: unknown; data?: { error?: { code?: unknown } } };
+  };
+  const status = typeof failed.response?.status === "number" ? failed.response.status : undefined;
+  const code = failed.response?.data?.error?.code ?? failed.code;
+  const how = status === undefined ? "could not be reached" : `answered ${status}`;
+  const why = typeof code === "string" && /^[\w.-]{1,64}$/.test(code) ? ` (${code})` : "";
+  const method =
+    typeof failed.config?.method === "string" ? failed.config.method.toUpperCase() : "";
+  let path = "";
+  try {
+    path = new URL(String(failed.config?.url)).pathname;
+  } catch {
+    // No URL to name.
+  }
+  return new BotConnectorError(`the Bot Connector ${how}${why}: ${method} ${path}`.trim(), status);
 }

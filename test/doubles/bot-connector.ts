@@ -8,6 +8,12 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
  * - POST /v3/conversations/{id}/activities: send to the conversation (a channel's reply
  *   chain is the id with `;messageid=…`); answers { id }.
  * - POST /v3/conversations/{id}/activities/{activityId}: reply to an activity; { id }.
+ * - Either POST with a typing activity (`{ type: "typing" }`, no attachments) shows the bot
+ *   typing (recorded as `typing`, apart from `posted()`); answered as any send, 201 with a
+ *   ResourceResponse. A typing activity with a `streaminfo` entity is a chunk of a streamed
+ *   reply, recorded as a send. A typing activity cannot be updated (PUT), and only message
+ *   and typing activities are sent by a bot: anything else is unexpected (400).
+ *   `refuseTyping(n, status)` answers the next n typing activities 500 or 429 (Throttled).
  * - PUT /v3/conversations/{id}/activities/{activityId}: update a sent activity (the body is
  *   the whole replacement activity); { id }. `refuseUpdates(n)` makes the next n answer
  *   429, as the connector does when a conversation's updates come too fast.
@@ -25,7 +31,7 @@ import { type LoopbackServer, readBody, startLoopbackServer } from "./loopback-s
 export type Activity = Record<string, any>;
 
 export interface ConnectorCall {
-  method: "send" | "reply" | "update" | "member" | "create";
+  method: "send" | "reply" | "update" | "member" | "create" | "typing";
   conversationId: string;
   activityId?: string;
   activity?: Activity;
@@ -54,6 +60,8 @@ export class BotConnectorDouble {
   private conversationsExpected = false;
   private updatesToRefuse = 0;
   private readonly blocked = new Set<string>();
+  private typingToRefuse: { count: number; status: 429 | 500 } = { count: 0, status: 500 };
+  private membersHeld: Promise<void> | undefined;
 
   private constructor(
     private readonly server: LoopbackServer,
@@ -69,7 +77,8 @@ export class BotConnectorDouble {
   ): Promise<BotConnectorDouble> {
     let double: BotConnectorDouble | undefined;
     const server = await startLoopbackServer((req, res) => {
-      void readBody(req).then((body) => {
+      void readBody(req).then(async (body) => {
+        if (req.method === "GET" && /\/members\//.test(req.url ?? "")) await double?.membersHeld;
         const answer = double?.answer(
           req.method ?? "",
           req.url ?? "",
@@ -98,6 +107,7 @@ export class BotConnectorDouble {
       (call) =>
         call.method !== "member" &&
         call.method !== "create" &&
+        call.method !== "typing" &&
         (conversationId === undefined || call.conversationId === conversationId),
     );
   }
@@ -115,6 +125,32 @@ export class BotConnectorDouble {
       }
       return found;
     });
+  }
+
+  /** Typing activities the bot sent (refused ones included, marked `refused`), in order. */
+  typing(conversationId?: string): ConnectorCall[] {
+    return this.calls.filter(
+      (call) =>
+        call.method === "typing" &&
+        (conversationId === undefined || call.conversationId === conversationId),
+    );
+  }
+
+  /** The next `count` typing activities are refused: 500, or 429 (throttled). */
+  refuseTyping(count: number, status: 429 | 500): void {
+    this.typingToRefuse = { count, status };
+  }
+
+  /** Member lookups (the slow part of a message: who its sender is) wait until released. */
+  holdMembers(): () => void {
+    let release = () => {};
+    this.membersHeld = new Promise<void>((resolve) => {
+      release = () => {
+        this.membersHeld = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** The next `count` activity updates are refused with 429 (throttled), then accepted again. */
@@ -191,6 +227,36 @@ export class BotConnectorDouble {
     const activity = JSON.parse(body || "{}") as Activity;
     const at = Date.now();
     const sentId = `1700000${String(++this.counter).padStart(6, "0")}`;
+    if (activity.type !== "message" && activity.type !== "typing") {
+      this.unexpected.push(`${method} ${url} with a ${String(activity.type)} activity`);
+      return { status: 400, body: { error: { code: "BadArgument" } } };
+    }
+    const streamed = (activity.entities ?? []).some(
+      (entity: Activity) => entity?.type === "streaminfo",
+    );
+    if (activity.type === "typing" && !streamed) {
+      if (method !== "POST" || activity.attachments !== undefined) {
+        this.unexpected.push(`${method} ${url} with ${JSON.stringify(activity)}`);
+        return { status: 400, body: { error: { code: "BadArgument" } } };
+      }
+      const call: ConnectorCall = {
+        method: "typing",
+        conversationId,
+        activityId: id,
+        activity,
+        at,
+      };
+      this.calls.push(call);
+      if (this.typingToRefuse.count > 0) {
+        this.typingToRefuse.count -= 1;
+        call.refused = this.typingToRefuse.status;
+        return call.refused === 429
+          ? { status: 429, body: { error: { code: "Throttled", message: "Too many requests" } } }
+          : { status: 500, body: { error: { code: "ServiceError", message: "Unknown error" } } };
+      }
+      call.id = sentId;
+      return { status: 201, body: { id: sentId } };
+    }
     if (method === "POST" && id === undefined) {
       this.calls.push({ method: "send", conversationId, activity, id: sentId, at });
     } else if (method === "POST") {

@@ -108,6 +108,55 @@ describe("requests to /api/messages that are not the Bot Connector's", () => {
     }
   });
 
+  it("shows no typing to a serviceUrl the token was not made for, nor anywhere, for a group chat mention", async () => {
+    const attacker: string[] = [];
+    const trap = await startLoopbackServer((req, res) => {
+      attacker.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    try {
+      const before = harness.connector.calls.length;
+      // In a chat, where the bot's first sign of life is a typing activity.
+      const activity = {
+        ...harness.message(mallory, "helpdesk hello", { kind: "groupChat" }),
+        serviceUrl: `${trap.url}/teams/`,
+      };
+      expect((await harness.post(activity, harness.token())).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(attacker).toEqual([]);
+      expect(harness.connector.calls.length).toBe(before);
+    } finally {
+      await trap.close();
+    }
+  });
+
+  it("shows typing only in the chat a signed mention came from, whatever other conversations it names", async () => {
+    const own = "19:mallory-own-chat@thread.v2";
+    const message = harness.message(mallory, "helpdesk hello", { kind: "groupChat" });
+    const activity = {
+      ...message,
+      conversation: { ...message.conversation, id: own },
+      // Fields a sender controls or Teams fills from elsewhere: none of them is where typing goes.
+      replyToId: "19:victim-chat@thread.v2",
+      channelData: {
+        ...message.channelData,
+        channel: { id: "19:victim-channel@thread.tacv2" },
+        team: { id: "19:victim-team@thread.tacv2" },
+      },
+      relatesTo: {
+        conversation: { id: "19:victim-chat@thread.v2" },
+        serviceUrl: "https://attacker.example/",
+      },
+    };
+    expect((await harness.post(activity, harness.token())).status).toBe(200);
+    await harness.connector.waitForText("View on Switchboard", own);
+    expect(harness.connector.typing().map((call) => call.conversationId)).toEqual([own]);
+    expect(harness.connector.calls.every((call) => !call.conversationId.includes("victim"))).toBe(
+      true,
+    );
+  });
+
   it("accepts the same activity with the Bot Connector's token (the cases above differ only in it)", async () => {
     const activity = harness.message(mallory, "helpdesk hello", { kind: "personal" });
     expect((await harness.post(activity, harness.token())).status).toBe(200);
