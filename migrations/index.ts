@@ -20,6 +20,7 @@ import * as scimLookups from "./20261206_0910_scim_lookups.js";
 import * as personIdKey from "./20261206_0920_person_id_key.js";
 import * as backgroundLeases from "./20261206_1000_background_leases.js";
 import * as mcpCalls from "./20261206_1015_mcp_calls.js";
+import * as chatReplyFailures from "./20261207_0900_chat_reply_failures.js";
 
 export interface Migration {
   /** Recorded in the migrations table; never rename one that has landed. */
@@ -55,4 +56,5 @@ export const migrations: readonly Migration[] = [
   { name: "20261206_0920_person_id_key", ...personIdKey },
   { name: "20261206_1000_background_leases", ...backgroundLeases },
   { name: "20261206_1015_mcp_calls", ...mcpCalls },
+  { name: "20261207_0900_chat_reply_failures", ...chatReplyFailures },
 ];

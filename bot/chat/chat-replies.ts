@@ -3,6 +3,14 @@ import type { Knex } from "knex";
 /** How long a reply is held without renewal unless set (CHAT_REPLY_HOLD_MS's default). */
 export const DEFAULT_HOLD_MS = 15_000;
 
+/**
+ * How many failed attempts a reply gets before it is given up. Each is taken over again
+ * once its hold lapses, so at the default hold a chat that keeps refusing (a deleted
+ * channel, the app uninstalled) is tried for about ten minutes; an outage of the chat
+ * shorter than that loses no answer.
+ */
+export const REPLY_ATTEMPTS_MAX = 40;
+
 /** A run's answer on its way to a chat: where it goes and how far it got. */
 export interface PendingReply {
   runId: string;
@@ -84,6 +92,25 @@ export class ChatReplies {
       .where({ run_id: runId, owner: this.owner })
       .update({ state: "done", updated_at: this.knex.fn.now() });
     return finished === 1;
+  }
+
+  /**
+   * Counts a failed attempt at a reply this process holds; the last one allowed
+   * (REPLY_ATTEMPTS_MAX) marks it `failed`, and no process takes it over again. Answers how
+   * many attempts failed and whether it was given up (none when another process holds it).
+   */
+  async failed(runId: string): Promise<{ failures: number; givenUp: boolean } | undefined> {
+    const [row] = (await this.knex("chat_replies")
+      .where({ run_id: runId, owner: this.owner, state: "pending" })
+      .update({
+        failures: this.knex.raw("failures + 1"),
+        state: this.knex.raw("case when failures + 1 >= ? then 'failed' else state end", [
+          REPLY_ATTEMPTS_MAX,
+        ]),
+        updated_at: this.knex.fn.now(),
+      })
+      .returning(["failures", "state"])) as { failures: number; state: string }[];
+    return row && { failures: row.failures, givenUp: row.state === "failed" };
   }
 
   /**

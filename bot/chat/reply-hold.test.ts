@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
-import { ChatReplies, type PendingReply } from "./chat-replies.js";
+import { ChatReplies, type PendingReply, REPLY_ATTEMPTS_MAX } from "./chat-replies.js";
 import type { RunReply, RunReplyTarget } from "./chat-surface.js";
 import { ChatReplyLoop } from "./reply-loop.js";
 import { type ChatFixture, PUBLIC_URL, useChatFixture } from "./testing/chat-fixture.js";
@@ -168,5 +168,54 @@ describe("a chat reply's hold", () => {
     // The new holder's work stands: the reply is done, and not by web-c.
     const [row] = await chat.db.knex("chat_replies").where({ run_id: runId });
     expect(row).toMatchObject({ owner: "web-d", state: "done" });
+  });
+
+  it("tries a reply the chat keeps refusing again after each hold, then gives it up", async () => {
+    /** A chat that refuses every message (a deleted channel, the app uninstalled). */
+    class RefusingSurface extends RecordingSurface {
+      attempts = 0;
+      override openReply(
+        target: RunReplyTarget<Room>,
+        progress: Record<string, unknown>,
+        save: () => Promise<void>,
+      ): RunReply {
+        const inner = super.openReply(target, progress, save);
+        return {
+          ...inner,
+          fresh: true,
+          begin: async () => {
+            this.attempts += 1;
+            throw new Error("channel_not_found");
+          },
+        };
+      }
+    }
+    const refusing = new RefusingSurface();
+    const a = webProcess("web-e", refusing);
+    const { runId, target } = await ask("gone-1");
+    await a.loop.start(runId, target);
+    await eventually(async () => expect(refusing.attempts).toBe(1));
+    await eventually(async () => {
+      const [first] = await chat.db.knex("chat_replies").where({ run_id: runId });
+      expect(first).toMatchObject({ state: "pending", failures: 1 });
+      expect(a.logged.join("")).toContain("another attempt follows");
+    });
+    // Taken over again once its hold lapsed: tried again, up to the last attempt allowed.
+    await chat.db
+      .knex("chat_replies")
+      .where({ run_id: runId })
+      .update({ failures: REPLY_ATTEMPTS_MAX - 2 });
+    await eventually(async () => expect(refusing.attempts).toBe(3), 10_000);
+    await eventually(async () =>
+      expect(a.logged.join("")).toContain(
+        "gave up replying in the chat; the answer is on the site",
+      ),
+    );
+    const [last] = await chat.db.knex("chat_replies").where({ run_id: runId });
+    expect(last).toMatchObject({ state: "failed", failures: REPLY_ATTEMPTS_MAX });
+    // Nobody takes it over any more.
+    await new Promise((resolve) => setTimeout(resolve, 3 * HOLD_MS));
+    expect(refusing.attempts).toBe(3);
+    expect(a.logged.join("")).not.toContain('channel_not_found"}"');
   });
 });

@@ -250,12 +250,26 @@ export class ChatReplyLoop<Target extends object = object> {
     } catch (error) {
       // Taken over: the process holding it now sends it (lose() said so once).
       if (error instanceof ReplyTakenOver) return;
-      // The reply stays pending: the next start (or the run's next event here) resumes it.
-      this.deps.logger.warn(
-        { err: error, run_id: runId, surface: this.surface.name },
-        "could not reply in the chat; will resume after a restart",
-      );
+      await this.failed(runId, error);
     }
+  }
+
+  /**
+   * A reply that failed stays pending, held until its hold lapses; then this or another
+   * process takes it over and tries again, up to REPLY_ATTEMPTS_MAX times in all. The
+   * answer is on the site whatever happens here.
+   */
+  private async failed(runId: string, error: unknown): Promise<void> {
+    const counted = await this.deps.replies.failed(runId).catch(() => undefined);
+    const where = {
+      err: error,
+      run_id: runId,
+      surface: this.surface.name,
+      failures: counted?.failures,
+    };
+    if (counted?.givenUp)
+      this.deps.logger.error(where, "gave up replying in the chat; the answer is on the site");
+    else this.deps.logger.warn(where, "could not reply in the chat; another attempt follows");
   }
 
   /** Shows the closing message; answers the cost it showed (undefined: the run is gone). */
