@@ -64,9 +64,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterEach(() => {
-  harness.connector.verify();
-  harness.keys.verify();
-  harness.entra.verify();
+  harness.verify();
 });
 
 afterAll(async () => {

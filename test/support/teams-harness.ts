@@ -177,6 +177,13 @@ export class TeamsHarness {
     await this.serve.waitFor(`${this.baseUrl}/readyz`, 90_000);
   }
 
+  /** Fails the test on any request a double did not expect (the connector's, the keys', Entra's). */
+  verify(): void {
+    this.connector.verify();
+    this.keys.verify();
+    this.entra.verify();
+  }
+
   async close(): Promise<void> {
     this.serve.signal("SIGTERM");
     await this.serve.exited;
